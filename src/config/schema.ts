@@ -1,0 +1,106 @@
+// The one configuration of a PMIP6 Suite process (../shared/DESIGN.md "Configuration").
+// Every key can come from the config file or from the environment as PMIP6_ plus its
+// path in upper snake case (api.port -> PMIP6_API_PORT); DATABASE_URL selects PostgreSQL.
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
+  return v;
+}, z.boolean());
+const ms = z.coerce.number().int().min(0);
+/** Lists from the environment are comma separated ("a,b"). */
+const strList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+  z.array(z.string().min(1)),
+);
+
+export const configSchema = z.object({
+  /** Folder for the embedded PGlite store, generated secrets and persisted SNMP objects. */
+  dataDir: z.string().min(1).default('./data'),
+  /** postgres://... selects PostgreSQL; empty means the embedded PGlite store in dataDir. */
+  databaseUrl: z.string().default(''),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  api: z
+    .object({
+      enabled: bool.default(true),
+      host: z.string().default('0.0.0.0'),
+      port: port.default(8080),
+      /** Bearer token; when empty in all-in-one mode one is generated into dataDir/api-token. */
+      token: z.string().default(''),
+      /** Largest accepted request body (bulk imports). */
+      bodyLimit: z.string().default('64mb'),
+    })
+    .prefault({}),
+  radius: z
+    .object({
+      enabled: bool.default(true),
+      host: z.string().default('::'),
+      authPort: port.default(1812),
+      acctPort: port.default(1813),
+      coaPort: port.default(3799),
+      /** Require Message-Authenticator on Access-Request (BlastRADIUS, CVE-2024-3596). */
+      requireMessageAuthenticator: bool.default(true),
+      /** Client-side: servers as host:port lists, shared secret and timeouts. */
+      servers: strList.default([]),
+      secret: z.string().default(''),
+      timeoutMs: ms.default(1000),
+      retries: z.coerce.number().int().min(0).max(10).default(2),
+      cacheTtlMs: ms.default(30000),
+    })
+    .prefault({}),
+  diameter: z
+    .object({
+      enabled: bool.default(false),
+      port: port.default(3868),
+      tlsPort: port.default(5658),
+      identity: z.string().default('aaa.pmip6.local'),
+      realm: z.string().default('pmip6.local'),
+    })
+    .prefault({}),
+  snmp: z
+    .object({
+      enabled: bool.default(true),
+      host: z.string().default('::'),
+      port: port.default(161),
+      communities: strList.default([]),
+      trapTargets: strList.default([]),
+    })
+    .prefault({}),
+  lma: z
+    .object({
+      enabled: bool.default(true),
+      /** LMA address (LMAA) on the MAG-facing side; IPv6 or IPv4. */
+      address: z.string().default('127.0.0.1'),
+      ipv4Address: z.string().default(''),
+      /** RFC 5844 §4: Mobility Header over IPv4/UDP. */
+      udpPort: port.default(5436),
+      /** RFC 5213 §9.1 defaults. */
+      minDelayBeforeBCEDelete: ms.default(10000),
+      maxDelayBeforeNewBCEAssign: ms.default(1500),
+      timestampValidityWindow: ms.default(300),
+      /** RFC 5213 §9.3 TimestampBasedApproachInUse. */
+      timestampBasedApproach: bool.default(true),
+      /** Longest binding lifetime granted, seconds. */
+      maxLifetime: z.coerce.number().int().min(4).max(262140).default(3600),
+      /** Authorise any MAG (lab use); otherwise MAGs must be provisioned and authorised. */
+      authorizeAnyMag: bool.default(false),
+    })
+    .prefault({}),
+  mag: z
+    .object({
+      id: z.string().default('mag1'),
+      /** Proxy-CoA: the MAG's address towards the LMA. */
+      proxyCoa: z.string().default('127.0.0.1'),
+      /** Default LMA when the profile names none. */
+      lmaAddress: z.string().default('127.0.0.1'),
+      lmaPort: port.default(5436),
+      lifetime: z.coerce.number().int().min(4).max(262140).default(300),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,62 @@
+// The policy store: opens PostgreSQL (DATABASE_URL) or embedded PGlite (dataDir), runs
+// the migrations, and hands out the repositories.
+import { join } from 'node:path';
+import type { Db } from './db.ts';
+import { openPostgres } from './pg.ts';
+import { openPglite } from './pglite.ts';
+import { migrate } from './migrate.ts';
+import { ProfileRepo } from './repos/profiles.ts';
+import { LmaRepo } from './repos/lmas.ts';
+import { MagRepo } from './repos/mags.ts';
+import { AaaClientRepo } from './repos/aaa-clients.ts';
+import { AccountingRepo } from './repos/accounting.ts';
+import { BindingRepo } from './repos/bindings.ts';
+
+export type { Db } from './db.ts';
+
+export interface Store {
+  db: Db;
+  profiles: ProfileRepo;
+  lmas: LmaRepo;
+  mags: MagRepo;
+  aaaClients: AaaClientRepo;
+  accounting: AccountingRepo;
+  bindings: BindingRepo;
+  close(): Promise<void>;
+}
+
+export function storeOn(db: Db): Store {
+  return {
+    db,
+    profiles: new ProfileRepo(db),
+    lmas: new LmaRepo(db),
+    mags: new MagRepo(db),
+    aaaClients: new AaaClientRepo(db),
+    accounting: new AccountingRepo(db),
+    bindings: new BindingRepo(db),
+    close: () => db.close(),
+  };
+}
+
+export interface OpenStoreOptions {
+  /** postgres://... ; empty = PGlite in dataDir. */
+  databaseUrl?: string;
+  dataDir?: string;
+  /** Run pending migrations (default true). */
+  migrate?: boolean;
+}
+
+export async function openDb(opts: OpenStoreOptions): Promise<Db> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl) : openPglite(opts.dataDir ? join(opts.dataDir, 'pglite') : undefined);
+}
+
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  const db = await openDb(opts);
+  try {
+    if (opts.migrate !== false) await migrate(db);
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+  return storeOn(db);
+}

@@ -1,0 +1,95 @@
+// PostgreSQL through a `pg` pool. Connection loss is reported as DbUnavailableError and the
+// pool reconnects by itself on the next query, so the API recovers when the database returns.
+import pg from 'pg';
+import { DbUnavailableError, isUnavailable, type Db, type Queryable, type QueryResult } from './db.ts';
+import { logger } from '../util/log.ts';
+
+const INT8 = 20;
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8) return (v: string) => BigInt(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+function wrap(e: unknown): unknown {
+  return isUnavailable(e) ? new DbUnavailableError(e) : e;
+}
+
+export interface PgOptions {
+  max?: number;
+  connectionTimeoutMillis?: number;
+}
+
+export async function openPostgres(url: string, opts: PgOptions = {}): Promise<Db> {
+  const log = logger('store');
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 3000,
+    idleTimeoutMillis: 30000,
+    types,
+  });
+  // An idle client losing its connection must not crash the process (pg emits 'error').
+  pool.on('error', (e) => log.warn({ err: e.message }, 'postgres connection lost; will reconnect on next use'));
+  const query = async <T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> => {
+    try {
+      const r = await pool.query(sql, params as unknown[]);
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+    } catch (e) {
+      throw wrap(e);
+    }
+  };
+  const db: Db = {
+    kind: 'postgres',
+    query,
+    async exec(sql) {
+      await query(sql);
+    },
+    async transaction(fn) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (e) {
+        throw wrap(e);
+      }
+      const tx: Queryable = {
+        async query<T>(sql: string, params?: unknown[]) {
+          try {
+            const r = await client.query(sql, params as unknown[]);
+            return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+          } catch (e) {
+            throw wrap(e);
+          }
+        },
+        async exec(sql) {
+          try {
+            await client.query(sql);
+          } catch (e) {
+            throw wrap(e);
+          }
+        },
+      };
+      let broken = false;
+      try {
+        await tx.exec('BEGIN');
+        const out = await fn(tx);
+        await tx.exec('COMMIT');
+        return out;
+      } catch (e) {
+        broken = isUnavailable(e);
+        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        client.release(broken ? true : undefined);
+      }
+    },
+    async ping() {
+      await query('SELECT 1');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+  return db;
+}

@@ -1,0 +1,147 @@
+// AAA clients: RADIUS clients (source address + per-client shared secret, RFC 2865 §3)
+// and Diameter peers (Origin-Host identity + realm, RFC 6733). Secrets are write-only:
+// list/get never return them; only the RADIUS server's lookup does.
+import type { Db, Queryable } from '../db.ts';
+import { NotFoundError, translatePgError } from '../errors.ts';
+import type { AaaClientInput } from '../../policy/validate.ts';
+import { audit, type Actor } from './audit.ts';
+
+export interface AaaClient {
+  id: number;
+  kind: 'radius' | 'diameter';
+  name: string | null;
+  address: string | null;
+  requireMessageAuthenticator: boolean;
+  identity: string | null;
+  realm: string | null;
+  /** Present only in RADIUS server lookups, never in API output. */
+  hasSecret: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface RadiusClientSecret {
+  id: number;
+  name: string | null;
+  address: string;
+  secret: string;
+  requireMessageAuthenticator: boolean;
+}
+
+interface Row {
+  id: bigint;
+  kind: 'radius' | 'diameter';
+  name: string | null;
+  address: string | null;
+  has_secret: boolean;
+  require_message_authenticator: boolean;
+  identity: string | null;
+  realm: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const SELECT = `SELECT id, kind, name, host(address) AS address, secret IS NOT NULL AS has_secret, require_message_authenticator,
+  identity, realm, created_at, updated_at FROM aaa_clients`;
+
+const toClient = (r: Row): AaaClient => ({
+  id: Number(r.id),
+  kind: r.kind,
+  name: r.name,
+  address: r.address,
+  requireMessageAuthenticator: r.require_message_authenticator,
+  identity: r.identity,
+  realm: r.realm,
+  hasSecret: r.has_secret,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+async function getIn(q: Queryable, id: number): Promise<AaaClient | null> {
+  const r = await q.query<Row>(`${SELECT} WHERE id = $1`, [id]);
+  return r.rows[0] ? toClient(r.rows[0]) : null;
+}
+
+function columns(i: AaaClientInput): unknown[] {
+  return i.kind === 'radius'
+    ? [i.kind, i.name, i.address, i.secret, i.requireMessageAuthenticator, null, null]
+    : [i.kind, i.name, null, null, true, i.identity, i.realm];
+}
+
+export class AaaClientRepo {
+  constructor(private readonly db: Db) {}
+
+  async create(i: AaaClientInput, actor: Actor): Promise<AaaClient> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const r = await tx.query<{ id: bigint }>(
+          `INSERT INTO aaa_clients (kind, name, address, secret, require_message_authenticator, identity, realm)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+          columns(i),
+        );
+        const c = (await getIn(tx, Number(r.rows[0].id)))!;
+        await audit(tx, actor, 'create', 'aaa-client', String(c.id), null, c);
+        return c;
+      });
+    } catch (e) {
+      throw translatePgError(e);
+    }
+  }
+
+  async get(id: number): Promise<AaaClient> {
+    const c = await getIn(this.db, id);
+    if (!c) throw new NotFoundError('aaa-client', String(id));
+    return c;
+  }
+
+  async update(id: number, i: AaaClientInput, actor: Actor): Promise<AaaClient> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const before = await getIn(tx, id);
+        if (!before) throw new NotFoundError('aaa-client', String(id));
+        await tx.query(
+          `UPDATE aaa_clients SET kind = $2, name = $3, address = $4, secret = $5, require_message_authenticator = $6,
+             identity = $7, realm = $8, updated_at = now() WHERE id = $1`,
+          [id, ...columns(i)],
+        );
+        const after = (await getIn(tx, id))!;
+        await audit(tx, actor, 'update', 'aaa-client', String(id), before, after);
+        return after;
+      });
+    } catch (e) {
+      throw translatePgError(e);
+    }
+  }
+
+  async delete(id: number, actor: Actor): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const before = await getIn(tx, id);
+      if (!before) throw new NotFoundError('aaa-client', String(id));
+      await tx.query(`DELETE FROM aaa_clients WHERE id = $1`, [id]);
+      await audit(tx, actor, 'delete', 'aaa-client', String(id), before, null);
+    });
+  }
+
+  async list(f: { kind?: string; limit?: number; offset?: number } = {}): Promise<{ items: AaaClient[]; total: number }> {
+    const w = `WHERE ($1::text IS NULL OR kind = $1)`;
+    const total = await this.db.query<{ n: bigint }>(`SELECT count(*) AS n FROM aaa_clients ${w}`, [f.kind ?? null]);
+    const r = await this.db.query<Row>(`${SELECT} ${w} ORDER BY id LIMIT $2 OFFSET $3`, [f.kind ?? null, f.limit ?? 50, f.offset ?? 0]);
+    return { items: r.rows.map(toClient), total: Number(total.rows[0].n) };
+  }
+
+  /** RADIUS server lookup by packet source address (secret included). */
+  async radiusClientByAddress(address: string): Promise<RadiusClientSecret | null> {
+    const r = await this.db.query<{ id: bigint; name: string | null; address: string; secret: string; require_message_authenticator: boolean }>(
+      `SELECT id, name, host(address) AS address, secret, require_message_authenticator FROM aaa_clients WHERE kind = 'radius' AND address = $1::inet`,
+      [address],
+    );
+    const x = r.rows[0];
+    return x ? { id: Number(x.id), name: x.name, address: x.address, secret: x.secret, requireMessageAuthenticator: x.require_message_authenticator } : null;
+  }
+
+  /** Diameter peer lookup by Origin-Host. */
+  async diameterPeer(identity: string): Promise<AaaClient | null> {
+    const r = await this.db.query<Row>(`${SELECT} WHERE kind = 'diameter' AND identity = $1`, [identity]);
+    return r.rows[0] ? toClient(r.rows[0]) : null;
+  }
+}
