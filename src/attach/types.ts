@@ -1,0 +1,31 @@
+// MN attach/detach detection for the MAG, behind one interface (RFC 5213 §6.9.1.1 attach,
+// §6.13 detach). Detectors: Router Solicitation, link state, DHCP, API/simulator.
+
+export interface AttachEvent {
+  kind: 'attach';
+  /** Stable MN identifier (NAI), from access authentication or a mapping (RFC 5213 §6.9.1.1). */
+  mnId: string;
+  /** MN link-layer identifier (e.g. MAC) as colon hex, when known. */
+  mnLinkLayerId?: string;
+  /** RFC 5213 §8.5 Access Technology Type value. */
+  accessTechType: number;
+  /** Access link (interface name or simulator label) the MN attached on. */
+  link: string;
+  /** RFC 5213 §8.4 Handoff Indicator the detector could determine (default 4, unknown / 1 new). */
+  handoffIndicator?: number;
+}
+
+export interface DetachEvent {
+  kind: 'detach';
+  mnId: string;
+  mnLinkLayerId?: string;
+  link: string;
+}
+
+export type AttachDetachEvent = AttachEvent | DetachEvent;
+
+export interface AttachDetector {
+  onEvent(handler: (e: AttachDetachEvent) => void): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}

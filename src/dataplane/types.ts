@@ -1,0 +1,31 @@
+// The data plane behind one interface (../shared/DESIGN.md): the role state machines say
+// what forwarding state must exist (RFC 5213 §5.6 LMA, §6.10 MAG); an implementation
+// makes it so: a recording no-op for unit tests, kernel tunnels, or a user-space forwarder.
+
+export type TunnelEncap = 'ip6ip6' | 'ip4ip6' | 'ipip' | 'ip4-udp' | 'gre';
+
+/** A bidirectional tunnel between a MAG's Proxy-CoA and an LMA address (RFC 5213 §5.6.1). */
+export interface TunnelSpec {
+  /** Local tunnel endpoint (LMA: LMAA; MAG: Proxy-CoA). */
+  local: string;
+  /** Remote tunnel endpoint (LMA: Proxy-CoA; MAG: LMAA). */
+  remote: string;
+  encap: TunnelEncap;
+  /** RFC 5845 GRE keys for this session when encap = 'gre' (per-binding tunnels). */
+  greKeyIn?: number;
+  greKeyOut?: number;
+}
+
+/** Opaque handle of a tunnel the data plane created. */
+export type TunnelId = string;
+
+export interface DataPlane {
+  /** Creates (or returns the existing) tunnel; shared by every MN with the same endpoints. */
+  ensureTunnel(spec: TunnelSpec): Promise<TunnelId>;
+  /** Removes a tunnel no binding uses any more (dynamic tunnels, RFC 5213 §5.6.1). */
+  removeTunnel(id: TunnelId): Promise<void>;
+  /** Routes a home network prefix (IPv6 "2001:db8:1:1::/64") or IPv4 HoA ("10.0.0.5/32") over a tunnel. */
+  addRoute(prefix: string, tunnel: TunnelId, opts?: { mnLink?: string }): Promise<void>;
+  removeRoute(prefix: string, tunnel: TunnelId): Promise<void>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,33 @@
+// How Mobility Header messages move between MAG and LMA, behind one interface:
+// IPv4/UDP port 5436 (RFC 5844 §4), raw IPv6 protocol 135 (RFC 6275), or an in-memory
+// pair for unit tests. A transport carries encoded MH octets; encoding and decoding
+// happen in the role's `path` layer, never in the transport.
+
+/** A signalling peer: the IP address (IPv6 or IPv4 text) and, for UDP, the port. */
+export interface Peer {
+  address: string;
+  /** UDP port (RFC 5844 §4: 5436, or the PBU's source port for the PBA). Absent for raw IPv6. */
+  port?: number;
+}
+
+export interface ReceivedMh {
+  /** The Mobility Header octets (from Payload Proto to the end). */
+  data: Buffer;
+  /** Who sent it (source address and port). */
+  from: Peer;
+  /** The local address it arrived on (destination of the packet), when known. */
+  local?: string;
+  /** 'udp4' for RFC 5844 IPv4/UDP carriage (MH checksum is 0 and ignored), 'ip6' for raw IPv6. */
+  carriage: 'udp4' | 'udp6' | 'ip6' | 'memory';
+}
+
+export interface MhTransport {
+  /** Sends one encoded MH to a peer. Errors are reported through onError, never thrown. */
+  send(data: Buffer, to: Peer, from?: string): void;
+  /** One handler; called for every datagram received. */
+  onReceive(handler: (m: ReceivedMh) => void): void;
+  onError?(handler: (e: Error) => void): void;
+  /** The bound local address/port (tests bind port 0). */
+  localAddress(): Peer;
+  close(): Promise<void>;
+}

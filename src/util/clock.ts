@@ -1,0 +1,63 @@
+// Time, injected: state machines take a Clock so the same code runs on real time,
+// in unit tests on a manual clock, and in simulations.
+
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Milliseconds since the Unix epoch (also the base of RFC 5213 timestamps). */
+  now(): number;
+  /** Runs fn after ms; the handle cancels it. */
+  setTimer(ms: number, fn: () => void): TimerHandle;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer(ms, fn) {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return { cancel: () => clearTimeout(t) };
+  },
+};
+
+/** A clock that only moves when told: advance(ms) fires due timers in time order. */
+export class ManualClock implements Clock {
+  private t: number;
+  private seq = 0;
+  private timers = new Map<number, { at: number; fn: () => void }>();
+  constructor(start = 1_700_000_000_000) {
+    this.t = start;
+  }
+  now(): number {
+    return this.t;
+  }
+  setTimer(ms: number, fn: () => void): TimerHandle {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
+    return { cancel: () => void this.timers.delete(id) };
+  }
+  /** Moves time forward, firing every timer that falls due (including ones set meanwhile). */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      let nextId = -1;
+      let nextAt = Infinity;
+      for (const [id, tm] of this.timers) {
+        if (tm.at <= end && (tm.at < nextAt || (tm.at === nextAt && id < nextId))) {
+          nextAt = tm.at;
+          nextId = id;
+        }
+      }
+      if (nextId < 0) break;
+      const tm = this.timers.get(nextId)!;
+      this.timers.delete(nextId);
+      this.t = Math.max(this.t, tm.at);
+      tm.fn();
+    }
+    this.t = end;
+  }
+  pending(): number {
+    return this.timers.size;
+  }
+}
