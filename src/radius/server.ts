@@ -1,0 +1,309 @@
+// RADIUS server (RFC 2865/2866 over UDP; RFC 6572 content): authentication port (default
+// 1812) and accounting port (default 1813) on one or more local addresses, IPv4 and IPv6.
+// Pipeline per datagram: known client by source address → rate limit → framing → code allowed
+// on this port → authenticators (constant time) → RFC 5080 duplicate cache → policy → response
+// with Message-Authenticator first. Every failure is a counted, once-logged drop; never a crash.
+import dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { decodePacket, encodeResponse, getAttr, verifyRequestAuthenticator, verifyRequestMessageAuthenticator, type Packet } from './codec.ts';
+import { Attr, Code, MAX_PACKET_LENGTH, ServiceType } from './constants.ts';
+import { DupCache, LogOnce, TokenBucket } from './guard.ts';
+import { handleAccessRequest, handleAccounting, statusResponse, type Outcome, type RequestKind } from './handle.ts';
+import { radiusDropped, radiusDuplicates, radiusRequests, radiusResponses } from './metrics.ts';
+import type { RadiusClient, RadiusPolicy } from './policy.ts';
+import { logger, type Logger } from '../util/log.ts';
+
+export interface RadiusServerOptions {
+  policy: RadiusPolicy;
+  /** Local addresses to listen on; default ['::'] (dual-stack where the host allows it). */
+  hosts?: string[];
+  /** Authentication port (default 1812; 0 = pick a free one, see `ports`). */
+  authPort?: number;
+  /** Accounting port (default 1813; 0 = pick a free one). */
+  acctPort?: number;
+  /** Largest datagram accepted (default and maximum 4096, RFC 2865 §3). */
+  maxPacketSize?: number;
+  /** Duplicate cache lifetime (default 10 s; RFC 5080 §2.2.2 says 5–30 s) and size (default 200,000). */
+  duplicateTtlMs?: number;
+  duplicateMaxEntries?: number;
+  /** Default per-client rate limit: requests per second and burst (default 20,000 / 20,000). */
+  rateLimit?: { perSecond: number; burst: number };
+  /** How long findClientByAddress results (also misses) are cached (default 5 s). */
+  clientCacheTtlMs?: number;
+  /** Answer Status-Server (RFC 5997); default true. */
+  statusServer?: boolean;
+  logger?: Logger;
+  /** Clock (ms), injectable for tests. */
+  now?: () => number;
+}
+
+interface ClientEntry {
+  client: RadiusClient | null;
+  secret: Buffer;
+  expires: number;
+  bucket: TokenBucket | null;
+}
+
+type Port = 'auth' | 'acct';
+
+const CODE_NAMES: Record<number, string> = {
+  [Code.AccessAccept]: 'access_accept',
+  [Code.AccessReject]: 'access_reject',
+  [Code.AccountingResponse]: 'accounting_response',
+};
+
+/** Strip the IPv4-mapped prefix a dual-stack socket reports ("::ffff:192.0.2.1" → "192.0.2.1"). */
+export function unmapAddress(a: string): string {
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+export class RadiusServer {
+  private readonly opts: Required<Omit<RadiusServerOptions, 'logger' | 'now' | 'policy'>>;
+  private readonly policy: RadiusPolicy;
+  private readonly log: Logger;
+  private readonly once: LogOnce;
+  private readonly now: () => number;
+  private readonly dup: DupCache;
+  private readonly clients = new Map<string, ClientEntry>();
+  private readonly pendingLookups = new Map<string, Promise<ClientEntry>>();
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly sockets: { sock: dgram.Socket; port: Port; host: string }[] = [];
+  private sweepTimer: NodeJS.Timeout | null = null;
+  /** Per-instance counters for tests and the SNMP/status views: "cause" or "sent:code". */
+  readonly stats = new Map<string, number>();
+
+  constructor(options: RadiusServerOptions) {
+    this.policy = options.policy;
+    this.log = options.logger ?? logger('radius-server');
+    this.once = new LogOnce(this.log);
+    this.now = options.now ?? Date.now;
+    this.opts = {
+      hosts: options.hosts ?? ['::'],
+      authPort: options.authPort ?? 1812,
+      acctPort: options.acctPort ?? 1813,
+      maxPacketSize: Math.min(options.maxPacketSize ?? MAX_PACKET_LENGTH, MAX_PACKET_LENGTH),
+      duplicateTtlMs: options.duplicateTtlMs ?? 10_000,
+      duplicateMaxEntries: options.duplicateMaxEntries ?? 200_000,
+      rateLimit: options.rateLimit ?? { perSecond: 20_000, burst: 20_000 },
+      clientCacheTtlMs: options.clientCacheTtlMs ?? 5_000,
+      statusServer: options.statusServer ?? true,
+    };
+    this.dup = new DupCache(this.opts.duplicateTtlMs, this.opts.duplicateMaxEntries);
+  }
+
+  /** Bind every host × {auth, acct}. Resolves once all sockets listen. */
+  async start(): Promise<void> {
+    let authPort = this.opts.authPort;
+    let acctPort = this.opts.acctPort;
+    for (const host of this.opts.hosts) {
+      for (const port of ['auth', 'acct'] as const) {
+        const sock = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
+        sock.on('message', (msg, rinfo) => this.onMessage(sock, port, host, msg, rinfo));
+        sock.on('error', (err) => this.log.error({ err, host, port }, 'radius: socket error'));
+        const want = port === 'auth' ? authPort : acctPort;
+        await new Promise<void>((resolve, reject) => {
+          sock.once('error', reject);
+          sock.bind(want, host, () => {
+            sock.off('error', reject);
+            resolve();
+          });
+        });
+        // Port 0 on the first host: later hosts reuse the port the kernel picked.
+        if (port === 'auth') authPort = sock.address().port;
+        else acctPort = sock.address().port;
+        this.sockets.push({ sock, port, host });
+      }
+    }
+    this.sweepTimer = setInterval(() => this.dup.sweep(this.now()), 1000);
+    this.sweepTimer.unref();
+    this.log.info({ hosts: this.opts.hosts, authPort, acctPort }, 'radius: listening');
+  }
+
+  /** Actual ports (useful with port 0). */
+  get ports(): { auth: number; acct: number } {
+    const a = this.sockets.find((s) => s.port === 'auth');
+    const b = this.sockets.find((s) => s.port === 'acct');
+    return { auth: a ? a.sock.address().port : 0, acct: b ? b.sock.address().port : 0 };
+  }
+
+  async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await Promise.all(this.sockets.map(({ sock }) => new Promise<void>((r) => sock.close(() => r()))));
+    this.sockets.length = 0;
+  }
+
+  /** Forget cached client entries (call after the AAA clients table changed). */
+  invalidateClients(): void {
+    this.clients.clear();
+  }
+
+  stat(key: string): number {
+    return this.stats.get(key) ?? 0;
+  }
+
+  private bump(key: string): void {
+    this.stats.set(key, (this.stats.get(key) ?? 0) + 1);
+  }
+
+  private drop(port: Port, client: string, cause: string, fields: Record<string, unknown> = {}): void {
+    this.bump(cause);
+    radiusDropped.labels(port, client, cause).inc();
+    this.once.warn(cause, client, fields);
+  }
+
+  // ---------------------------------------------------------------- receive path
+
+  private onMessage(sock: dgram.Socket, port: Port, host: string, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    this.bump('received');
+    const addr = unmapAddress(rinfo.address);
+    const now = this.now();
+    const e = this.clients.get(addr);
+    if (e && e.expires > now) {
+      this.withClient(sock, port, host, msg, rinfo, addr, e, now);
+      return;
+    }
+    this.lookupClient(addr, now).then(
+      (entry) => this.withClient(sock, port, host, msg, rinfo, addr, entry, this.now()),
+      (err: unknown) => this.drop(port, 'unknown', 'policy_error', { err: String(err), from: addr }),
+    );
+  }
+
+  private lookupClient(addr: string, now: number): Promise<ClientEntry> {
+    let p = this.pendingLookups.get(addr);
+    if (p) return p;
+    p = this.policy.findClientByAddress(addr).then(
+      (client) => {
+        this.pendingLookups.delete(addr);
+        if (this.clients.size >= 100_000) this.clients.clear(); // spoofed-source floods: stay bounded
+        const secret = client ? (Buffer.isBuffer(client.secret) ? client.secret : Buffer.from(client.secret, 'utf8')) : Buffer.alloc(0);
+        const entry: ClientEntry = { client: client && secret.length > 0 ? client : null, secret, expires: now + this.opts.clientCacheTtlMs, bucket: null };
+        if (entry.client) {
+          let b = this.buckets.get(addr);
+          if (!b) {
+            const rate = entry.client.maxRequestsPerSecond ?? this.opts.rateLimit.perSecond;
+            b = new TokenBucket(rate, Math.max(rate, this.opts.rateLimit.burst), now);
+            this.buckets.set(addr, b);
+          }
+          entry.bucket = b;
+        }
+        this.clients.set(addr, entry);
+        return entry;
+      },
+      (err: unknown) => {
+        this.pendingLookups.delete(addr);
+        throw err;
+      },
+    );
+    this.pendingLookups.set(addr, p);
+    return p;
+  }
+
+  private withClient(sock: dgram.Socket, port: Port, host: string, msg: Buffer, rinfo: dgram.RemoteInfo, addr: string, e: ClientEntry, now: number): void {
+    const client = e.client;
+    if (!client) {
+      this.drop(port, 'unknown', 'unknown_client', { from: addr });
+      return;
+    }
+    const name = client.name;
+    if (e.bucket && !e.bucket.take(now)) {
+      this.drop(port, name, 'rate_limited');
+      return;
+    }
+    const d = decodePacket(msg, this.opts.maxPacketSize);
+    if (!d.ok) {
+      this.drop(port, name, d.error, { from: addr, length: msg.length });
+      return;
+    }
+    const p = d.packet;
+    let kind: RequestKind;
+    if (p.code === Code.StatusServer) {
+      if (!this.opts.statusServer) return this.drop(port, name, 'status_server_disabled');
+      kind = 'status';
+    } else if (port === 'auth' && p.code === Code.AccessRequest) {
+      kind = 'access';
+    } else if (port === 'acct' && p.code === Code.AccountingRequest) {
+      kind = 'accounting';
+    } else {
+      this.drop(port, name, 'unexpected_code', { code: p.code });
+      return;
+    }
+
+    // Authenticity before anything touches the duplicate cache (RFC 5080 §2.2.2).
+    if (kind === 'accounting') {
+      if (!verifyRequestAuthenticator(p, e.secret)) return this.drop(port, name, 'bad_authenticator', { from: addr });
+      if (p.maOffset >= 0 && !verifyRequestMessageAuthenticator(p, e.secret)) return this.drop(port, name, 'bad_message_authenticator', { from: addr });
+    } else if (p.maOffset >= 0) {
+      if (!verifyRequestMessageAuthenticator(p, e.secret)) return this.drop(port, name, 'bad_message_authenticator', { from: addr });
+    } else {
+      // BlastRADIUS: required per client; always for Status-Server (RFC 5997 §3) and
+      // Authorize-Only (draft-ietf-radext-deprecating-radius: explicitly vulnerable).
+      const st = getAttr(p, Attr.ServiceType);
+      const authorizeOnly = st !== undefined && st.length === 4 && st.readUInt32BE(0) === ServiceType.AuthorizeOnly;
+      if (kind === 'status' || client.requireMessageAuthenticator || authorizeOnly) {
+        return this.drop(port, name, 'missing_message_authenticator', { from: addr });
+      }
+    }
+    if (kind === 'access') {
+      const st = getAttr(p, Attr.ServiceType);
+      if (st && st.length === 4 && st.readUInt32BE(0) === ServiceType.AuthorizeOnly) kind = 'lma_authorize';
+    }
+
+    // Duplicate detection (not for Status-Server: RFC 5997 §3 clients never retransmit it).
+    const key = kind === 'status' ? '' : `${port}|${host}|${rinfo.address}|${rinfo.port}|${p.identifier}`;
+    if (key) {
+      const v = this.dup.check(key, p.authenticator, now);
+      if (v.kind === 'in_progress') return this.drop(port, name, 'duplicate_in_progress');
+      if (v.kind === 'answered') {
+        this.bump('duplicate');
+        radiusDuplicates.labels(port, name).inc();
+        sock.send(v.response, rinfo.port, rinfo.address);
+        return;
+      }
+    }
+    this.bump(`request:${kind}`);
+    radiusRequests.labels(port, name, kind).inc();
+
+    let outcome: Outcome | Promise<Outcome>;
+    try {
+      if (kind === 'status') outcome = statusResponse(p, port);
+      else if (kind === 'accounting') outcome = handleAccounting(p, client, addr, this.policy, new Date(now));
+      else outcome = handleAccessRequest(p, client, this.policy);
+    } catch (err) {
+      outcome = Promise.reject(err);
+    }
+    if (!(outcome instanceof Promise)) {
+      this.finish(sock, port, name, p, e.secret, key, outcome, rinfo);
+      return;
+    }
+    outcome.then(
+      (o) => this.finish(sock, port, name, p, e.secret, key, o, rinfo),
+      (err: unknown) => {
+        if (key) this.dup.abandon(key, p.authenticator);
+        this.drop(port, name, 'policy_error', { err: String(err) });
+      },
+    );
+  }
+
+  private finish(sock: dgram.Socket, port: Port, name: string, p: Packet, secret: Buffer, key: string, o: Outcome, rinfo: dgram.RemoteInfo): void {
+    if (o.kind === 'drop') {
+      if (key) this.dup.abandon(key, p.authenticator);
+      this.drop(port, name, o.cause, { detail: o.detail });
+      return;
+    }
+    let resp: Buffer;
+    try {
+      resp = encodeResponse(o.code, p.identifier, p.authenticator, o.attrs, secret, o.withMa);
+    } catch (err) {
+      if (key) this.dup.abandon(key, p.authenticator);
+      this.drop(port, name, 'response_encode_error', { err: String(err) });
+      return;
+    }
+    if (o.reason) this.log.debug({ client: name, reason: o.reason }, 'radius: Access-Reject');
+    if (o.warnings?.length) this.once.warn('profile_not_representable', name, { warnings: o.warnings });
+    if (key) this.dup.complete(key, p.authenticator, resp, this.now());
+    const codeName = CODE_NAMES[o.code] ?? String(o.code);
+    this.bump(`sent:${codeName}`);
+    radiusResponses.labels(port, name, codeName).inc();
+    sock.send(resp, rinfo.port, rinfo.address);
+  }
+}
