@@ -11,6 +11,7 @@ import { DupCache, LogOnce, TokenBucket } from './guard.ts';
 import { handleAccessRequest, handleAccounting, statusResponse, type Outcome, type RequestKind } from './handle.ts';
 import { radiusDropped, radiusDuplicates, radiusRequests, radiusResponses } from './metrics.ts';
 import type { RadiusClient, RadiusPolicy } from './policy.ts';
+import { unmapAddress } from './values.ts';
 import { logger, type Logger } from '../util/log.ts';
 
 export interface RadiusServerOptions {
@@ -52,10 +53,6 @@ const CODE_NAMES: Record<number, string> = {
   [Code.AccountingResponse]: 'accounting_response',
 };
 
-/** Strip the IPv4-mapped prefix a dual-stack socket reports ("::ffff:192.0.2.1" → "192.0.2.1"). */
-export function unmapAddress(a: string): string {
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
-}
 
 export class RadiusServer {
   private readonly opts: Required<Omit<RadiusServerOptions, 'logger' | 'now' | 'policy'>>;

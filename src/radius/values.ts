@@ -234,3 +234,8 @@ export function decodeInteger(v: Buffer): number | null {
 export function decodeInteger64(v: Buffer): bigint | null {
   return v.length === 8 ? v.readBigUInt64BE(0) : null;
 }
+
+/** Strip the IPv4-mapped prefix a dual-stack socket reports ("::ffff:192.0.2.1" → "192.0.2.1"). */
+export function unmapAddress(a: string): string {
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
