@@ -11,6 +11,7 @@ import { MagRepo } from './repos/mags.ts';
 import { AaaClientRepo } from './repos/aaa-clients.ts';
 import { AccountingRepo } from './repos/accounting.ts';
 import { BindingRepo } from './repos/bindings.ts';
+import { lockDataDir } from './lock.ts';
 
 export type { Db } from './db.ts';
 
@@ -47,7 +48,22 @@ export interface OpenStoreOptions {
 }
 
 export async function openDb(opts: OpenStoreOptions): Promise<Db> {
-  return opts.databaseUrl ? openPostgres(opts.databaseUrl) : openPglite(opts.dataDir ? join(opts.dataDir, 'pglite') : undefined);
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl);
+  if (!opts.dataDir) return openPglite();
+  const release = lockDataDir(opts.dataDir);
+  try {
+    const db = await openPglite(join(opts.dataDir, 'pglite'));
+    const close = db.close.bind(db);
+    return Object.assign(db, {
+      async close() {
+        await close();
+        release();
+      },
+    });
+  } catch (e) {
+    release();
+    throw e;
+  }
 }
 
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {

@@ -1,0 +1,175 @@
+// `pmip6`: the command line. `start` runs the all-in-one process; the other commands work
+// on the policy store directly (PostgreSQL via DATABASE_URL, or the embedded store in
+// dataDir when no suite is running on it).
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { SingleBar, Presets } from 'cli-progress';
+import { loadConfig, ConfigError, type Config } from './config/index.ts';
+import { openStore, type Store } from './store/index.ts';
+import { migrate } from './store/migrate.ts';
+import { profileInputSchema, formatIssues } from './policy/validate.ts';
+import { importProfiles, rowsFromCsv, rowsFromJson, ImportFormatError } from './policy/import.ts';
+import { startSuite } from './main/suite.ts';
+import { toJson } from './api/http.ts';
+import { NotFoundError, ConflictError, InvalidError } from './store/errors.ts';
+import { DataDirBusyError } from './store/lock.ts';
+
+class CliError extends Error {}
+
+function config(cmd: Command): Config {
+  const o = cmd.optsWithGlobals<{ config?: string }>();
+  return loadConfig({ file: o.config });
+}
+
+async function withStore<T>(cmd: Command, fn: (s: Store) => Promise<T>): Promise<T> {
+  const c = config(cmd);
+  const s = await openStore({ databaseUrl: c.databaseUrl || undefined, dataDir: c.dataDir });
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function print(v: unknown): void {
+  process.stdout.write(`${JSON.stringify(JSON.parse(toJson(v)), null, 2)}\n`);
+}
+
+export function buildCli(): Command {
+  const program = new Command('pmip6')
+    .description('PMIP6 Suite: Proxy Mobile IPv6 LMA/MAG with AAA, SNMP and an operator API')
+    .option('-c, --config <file>', 'JSON configuration file (also PMIP6_CONFIG)')
+    .showHelpAfterError();
+
+  program
+    .command('start')
+    .description('run the all-in-one process: policy store, API and the configured servers')
+    .action(async (_o, cmd: Command) => {
+      const suite = await startSuite(config(cmd));
+      const stop = async (sig: string) => {
+        process.stderr.write(`\n${sig}: stopping\n`);
+        await suite.stop();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations and exit')
+    .action(async (_o, cmd: Command) => {
+      const c = config(cmd);
+      const s = await openStore({ databaseUrl: c.databaseUrl || undefined, dataDir: c.dataDir, migrate: false });
+      try {
+        const applied = await migrate(s.db);
+        process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n');
+      } finally {
+        await s.close();
+      }
+    });
+
+  const profile = program.command('profile').description('manage mobile-node profiles');
+  profile
+    .command('add')
+    .description('create a profile')
+    .requiredOption('--mn-id <nai>', 'MN identifier (NAI), e.g. mn1@example.net')
+    .option('--hnp <prefix>', 'home network prefix (repeatable)', collect)
+    .option('--hnp-pool <name>', 'draw the HNP from this pool')
+    .option('--ipv4-hoa <address>', 'IPv4 home address')
+    .option('--ipv4-pool <name>', 'draw the IPv4 home address from this pool')
+    .option('--lma <address>', 'assigned LMA address or FQDN')
+    .option('--service <name>', 'service selection')
+    .option('--ll-id <mac>', 'MN link-layer identifier (repeatable)', collect)
+    .addOption(new Option('--gre <policy>', 'GRE key policy').choices(['none', 'optional', 'required']))
+    .option('--disabled', 'create it disabled')
+    .action(async (o, cmd: Command) => {
+      const raw = {
+        mnId: o.mnId,
+        ...(o.hnp ? { hnps: o.hnp } : {}),
+        ...(o.hnpPool ? { hnpPool: o.hnpPool } : {}),
+        ...(o.ipv4Hoa ? { ipv4HoA: o.ipv4Hoa } : {}),
+        ...(o.ipv4Pool ? { ipv4Pool: o.ipv4Pool } : {}),
+        ...(o.lma ? { lma: o.lma } : {}),
+        ...(o.service ? { serviceSelection: o.service } : {}),
+        ...(o.llId ? { mnLinkLayerIds: o.llId } : {}),
+        ...(o.gre ? { greKeyPolicy: o.gre } : {}),
+        ...(o.disabled ? { enabled: false } : {}),
+      };
+      const p = profileInputSchema.safeParse(raw);
+      if (!p.success) throw new CliError(formatIssues(p.error).map((f) => `${f.field}: ${f.message}`).join('\n'));
+      await withStore(cmd, async (s) => print(await s.profiles.create(p.data, 'cli')));
+    });
+  profile
+    .command('list')
+    .description('list profiles')
+    .option('--q <text>', 'MN identifier contains')
+    .option('--lma <address>', 'assigned to this LMA')
+    .option('--limit <n>', 'page size', '50')
+    .option('--offset <n>', 'skip this many', '0')
+    .action(async (o, cmd: Command) => {
+      await withStore(cmd, async (s) => {
+        const r = await s.profiles.list({ q: o.q, lma: o.lma, limit: Number(o.limit), offset: Number(o.offset) });
+        for (const p of r.items) process.stdout.write(`${p.mnId}\t${p.hnps.join(',') || '-'}\t${p.ipv4HoA ?? '-'}\t${p.lma ?? '-'}\t${p.enabled ? 'enabled' : 'disabled'}\n`);
+        process.stderr.write(`${r.items.length} of ${r.total}\n`);
+      });
+    });
+  profile
+    .command('show')
+    .description('show one profile as JSON')
+    .argument('<mnId>')
+    .action(async (mnId: string, _o, cmd: Command) => withStore(cmd, async (s) => print(await s.profiles.get(mnId))));
+  profile
+    .command('rm')
+    .description('delete a profile')
+    .argument('<mnId>')
+    .action(async (mnId: string, _o, cmd: Command) =>
+      withStore(cmd, async (s) => {
+        await s.profiles.delete(mnId, 'cli');
+        process.stdout.write(`deleted ${mnId}\n`);
+      }),
+    );
+
+  program
+    .command('import')
+    .description('bulk import profiles from a CSV (header row names the fields) or JSON file; all or nothing')
+    .argument('<file>')
+    .option('--dry-run', 'check every row, keep nothing')
+    .action(async (file: string, o, cmd: Command) => {
+      const text = readFileSync(file, 'utf8');
+      let rows;
+      try {
+        rows = /\.json$/i.test(file) || /^\s*[[{]/.test(text) ? rowsFromJson(JSON.parse(text)) : rowsFromCsv(text);
+      } catch (e) {
+        throw new CliError(`${file}: ${(e as Error).message}`);
+      }
+      await withStore(cmd, async (s) => {
+        const bar = new SingleBar({ format: 'importing [{bar}] {percentage}% | {value}/{total} rows | {eta}s left', stream: process.stderr }, Presets.shades_classic);
+        bar.start(rows.length, 0);
+        const report = await importProfiles(s.db, rows, { actor: 'cli', dryRun: Boolean(o.dryRun), onProgress: (d) => bar.update(d) });
+        bar.stop();
+        for (const e of report.errors.slice(0, 200)) process.stderr.write(`${file}:${e.line}: ${e.mnId ? `${e.mnId}: ` : ''}${e.field}: ${e.message}\n`);
+        if (report.errors.length > 200) process.stderr.write(`... and ${report.errors.length - 200} more problems\n`);
+        if (!report.ok) throw new CliError(`import failed: ${report.errors.length} problem(s) in ${report.total} rows; nothing was imported`);
+        process.stdout.write(o.dryRun ? `dry run: all ${report.total} rows are valid\n` : `imported ${report.imported} profiles\n`);
+      });
+    });
+  return program;
+}
+
+export async function main(argv = process.argv): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (e) {
+    const known = e instanceof CliError || e instanceof ConfigError || e instanceof NotFoundError || e instanceof ConflictError || e instanceof InvalidError || e instanceof ImportFormatError || e instanceof DataDirBusyError;
+    process.stderr.write(`pmip6: ${known ? (e as Error).message : ((e as Error).stack ?? String(e))}\n`);
+    process.exit(known ? 2 : 1);
+  }
+}
+
+// Run when executed directly (node --import tsx src/cli.ts ...), not when imported by tests.
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/bin/pmip6.js')) {
+  await main();
+}

@@ -1,0 +1,99 @@
+// Wiring: builds the roles a deployment asks for from one Config, starts them in order
+// (store, then servers, then the API) and stops them in reverse. Only this folder knows
+// which concrete pieces are plugged together (../shared/DESIGN.md).
+import { createServer, type Server } from 'node:http';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/index.ts';
+import { openStore, type Store } from '../store/index.ts';
+import { createApp } from '../api/app.ts';
+import { enableDefaultMetrics } from '../metrics/registry.ts';
+import { logger } from '../util/log.ts';
+
+export interface Role {
+  name: string;
+  stop(): Promise<void>;
+}
+
+export interface RunningSuite {
+  config: Config;
+  store: Store;
+  /** Base URL of the API when it runs (http://host:port). */
+  apiUrl?: string;
+  roles: Role[];
+  stop(): Promise<void>;
+}
+
+/** The API token: from config, or generated once into dataDir/api-token (mode 0600). */
+export function ensureApiToken(config: Config): { token: string; file?: string } {
+  if (config.api.token) return { token: config.api.token };
+  mkdirSync(config.dataDir, { recursive: true });
+  const file = join(config.dataDir, 'api-token');
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { token: readFileSync(file, 'utf8').trim(), file };
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export async function startSuite(config: Config): Promise<RunningSuite> {
+  const log = logger('main');
+  enableDefaultMetrics();
+  const store = await openStore({ databaseUrl: config.databaseUrl || undefined, dataDir: config.dataDir });
+  log.info({ store: store.db.kind, where: config.databaseUrl ? 'postgres' : config.dataDir }, 'policy store open and migrated');
+  const roles: Role[] = [];
+  let apiUrl: string | undefined;
+  try {
+    if (config.api.enabled) {
+      const { token, file } = ensureApiToken(config);
+      const app = createApp({ store, token, bodyLimit: config.api.bodyLimit });
+      const server = createServer(app);
+      const addr = await listen(server, config.api.port, config.api.host);
+      const host = addr.family === 'IPv6' ? `[${addr.address === '::' ? '::1' : addr.address}]` : addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address;
+      apiUrl = `http://${host}:${addr.port}`;
+      log.info({ url: apiUrl, tokenFile: file }, file ? `operator API listening; bearer token in ${file}` : 'operator API listening');
+      roles.push({
+        name: 'api',
+        stop: () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      });
+    }
+  } catch (e) {
+    for (const r of roles.reverse()) await r.stop().catch(() => undefined);
+    await store.close();
+    throw e;
+  }
+  let stopped = false;
+  return {
+    config,
+    store,
+    apiUrl,
+    roles,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const r of [...roles].reverse()) {
+        try {
+          await r.stop();
+        } catch (e) {
+          log.warn({ role: r.name, err: (e as Error).message }, 'error while stopping');
+        }
+      }
+      await store.close();
+      log.info('stopped');
+    },
+  };
+}
