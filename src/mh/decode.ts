@@ -15,7 +15,7 @@
  *   7. type-specific fields, then option TLVs.
  */
 import { verifyMhChecksum } from './checksum.ts';
-import { decodeOptions } from './options.ts';
+import { decodeOptions, take } from './options.ts';
 import {
   BrType,
   IPPROTO_NONE,
@@ -67,17 +67,10 @@ export function decodeMessage(input: Uint8Array, opts?: DecodeOptions): DecodeRe
   const mhType = buf[2];
   const fixed = FIXED[mhType];
   const zeroCopy = opts?.zeroCopy === true;
-  const take = zeroCopy
-    ? (a: number, b: number): Buffer => buf.subarray(a, b)
-    : (a: number, b: number): Buffer => {
-      const out = Buffer.allocUnsafe(b - a);
-      buf.copy(out, 0, a, b);
-      return out;
-    };
 
   if (fixed === 0) {
     // RFC 6275 9.2: unknown MH Type -> Binding Error status 2 (caller's job).
-    return { ok: true, msg: { type: 'unknown', mhType, data: take(6, n) } };
+    return { ok: true, msg: { type: 'unknown', mhType, data: take(buf, 6, n, zeroCopy) } };
   }
   if (buf[0] !== IPPROTO_NONE) return fail('bad-payload-proto', `Payload Proto ${buf[0]}, expected ${IPPROTO_NONE}`, 0);
   if (total < fixed) {
@@ -91,7 +84,7 @@ export function decodeMessage(input: Uint8Array, opts?: DecodeOptions): DecodeRe
     }
   }
 
-  const res = decodeOptions(buf, fixed, n, take);
+  const res = decodeOptions(buf, fixed, n, zeroCopy);
   if (!res.ok) return res;
   const options: MobilityOption[] = res.options;
 
@@ -106,7 +99,7 @@ export function decodeMessage(input: Uint8Array, opts?: DecodeOptions): DecodeRe
       };
       break;
     case MH_BE: // RFC 6275 6.1.9
-      msg = { type: 'be', status: buf[6], homeAddress: take(8, 24), options };
+      msg = { type: 'be', status: buf[6], homeAddress: take(buf, 8, 24, zeroCopy), options };
       break;
     case MH_HEARTBEAT: // RFC 5847 3.3
       msg = { type: 'heartbeat', flags: buf.readUInt16BE(6), seq: buf.readUInt32BE(8), options };

@@ -8,7 +8,7 @@
  * a RangeError/TypeError. Decoding never throws (see decode.ts).
  */
 import { setMhChecksum } from './checksum.ts';
-import { optionAlignment, optionDataLength, padBefore, writeOption, writePad } from './options.ts';
+import { optionSpec, padForSpec, writeOption, writePad } from './options.ts';
 import {
   BrType,
   IPPROTO_NONE,
@@ -22,8 +22,8 @@ import {
 } from './types.ts';
 import type { EncodeOptions, MhMessage, MobilityOption } from './types.ts';
 
-/** Option Length values of the message being encoded (encode is synchronous: one scratch suffices). */
-let lenScratch = new Int32Array(64);
+/** Packed option specs of the message being encoded (encode is synchronous: one scratch suffices). */
+let specScratch = new Int32Array(64);
 
 function fixedLength(msg: MhMessage): number {
   switch (msg.type) {
@@ -54,7 +54,7 @@ export function encodedLength(msg: MhMessage): number {
   return layout(msg);
 }
 
-/** First pass: option lengths into lenScratch, returns the padded total. */
+/** First pass: option specs into specScratch, returns the padded total. */
 function layout(msg: MhMessage): number {
   let off = fixedLength(msg);
   if (msg.type === 'unknown') {
@@ -64,13 +64,11 @@ function layout(msg: MhMessage): number {
     return off;
   }
   const opts: MobilityOption[] = msg.options;
-  if (opts.length > lenScratch.length) lenScratch = new Int32Array(Math.max(opts.length, 2 * lenScratch.length));
+  if (opts.length > specScratch.length) specScratch = new Int32Array(Math.max(opts.length, 2 * specScratch.length));
   for (let i = 0; i < opts.length; i++) {
-    const o = opts[i];
-    const len = optionDataLength(o);
-    lenScratch[i] = len;
-    const [x, y] = optionAlignment(o);
-    off += padBefore(x, y, off) + 2 + len;
+    const spec = optionSpec(opts[i]);
+    specScratch[i] = spec;
+    off += padForSpec(spec, off) + 2 + (spec & 0xff);
   }
   const total = (off + 7) & ~7;
   if (total > MH_MAX_LENGTH) throw new RangeError(`MH would be ${total} octets, more than ${MH_MAX_LENGTH}`);
@@ -134,10 +132,9 @@ export function encodeMessage(msg: MhMessage, opts?: EncodeOptions): Buffer {
     let off = fixedLength(msg);
     const options = msg.options;
     for (let i = 0; i < options.length; i++) {
-      const o = options[i];
-      const [x, y] = optionAlignment(o);
-      off = writePad(buf, off, padBefore(x, y, off));
-      off = writeOption(buf, off, o, lenScratch[i]);
+      const spec = specScratch[i];
+      off = writePad(buf, off, padForSpec(spec, off));
+      off = writeOption(buf, off, options[i], spec & 0xff);
     }
     writePad(buf, off, total - off);
   }

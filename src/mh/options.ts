@@ -66,48 +66,67 @@ function checkPrefixLen(v: number, max: number, what: string): void {
   if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`${what}: prefix length ${v} not in 0..${max}`);
 }
 
-/** Value of the option's Length field (octets after Type and Length). Validates the option. */
+/*
+ * Packed option spec used by the encoder: Length value in bits 0-7, alignment
+ * mask (x - 1) in bits 8-11, y in bits 12-15. One switch gives both, so the
+ * encoder needs no per-option lookups or tuples. Must agree with ALIGN above
+ * (the property tests check encoder output against ALIGN).
+ */
+const A_NONE = 0;
+const A_2N = 1 << 8;
+const A_4N = 3 << 8;
+const A_4N2 = (3 << 8) | (2 << 12);
+const A_8N2 = (7 << 8) | (2 << 12);
+const A_8N4 = (7 << 8) | (4 << 12);
+const A_8N6 = (7 << 8) | (6 << 12);
+
+/** Length field value of an option (octets after Type and Length). Validates the option. */
 export function optionDataLength(opt: MobilityOption): number {
+  return optionSpec(opt) & 0xff;
+}
+
+/** Packed Length + alignment of an option (see above). Throws on invalid options. */
+export function optionSpec(opt: MobilityOption): number {
   switch (opt.type) {
-    case 'bindingRefreshAdvice': return 2;
-    case 'altCoa': needLen(opt.addr, 16, 'altCoa.addr'); return 16;
-    case 'mnId': checkMax(opt.id, 254, 'mnId.id'); return 1 + opt.id.length;
-    case 'vendorSpecific': checkMax(opt.data, 250, 'vendorSpecific.data'); return 5 + opt.data.length;
-    case 'serviceSelection': checkMax(opt.id, 255, 'serviceSelection.id', 1); return opt.id.length;
+    case 'bindingRefreshAdvice': return 2 | A_2N;
+    case 'altCoa': needLen(opt.addr, 16, 'altCoa.addr'); return 16 | A_8N6;
+    case 'mnId': checkMax(opt.id, 254, 'mnId.id'); return (1 + opt.id.length) | A_NONE;
+    case 'vendorSpecific': checkMax(opt.data, 250, 'vendorSpecific.data'); return (5 + opt.data.length) | A_4N2;
+    case 'serviceSelection': checkMax(opt.id, 255, 'serviceSelection.id', 1); return opt.id.length | A_NONE;
     case 'hnp':
       needLen(opt.prefix, 16, 'hnp.prefix');
       checkPrefixLen(opt.prefixLen, 128, 'hnp');
-      return 18;
-    case 'handoffIndicator': return 2;
-    case 'accessTechType': return 2;
-    case 'mnLinkLayerId': checkMax(opt.id, 253, 'mnLinkLayerId.id'); return 2 + opt.id.length;
-    case 'linkLocalAddress': needLen(opt.addr, 16, 'linkLocalAddress.addr'); return 16;
+      return 18 | A_8N4;
+    case 'handoffIndicator': return 2 | A_NONE;
+    case 'accessTechType': return 2 | A_NONE;
+    case 'mnLinkLayerId': checkMax(opt.id, 253, 'mnLinkLayerId.id'); return (2 + opt.id.length) | A_4N;
+    case 'linkLocalAddress': needLen(opt.addr, 16, 'linkLocalAddress.addr'); return 16 | A_8N6;
     case 'timestamp':
       if (opt.value < 0n || opt.value > 0xffffffffffffffffn) throw new RangeError('timestamp: not a uint64');
-      return 8;
-    case 'restartCounter': return 4;
-    case 'ipv4HomeAddress': checkPrefixLen(opt.prefixLen, 63, 'ipv4HomeAddress'); return 6;
-    case 'ipv4AddressAck': checkPrefixLen(opt.prefixLen, 63, 'ipv4AddressAck'); return 6;
-    case 'natDetection': return 6;
-    case 'ipv4Coa': return 6;
-    case 'greKey': return opt.key === null ? 2 : 6;
-    case 'ipv4HoaRequest': checkPrefixLen(opt.prefixLen, 63, 'ipv4HoaRequest'); return 6;
-    case 'ipv4HoaReply': checkPrefixLen(opt.prefixLen, 63, 'ipv4HoaReply'); return 6;
-    case 'ipv4DefaultRouter': return 6;
-    case 'ipv4DhcpSupportMode': return 2;
-    case 'mnGroupId': return 6;
+      return 8 | A_8N2;
+    case 'restartCounter': return 4 | A_4N2;
+    case 'ipv4HomeAddress': checkPrefixLen(opt.prefixLen, 63, 'ipv4HomeAddress'); return 6 | A_4N;
+    case 'ipv4AddressAck': checkPrefixLen(opt.prefixLen, 63, 'ipv4AddressAck'); return 6 | A_4N;
+    case 'natDetection': return 6 | A_4N;
+    case 'ipv4Coa': return 6 | A_4N;
+    case 'greKey': return (opt.key === null ? 2 : 6) | A_4N;
+    case 'ipv4HoaRequest': checkPrefixLen(opt.prefixLen, 63, 'ipv4HoaRequest'); return 6 | A_4N;
+    case 'ipv4HoaReply': checkPrefixLen(opt.prefixLen, 63, 'ipv4HoaReply'); return 6 | A_4N;
+    case 'ipv4DefaultRouter': return 6 | A_4N;
+    case 'ipv4DhcpSupportMode': return 2 | A_NONE;
+    case 'mnGroupId': return 6 | A_4N;
     case 'unknown':
       if (!Number.isInteger(opt.code) || opt.code < 2 || opt.code > 255) {
         throw new RangeError(`unknown option: code ${opt.code} not in 2..255 (Pad1/PadN are inserted by the encoder)`);
       }
       checkMax(opt.data, 255, 'unknown.data');
-      return opt.data.length;
+      return opt.data.length | A_NONE;
   }
 }
 
-/** Padding octets needed before an option with alignment [x, y] at MH offset `off`. */
-export function padBefore(x: number, y: number, off: number): number {
-  return (y - off) & (x - 1);
+/** Padding octets needed at MH offset `off` before an option with packed spec `spec`. */
+export function padForSpec(spec: number, off: number): number {
+  return ((spec >>> 12) - off) & ((spec >>> 8) & 0xf);
 }
 
 /**
@@ -283,16 +302,28 @@ function lengthOk(t: number, len: number): boolean {
 export type OptionsResult = { ok: true; options: MobilityOption[] } | { ok: false; error: DecodeError };
 
 /**
+ * The bytes `buf[a, b)`: a view when `zeroCopy`, else a fresh copy. Small
+ * fields (addresses, identifiers) are copied with a plain loop, which beats
+ * Buffer#copy's call overhead at these sizes.
+ */
+export function take(buf: Buffer, a: number, b: number, zeroCopy: boolean): Buffer {
+  if (zeroCopy) return buf.subarray(a, b);
+  const n = b - a;
+  const out = Buffer.allocUnsafe(n);
+  if (n <= 32) {
+    for (let i = 0; i < n; i++) out[i] = buf[a + i];
+  } else {
+    buf.copy(out, 0, a, b);
+  }
+  return out;
+}
+
+/**
  * Decode the option area `buf[start, end)` (offsets are MH offsets). Pad1/PadN
  * are skipped; unknown types are kept as `{ type: 'unknown' }`. Never throws.
- * `take(a, b)` returns the bytes of `buf[a, b)` (copy or view, caller's choice).
+ * Byte fields are copies unless `zeroCopy` (then views into `buf`).
  */
-export function decodeOptions(
-  buf: Buffer,
-  start: number,
-  end: number,
-  take: (a: number, b: number) => Buffer,
-): OptionsResult {
+export function decodeOptions(buf: Buffer, start: number, end: number, zeroCopy: boolean): OptionsResult {
   const options: MobilityOption[] = [];
   let off = start;
   while (off < end) {
@@ -326,19 +357,19 @@ export function decodeOptions(
         options.push({ type: 'bindingRefreshAdvice', interval: buf.readUInt16BE(d) });
         break;
       case OptType.ALTERNATE_COA:
-        options.push({ type: 'altCoa', addr: take(d, d + 16) });
+        options.push({ type: 'altCoa', addr: take(buf, d, d + 16, zeroCopy) });
         break;
       case OptType.MN_ID:
-        options.push({ type: 'mnId', subtype: buf[d], id: take(d + 1, next) });
+        options.push({ type: 'mnId', subtype: buf[d], id: take(buf, d + 1, next, zeroCopy) });
         break;
       case OptType.VENDOR_SPECIFIC:
-        options.push({ type: 'vendorSpecific', vendorId: buf.readUInt32BE(d), subType: buf[d + 4], data: take(d + 5, next) });
+        options.push({ type: 'vendorSpecific', vendorId: buf.readUInt32BE(d), subType: buf[d + 4], data: take(buf, d + 5, next, zeroCopy) });
         break;
       case OptType.SERVICE_SELECTION:
-        options.push({ type: 'serviceSelection', id: take(d, next) });
+        options.push({ type: 'serviceSelection', id: take(buf, d, next, zeroCopy) });
         break;
       case OptType.HOME_NETWORK_PREFIX:
-        options.push({ type: 'hnp', prefixLen: buf[d + 1], prefix: take(d + 2, d + 18) });
+        options.push({ type: 'hnp', prefixLen: buf[d + 1], prefix: take(buf, d + 2, d + 18, zeroCopy) });
         break;
       case OptType.HANDOFF_INDICATOR:
         options.push({ type: 'handoffIndicator', hi: buf[d + 1] });
@@ -347,10 +378,10 @@ export function decodeOptions(
         options.push({ type: 'accessTechType', att: buf[d + 1] });
         break;
       case OptType.MN_LINK_LAYER_ID:
-        options.push({ type: 'mnLinkLayerId', id: take(d + 2, next) });
+        options.push({ type: 'mnLinkLayerId', id: take(buf, d + 2, next, zeroCopy) });
         break;
       case OptType.LINK_LOCAL_ADDRESS:
-        options.push({ type: 'linkLocalAddress', addr: take(d, d + 16) });
+        options.push({ type: 'linkLocalAddress', addr: take(buf, d, d + 16, zeroCopy) });
         break;
       case OptType.TIMESTAMP:
         options.push({ type: 'timestamp', value: buf.readBigUInt64BE(d) });
@@ -390,7 +421,7 @@ export function decodeOptions(
         break;
       default:
         // RFC 6275 6.2.1: skip what we don't understand; keep it for counting/relaying.
-        options.push({ type: 'unknown', code: t, data: take(d, next) });
+        options.push({ type: 'unknown', code: t, data: take(buf, d, next, zeroCopy) });
     }
     off = next;
   }
