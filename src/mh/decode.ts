@@ -15,7 +15,7 @@
  *   7. type-specific fields, then option TLVs.
  */
 import { verifyMhChecksum } from './checksum.ts';
-import { decodeOptions, take } from './options.ts';
+import { decodeOptions, take } from './options-decode.ts';
 import {
   BrType,
   IPPROTO_NONE,

@@ -1,12 +1,13 @@
 /**
- * Mobility option TLVs (RFC 6275 6.2): layout, alignment, encode, decode.
+ * Mobility option TLVs (RFC 6275 6.2): alignment table and encoding. Decoding
+ * is in options-decode.ts.
  *
  * Alignment "xn+y" (RFC 6275 6.2.1, IPv6 convention): the option's Type octet
  * sits at an MH offset congruent to y modulo x. The encoder inserts Pad1 (one
  * octet) or PadN (two or more) before each option to reach it.
  */
 import { OptType } from './types.ts';
-import type { DecodeError, MobilityOption } from './types.ts';
+import type { MobilityOption } from './types.ts';
 
 /** [x, y] alignment per option type tag; [1, 0] = no requirement. */
 const ALIGN: Record<MobilityOption['type'], readonly [number, number]> = {
@@ -258,172 +259,4 @@ export function writeOption(buf: Buffer, off: number, opt: MobilityOption, len: 
       break;
   }
   return d + len;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Decoding                                                                  */
-/* ------------------------------------------------------------------------ */
-
-/**
- * Allowed Length values for the option types we interpret: a fixed value, or
- * a minimum (negative entry = "at least -n"). 0 in the table = not interpreted.
- */
-const FIXED_LEN = new Int16Array(256);
-FIXED_LEN[OptType.BINDING_REFRESH_ADVICE] = 2;
-FIXED_LEN[OptType.ALTERNATE_COA] = 16;
-FIXED_LEN[OptType.MN_ID] = -1; // subtype + identifier (identifier may be empty)
-FIXED_LEN[OptType.VENDOR_SPECIFIC] = -5; // vendor id + sub-type + data
-FIXED_LEN[OptType.SERVICE_SELECTION] = -1;
-FIXED_LEN[OptType.HOME_NETWORK_PREFIX] = 18;
-FIXED_LEN[OptType.HANDOFF_INDICATOR] = 2;
-FIXED_LEN[OptType.ACCESS_TECHNOLOGY_TYPE] = 2;
-FIXED_LEN[OptType.MN_LINK_LAYER_ID] = -2; // reserved + identifier
-FIXED_LEN[OptType.LINK_LOCAL_ADDRESS] = 16;
-FIXED_LEN[OptType.TIMESTAMP] = 8;
-FIXED_LEN[OptType.RESTART_COUNTER] = 4;
-FIXED_LEN[OptType.IPV4_HOME_ADDRESS] = 6;
-FIXED_LEN[OptType.IPV4_ADDRESS_ACK] = 6;
-FIXED_LEN[OptType.NAT_DETECTION] = 6;
-FIXED_LEN[OptType.IPV4_COA] = 6;
-FIXED_LEN[OptType.GRE_KEY] = 6; // or 2: special-cased
-FIXED_LEN[OptType.IPV4_HOA_REQUEST] = 6;
-FIXED_LEN[OptType.IPV4_HOA_REPLY] = 6;
-FIXED_LEN[OptType.IPV4_DEFAULT_ROUTER] = 6;
-FIXED_LEN[OptType.IPV4_DHCP_SUPPORT_MODE] = 2;
-FIXED_LEN[OptType.MN_GROUP_ID] = 6;
-
-function lengthOk(t: number, len: number): boolean {
-  const f = FIXED_LEN[t];
-  if (f === 0) return true;
-  if (f > 0) return len === f || (t === OptType.GRE_KEY && len === 2);
-  return len >= -f;
-}
-
-export type OptionsResult = { ok: true; options: MobilityOption[] } | { ok: false; error: DecodeError };
-
-/**
- * The bytes `buf[a, b)`: a view when `zeroCopy`, else a fresh copy. Small
- * fields (addresses, identifiers) are copied with a plain loop, which beats
- * Buffer#copy's call overhead at these sizes.
- */
-export function take(buf: Buffer, a: number, b: number, zeroCopy: boolean): Buffer {
-  if (zeroCopy) return buf.subarray(a, b);
-  const n = b - a;
-  const out = Buffer.allocUnsafe(n);
-  if (n <= 32) {
-    for (let i = 0; i < n; i++) out[i] = buf[a + i];
-  } else {
-    buf.copy(out, 0, a, b);
-  }
-  return out;
-}
-
-/**
- * Decode the option area `buf[start, end)` (offsets are MH offsets). Pad1/PadN
- * are skipped; unknown types are kept as `{ type: 'unknown' }`. Never throws.
- * Byte fields are copies unless `zeroCopy` (then views into `buf`).
- */
-export function decodeOptions(buf: Buffer, start: number, end: number, zeroCopy: boolean): OptionsResult {
-  const options: MobilityOption[] = [];
-  let off = start;
-  while (off < end) {
-    const t = buf[off];
-    if (t === OptType.PAD1) {
-      off++;
-      continue;
-    }
-    if (off + 2 > end) {
-      return { ok: false, error: { code: 'option-overrun', reason: `option ${t} has no Length octet`, offset: off } };
-    }
-    const len = buf[off + 1];
-    const d = off + 2;
-    const next = d + len;
-    if (next > end) {
-      return {
-        ok: false,
-        error: { code: 'option-overrun', reason: `option ${t} (Length ${len}) runs past the MH end`, offset: off },
-      };
-    }
-    if (!lengthOk(t, len)) {
-      return {
-        ok: false,
-        error: { code: 'bad-option-length', reason: `option ${t} with invalid Length ${len}`, offset: off + 1 },
-      };
-    }
-    switch (t) {
-      case OptType.PADN:
-        break; // RFC 6275 6.2.3: contents ignored
-      case OptType.BINDING_REFRESH_ADVICE:
-        options.push({ type: 'bindingRefreshAdvice', interval: buf.readUInt16BE(d) });
-        break;
-      case OptType.ALTERNATE_COA:
-        options.push({ type: 'altCoa', addr: take(buf, d, d + 16, zeroCopy) });
-        break;
-      case OptType.MN_ID:
-        options.push({ type: 'mnId', subtype: buf[d], id: take(buf, d + 1, next, zeroCopy) });
-        break;
-      case OptType.VENDOR_SPECIFIC:
-        options.push({ type: 'vendorSpecific', vendorId: buf.readUInt32BE(d), subType: buf[d + 4], data: take(buf, d + 5, next, zeroCopy) });
-        break;
-      case OptType.SERVICE_SELECTION:
-        options.push({ type: 'serviceSelection', id: take(buf, d, next, zeroCopy) });
-        break;
-      case OptType.HOME_NETWORK_PREFIX:
-        options.push({ type: 'hnp', prefixLen: buf[d + 1], prefix: take(buf, d + 2, d + 18, zeroCopy) });
-        break;
-      case OptType.HANDOFF_INDICATOR:
-        options.push({ type: 'handoffIndicator', hi: buf[d + 1] });
-        break;
-      case OptType.ACCESS_TECHNOLOGY_TYPE:
-        options.push({ type: 'accessTechType', att: buf[d + 1] });
-        break;
-      case OptType.MN_LINK_LAYER_ID:
-        options.push({ type: 'mnLinkLayerId', id: take(buf, d + 2, next, zeroCopy) });
-        break;
-      case OptType.LINK_LOCAL_ADDRESS:
-        options.push({ type: 'linkLocalAddress', addr: take(buf, d, d + 16, zeroCopy) });
-        break;
-      case OptType.TIMESTAMP:
-        options.push({ type: 'timestamp', value: buf.readBigUInt64BE(d) });
-        break;
-      case OptType.RESTART_COUNTER:
-        options.push({ type: 'restartCounter', counter: buf.readUInt32BE(d) });
-        break;
-      case OptType.IPV4_HOME_ADDRESS:
-        options.push({ type: 'ipv4HomeAddress', prefixLen: buf[d] >>> 2, p: (buf[d] & 0x02) !== 0, addr: buf.readUInt32BE(d + 2) });
-        break;
-      case OptType.IPV4_ADDRESS_ACK:
-        options.push({ type: 'ipv4AddressAck', status: buf[d], prefixLen: buf[d + 1] >>> 2, addr: buf.readUInt32BE(d + 2) });
-        break;
-      case OptType.NAT_DETECTION:
-        options.push({ type: 'natDetection', f: (buf[d] & 0x80) !== 0, refreshTime: buf.readUInt32BE(d + 2) });
-        break;
-      case OptType.IPV4_COA:
-        options.push({ type: 'ipv4Coa', addr: buf.readUInt32BE(d + 2) });
-        break;
-      case OptType.GRE_KEY:
-        options.push({ type: 'greKey', key: len === 6 ? buf.readUInt32BE(d + 2) : null });
-        break;
-      case OptType.IPV4_HOA_REQUEST:
-        options.push({ type: 'ipv4HoaRequest', prefixLen: buf[d] >>> 2, addr: buf.readUInt32BE(d + 2) });
-        break;
-      case OptType.IPV4_HOA_REPLY:
-        options.push({ type: 'ipv4HoaReply', status: buf[d], prefixLen: buf[d + 1] >>> 2, addr: buf.readUInt32BE(d + 2) });
-        break;
-      case OptType.IPV4_DEFAULT_ROUTER:
-        options.push({ type: 'ipv4DefaultRouter', addr: buf.readUInt32BE(d + 2) });
-        break;
-      case OptType.IPV4_DHCP_SUPPORT_MODE:
-        options.push({ type: 'ipv4DhcpSupportMode', server: (buf[d + 1] & 0x01) !== 0 });
-        break;
-      case OptType.MN_GROUP_ID:
-        options.push({ type: 'mnGroupId', subtype: buf[d], groupId: buf.readUInt32BE(d + 2) });
-        break;
-      default:
-        // RFC 6275 6.2.1: skip what we don't understand; keep it for counting/relaying.
-        options.push({ type: 'unknown', code: t, data: take(buf, d, next, zeroCopy) });
-    }
-    off = next;
-  }
-  return { ok: true, options };
 }
