@@ -230,7 +230,8 @@ export interface DecodeOptions {
    * IPv6 source and destination of the packet carrying the MH. When both are
    * given, the checksum is verified (RFC 6275 6.1.1). Omit them for MH over
    * IPv4/UDP (RFC 5844 4: the MH checksum is 0 and MUST be ignored) or when the
-   * kernel already verified it (raw socket with IPV6_CHECKSUM).
+   * kernel already verified it (raw socket with IPV6_CHECKSUM). Addresses
+   * that are not 16 bytes are a programming error (TypeError), not a packet error.
    */
   src?: Ipv6Bytes;
   dst?: Ipv6Bytes;
