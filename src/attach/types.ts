@@ -28,4 +28,12 @@ export interface AttachDetector {
   onEvent(handler: (e: AttachDetachEvent) => void): void;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Optional reliable presence check (RFC 5213 §6.13, §6.9.4 item 2): is the MN still on that
+   * access link? The MAG asks before every re-registration and retransmission, and before
+   * accepting an inter-MAG-handover revocation (RFC 5846 §9.1). Answer from the detector's
+   * own state (link state, NUD results): it must be cheap and synchronous. A detector that
+   * cannot tell omits it, and the MAG relies on detach events alone.
+   */
+  isAttached?(mnId: string, link: string): boolean;
 }

@@ -1,0 +1,31 @@
+// Read-only view of a MAG for the API and the SNMP agent: snapshots, never live objects.
+import type { Bule } from './bul.ts';
+import type { Mag } from './sm.ts';
+import type { BuleInfo, MagBulView } from './types.ts';
+
+export function createView(mag: Mag): MagBulView {
+  const bul = mag.bul;
+  return {
+    size: () => bul.size(),
+    counts: () => bul.counts(),
+    get: (mnId, link) => bul.get(mnId, link)?.info(),
+    getByIndex: (mnIndex, llIndex) => bul.getByIndex(mnIndex, llIndex)?.info(),
+    list(limit = Infinity) {
+      const out: BuleInfo[] = [];
+      for (const b of bul.entries()) {
+        if (out.length >= limit) break;
+        out.push(b.info());
+      }
+      return out;
+    },
+    entriesFrom(after) {
+      return infos(after ? bul.entriesAfter(after.mnIndex, after.llIndex) : bul.entries());
+    },
+    lmas: () => [...mag.heartbeats.peers.values()].map((p) => p.info()),
+    counters: () => structuredClone(mag.counters),
+  };
+}
+
+function* infos(it: IterableIterator<Bule>): IterableIterator<BuleInfo> {
+  for (const b of it) yield b.info();
+}
