@@ -10,7 +10,6 @@ import {
   parseIpv4,
   parseIpv6,
   parsePrefix,
-  timestampFromMs,
 } from '../mh/index.ts';
 import type {
   BindingError,
@@ -37,8 +36,8 @@ export interface PbuInput {
   hnps: string[] | null;
   hi: number;
   att: number;
-  /** Timestamp option value time (ms since 1970), or null in sequence-number mode (RFC 5213 §5.5). */
-  timestampMs: number | null;
+  /** Timestamp option value (RFC 5213 §8.8), or null in sequence-number mode (RFC 5213 §5.5). */
+  timestamp: bigint | null;
   /** MN-LL-ID (colon hex); absent when unknown or ALL_ZERO (§6.9.1.1 item 7). */
   mnLinkLayerId: string | null;
   /** Link-local Address option (§6.9.1.1 item 9): null = absent; "::" asks the LMA for one. */
@@ -70,7 +69,7 @@ export function buildPbu(i: PbuInput): BindingUpdate {
   }
   options.push({ type: 'handoffIndicator', hi: i.hi });
   options.push({ type: 'accessTechType', att: i.att });
-  if (i.timestampMs !== null) options.push({ type: 'timestamp', value: timestampFromMs(i.timestampMs) });
+  if (i.timestamp !== null) options.push({ type: 'timestamp', value: i.timestamp });
   const ll = i.mnLinkLayerId ? linkLayerIdBytes(i.mnLinkLayerId) : null;
   if (ll) options.push({ type: 'mnLinkLayerId', id: ll });
   if (i.linkLocal !== null) options.push({ type: 'linkLocalAddress', addr: parseIpv6(i.linkLocal) });

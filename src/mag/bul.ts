@@ -75,10 +75,11 @@ export class Bule {
   pendingKind: PbuKindValue = PbuKind.NONE;
   pendingSeq = -1;
   pendingHi = 0;
-  pendingTsMs = 0;
+  /** Timestamp option value sent (0n in sequence-number mode). */
+  pendingTs = 0n;
   /** The transmission before the current one: its PBA is still a valid answer. */
   prevSeq = -1;
-  prevTsMs = 0;
+  prevTs = 0n;
   pendingGre = false;
   retries = 0;
   /** MAX_UPDATE_RATE window (RFC 6275 §11.8). */

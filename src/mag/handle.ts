@@ -17,7 +17,6 @@ import {
   lifetimeToSeconds,
   naiFromMnId,
   prefixToString,
-  timestampFromMs,
 } from '../mh/index.ts';
 import type { BindingAck, BindingRevocationIndication } from '../mh/index.ts';
 import { linkLayerIdBytes } from './build.ts';
@@ -27,7 +26,8 @@ export interface SentPbu {
   hi: number;
   att: number;
   mnLinkLayerId: string | null;
-  timestampMs: number | null;
+  /** Timestamp option value sent, or null in sequence-number mode. */
+  timestamp: bigint | null;
 }
 
 /**
@@ -53,9 +53,9 @@ export function echoMismatch(ba: BindingAck, sent: SentPbu): string | null {
  * value means the PBA is not the answer to this transmission.
  */
 export function timestampMatches(ba: BindingAck, sent: SentPbu): boolean {
-  if (sent.timestampMs === null) return true;
+  if (sent.timestamp === null) return true;
   const ts = getOption(ba, 'timestamp');
-  return !ts || ts.value === timestampFromMs(sent.timestampMs);
+  return !ts || ts.value === sent.timestamp;
 }
 
 export interface Granted {

@@ -18,6 +18,7 @@ import {
   parsePrefix,
   prefixToString,
   secondsToLifetime,
+  timestampFromMs,
 } from '../mh/index.ts';
 import type { BindingAck, MhMessage } from '../mh/index.ts';
 import type { AttachDetachEvent, AttachDetector, AttachEvent, DetachEvent } from '../attach/types.ts';
@@ -75,6 +76,8 @@ export class Mag {
   private readonly proxyCoa: string;
   private readonly flags: number;
   private seqCounter: number;
+  /** Last Timestamp option value sent: each PBU's is strictly greater (RFC 5213 §5.5). */
+  private lastTs = 0n;
   private greKeyCounter: number;
   private started = false;
   private drainWaiters: (() => void)[] = [];
@@ -374,12 +377,12 @@ export class Mag {
     // sequence mode a per-session number, greater on every retransmission (§6.9.4 item 4).
     if (b.pendingSeq >= 0) {
       b.prevSeq = b.pendingSeq;
-      b.prevTsMs = b.pendingTsMs;
+      b.prevTs = b.pendingTs;
     }
     const seq = ts ? (this.seqCounter = (this.seqCounter + 1) & 0xffff) : (b.seq + 1) & 0xffff;
     b.seq = seq;
     b.pendingSeq = seq;
-    b.pendingTsMs = ts ? now : 0;
+    b.pendingTs = ts ? this.nextTimestamp(now) : 0n;
     b.pendingGre = !dereg && b.gre !== Gre.OFF && !b.greRefused;
     let msg: MhMessage;
     try {
@@ -391,7 +394,7 @@ export class Mag {
         hnps: b.wantIpv6 ? b.hnps : null,
         hi: b.pendingHi,
         att: b.att,
-        timestampMs: ts ? now : null,
+        timestamp: ts ? b.pendingTs : null,
         mnLinkLayerId: b.mnLinkLayerId,
         linkLocal: this.linkLocalOption(b),
         ipv4: b.wantIpv4 ? { addr: b.ipv4HoA, prefixLen: b.ipv4PrefixLen } : null,
@@ -408,6 +411,18 @@ export class Mag {
       ? this.config.initialBindackTimeoutMs
       : Math.min(this.config.initialBindackTimeoutMs * 2 ** b.retries, this.config.maxBindackTimeoutMs);
     this.arm(b, TimerKind.RETX, timeout);
+  }
+
+  /**
+   * The Timestamp option for a PBU sent at `now`: the time of day, but always above the last
+   * one sent, so two PBUs for one MN within a clock tick still order (RFC 5213 §5.5: the LMA
+   * answers 157 to a timestamp not greater than the last accepted).
+   */
+  private nextTimestamp(now: number): bigint {
+    let t = timestampFromMs(now);
+    if (t <= this.lastTs) t = this.lastTs + 1n;
+    this.lastTs = t;
+    return t;
   }
 
   /** §6.9.1.1 item 9: the option only when FixedMAGLinkLocalAddressOnAllAccessLinks is ALL_ZERO. */
@@ -572,7 +587,7 @@ export class Mag {
       hi: b.pendingHi,
       att: b.att,
       mnLinkLayerId: b.mnLinkLayerId,
-      timestampMs: ts ? (ba.seq === b.prevSeq && ba.seq !== b.pendingSeq ? b.prevTsMs : b.pendingTsMs) : null,
+      timestamp: ts ? (ba.seq === b.prevSeq && ba.seq !== b.pendingSeq ? b.prevTs : b.pendingTs) : null,
     };
     const mismatch = echoMismatch(ba, sent);
     if (mismatch) {

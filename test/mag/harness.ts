@@ -3,7 +3,7 @@
 import { ManualDetector } from '../../src/attach/manual.ts';
 import { RecordingDataPlane } from '../../src/dataplane/recording.ts';
 import { Mag, profileFrom, mapPolicy } from '../../src/mag/index.ts';
-import type { MagConfigInput, MagEvent, ProfileTemplate } from '../../src/mag/index.ts';
+import type { BuleInfo, MagConfigInput, MagEvent, ProfileTemplate } from '../../src/mag/index.ts';
 import type { Profile } from '../../src/policy/profile.ts';
 import type { MagPolicySource } from '../../src/policy/source.ts';
 import { MemoryHub } from '../../src/transport/memory.ts';
@@ -29,6 +29,8 @@ export interface MagUnderTest {
   dp: RecordingDataPlane;
   events: MagEvent[];
   address: string;
+  /** The entry of mnId (or the first entry); throws when there is none. */
+  view(mnId?: string): BuleInfo;
 }
 
 export interface World {
@@ -70,7 +72,12 @@ export function world(opts: { profiles?: Profile[]; lmaAddress?: string } = {}):
         { clock, transport: hub.endpoint(address), dataPlane: dp, policy, detector, events: { emit: (e) => events.push(e) } },
       );
       await mag.start();
-      return { mag, detector, dp, events, address };
+      const view = (mnId?: string): BuleInfo => {
+        const e = mnId ? mag.view.get(mnId) : mag.view.list(1)[0];
+        if (!e) throw new Error(`no BULE${mnId ? ` for ${mnId}` : ''}`);
+        return e;
+      };
+      return { mag, detector, dp, events, address, view };
     },
   };
 }
