@@ -1,0 +1,573 @@
+// Applying an accepted PBU to the binding cache (RFC 5213 §5.3.2 - §5.3.5 with RFC 5844
+// §3.1.2.2 - §3.1.2.5 and RFC 5845 §3.3, §5.2), the MaxDelayBeforeNewBCEAssign wait
+// (§5.4.1.2 (4), §5.4.1.3 (3)) and the PBA for each outcome (§5.3.6).
+// Every function here runs inside the MN's serialised job (context.ts Serializer).
+import {
+  BaStatus,
+  BuFlag,
+  HandoffIndicator,
+  ipv6ToString,
+  lifetimeToSeconds,
+  parseIpv4,
+  parseIpv6,
+  parsePrefix,
+  secondsToLifetime,
+} from '../mh/index.ts';
+import type { Profile } from '../policy/profile.ts';
+import type { TimerHandle } from '../util/clock.ts';
+import { buildPba } from './build.ts';
+import type { PbaDecision } from './build.ts';
+import { Bce, F } from './bce.ts';
+import type { MagPeer } from './bce.ts';
+import type { LmaContext } from './context.ts';
+import { Forwarding, v4Route } from './forwarding.ts';
+import { POLICY_BITS, prefixKey } from './pbu.ts';
+import type { PbuJob, Policy } from './pbu.ts';
+
+/** Returned when the decision needs the full profile but only a BCE's policy snapshot was at hand. */
+export const NEED_PROFILE = Symbol('need-profile');
+export type Outcome = void | Promise<void> | typeof NEED_PROFILE;
+
+/** A PBU waiting for the previous MAG's de-registration (RFC 5213 §5.4.1.2 (4)). */
+export interface Parked {
+  job: PbuJob;
+  pol: Policy;
+  bce: Bce;
+  timer: TimerHandle;
+}
+
+/** What apply needs beyond the shared context. */
+export interface ApplyContext extends LmaContext {
+  readonly parked: Map<string, Parked>;
+  /** RFC 5846 §8.1: BRI "Inter-MAG Handover - Unknown" to the MAG holding `b`. */
+  revokeForHandoff(b: Bce): void;
+  /** Write-behind of a BCE whose state changed without an event (de-registration accepted ...). */
+  persist(b: Bce): void;
+  /** RFC 5845: a fresh uplink GRE key. */
+  newUplinkKey(b: Bce): number;
+  /** RFC 5213 §5.3.6: a link-local address for the MAG on the MN's link. */
+  newLinkLocal(b: Bce): Uint8Array;
+  /** Re-run a PBU that needs the full profile (after a snapshot proved insufficient). */
+  refetch(j: PbuJob, then: (pol: Policy) => Outcome): Promise<void>;
+}
+
+/* ---------------------------------------------------------------- replies */
+
+/** Sends the PBA (RFC 5213 §5.3.6), unless it is an acceptance nobody asked for (A = 0, RFC 6275 §10.3.1). */
+export function reply(ctx: LmaContext, j: PbuJob, d: PbaDecision, seq?: number): void {
+  if (d.status < 128 && (j.v.flags & BuFlag.A) === 0) {
+    ctx.counters.pbuIgnored['no-ack-requested']++;
+    return;
+  }
+  ctx.counters.pbaByStatus[d.status]++;
+  const view = seq === undefined ? j.v : { ...j.v, seq };
+  ctx.send(j.t, buildPba(view, d, j.optKeys), j.replyTo, j.replyFrom, 'pba');
+}
+
+export function reject(ctx: LmaContext, j: PbuJob, status: number, more?: Partial<PbaDecision>, seq?: number): void {
+  if (ctx.log.isLevelEnabled('debug')) {
+    ctx.log.debug({ mnId: j.mnId, proxyCoa: j.coa, status, seq: j.v.seq }, 'PBU rejected');
+  }
+  reply(ctx, j, { status, lifetime: 0, ...more }, seq);
+}
+
+function accepted(b: Bce, status: number, lifetime: number, lla: Uint8Array | undefined): PbaDecision {
+  return {
+    status,
+    lifetime,
+    hnps: b.hnpList(),
+    v4: b.v4 !== 0 ? { addr: b.v4 >>> 0, prefixLen: b.v4Len, router: b.v4Router >>> 0 } : null,
+    lla,
+    greKey: b.flags & F.GRE ? (b.flags & F.GRE_KEYS ? b.greUp >>> 0 : null) : undefined,
+  };
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+function grantedSeconds(ctx: LmaContext, j: PbuJob): number {
+  return Math.min(lifetimeToSeconds(j.v.lifetime), ctx.cfg.maxLifetimeS);
+}
+
+function isZero(a: Uint8Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== 0) return false;
+  return true;
+}
+
+/** RFC 5213 §5.3.6 Link-local Address rules; also stores the value in the BCE. */
+function linkLocal(ctx: ApplyContext, j: PbuJob, b: Bce): Uint8Array | undefined {
+  const o = j.v.llaOpt;
+  if (!o) return undefined;
+  if (!isZero(o.addr)) {
+    b.lla = ipv6ToString(o.addr);
+    return o.addr;
+  }
+  if (b.lla !== null) return parseIpv6(b.lla);
+  const gen = ctx.newLinkLocal(b);
+  b.lla = ipv6ToString(gen);
+  return gen;
+}
+
+/** RFC 5844 §4.1.3.1: F=1 over IPv4 needs AcceptForcedIPv4UDPEncapsulationRequest. */
+function forcedUdpRefused(ctx: LmaContext, j: PbuJob): boolean {
+  return j.carriage === 'udp4' && (j.v.flags & BuFlag.F) !== 0 && !ctx.cfg.acceptForcedIpv4UdpEncapsulation;
+}
+
+interface GreDecision {
+  reject?: number;
+  /** Accepted-PBA status: 0, 2 (GRE not required) or 3 (GRE without TLV header). */
+  status: number;
+  enable: boolean;
+  keys: boolean;
+  down: number;
+}
+
+/** RFC 5845 §5.2 and §3.3.2 against the profile's GRE key policy. */
+function decideGre(bits: number, j: PbuJob): GreDecision {
+  const opt = j.v.gre;
+  const required = (bits & F.POL_GRE_REQ) !== 0;
+  const optional = (bits & F.POL_GRE_OPT) !== 0;
+  if (!opt) return required ? { reject: BaStatus.GRE_KEY_OPTION_REQUIRED, status: 0, enable: false, keys: false, down: 0 } : NO_GRE;
+  if (!required && !optional) return { status: BaStatus.GRE_KEY_OPTION_NOT_REQUIRED, enable: false, keys: false, down: 0 };
+  const keys = opt.key !== null;
+  // T flag: we do not do the UDP TLV header (RFC 5845 §7.2), so GRE is accepted without it.
+  const status = (j.v.flags & BuFlag.T) !== 0 ? BaStatus.GRE_TUNNELING_BUT_TLV_HEADER_NOT_SUPPORTED : 0;
+  return { status, enable: true, keys, down: keys ? opt.key! | 0 : 0 };
+}
+const NO_GRE: GreDecision = { status: 0, enable: false, keys: false, down: 0 };
+
+function applyGre(ctx: ApplyContext, b: Bce, g: GreDecision): void {
+  if (!g.enable) {
+    b.flags &= ~(F.GRE | F.GRE_KEYS);
+    b.greDown = 0;
+    return;
+  }
+  b.flags |= F.GRE;
+  if (g.keys) {
+    b.flags |= F.GRE_KEYS;
+    b.greDown = g.down;
+    if (b.greUp === 0) b.greUp = ctx.newUplinkKey(b); // kept for the session's lifetime (RFC 5845 §3.3.2)
+  } else {
+    b.flags &= ~F.GRE_KEYS;
+    b.greDown = 0;
+  }
+}
+
+/** The profile's prefixes, canonical. */
+function ownedPrefixes(p: Profile): string[] {
+  const out: string[] = [];
+  for (const h of p.hnps) {
+    try {
+      const x = parsePrefix(h);
+      out.push(prefixKey(x.prefix, x.prefixLen));
+    } catch {
+      // a prefix the store should not have accepted: skip it
+    }
+  }
+  return out;
+}
+
+function v4Of(text: string | null): number {
+  if (!text) return 0;
+  try {
+    return parseIpv4(text) | 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** A default router when the profile names none: the first host of the home network. */
+function defaultRouterFor(v4: number, len: number): number {
+  if (len >= 31 || len <= 0) return 0;
+  const mask = (0xffffffff << (32 - len)) | 0;
+  const net = v4 & mask;
+  const r = (net + 1) | 0;
+  return r === v4 ? (net + 2) | 0 : r;
+}
+
+/**
+ * A new session may take prefixes (or the IPv4 HoA) another session of the same MN holds:
+ * one the MAG is de-registering, one at this very MAG (the MAG only lost its state), or,
+ * unless the MAG says "new interface" (HI 1/6), one at another MAG (the MN moved).
+ */
+function mayTakeOver(ctx: LmaContext, j: PbuJob, h: Bce): boolean {
+  if (h.flags & F.DEREG) return true;
+  if (!ctx.cfg.takeOverPrefixesOfSameMn) return false;
+  if (h.peer.key === j.coaKey) return true;
+  const hi = j.v.hi;
+  return hi !== HandoffIndicator.NEW_INTERFACE && hi !== HandoffIndicator.NEW_INTERFACE_SHARING_PREFIXES;
+}
+
+interface V4Assignment {
+  reject?: number;
+  addr: number;
+  len: number;
+  router: number;
+  holder?: Bce;
+}
+
+/** RFC 5844 §3.1.2.2: the IPv4 HoA for a request, from the profile. */
+function assignV4(ctx: LmaContext, j: PbuJob, p: Profile, self: Bce | null, takeover: Set<Bce>): V4Assignment {
+  const req = j.v.v4Reqs[0];
+  const pv4 = v4Of(p.ipv4HoA);
+  const none = { addr: 0, len: 0, router: 0 };
+  if (req.addr !== 0 && (req.addr | 0) !== pv4) return { reject: BaStatus.NOT_AUTHORIZED_FOR_IPV4_HOME_ADDRESS, ...none };
+  if (pv4 === 0) return { reject: BaStatus.INSUFFICIENT_RESOURCES, ...none };
+  const h = ctx.cache.byIpv4(pv4);
+  if (h && h !== self) {
+    if (h.mnId !== j.mnId || !(takeover.has(h) || mayTakeOver(ctx, j, h))) return { reject: BaStatus.INSUFFICIENT_RESOURCES, ...none };
+    takeover.add(h);
+  }
+  const len = p.ipv4PrefixLength ?? (req.prefixLen > 0 && req.prefixLen <= 32 ? req.prefixLen : 32);
+  return { addr: pv4, len, router: v4Of(p.ipv4DefaultRouter) || defaultRouterFor(pv4, len) };
+}
+
+/** RFC 5213 §5.3.2 (1)-(3): prefixes for a session from the profile; `self` is the BCE being extended. */
+function assignHnps(ctx: LmaContext, j: PbuJob, p: Profile, self: Bce | null, takeover: Set<Bce>): { reject?: number; hnps: string[] } {
+  const owned = ownedPrefixes(p);
+  if (j.hnpKeys.length > 0) {
+    for (const k of j.hnpKeys) {
+      if (!owned.includes(k)) return { reject: BaStatus.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX, hnps: [] };
+      const h = ctx.cache.byPrefix(k);
+      if (h && h !== self) {
+        if (h.mnId !== j.mnId || !(takeover.has(h) || mayTakeOver(ctx, j, h))) {
+          return { reject: BaStatus.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX, hnps: [] };
+        }
+        takeover.add(h);
+      }
+    }
+    return { hnps: j.hnpKeys.slice() };
+  }
+  // ALL_ZERO: every prefix of the profile no other session holds.
+  const hnps: string[] = [];
+  for (const k of owned) {
+    const h = ctx.cache.byPrefix(k);
+    if (!h || h === self || takeover.has(h)) hnps.push(k);
+  }
+  if (hnps.length === 0) {
+    for (const k of owned) {
+      const h = ctx.cache.byPrefix(k)!;
+      if (h.mnId === j.mnId && mayTakeOver(ctx, j, h)) {
+        takeover.add(h);
+        hnps.push(k);
+      }
+    }
+    // the superseded sessions' other prefixes come along
+    if (hnps.length > 0) {
+      for (const k of owned) {
+        const h = ctx.cache.byPrefix(k);
+        if (h && takeover.has(h) && !hnps.includes(k)) hnps.push(k);
+      }
+    }
+  }
+  if (hnps.length === 0) return { reject: BaStatus.INSUFFICIENT_RESOURCES, hnps };
+  return { hnps };
+}
+
+function removeTakenOver(ctx: LmaContext, takeover: Set<Bce>): Promise<void>[] {
+  const out: Promise<void>[] = [];
+  for (const h of takeover) out.push(ctx.removeBce(h, 'deregistered', 'superseded'));
+  return out;
+}
+
+/* ---------------------------------------------------------------- new session */
+
+/** RFC 5213 §5.3.2 with RFC 5844 §3.1.2.2 and RFC 5845 §3.3.1. */
+export function applyNew(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
+  if (pol.snapshot || !pol.profile) return NEED_PROFILE;
+  const p = pol.profile;
+  if (forcedUdpRefused(ctx, j)) return reject(ctx, j, BaStatus.ADMINISTRATIVELY_PROHIBITED);
+  const takeover = new Set<Bce>();
+  let hnps: string[] = [];
+  if (j.v.hnpOpts.length > 0) {
+    const a = assignHnps(ctx, j, p, null, takeover);
+    if (a.reject !== undefined) return reject(ctx, j, a.reject);
+    hnps = a.hnps;
+  }
+  let v4: V4Assignment | undefined;
+  if (j.v.v4Reqs.length > 0) {
+    v4 = assignV4(ctx, j, p, null, takeover);
+    if (v4.reject !== undefined) return reject(ctx, j, v4.reject);
+  }
+  const g = decideGre(pol.bits, j);
+  if (g.reject !== undefined) return reject(ctx, j, g.reject);
+
+  // Commit: the index changes now (synchronously), forwarding follows.
+  const removals = removeTakenOver(ctx, takeover);
+  const now = ctx.clock.now();
+  const peer = ctx.peerFor(j.coaKey, j.coa, j.port, j.local, j.carriage, j.t);
+  const b = new Bce(ctx.cache.allocId(), j.mnId, j.llId, j.v.att ?? 0, peer);
+  b.hi = j.v.hi ?? 0;
+  b.ts = j.tsNum;
+  b.seq = j.v.seq;
+  const secs = grantedSeconds(ctx, j);
+  b.lifetime = secs;
+  b.registeredAt = b.refreshedAt = now;
+  b.expiresAt = now + secs * 1000;
+  b.policyAt = now;
+  b.flags = pol.bits & POLICY_BITS;
+  if (j.carriage === 'udp4' && j.v.flags & BuFlag.F) b.flags |= F.UDP_ENCAP;
+  applyGre(ctx, b, g);
+  if (hnps.length > 0) b.hnps = hnps.length === 1 ? hnps[0] : hnps;
+  if (v4) {
+    b.v4 = v4.addr;
+    b.v4Len = v4.len;
+    b.v4Router = v4.router;
+  }
+  const lla = linkLocal(ctx, j, b);
+  ctx.cache.add(b);
+  ctx.schedule(b, b.expiresAt);
+  ctx.counters.reg.initial++;
+  const units = secondsToLifetime(secs);
+  return finishNew(ctx, j, b, removals, accepted(b, g.status, units, lla));
+}
+
+async function finishNew(ctx: ApplyContext, j: PbuJob, b: Bce, removals: Promise<void>[], d: PbaDecision): Promise<void> {
+  if (removals.length > 0) await Promise.all(removals);
+  try {
+    await ctx.fwd.install(b);
+  } catch (e) {
+    ctx.log.error({ err: e, mnId: b.mnId, proxyCoa: b.peer.address }, 'forwarding set-up failed, session refused');
+    ctx.cache.remove(b);
+    ctx.cache.maybeForgetPeer(b.peer);
+    await ctx.fwd.uninstall(b);
+    reject(ctx, j, BaStatus.INSUFFICIENT_RESOURCES);
+    return;
+  }
+  ctx.changed(b, 'created');
+  reply(ctx, j, d);
+}
+
+/* ---------------------------------------------------------------- existing session */
+
+/** RFC 5213 §5.3.1 step 13 for an existing session: §5.3.5, §5.3.3 or §5.3.4. */
+export function applyUpdate(ctx: ApplyContext, j: PbuJob, pol: Policy, b: Bce): Outcome {
+  if (j.v.lifetime === 0) return deregister(ctx, j, b);
+  const req4 = j.v.v4Reqs[0];
+  const handoff = b.peer.key !== j.coaKey;
+  // RFC 5844 §3.1.2.1 last bullet: adding IPv4 (or IPv6) to a session is an initial registration for it.
+  const needV4 = req4 !== undefined && (b.v4 === 0 || (req4.addr !== 0 && (req4.addr | 0) !== b.v4));
+  const needV6 = j.v.hnpOpts.length > 0 && j.hnpKeys.length === 0 && b.hnpCount() === 0;
+  if ((needV4 || needV6) && (pol.snapshot || !pol.profile)) return NEED_PROFILE;
+  if (forcedUdpRefused(ctx, j)) return reject(ctx, j, BaStatus.ADMINISTRATIVELY_PROHIBITED);
+  const g = decideGre(pol.bits, j);
+  if (g.reject !== undefined) return reject(ctx, j, g.reject);
+
+  const takeover = new Set<Bce>();
+  let hnps = b.hnpList();
+  let v4 = b.v4;
+  let v4Len = b.v4Len;
+  let v4Router = b.v4Router;
+  if (needV6) {
+    const a = assignHnps(ctx, j, pol.profile!, b, takeover);
+    if (a.reject !== undefined) return reject(ctx, j, a.reject);
+    hnps = a.hnps;
+  }
+  if (needV4) {
+    const a = assignV4(ctx, j, pol.profile!, b, takeover);
+    if (a.reject !== undefined) return reject(ctx, j, a.reject);
+    v4 = a.addr;
+    v4Len = a.len;
+    v4Router = a.router;
+  }
+  if (handoff) {
+    // RFC 5844 §3.1.2.4: a handoff PBU without HNPs (without an IPv4 request) keeps only the other family.
+    if (j.v.hnpOpts.length === 0 && hnps.length > 0) hnps = [];
+    if (req4 === undefined) v4 = 0;
+  }
+
+  // What changes in the forwarding state?
+  const wasDereg = (b.flags & F.DEREG) !== 0;
+  const tunnelFlags = b.flags & (F.GRE | F.GRE_KEYS | F.UDP_ENCAP);
+  const greDown = b.greDown;
+  const prevPeer = b.peer;
+  const routesChange = needV4 || needV6 || hnps.length !== b.hnpCount() || v4 !== b.v4;
+  const oldRoutes = routesChange || handoff || wasDereg ? Forwarding.routesOf(b) : NO_ROUTES;
+
+  // Commit.
+  const removals = removeTakenOver(ctx, takeover);
+  const now = ctx.clock.now();
+  const peer = ctx.peerFor(j.coaKey, j.coa, j.port, j.local, j.carriage, j.t); // also refreshes the signalling address
+  if (handoff) ctx.cache.setPeer(b, peer);
+  ctx.cache.setLinkLayer(b, j.v.att ?? b.att, j.llId);
+  if (routesChange) {
+    ctx.cache.setHnps(b, hnps);
+    ctx.cache.setIpv4(b, v4);
+    b.v4Len = v4 !== 0 ? v4Len : 0;
+    b.v4Router = v4 !== 0 ? v4Router : 0;
+  }
+  b.hi = j.v.hi ?? 0;
+  if (j.v.timestamp !== undefined) b.ts = j.afterWait && j.tsNum < b.ts ? b.ts : j.tsNum;
+  else b.ts = 0;
+  b.seq = j.v.seq;
+  const secs = grantedSeconds(ctx, j);
+  b.lifetime = secs;
+  b.refreshedAt = now;
+  b.expiresAt = now + secs * 1000;
+  b.flags &= ~(F.DEREG | F.REVOKING | F.PEER_RESTARTED | F.UDP_ENCAP);
+  if (j.carriage === 'udp4' && j.v.flags & BuFlag.F) b.flags |= F.UDP_ENCAP;
+  if (!pol.snapshot) {
+    b.flags = (b.flags & ~POLICY_BITS) | (pol.bits & POLICY_BITS);
+    b.policyAt = now;
+  }
+  applyGre(ctx, b, g);
+  const lla = linkLocal(ctx, j, b);
+  ctx.schedule(b, b.expiresAt);
+  const d = accepted(b, g.status, secondsToLifetime(secs), lla);
+  const tunnelChange = tunnelFlags !== (b.flags & (F.GRE | F.GRE_KEYS | F.UDP_ENCAP)) || greDown !== b.greDown;
+  if (handoff) ctx.counters.reg.extensionAfterHandoff++;
+  else ctx.counters.reg.extensionNoHandoff++;
+
+  if (removals.length === 0 && !handoff && !wasDereg && !tunnelChange && !routesChange && (b.flags & F.FWD) !== 0) {
+    // §5.3.3 fast path: nothing to do in the data plane.
+    ctx.changed(b, 'refreshed');
+    reply(ctx, j, d);
+    return;
+  }
+  return finishUpdate(ctx, j, b, d, removals, handoff ? prevPeer : null, handoff || wasDereg || tunnelChange || (b.flags & F.FWD) === 0, oldRoutes);
+}
+
+const NO_ROUTES: string[] = [];
+
+async function finishUpdate(
+  ctx: ApplyContext,
+  j: PbuJob,
+  b: Bce,
+  d: PbaDecision,
+  removals: Promise<void>[],
+  prevPeer: MagPeer | null,
+  rebuild: boolean,
+  oldRoutes: string[],
+): Promise<void> {
+  if (removals.length > 0) await Promise.all(removals);
+  try {
+    if (rebuild) {
+      // §5.3.4 (2)-(4): the old routes and the old tunnel go, then the new ones come.
+      await ctx.fwd.uninstall(b, oldRoutes);
+      await ctx.fwd.install(b);
+    } else {
+      const newRoutes = Forwarding.routesOf(b);
+      await ctx.fwd.removeRoutes(b, oldRoutes.filter((r) => !newRoutes.includes(r)));
+      await ctx.fwd.addRoutes(b, newRoutes.filter((r) => !oldRoutes.includes(r)));
+    }
+  } catch (e) {
+    ctx.log.error({ err: e, mnId: b.mnId, proxyCoa: b.peer.address }, 'forwarding update failed, session removed');
+    await ctx.removeBce(b, 'deregistered', 'forwarding-failed');
+    reject(ctx, j, BaStatus.INSUFFICIENT_RESOURCES);
+    return;
+  }
+  if (prevPeer) {
+    ctx.changed(b, 'handed-off', { previousProxyCoa: prevPeer.address });
+    ctx.cache.maybeForgetPeer(prevPeer);
+  } else {
+    ctx.changed(b, 'refreshed');
+  }
+  reply(ctx, j, d);
+}
+
+/* ---------------------------------------------------------------- de-registration */
+
+/** RFC 5213 §5.3.5 with RFC 5844 §3.1.2.5 (selective de-registration). */
+function deregister(ctx: ApplyContext, j: PbuJob, b: Bce): Outcome {
+  if (b.peer.key !== j.coaKey) {
+    // (1): a MAG that no longer holds the binding (the old MAG after a handoff) must not tear it down.
+    ctx.counters.pbuIgnored['dereg-coa-mismatch']++;
+    if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ mnId: j.mnId, proxyCoa: j.coa, bceProxyCoa: b.peer.address }, 'de-registration from a MAG that does not hold the binding ignored');
+    return;
+  }
+  if (j.v.timestamp !== undefined) b.ts = j.tsNum;
+  else b.ts = 0;
+  b.seq = j.v.seq;
+  b.hi = j.v.hi ?? b.hi;
+  const hasHnp = j.v.hnpOpts.length > 0;
+  const hasV4 = j.v.v4Reqs.length > 0;
+  if (!hasHnp && hasV4 && b.hnpCount() > 0 && b.v4 !== 0) {
+    // Only the IPv4 HoA goes.
+    const route = v4Route(b.v4);
+    ctx.cache.setIpv4(b, 0);
+    b.v4Len = b.v4Router = 0;
+    ctx.changed(b, 'refreshed', { reason: 'selective-ipv4-deregistration' });
+    const p = ctx.fwd.removeRoutes(b, [route]);
+    reply(ctx, j, { status: 0, lifetime: 0, hnps: [], v4: null });
+    return p;
+  }
+  if (hasHnp && !hasV4 && b.v4 !== 0 && b.hnpCount() > 0) {
+    // Only the IPv6 prefixes go.
+    const routes = b.hnpList().slice();
+    ctx.cache.setHnps(b, []);
+    ctx.changed(b, 'refreshed', { reason: 'selective-ipv6-deregistration' });
+    const p = ctx.fwd.removeRoutes(b, routes);
+    reply(ctx, j, { status: 0, lifetime: 0, hnps: routes, v4: null });
+    return p;
+  }
+  // (2): PBA now, delete after MinDelayBeforeBCEDelete; no forwarding meanwhile (drop the MN's traffic).
+  const d: PbaDecision = { status: 0, lifetime: 0, hnps: b.hnpList(), v4: b.v4 !== 0 ? { addr: b.v4 >>> 0, prefixLen: b.v4Len, router: b.v4Router >>> 0 } : null };
+  if (j.v.llaOpt) d.lla = b.lla !== null ? parseIpv6(b.lla) : j.v.llaOpt.addr;
+  const wasDereg = (b.flags & F.DEREG) !== 0;
+  b.flags |= F.DEREG;
+  b.flags &= ~F.REVOKING;
+  if (!wasDereg) {
+    ctx.counters.reg.deregistrations++;
+    ctx.schedule(b, ctx.clock.now() + ctx.cfg.minDelayBeforeBceDeleteMs);
+  }
+  ctx.persist(b);
+  if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ mnId: b.mnId, sessionKey: b.sessionKey, proxyCoa: b.peer.address }, 'de-registration accepted');
+  const p = ctx.fwd.uninstall(b);
+  reply(ctx, j, d);
+  return p.then(() => releaseWaiting(ctx, b, 'deregistered'));
+}
+
+/** Marks a BCE de-registered on behalf of its MAG (a successful BRI "handover unknown", RFC 5846 §8.1). */
+export function deregisterByRevocation(ctx: ApplyContext, b: Bce): Promise<void> {
+  if (!(b.flags & F.DEREG)) {
+    b.flags |= F.DEREG;
+    ctx.counters.reg.deregistrations++;
+    ctx.schedule(b, ctx.clock.now() + ctx.cfg.minDelayBeforeBceDeleteMs);
+  }
+  b.flags &= ~F.REVOKING;
+  ctx.persist(b);
+  return ctx.fwd.uninstall(b).then(() => releaseWaiting(ctx, b, 'deregistered'));
+}
+
+/* ---------------------------------------------------------------- waiting (HI = 4) */
+
+/** RFC 5213 §5.4.1.2 (4) / §5.4.1.3 (3): hold the PBU until the old MAG lets go or MaxDelayBeforeNewBCEAssign passes. */
+export function park(ctx: ApplyContext, j: PbuJob, pol: Policy, b: Bce): void {
+  const ex = ctx.parked.get(j.mnId);
+  if (ex) {
+    // A retransmission (or a newer PBU) from the new MAG: answer the latest one; the timer keeps running.
+    ctx.counters.pbuIgnored['replaced-while-waiting']++;
+    ex.job = j;
+    ex.pol = pol;
+    ex.bce = b;
+    return;
+  }
+  const mnId = j.mnId;
+  const timer = ctx.clock.setTimer(ctx.cfg.maxDelayBeforeNewBceAssignMs, () => {
+    ctx.serial.run(mnId, () => resumeParked(ctx, mnId, 'timeout'));
+  });
+  ctx.parked.set(mnId, { job: j, pol, bce: b, timer });
+  if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ mnId, proxyCoa: j.coa, bceProxyCoa: b.peer.address }, 'handoff state unknown: waiting for the previous MAG');
+  if (ctx.cfg.revokeOnUnknownHandoff && !(b.flags & (F.DEREG | F.REVOKING))) ctx.revokeForHandoff(b);
+}
+
+/** Called when `b` is released; resumes a PBU parked on it. Runs inside the MN's job. */
+export function releaseWaiting(ctx: ApplyContext, b: Bce, how: 'deregistered' | 'removed' | 'still-attached'): void | Promise<void> {
+  const p = ctx.parked.get(b.mnId);
+  if (!p || p.bce !== b) return;
+  return resumeParked(ctx, b.mnId, how);
+}
+
+export function resumeParked(ctx: ApplyContext, mnId: string, how: 'deregistered' | 'removed' | 'still-attached' | 'timeout'): void | Promise<void> {
+  const p = ctx.parked.get(mnId);
+  if (!p) return;
+  ctx.parked.delete(mnId);
+  p.timer.cancel();
+  const j = p.job;
+  j.afterWait = true;
+  const live = ctx.cache.get(p.bce.id) === p.bce;
+  const run = (pol: Policy): Outcome =>
+    how === 'deregistered' && live ? applyUpdate(ctx, j, pol, p.bce) : applyNew(ctx, j, pol);
+  const r = run(p.pol);
+  if (r === NEED_PROFILE) return ctx.refetch(j, run);
+  return r;
+}

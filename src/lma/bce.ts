@@ -1,0 +1,374 @@
+// The LMA binding cache (RFC 5213 §5.1, RFC 5844 §3.1.1/§4.1.1, RFC 5845 §5.1): compact
+// entries, the lookup indexes RFC 5213 §5.4.1 and RFC 5844 §3.1.2.7 need (MN-ID, HNP, IPv4
+// HoA, MN-ID+ATT+MN-LL-ID, Proxy-CoA) and one deadline heap for every timer a BCE has
+// (lifetime expiry, MinDelayBeforeBCEDelete): no per-binding closures or timers.
+//
+// Memory: a BCE is one object with small-integer fields where possible; one HNP is kept as
+// a string (the same string is the index key), several as an array; IPv4 addresses are
+// int32; the MAG and the tunnel are shared records; a MAG's bindings form an intrusive
+// list through the BCEs. Indexed fields change only through BindingCache methods.
+import type { MhTransport } from '../transport/types.ts';
+
+/** BCE flag bits. */
+export const F = {
+  /** De-registered, waiting MinDelayBeforeBCEDelete (RFC 5213 §5.3.5). */
+  DEREG: 1,
+  /** RFC 5846 §8.1 revocation in progress. */
+  REVOKING: 2,
+  /** The MAG restarted since the last accepted PBU (RFC 5847 §3.2). */
+  PEER_RESTARTED: 4,
+  /** RFC 5845: GRE encapsulation negotiated. */
+  GRE: 8,
+  /** RFC 5845: the MAG gave a downlink key, we returned an uplink key. */
+  GRE_KEYS: 16,
+  /** Policy snapshot: IPv6 mobility allowed (RFC 5844 §3.1.2.1, 172). */
+  POL_V6: 32,
+  /** Policy snapshot: IPv4 mobility allowed (170). */
+  POL_V4: 64,
+  /** Policy snapshot: GRE key policy optional / required (RFC 5845 §5.2). */
+  POL_GRE_OPT: 128,
+  POL_GRE_REQ: 256,
+  /** Policy snapshot: the MAG is authorised for this MN (RFC 5213 §5.3.1 step 5). */
+  POL_MAG_OK: 512,
+  /** The forwarding state (tunnel + routes) is installed. */
+  FWD: 1024,
+  /** RFC 5844 §4.1.3.1: IPv4-UDP encapsulation (F flag accepted). */
+  UDP_ENCAP: 2048,
+} as const;
+
+/** A shared tunnel in the data plane, reference-counted by the BCEs using it (RFC 5213 §5.6.1). */
+export interface TunnelRef {
+  key: string;
+  encap: string;
+  local: string;
+  remote: string;
+  greKeyIn: number | undefined;
+  greKeyOut: number | undefined;
+  refs: number;
+  /** Resolves to the data plane's tunnel id; rejects if creation failed. */
+  id: Promise<string>;
+  /** The id once known (for synchronous reads). */
+  resolved: string | null;
+}
+
+/** A MAG peer: where its signalling comes from, its heartbeat state and its bindings. */
+export class MagPeer {
+  /** Bindings at this MAG: intrusive list through Bce.pPrev/pNext. */
+  head: Bce | null = null;
+  count = 0;
+  /** RFC 5847 heartbeat state. */
+  hbSeq = 0;
+  hbOutstanding = false;
+  missing = 0;
+  unreachable = false;
+  hbUnsupported = false;
+  /** Peer's Restart Counter, -1 until learnt. */
+  restartCounter = -1;
+  /** Outstanding BRIs to this peer (RFC 5846), to attribute a Binding Error status 2. */
+  brisOutstanding = 0;
+  constructor(
+    /** Index key: Proxy-CoA, plus "#port" for UDP carriage. */
+    readonly key: string,
+    /** Proxy-CoA (IPv4-Proxy-CoA over UDP/IPv4, RFC 5844 §4.1.1). */
+    readonly address: string,
+    /** UDP port of the MAG, -1 when not UDP. */
+    public port: number,
+    /** The local address our signalling to it uses (PBA source = PBU destination). */
+    public local: string,
+    public carriage: string,
+    public transport: MhTransport,
+  ) {}
+}
+
+export class Bce {
+  /** Previous/next BCE at the same MAG. */
+  pPrev: Bce | null = null;
+  pNext: Bce | null = null;
+  /** Position in the deadline heap, -1 when not in it. */
+  heapIdx = -1;
+  /** When the deadline fires (ms, clock time): lifetime expiry or the end of MinDelayBeforeBCEDelete. */
+  deadline = 0;
+  /** One HNP (string), several (array), or none. Canonical "2001:db8:1:1::/64". */
+  hnps: string | string[] | null = null;
+  /** IPv4 HoA as int32 (0 = none), prefix length and default router (RFC 5844 §3.1.1). */
+  v4 = 0;
+  v4Len = 0;
+  v4Router = 0;
+  /** MAG link-local address on the MN's link (RFC 5213 §5.1). */
+  lla: string | null = null;
+  /** Last accepted PBU timestamp (RFC 5213 §8.8 raw value as a number), 0 in sequence-number mode. */
+  ts = 0;
+  seq = 0;
+  hi = 0;
+  lifetime = 0;
+  registeredAt = 0;
+  refreshedAt = 0;
+  expiresAt = 0;
+  policyAt = 0;
+  flags = 0;
+  /** RFC 5845 keys as int32 (uplink chosen by us, downlink by the MAG). */
+  greUp = 0;
+  greDown = 0;
+  tunnel: TunnelRef | null = null;
+  constructor(
+    readonly id: number,
+    readonly mnId: string,
+    /** MN-LL-ID hex ("02:00:00:00:00:01"), null = ALL_ZERO (RFC 5213 §5.1). */
+    public llId: string | null,
+    public att: number,
+    public peer: MagPeer,
+  ) {}
+
+  get sessionKey(): string {
+    return String(this.id);
+  }
+
+  hnpList(): string[] {
+    const h = this.hnps;
+    return h === null ? [] : typeof h === 'string' ? [h] : h;
+  }
+
+  hnpCount(): number {
+    const h = this.hnps;
+    return h === null ? 0 : typeof h === 'string' ? 1 : h.length;
+  }
+
+  hasHnp(p: string): boolean {
+    const h = this.hnps;
+    return h === null ? false : typeof h === 'string' ? h === p : h.includes(p);
+  }
+}
+
+const llKey = (mnId: string, att: number, llId: string): string => `${mnId}\u0000${att}\u0000${llId}`;
+
+export class BindingCache {
+  readonly byId = new Map<number, Bce>();
+  private readonly byMn = new Map<string, Bce | Bce[]>();
+  private readonly byHnp = new Map<string, Bce>();
+  private readonly byV4 = new Map<number, Bce>();
+  private readonly byLl = new Map<string, Bce>();
+  readonly peers = new Map<string, MagPeer>();
+  /** Min-heap on Bce.deadline. */
+  private readonly heap: Bce[] = [];
+  private nextId = 1;
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  allocId(): number {
+    return this.nextId++;
+  }
+
+  /** After restoring persisted bindings: never hand out an id again. */
+  reserveId(id: number): void {
+    if (id >= this.nextId) this.nextId = id + 1;
+  }
+
+  get(id: number): Bce | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Every BCE of one MN (RFC 5213 §5.4: one per attached interface). */
+  ofMn(mnId: string): readonly Bce[] {
+    const v = this.byMn.get(mnId);
+    return v === undefined ? EMPTY : Array.isArray(v) ? v : [v];
+  }
+
+  countOfMn(mnId: string): number {
+    const v = this.byMn.get(mnId);
+    return v === undefined ? 0 : Array.isArray(v) ? v.length : 1;
+  }
+
+  /** The only BCE of the MN, or undefined when it has none or several. */
+  onlyOfMn(mnId: string): Bce | undefined {
+    const v = this.byMn.get(mnId);
+    return v === undefined || Array.isArray(v) ? undefined : v;
+  }
+
+  byPrefix(prefix: string): Bce | undefined {
+    return this.byHnp.get(prefix);
+  }
+
+  byIpv4(v4: number): Bce | undefined {
+    return this.byV4.get(v4 | 0);
+  }
+
+  byLinkLayer(mnId: string, att: number, llId: string): Bce | undefined {
+    return this.byLl.get(llKey(mnId, att, llId));
+  }
+
+  mnIds(): IterableIterator<string> {
+    return this.byMn.keys();
+  }
+
+  add(b: Bce): void {
+    this.byId.set(b.id, b);
+    const cur = this.byMn.get(b.mnId);
+    if (cur === undefined) this.byMn.set(b.mnId, b);
+    else if (Array.isArray(cur)) cur.push(b);
+    else this.byMn.set(b.mnId, [cur, b]);
+    for (const p of b.hnpList()) this.byHnp.set(p, b);
+    if (b.v4 !== 0) this.byV4.set(b.v4, b);
+    if (b.llId !== null) this.byLl.set(llKey(b.mnId, b.att, b.llId), b);
+    this.linkPeer(b, b.peer);
+  }
+
+  remove(b: Bce): void {
+    if (this.byId.get(b.id) !== b) return;
+    this.byId.delete(b.id);
+    const cur = this.byMn.get(b.mnId);
+    if (cur === b) this.byMn.delete(b.mnId);
+    else if (Array.isArray(cur)) {
+      const i = cur.indexOf(b);
+      if (i >= 0) cur.splice(i, 1);
+      if (cur.length === 1) this.byMn.set(b.mnId, cur[0]);
+    }
+    for (const p of b.hnpList()) if (this.byHnp.get(p) === b) this.byHnp.delete(p);
+    if (b.v4 !== 0 && this.byV4.get(b.v4) === b) this.byV4.delete(b.v4);
+    if (b.llId !== null) {
+      const k = llKey(b.mnId, b.att, b.llId);
+      if (this.byLl.get(k) === b) this.byLl.delete(k);
+    }
+    this.unlinkPeer(b);
+    this.heapRemove(b);
+  }
+
+  setHnps(b: Bce, hnps: string[]): void {
+    for (const p of b.hnpList()) if (this.byHnp.get(p) === b) this.byHnp.delete(p);
+    b.hnps = hnps.length === 0 ? null : hnps.length === 1 ? hnps[0] : hnps.slice();
+    for (const p of hnps) this.byHnp.set(p, b);
+  }
+
+  setIpv4(b: Bce, v4: number): void {
+    if (b.v4 !== 0 && this.byV4.get(b.v4) === b) this.byV4.delete(b.v4);
+    b.v4 = v4 | 0;
+    if (b.v4 !== 0) this.byV4.set(b.v4, b);
+  }
+
+  setLinkLayer(b: Bce, att: number, llId: string | null): void {
+    if (b.att === att && b.llId === llId) return;
+    if (b.llId !== null) {
+      const k = llKey(b.mnId, b.att, b.llId);
+      if (this.byLl.get(k) === b) this.byLl.delete(k);
+    }
+    b.att = att;
+    b.llId = llId;
+    if (llId !== null) this.byLl.set(llKey(b.mnId, att, llId), b);
+  }
+
+  /** Moves a BCE to another MAG (RFC 5213 §5.3.4). */
+  setPeer(b: Bce, peer: MagPeer): void {
+    if (b.peer === peer) return;
+    this.unlinkPeer(b);
+    b.peer = peer;
+    this.linkPeer(b, peer);
+  }
+
+  /** Bindings at one MAG (a copy, safe to mutate the cache while iterating). */
+  ofPeer(peer: MagPeer): Bce[] {
+    const out: Bce[] = [];
+    for (let b = peer.head; b !== null; b = b.pNext) out.push(b);
+    return out;
+  }
+
+  /** Drops a peer record with no bindings and nothing outstanding. */
+  maybeForgetPeer(peer: MagPeer): void {
+    if (peer.count === 0 && peer.brisOutstanding === 0 && this.peers.get(peer.key) === peer) this.peers.delete(peer.key);
+  }
+
+  private linkPeer(b: Bce, peer: MagPeer): void {
+    b.pPrev = null;
+    b.pNext = peer.head;
+    if (peer.head !== null) peer.head.pPrev = b;
+    peer.head = b;
+    peer.count++;
+    if (!this.peers.has(peer.key)) this.peers.set(peer.key, peer);
+  }
+
+  private unlinkPeer(b: Bce): void {
+    const peer = b.peer;
+    if (b.pPrev !== null) b.pPrev.pNext = b.pNext;
+    else if (peer.head === b) peer.head = b.pNext;
+    else return; // not linked
+    if (b.pNext !== null) b.pNext.pPrev = b.pPrev;
+    b.pPrev = b.pNext = null;
+    peer.count--;
+  }
+
+  /* ------------------------------------------------------------ deadline heap */
+
+  /** Sets (or moves) the BCE's deadline. */
+  schedule(b: Bce, at: number): void {
+    b.deadline = at;
+    if (b.heapIdx < 0) {
+      b.heapIdx = this.heap.length;
+      this.heap.push(b);
+      this.siftUp(b.heapIdx);
+    } else {
+      this.siftUp(b.heapIdx);
+      this.siftDown(b.heapIdx);
+    }
+  }
+
+  /** The earliest deadline, or Infinity. */
+  nextDeadline(): number {
+    return this.heap.length === 0 ? Infinity : this.heap[0].deadline;
+  }
+
+  /** Removes and returns the BCE whose deadline is earliest if it is <= now. */
+  popDue(now: number): Bce | undefined {
+    const h = this.heap;
+    if (h.length === 0 || h[0].deadline > now) return undefined;
+    const top = h[0];
+    this.heapRemove(top);
+    return top;
+  }
+
+  private heapRemove(b: Bce): void {
+    const i = b.heapIdx;
+    if (i < 0) return;
+    const h = this.heap;
+    const last = h.pop()!;
+    b.heapIdx = -1;
+    if (last !== b) {
+      h[i] = last;
+      last.heapIdx = i;
+      this.siftUp(i);
+      this.siftDown(last.heapIdx);
+    }
+  }
+
+  private siftUp(i: number): void {
+    const h = this.heap;
+    const x = h[i];
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (h[p].deadline <= x.deadline) break;
+      h[i] = h[p];
+      h[i].heapIdx = i;
+      i = p;
+    }
+    h[i] = x;
+    x.heapIdx = i;
+  }
+
+  private siftDown(i: number): void {
+    const h = this.heap;
+    const n = h.length;
+    const x = h[i];
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && h[c + 1].deadline < h[c].deadline) c++;
+      if (h[c].deadline >= x.deadline) break;
+      h[i] = h[c];
+      h[i].heapIdx = i;
+      i = c;
+    }
+    h[i] = x;
+    x.heapIdx = i;
+  }
+}
+
+const EMPTY: readonly Bce[] = Object.freeze([]) as readonly Bce[];

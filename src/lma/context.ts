@@ -1,0 +1,109 @@
+// What the LMA's parts (handle, heartbeat, revoke, path) share: the state machine's
+// injected pieces and its cross-cutting operations. Implemented by the Lma class (lma.ts).
+import type { Clock } from '../util/clock.ts';
+import type { Logger } from '../util/log.ts';
+import type { LmaPolicySource } from '../policy/source.ts';
+import type { MhMessage } from '../mh/index.ts';
+import type { MhTransport, Peer } from '../transport/types.ts';
+import type { Bce, BindingCache, MagPeer } from './bce.ts';
+import type { LmaCounters, TxType } from './counters.ts';
+import type { Forwarding } from './forwarding.ts';
+import type { BindingEventKind, LmaConfig, LmaEventSink } from './types.ts';
+
+export interface LmaContext {
+  readonly cfg: LmaConfig;
+  readonly clock: Clock;
+  readonly cache: BindingCache;
+  readonly counters: LmaCounters;
+  readonly fwd: Forwarding;
+  readonly policy: LmaPolicySource;
+  readonly log: Logger;
+  readonly serial: Serializer;
+  readonly events: LmaEventSink | undefined;
+  /** RFC 5847 §3.2: our Restart Counter. */
+  readonly restartCounter: number;
+  /** Encodes and sends; counts it under `tx`. */
+  send(t: MhTransport, msg: MhMessage, to: Peer, from: string | undefined, tx: TxType): void;
+  /** Sets a BCE's deadline (and re-arms the single expiry timer when needed). */
+  schedule(b: Bce, at: number): void;
+  /** Counts, logs, persists and publishes a binding change. */
+  changed(b: Bce, kind: BindingEventKind, extra?: { reason?: string; previousProxyCoa?: string }): void;
+  /** Removes a BCE and its forwarding state now; `kind` is what it counts as. */
+  removeBce(b: Bce, kind: BindingEventKind, reason: string): Promise<void>;
+  /** The peer record for a MAG, created when new. */
+  peerFor(key: string, address: string, port: number, local: string, carriage: string, t: MhTransport): MagPeer;
+}
+
+type Job = () => void | Promise<void>;
+
+/**
+ * Per-MN serialisation: PBUs (and timer work) for one MN run one at a time, in arrival
+ * order, even when one of them waits for the policy source or the data plane. A job that
+ * completes synchronously costs no allocation: the queue exists only while one is pending.
+ */
+export class Serializer {
+  private readonly busy = new Map<string, Job[] | null>();
+  constructor(private readonly onError: (e: unknown) => void) {}
+
+  get pending(): number {
+    return this.busy.size;
+  }
+
+  isBusy(key: string): boolean {
+    return this.busy.has(key);
+  }
+
+  run(key: string, job: Job): void {
+    if (this.busy.has(key)) {
+      let q = this.busy.get(key);
+      if (!q) {
+        q = [];
+        this.busy.set(key, q);
+      }
+      q.push(job);
+      return;
+    }
+    const r = this.call(job);
+    if (r !== undefined) {
+      this.busy.set(key, null);
+      r.then(() => this.drain(key), (e: unknown) => {
+        this.onError(e);
+        this.drain(key);
+      });
+    }
+  }
+
+  /** Resolves when nothing is queued or running for any key. */
+  async idle(): Promise<void> {
+    while (this.busy.size > 0) await new Promise((r) => setImmediate(r));
+  }
+
+  private call(job: Job): Promise<void> | undefined {
+    try {
+      const r = job();
+      return r instanceof Promise ? r : undefined;
+    } catch (e) {
+      this.onError(e);
+      return undefined;
+    }
+  }
+
+  private drain(key: string): void {
+    for (;;) {
+      const q = this.busy.get(key);
+      if (!q || q.length === 0) {
+        this.busy.delete(key);
+        return;
+      }
+      const job = q.shift()!;
+      const r = this.call(job);
+      if (r !== undefined) {
+        r.then(() => this.drain(key), (e: unknown) => {
+          this.onError(e);
+          this.drain(key);
+        });
+        return;
+      }
+    }
+  }
+}

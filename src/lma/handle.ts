@@ -1,0 +1,161 @@
+// Proxy Binding Update processing (RFC 5213 §5.3.1): every check in the normative order,
+// each with its PBA status, then the BCE lookup (§5.4.1) and the state change (apply.ts).
+//
+//   4 MN-ID missing -> 160 | 5-6 MAG not authorised -> 154 | 7 unknown MN -> 153 |
+//   8 not enabled -> 152 | 9 ordering (§5.5): 156 / 157, or 135 | 10 no HNP and no IPv4
+//   HoA Request -> 158 | 11 no HI -> 161 | 12 no ATT -> 162 | RFC 5844 §3.1.2.1: 172, 170,
+//   173 | 13 lookup: 155 / 159, new / update / de-register / wait | 14 PBA per §5.3.6.
+//
+// The policy source is asked once per PBU unless a BCE of this MN at the same MAG holds a
+// fresh policy snapshot (re-registrations never touch the database).
+import { BaStatus, timestampToMs } from '../mh/index.ts';
+import { F } from './bce.ts';
+import type { Bce } from './bce.ts';
+import { applyNew, applyUpdate, NEED_PROFILE, park, reject } from './apply.ts';
+import type { ApplyContext, Outcome } from './apply.ts';
+import { lookupBce } from './lookup.ts';
+import type { Lookup, LookupKey } from './lookup.ts';
+import { POLICY_BITS, policyFromProfile, policyFromSnapshot } from './pbu.ts';
+import type { PbuJob, Policy } from './pbu.ts';
+
+/** Entry point for a decoded PBU. */
+export function handlePbu(ctx: ApplyContext, j: PbuJob): void {
+  // Step 4: no MN-ID -> 160, with a zero-length identifier in the PBA (build.ts).
+  if (!j.v.mnIdOpt) {
+    reject(ctx, j, BaStatus.MISSING_MN_IDENTIFIER_OPTION);
+    return;
+  }
+  ctx.serial.run(j.mnId, () => processPbu(ctx, j));
+}
+
+function processPbu(ctx: ApplyContext, j: PbuJob): void | Promise<void> {
+  const snap = freshSnapshot(ctx, j);
+  if (snap) {
+    const r = decide(ctx, j, snap);
+    if (r !== NEED_PROFILE) return r;
+  }
+  return fetchAndDecide(ctx, j, (pol) => decide(ctx, j, pol));
+}
+
+/** Policy bits cached in a BCE of this MN at this MAG, if still fresh. */
+function freshSnapshot(ctx: ApplyContext, j: PbuJob): Policy | undefined {
+  const now = ctx.clock.now();
+  for (const b of ctx.cache.ofMn(j.mnId)) {
+    if (b.peer.key === j.coaKey && (b.flags & F.POL_MAG_OK) !== 0 && now - b.policyAt < ctx.cfg.policyCacheTtlMs) {
+      return policyFromSnapshot(b.flags & POLICY_BITS);
+    }
+  }
+  return undefined;
+}
+
+/** Asks the policy source (MAG authorisation and profile together), then continues. */
+export async function fetchAndDecide(ctx: ApplyContext, j: PbuJob, then: (pol: Policy) => Outcome): Promise<void> {
+  let pol: Policy;
+  try {
+    const [magOk, profile] = await Promise.all([
+      ctx.policy.magAuthorized(j.coa, j.mnId),
+      j.mnId === '' ? Promise.resolve(null) : ctx.policy.profile(j.mnId),
+    ]);
+    pol = policyFromProfile(profile, magOk, ctx.cfg.servedLmaNames);
+  } catch (e) {
+    // Policy source down: an existing session at this MAG keeps its (stale) snapshot; anything else waits
+    // for the MAG's retransmission.
+    const stale = ctx.cache.ofMn(j.mnId).find((b) => b.peer.key === j.coaKey && (b.flags & F.POL_MAG_OK) !== 0);
+    if (!stale) {
+      ctx.counters.dropped['policy-unavailable']++;
+      ctx.log.warn({ err: e, mnId: j.mnId, proxyCoa: j.coa }, 'policy source failed; PBU dropped');
+      return;
+    }
+    pol = policyFromSnapshot(stale.flags & POLICY_BITS);
+  }
+  const r = then(pol);
+  if (r === NEED_PROFILE) {
+    ctx.counters.dropped['policy-unavailable']++;
+    return;
+  }
+  await r;
+}
+
+function lookupKey(j: PbuJob): LookupKey {
+  const req4 = j.v.v4Reqs[0];
+  return {
+    mnId: j.mnId,
+    hnps: j.hnpKeys,
+    v4: req4 !== undefined ? req4.addr | 0 : 0,
+    llId: j.llId,
+    att: j.v.att ?? 0,
+    hi: j.v.hi ?? 0,
+    dereg: j.v.lifetime === 0,
+    coaKey: j.coaKey,
+  };
+}
+
+/** RFC 6275 §9.5.1: `a` is greater than `b` in 16-bit serial number space. */
+export function seqGreater(a: number, b: number): boolean {
+  const d = (a - b) & 0xffff;
+  return d !== 0 && d < 0x8000;
+}
+
+/** Steps 5-14 once the policy is known. */
+function decide(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
+  const v = j.v;
+  // Steps 5-6: the MAG must be authorised to send PBUs for this MN.
+  if (!pol.magOk) return reject(ctx, j, BaStatus.MAG_NOT_AUTHORIZED_FOR_PROXY_REG);
+  // Step 7: we must know the MN (and be its LMA).
+  if ((!pol.snapshot && !pol.profile) || pol.otherLma) return reject(ctx, j, BaStatus.NOT_LMA_FOR_THIS_MOBILE_NODE);
+  // Step 8: network-based mobility enabled for it.
+  if (!pol.enabled) return reject(ctx, j, BaStatus.PROXY_REG_NOT_ENABLED);
+
+  // Step 9 (§5.5): ordering.
+  let lk: Lookup | undefined;
+  const mine = ctx.cache.ofMn(j.mnId);
+  if (v.timestamp !== undefined) {
+    // Timestamp mode: the sequence number is ignored (but copied into the PBA).
+    let prev = 0;
+    for (const b of mine) if (b.ts > prev) prev = b.ts;
+    const now = ctx.clock.now();
+    if (j.tsNum < prev) return reject(ctx, j, BaStatus.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, { nowMs: now });
+    const skewed = !ctx.cfg.mobileNodeGeneratedTimestampInUse && Math.abs(timestampToMs(v.timestamp) - now) > ctx.cfg.timestampValidityWindowMs;
+    if (j.tsNum === prev || skewed) return reject(ctx, j, BaStatus.TIMESTAMP_MISMATCH, { nowMs: now });
+  } else if (mine.length > 0) {
+    // Sequence-number mode (RFC 6275 §9.5.1), per mobility session: the session this PBU would update.
+    let cand: Bce | undefined;
+    if (v.hi !== undefined && v.att !== undefined && (v.hnpOpts.length > 0 || v.v4Reqs.length > 0)) {
+      lk = lookupBce(ctx.cache, lookupKey(j));
+      if (lk.kind === 'update' || lk.kind === 'wait') cand = lk.bce;
+    } else if (mine.length === 1) {
+      cand = mine[0];
+    }
+    if (cand && !seqGreater(v.seq, cand.seq)) {
+      return reject(ctx, j, BaStatus.SEQUENCE_NUMBER_OUT_OF_WINDOW, undefined, cand.seq);
+    }
+  }
+
+  // Step 10 (with RFC 5844 §3.1.2.1: an IPv4 HoA Request alone is enough).
+  if (v.hnpOpts.length === 0 && v.v4Reqs.length === 0) return reject(ctx, j, BaStatus.MISSING_HOME_NETWORK_PREFIX_OPTION);
+  // Steps 11-12.
+  if (v.hi === undefined) return reject(ctx, j, BaStatus.MISSING_HANDOFF_INDICATOR_OPTION);
+  if (v.att === undefined) return reject(ctx, j, BaStatus.MISSING_ACCESS_TECH_TYPE_OPTION);
+  // RFC 5844 §3.1.2.1.
+  if (v.hnpOpts.length > 0 && (pol.bits & F.POL_V6) === 0) return reject(ctx, j, BaStatus.NOT_AUTHORIZED_FOR_IPV6_MOBILITY_SERVICE);
+  if (v.v4Reqs.length > 0 && (pol.bits & F.POL_V4) === 0) return reject(ctx, j, BaStatus.NOT_AUTHORIZED_FOR_IPV4_MOBILITY_SERVICE);
+  if (v.v4Reqs.length > 1) return reject(ctx, j, BaStatus.MULTIPLE_IPV4_HOME_ADDRESS_ASSIGNMENT_NOT_SUPPORTED);
+
+  // Step 13: §5.4.1.
+  lk ??= lookupBce(ctx.cache, lookupKey(j));
+  switch (lk.kind) {
+    case 'reject':
+      return reject(ctx, j, lk.status);
+    case 'ignore':
+      ctx.counters.pbuIgnored['dereg-no-session']++;
+      return;
+    case 'wait':
+      if (ctx.cfg.createNewBceWithoutWaiting) return applyNew(ctx, j, pol);
+      park(ctx, j, pol, lk.bce);
+      return;
+    case 'new':
+      return applyNew(ctx, j, pol);
+    case 'update':
+      return applyUpdate(ctx, j, pol, lk.bce);
+  }
+}

@@ -1,0 +1,394 @@
+// The LMA state machine object (open5gs "sm"): owns the binding cache and ties together
+// PBU processing (handle.ts/apply.ts), heartbeat (heartbeat.ts), revocation (revoke.ts),
+// transport glue (path.ts), forwarding (forwarding.ts) and write-behind (persist.ts).
+// Pure in the DESIGN.md sense: clock, transports, data plane, policy source, event sink
+// and binding store are injected; the only timers are the clock's (one expiry timer, one
+// heartbeat timer, one per outstanding BRI / waiting PBU / write-behind flush).
+import { isIPv4 } from 'node:net';
+import { RevocationTrigger } from '../mh/index.ts';
+import type { MhMessage } from '../mh/index.ts';
+import type { MhTransport, Peer } from '../transport/types.ts';
+import type { LmaPolicySource } from '../policy/source.ts';
+import { systemClock } from '../util/clock.ts';
+import type { Clock, TimerHandle } from '../util/clock.ts';
+import { logger } from '../util/log.ts';
+import type { Logger } from '../util/log.ts';
+import { BindingCache, F, MagPeer } from './bce.ts';
+import type { Bce } from './bce.ts';
+import { Serializer } from './context.ts';
+import { newCounters, registerCounterSource, unregisterCounterSource } from './counters.ts';
+import type { CounterSource, LmaCounters, TxType } from './counters.ts';
+import { Forwarding } from './forwarding.ts';
+import { resumeParked } from './apply.ts';
+import type { Outcome, Parked } from './apply.ts';
+import { fetchAndDecide } from './handle.ts';
+import { HeartbeatManager } from './heartbeat.ts';
+import { receive, sendMessage, TokenBucket } from './path.ts';
+import type { PathContext } from './path.ts';
+import { bindingInfo, fromPersisted, WriteBehind } from './persist.ts';
+import type { PbuJob, Policy } from './pbu.ts';
+import { Revocations } from './revoke.ts';
+import { defaultLmaConfig } from './types.ts';
+import type {
+  BindingEventKind,
+  BindingInfo,
+  BindingStore,
+  LmaConfig,
+  LmaDeps,
+  LmaEventSink,
+  PeerInfo,
+  RestartCounterStore,
+  RevocationOutcome,
+} from './types.ts';
+import { BindingsView } from './view.ts';
+
+export class Lma implements PathContext, CounterSource {
+  readonly cfg: LmaConfig;
+  readonly clock: Clock;
+  readonly cache = new BindingCache();
+  readonly counters: LmaCounters;
+  readonly fwd: Forwarding;
+  readonly policy: LmaPolicySource;
+  readonly log: Logger;
+  readonly serial: Serializer;
+  readonly events: LmaEventSink | undefined;
+  readonly parked = new Map<string, Parked>();
+  readonly heartbeat: HeartbeatManager;
+  readonly revocations: Revocations;
+  /** Read-only view of the binding cache for the API. */
+  readonly bindings: BindingsView;
+  restartCounter = 0;
+
+  private readonly transports: MhTransport[];
+  private readonly store: BindingStore | undefined;
+  private readonly rcStore: RestartCounterStore | undefined;
+  private readonly writeBehind: WriteBehind | undefined;
+  private readonly beBucket: TokenBucket;
+  private expiryTimer: TimerHandle | null = null;
+  private armedAt = Infinity;
+  private started = false;
+  private readonly greKeyBase: number;
+  private readonly llaBase: number;
+
+  constructor(deps: LmaDeps) {
+    this.cfg = { ...defaultLmaConfig, ...deps.config };
+    this.clock = deps.clock ?? systemClock;
+    this.policy = deps.policy;
+    this.events = deps.events;
+    this.log = deps.logger ?? logger('lma');
+    this.counters = newCounters(this.clock.now());
+    this.transports = Array.isArray(deps.transport) ? deps.transport : [deps.transport];
+    this.fwd = new Forwarding(deps.dataPlane, (e, what) => this.log.warn({ err: e, op: what }, 'data plane operation failed'));
+    this.serial = new Serializer((e) => {
+      this.counters.dropped['internal-error']++;
+      this.log.error({ err: e }, 'internal error in binding processing');
+    });
+    this.heartbeat = new HeartbeatManager(this);
+    this.revocations = new Revocations(this);
+    this.bindings = new BindingsView(this.cache);
+    this.store = deps.store;
+    this.rcStore = deps.restartCounterStore;
+    if (this.store) {
+      this.writeBehind = new WriteBehind(this.store, this.cfg.lmaId, this.clock, this.cfg.persistIntervalMs, this.counters, this.log);
+    }
+    this.beBucket = new TokenBucket(this.cfg.bindingErrorRatePerS, this.clock.now());
+    this.greKeyBase = (Math.random() * 0x7fffffff) | 0;
+    this.llaBase = (Math.random() * 0xffffff) | 0;
+  }
+
+  /* ================================================================ lifecycle */
+
+  /**
+   * Restores live bindings from the store (restart recovery), sets the Restart Counter
+   * (RFC 5847 §3.2: bumped when the restart lost state), starts listening and the heartbeat.
+   */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    let stateLost = true;
+    let restored = 0;
+    if (this.store) {
+      try {
+        restored = await this.restore(await this.store.loadLive(this.cfg.lmaId, new Date(this.clock.now())));
+        stateLost = false;
+      } catch (e) {
+        this.log.error({ err: e }, 'could not load persisted bindings; starting empty');
+      }
+    }
+    let rc: number | null = null;
+    if (this.rcStore) {
+      try {
+        rc = await this.rcStore.load();
+      } catch (e) {
+        this.log.warn({ err: e }, 'could not read the restart counter');
+      }
+    }
+    // Without a stored counter, seconds since 1970 still increase from one start to the next.
+    if (rc === null) rc = Math.floor(this.clock.now() / 1000);
+    else if (stateLost) rc = rc + 1;
+    this.restartCounter = rc >>> 0;
+    if (this.rcStore) {
+      try {
+        await this.rcStore.save(this.restartCounter);
+      } catch (e) {
+        this.log.warn({ err: e }, 'could not save the restart counter');
+      }
+    }
+    for (const t of this.transports) {
+      t.onReceive((m) => receive(this, t, m, this.beBucket));
+      t.onError?.((e) => {
+        this.counters.sendErrors++;
+        this.log.warn({ err: e }, 'transport error');
+      });
+    }
+    this.heartbeat.start();
+    registerCounterSource(this);
+    this.log.info({ lmaId: this.cfg.lmaId, restartCounter: this.restartCounter, restored, transports: this.transports.map((t) => t.localAddress()) }, 'LMA started');
+  }
+
+  /** Stops timers and listening, lets running work finish and flushes the store. Transports stay open (main owns them). */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    for (const t of this.transports) t.onReceive(() => undefined);
+    this.heartbeat.stop();
+    this.revocations.stop();
+    for (const p of this.parked.values()) p.timer.cancel();
+    this.parked.clear();
+    this.expiryTimer?.cancel();
+    this.expiryTimer = null;
+    this.armedAt = Infinity;
+    await this.serial.idle();
+    if (this.writeBehind) {
+      this.writeBehind.stop();
+      await this.writeBehind.flush();
+    }
+    unregisterCounterSource(this);
+    this.log.info({ lmaId: this.cfg.lmaId, bindings: this.cache.size }, 'LMA stopped');
+  }
+
+  /** Resolves when no PBU or timer job is running or queued (tests, shutdown). */
+  settle(): Promise<void> {
+    return this.serial.idle();
+  }
+
+  private async restore(rows: import('../store/repos/bindings.ts').PersistedBinding[]): Promise<number> {
+    const bces: Bce[] = [];
+    for (const row of rows) {
+      const b = fromPersisted(row, (key, address, port, local, carriage) => {
+        const t = this.transports.find((x) => isIPv4(x.localAddress().address) === isIPv4(address)) ?? this.transports[0];
+        return t ? this.peerFor(key, address, port, local || this.lmaaFor(carriage), carriage, t) : null;
+      });
+      if (b) bces.push(b);
+    }
+    bces.sort((a, b) => a.id - b.id); // keeps the cache's iteration order = session-key order
+    const installs: Promise<void>[] = [];
+    let n = 0;
+    for (const b of bces) {
+      if (b.hnpList().some((p) => this.cache.byPrefix(p)) || (b.v4 !== 0 && this.cache.byIpv4(b.v4))) continue;
+      this.cache.add(b);
+      this.cache.reserveId(b.id);
+      this.schedule(b, b.deadline);
+      if (!(b.flags & F.DEREG)) installs.push(this.fwd.install(b).catch((e: unknown) => this.log.warn({ err: e, sessionKey: b.sessionKey }, 'could not restore forwarding')));
+      n++;
+    }
+    for (const p of this.cache.peers.values()) this.cache.maybeForgetPeer(p);
+    await Promise.all(installs);
+    return n;
+  }
+
+  /* ================================================================ public API */
+
+  get bindingCount(): number {
+    return this.cache.size;
+  }
+
+  get peerCount(): number {
+    return this.cache.peers.size;
+  }
+
+  /** One binding as the API shows it. */
+  binding(sessionKey: string): BindingInfo | undefined {
+    return this.bindings.get(sessionKey);
+  }
+
+  /** MAGs with bindings (and their heartbeat state). */
+  peers(): PeerInfo[] {
+    return [...this.cache.peers.values()].map((p) => ({
+      address: p.address,
+      port: p.port >= 0 ? p.port : null,
+      carriage: p.carriage,
+      bindings: p.count,
+      reachable: !p.unreachable,
+      missingHeartbeats: p.missing,
+      restartCounter: p.restartCounter >= 0 ? p.restartCounter : null,
+      heartbeatSupported: !p.hbUnsupported,
+    }));
+  }
+
+  /** RFC 5846 §8.1: revoke one binding (BRI to its MAG, then remove it). */
+  revokeBinding(sessionKey: string, trigger: number = RevocationTrigger.ADMINISTRATIVE_REASON): Promise<RevocationOutcome> {
+    const b = this.cache.get(Number(sessionKey));
+    if (!b) return Promise.resolve({ result: 'not-found', removed: 0 });
+    if (b.flags & F.DEREG) {
+      // Already going: finish it now, nothing to tell the MAG.
+      return new Promise((res) => this.serial.run(b.mnId, () => this.removeBce(b, 'revoked', 'administrative').then(() => res({ result: 'acknowledged', removed: 1 }))));
+    }
+    return this.revocations.revoke(b.peer, [b], trigger, 'admin', false);
+  }
+
+  /** RFC 5846 §8.1: revoke every binding of one MN (one BRI per MAG). */
+  async revokeMobileNode(mnId: string, trigger: number = RevocationTrigger.ADMINISTRATIVE_REASON): Promise<RevocationOutcome> {
+    const byPeer = new Map<MagPeer, Bce[]>();
+    for (const b of this.cache.ofMn(mnId)) {
+      const l = byPeer.get(b.peer);
+      if (l) l.push(b);
+      else byPeer.set(b.peer, [b]);
+    }
+    if (byPeer.size === 0) return { result: 'not-found', removed: 0 };
+    const outs = await Promise.all([...byPeer].map(([peer, bces]) => this.revocations.revoke(peer, bces, trigger, 'admin', false)));
+    return { result: outs.every((o) => o.result === 'acknowledged') ? 'acknowledged' : 'timeout', removed: outs.reduce((n, o) => n + o.removed, 0) };
+  }
+
+  /** RFC 5846 §8.1: revoke every binding at a MAG (G = 1, "Per-Peer Policy"). `port` narrows to one UDP peer. */
+  async revokePeer(address: string, port?: number): Promise<RevocationOutcome> {
+    const peers = [...this.cache.peers.values()].filter((p) => p.address === address && (port === undefined || p.port === port) && p.count > 0);
+    if (peers.length === 0) return { result: 'not-found', removed: 0 };
+    const outs = await Promise.all(peers.map((p) => this.revocations.revoke(p, this.cache.ofPeer(p), RevocationTrigger.PER_PEER_POLICY, 'admin', true)));
+    return { result: outs.every((o) => o.result === 'acknowledged') ? 'acknowledged' : 'timeout', removed: outs.reduce((n, o) => n + o.removed, 0) };
+  }
+
+  /* ================================================================ context (internal) */
+
+  send(t: MhTransport, msg: MhMessage, to: Peer, from: string | undefined, tx: TxType): void {
+    sendMessage(this, t, msg, to, from, tx);
+  }
+
+  lmaaFor(carriage: string): string {
+    return carriage === 'udp4' && this.cfg.ipv4Address ? this.cfg.ipv4Address : this.cfg.address;
+  }
+
+  peerFor(key: string, address: string, port: number, local: string, carriage: string, t: MhTransport): MagPeer {
+    let p = this.cache.peers.get(key);
+    if (p === undefined) {
+      p = new MagPeer(key, address, port, local, carriage, t);
+      this.cache.peers.set(key, p);
+    } else {
+      p.port = port;
+      p.local = local;
+      p.carriage = carriage;
+      p.transport = t;
+    }
+    return p;
+  }
+
+  schedule(b: Bce, at: number): void {
+    this.cache.schedule(b, at);
+    if (at < this.armedAt) this.armExpiry(at);
+  }
+
+  private armExpiry(at: number): void {
+    this.expiryTimer?.cancel();
+    this.armedAt = at;
+    this.expiryTimer = this.clock.setTimer(Math.max(0, at - this.clock.now()), () => this.onExpiryTimer());
+  }
+
+  private onExpiryTimer(): void {
+    this.expiryTimer = null;
+    this.armedAt = Infinity;
+    const now = this.clock.now();
+    for (let b = this.cache.popDue(now); b !== undefined; b = this.cache.popDue(now)) {
+      const bce = b;
+      this.serial.run(bce.mnId, () => {
+        if (this.cache.get(bce.id) !== bce) return;
+        if (bce.deadline > this.clock.now()) {
+          if (bce.heapIdx < 0) this.schedule(bce, bce.deadline);
+          return;
+        }
+        // RFC 5213 §5.3.5: MinDelayBeforeBCEDelete is over; or the lifetime ran out (RFC 6275 §9.5).
+        return bce.flags & F.DEREG ? this.removeBce(bce, 'deregistered', 'min-delay-elapsed') : this.removeBce(bce, 'expired', 'lifetime');
+      });
+    }
+    const next = this.cache.nextDeadline();
+    if (next !== Infinity && next < this.armedAt) this.armExpiry(next);
+  }
+
+  changed(b: Bce, kind: BindingEventKind, extra?: { reason?: string; previousProxyCoa?: string }): void {
+    this.counters.bindings[kind]++;
+    const live = this.cache.get(b.id) === b;
+    if (this.writeBehind) {
+      if (live) this.writeBehind.upsert(b);
+      else this.writeBehind.remove(b);
+    }
+    if (kind === 'refreshed') {
+      if (this.log.isLevelEnabled('debug')) this.log.debug(this.logFields(b, kind, extra), 'binding refreshed');
+    } else if (this.log.isLevelEnabled('info')) {
+      this.log.info(this.logFields(b, kind, extra), `binding ${kind}`);
+    }
+    const sink = this.events?.binding;
+    if (sink) {
+      try {
+        sink.call(this.events, { kind, at: this.clock.now(), binding: bindingInfo(b), ...extra });
+      } catch (e) {
+        this.log.warn({ err: e }, 'event sink failed');
+      }
+    }
+  }
+
+  private logFields(b: Bce, kind: BindingEventKind, extra?: { reason?: string; previousProxyCoa?: string }): Record<string, unknown> {
+    return {
+      event: `binding-${kind}`,
+      sessionKey: b.sessionKey,
+      mnId: b.mnId,
+      proxyCoa: b.peer.address,
+      hnps: b.hnpList(),
+      ipv4HoA: b.v4 !== 0 ? bindingInfo(b).ipv4HoA : undefined,
+      att: b.att,
+      lifetimeS: b.lifetime,
+      ...extra,
+    };
+  }
+
+  persist(b: Bce): void {
+    if (this.writeBehind && this.cache.get(b.id) === b) this.writeBehind.upsert(b);
+  }
+
+  removeBce(b: Bce, kind: BindingEventKind, reason: string): Promise<void> {
+    if (this.cache.get(b.id) !== b) return Promise.resolve();
+    this.cache.remove(b);
+    this.changed(b, kind, { reason });
+    const p = this.fwd.uninstall(b);
+    this.cache.maybeForgetPeer(b.peer);
+    const parked = this.parked.get(b.mnId);
+    if (parked && parked.bce === b) {
+      return p.then(() => resumeParked(this, b.mnId, 'removed'));
+    }
+    return p;
+  }
+
+  revokeForHandoff(b: Bce): void {
+    void this.revocations.revoke(b.peer, [b], RevocationTrigger.INTER_MAG_HANDOVER_UNKNOWN, 'handoff', false);
+  }
+
+  newUplinkKey(b: Bce): number {
+    const k = (this.greKeyBase + b.id * 2654435761) | 0; // distinct per session id (odd multiplier mod 2^32)
+    return k === 0 ? 1 : k;
+  }
+
+  /** fe80::/64 with an interface identifier unique per session (u/l bit set: locally assigned). */
+  newLinkLocal(b: Bce): Uint8Array {
+    const a = Buffer.alloc(16);
+    a[0] = 0xfe;
+    a[1] = 0x80;
+    a[8] = 0x02;
+    a[9] = (this.llaBase >>> 16) & 0xff;
+    a[10] = (this.llaBase >>> 8) & 0xff;
+    a[11] = this.llaBase & 0xff;
+    a.writeUInt32BE(b.id >>> 0, 12);
+    return a;
+  }
+
+  refetch(j: PbuJob, then: (pol: Policy) => Outcome): Promise<void> {
+    return fetchAndDecide(this, j, then);
+  }
+}

@@ -1,0 +1,119 @@
+// Transport glue (open5gs "path"): receive -> decode -> dispatch, and encode -> send.
+// Carriage rules: over IPv4/UDP the MH checksum is 0 and ignored (RFC 5844 §4); over raw
+// IPv6 the kernel computes and checks it (IPV6_CHECKSUM, see DESIGN.md); replies go to the
+// request's source address and port, from the address the request was sent to
+// (RFC 5213 §5.3.6, RFC 5844 §4.1.3.2). Malformed input is counted per cause and dropped;
+// nothing a peer sends can throw out of here.
+import { decodeMessage, encodeMessage, isPbu, MH_MAX_LENGTH } from '../mh/index.ts';
+import type { MhMessage } from '../mh/index.ts';
+import type { MhTransport, Peer, ReceivedMh } from '../transport/types.ts';
+import { buildBindingError } from './build.ts';
+import type { LmaContext } from './context.ts';
+import type { TxType } from './counters.ts';
+import type { HeartbeatManager } from './heartbeat.ts';
+import { handlePbu } from './handle.ts';
+import type { ApplyContext } from './apply.ts';
+import { parsePbu, peerKeyOf } from './pbu.ts';
+import type { Revocations } from './revoke.ts';
+
+export interface PathContext extends ApplyContext {
+  readonly heartbeat: HeartbeatManager;
+  readonly revocations: Revocations;
+  /** LMAA to use when the transport does not tell the local address. */
+  lmaaFor(carriage: string): string;
+}
+
+/** RFC 6275 §9.2 asks Binding Errors to be rate-limited: a token bucket. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  constructor(private readonly ratePerS: number, now: number) {
+    this.tokens = ratePerS;
+    this.last = now;
+  }
+  take(now: number): boolean {
+    this.tokens = Math.min(this.ratePerS, this.tokens + ((now - this.last) * this.ratePerS) / 1000);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+export function sendMessage(ctx: LmaContext, t: MhTransport, msg: MhMessage, to: Peer, from: string | undefined, tx: TxType): void {
+  let buf: Buffer;
+  try {
+    buf = encodeMessage(msg); // checksum 0: UDP (RFC 5844 §4) or left to the kernel (raw IPv6)
+  } catch (e) {
+    ctx.counters.dropped['internal-error']++;
+    ctx.log.error({ err: e, type: msg.type }, 'could not encode a message');
+    return;
+  }
+  ctx.counters.tx[tx]++;
+  t.send(buf, to, from);
+}
+
+export function receive(ctx: PathContext, t: MhTransport, m: ReceivedMh, beBucket: TokenBucket): void {
+  const c = ctx.counters;
+  try {
+    if (m.data.length > MH_MAX_LENGTH) {
+      c.dropped.oversized++;
+      return;
+    }
+    const res = decodeMessage(m.data, { zeroCopy: true });
+    if (!res.ok) {
+      c.dropped[res.error.code]++;
+      return;
+    }
+    const msg = res.msg;
+    switch (msg.type) {
+      case 'bu':
+        if (!isPbu(msg)) {
+          c.rx.bu++;
+          c.dropped['bu-not-proxy']++;
+          return;
+        }
+        c.rx.pbu++;
+        handlePbu(ctx, parsePbu(msg, { t, from: m.from, local: m.local, carriage: m.carriage, lmaa: ctx.lmaaFor(m.carriage) }, ctx.clock.now()));
+        return;
+      case 'heartbeat':
+        ctx.heartbeat.onHeartbeat(msg, m, t);
+        return;
+      case 'bra':
+        ctx.revocations.onBra(msg, m);
+        return;
+      case 'bri':
+        ctx.revocations.onBri(msg, m, t);
+        return;
+      case 'be': {
+        c.rx.be++;
+        // RFC 6275 §9.2 status 2 from a MAG: it does not know what we sent (heartbeat or BRI).
+        const peer = ctx.cache.peers.get(peerKeyOf(m.from));
+        if (!peer || msg.status !== 2) {
+          c.dropped['unexpected-be']++;
+          return;
+        }
+        if (peer.brisOutstanding > 0) ctx.revocations.unsupportedBy(peer);
+        else if (peer.hbOutstanding) ctx.heartbeat.unsupportedBy(peer);
+        else c.dropped['unexpected-be']++;
+        return;
+      }
+      case 'ba':
+        c.rx.pba++;
+        c.dropped['unexpected-ba']++;
+        return;
+      case 'unknown':
+        // RFC 6275 §9.2: unrecognised MH Type -> Binding Error status 2, rate-limited.
+        c.rx.unknown++;
+        if (!beBucket.take(ctx.clock.now())) {
+          c.dropped['be-rate-limited']++;
+          return;
+        }
+        sendMessage(ctx, t, buildBindingError(2), m.from, m.local, 'be');
+        return;
+    }
+  } catch (e) {
+    c.dropped['internal-error']++;
+    ctx.log.error({ err: e, from: m.from.address }, 'internal error while handling a Mobility Header');
+  }
+}

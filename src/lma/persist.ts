@@ -1,0 +1,220 @@
+// BCE <-> API record and BCE <-> persisted row, and the write-behind queue
+// (../shared/DESIGN.md "Scale-out": each LMA writes its binding cache behind for restart
+// recovery). The queue coalesces: a binding refreshed ten times between flushes is written once.
+import { isIPv4 } from 'node:net';
+import { ipv4ToString, parseIpv4 } from '../mh/index.ts';
+import type { PersistedBinding } from '../store/repos/bindings.ts';
+import type { Clock, TimerHandle } from '../util/clock.ts';
+import type { Logger } from '../util/log.ts';
+import { Bce, F } from './bce.ts';
+import type { MagPeer } from './bce.ts';
+import { encapFor } from './forwarding.ts';
+import type { LmaCounters } from './counters.ts';
+import type { BindingInfo, BindingStore } from './types.ts';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function bindingInfo(b: Bce): BindingInfo {
+  const gre = (b.flags & F.GRE) !== 0;
+  const keys = (b.flags & F.GRE_KEYS) !== 0;
+  return {
+    sessionKey: b.sessionKey,
+    mnId: b.mnId,
+    mnLinkLayerId: b.llId,
+    accessTechnologyType: b.att,
+    handoffIndicator: b.hi,
+    proxyCoa: b.peer.address,
+    magPort: b.peer.port >= 0 ? b.peer.port : null,
+    lmaAddress: b.peer.local,
+    carriage: b.peer.carriage,
+    hnps: b.hnpList().slice(),
+    ipv4HoA: b.v4 !== 0 ? ipv4ToString(b.v4 >>> 0) : null,
+    ipv4PrefixLength: b.v4 !== 0 ? b.v4Len : null,
+    ipv4DefaultRouter: b.v4 !== 0 && b.v4Router !== 0 ? ipv4ToString(b.v4Router >>> 0) : null,
+    magLinkLocalAddress: b.lla,
+    lifetimeS: b.lifetime,
+    registeredAt: iso(b.registeredAt),
+    refreshedAt: iso(b.refreshedAt),
+    expiresAt: iso(b.expiresAt),
+    state: b.flags & F.DEREG ? 'deregistering' : 'active',
+    revoking: (b.flags & F.REVOKING) !== 0,
+    peerRestarted: (b.flags & F.PEER_RESTARTED) !== 0,
+    timestampMs: b.ts !== 0 ? (b.ts / 65536) * 1000 : null,
+    sequence: b.seq,
+    tunnel: b.flags & F.FWD || gre
+      ? { encap: encapFor(b), greKeyUplink: gre && keys ? b.greUp >>> 0 : null, greKeyDownlink: gre && keys ? b.greDown >>> 0 : null }
+      : null,
+  };
+}
+
+/** Fields of PersistedBinding.state (everything the columns do not hold). */
+interface PersistedState {
+  v: 1;
+  port: number;
+  local: string;
+  carriage: string;
+  hi: number;
+  ts: number;
+  seq: number;
+  flags: number;
+  v4Len: number;
+  v4Router: number;
+  lla: string | null;
+  greUp: number;
+  greDown: number;
+  policyAt: number;
+  refreshedAt: number;
+  /** De-registered: when the BCE goes (MinDelayBeforeBCEDelete). */
+  deadline: number;
+}
+
+const PERSISTED_FLAGS = F.DEREG | F.GRE | F.GRE_KEYS | F.POL_V6 | F.POL_V4 | F.POL_GRE_OPT | F.POL_GRE_REQ | F.POL_MAG_OK | F.UDP_ENCAP;
+
+export function toPersisted(lmaId: string, b: Bce): PersistedBinding {
+  const state: PersistedState = {
+    v: 1,
+    port: b.peer.port,
+    local: b.peer.local,
+    carriage: b.peer.carriage,
+    hi: b.hi,
+    ts: b.ts,
+    seq: b.seq,
+    flags: b.flags & PERSISTED_FLAGS,
+    v4Len: b.v4Len,
+    v4Router: b.v4Router,
+    lla: b.lla,
+    greUp: b.greUp,
+    greDown: b.greDown,
+    policyAt: b.policyAt,
+    refreshedAt: b.refreshedAt,
+    deadline: b.deadline,
+  };
+  return {
+    lmaId,
+    sessionKey: b.sessionKey,
+    mnId: b.mnId,
+    mnLlId: b.llId,
+    att: b.att,
+    proxyCoa: b.peer.address,
+    hnps: b.hnpList().slice(),
+    ipv4HoA: b.v4 !== 0 ? ipv4ToString(b.v4 >>> 0) : null,
+    lifetimeS: b.lifetime,
+    registeredAt: new Date(b.registeredAt),
+    // A de-registered binding lives only until MinDelayBeforeBCEDelete ends.
+    expiresAt: new Date(b.flags & F.DEREG ? Math.min(b.deadline, b.expiresAt) : b.expiresAt),
+    state: state as unknown as Record<string, unknown>,
+  };
+}
+
+/** Rebuilds a BCE from its row; `peerFor` finds or creates the MAG record. Null if the row is unusable. */
+export function fromPersisted(
+  p: PersistedBinding,
+  peerFor: (key: string, address: string, port: number, local: string, carriage: string) => MagPeer | null,
+): Bce | null {
+  const id = Number(p.sessionKey);
+  if (!Number.isSafeInteger(id) || id <= 0) return null;
+  const s = p.state as unknown as Partial<PersistedState>;
+  const port = typeof s.port === 'number' ? s.port : -1;
+  const local = typeof s.local === 'string' ? s.local : '';
+  const carriage = typeof s.carriage === 'string' ? s.carriage : isIPv4(p.proxyCoa) ? 'udp4' : 'ip6';
+  const key = port >= 0 ? `${p.proxyCoa}#${port}` : p.proxyCoa;
+  const peer = peerFor(key, p.proxyCoa, port, local, carriage);
+  if (!peer) return null;
+  const b = new Bce(id, p.mnId, p.mnLlId, p.att ?? 0, peer);
+  b.hnps = p.hnps.length === 0 ? null : p.hnps.length === 1 ? p.hnps[0] : p.hnps.slice();
+  if (p.ipv4HoA) b.v4 = parseIpv4(p.ipv4HoA) | 0;
+  b.v4Len = s.v4Len ?? 0;
+  b.v4Router = s.v4Router ?? 0;
+  b.lla = s.lla ?? null;
+  b.ts = s.ts ?? 0;
+  b.seq = s.seq ?? 0;
+  b.hi = s.hi ?? 0;
+  b.lifetime = p.lifetimeS;
+  b.registeredAt = p.registeredAt.getTime();
+  b.refreshedAt = s.refreshedAt ?? b.registeredAt;
+  b.expiresAt = p.expiresAt.getTime();
+  b.policyAt = s.policyAt ?? 0;
+  b.flags = (s.flags ?? 0) & PERSISTED_FLAGS;
+  b.greUp = s.greUp ?? 0;
+  b.greDown = s.greDown ?? 0;
+  b.deadline = b.flags & F.DEREG ? (s.deadline ?? b.expiresAt) : b.expiresAt;
+  return b;
+}
+
+/** Coalescing write-behind to a BindingStore. */
+export class WriteBehind {
+  /** id -> BCE to upsert, or the session key to remove. */
+  private readonly dirty = new Map<number, Bce | string>();
+  private timer: TimerHandle | null = null;
+  private flushing: Promise<void> | null = null;
+  constructor(
+    private readonly store: BindingStore,
+    private readonly lmaId: string,
+    private readonly clock: Clock,
+    private readonly intervalMs: number,
+    private readonly counters: LmaCounters,
+    private readonly log: Logger,
+  ) {}
+
+  get pending(): number {
+    return this.dirty.size;
+  }
+
+  upsert(b: Bce): void {
+    this.dirty.set(b.id, b);
+    this.arm();
+  }
+
+  remove(b: Bce): void {
+    this.dirty.set(b.id, b.sessionKey);
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.timer !== null) return;
+    this.timer = this.clock.setTimer(this.intervalMs, () => {
+      this.timer = null;
+      void this.flush();
+    });
+  }
+
+  /** Writes everything pending (also called on stop). */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.dirty.size === 0) return;
+    const batch = [...this.dirty.entries()];
+    this.dirty.clear();
+    this.flushing = this.write(batch);
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  private async write(batch: [number, Bce | string][]): Promise<void> {
+    const CONCURRENCY = 16;
+    let i = 0;
+    const worker = async (): Promise<void> => {
+      while (i < batch.length) {
+        const [id, item] = batch[i++];
+        try {
+          if (typeof item === 'string') await this.store.remove(this.lmaId, item);
+          else await this.store.upsert(toPersisted(this.lmaId, item));
+          this.counters.persist.writes++;
+        } catch (e) {
+          this.counters.persist.errors++;
+          this.log.warn({ err: e, sessionKey: String(id) }, 'binding store write failed; retrying later');
+          if (!this.dirty.has(id)) this.dirty.set(id, item);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, batch.length) }, worker));
+    if (this.dirty.size > 0) this.arm();
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = null;
+  }
+}

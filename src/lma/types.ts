@@ -1,0 +1,210 @@
+// The LMA's public shapes: configuration (RFC 5213 §9.1, RFC 5844 §5, RFC 5846 §11,
+// RFC 5847 §5 variables), injected dependencies, events, the persistence hook and the
+// read-only binding record the API and logs use.
+import type { Clock } from '../util/clock.ts';
+import type { MhTransport } from '../transport/types.ts';
+import type { DataPlane } from '../dataplane/types.ts';
+import type { LmaPolicySource } from '../policy/source.ts';
+import type { Logger } from '../util/log.ts';
+import type { PersistedBinding } from '../store/repos/bindings.ts';
+import { Rfc5213Defaults, Rfc5846Defaults, Rfc5847Defaults } from '../mh/index.ts';
+
+export interface LmaConfig {
+  /** Name of this LMA in the store (persisted bindings are keyed by it) and in logs. */
+  lmaId: string;
+  /** LMAA used as tunnel endpoint when the transport cannot tell the local address (IPv6 or IPv4). */
+  address: string;
+  /** IPv4-LMAA (RFC 5844 §4) when the PBU came over IPv4 and the local address is unknown. */
+  ipv4Address: string;
+  /** RFC 5213 §9.1 MinDelayBeforeBCEDelete. */
+  minDelayBeforeBceDeleteMs: number;
+  /** RFC 5213 §9.1 MaxDelayBeforeNewBCEAssign. */
+  maxDelayBeforeNewBceAssignMs: number;
+  /** RFC 5213 §5.4.1.2 (4) / §5.4.1.3 (3): the "MAY create a new session without waiting" knob. */
+  createNewBceWithoutWaiting: boolean;
+  /**
+   * When a new session (HI=4 after the wait, or a NON_ZERO HNP request, RFC 5213 §5.4.1.1 (6))
+   * needs prefixes that another session of the same MN holds, move them to the new session
+   * (the old one is removed) instead of refusing with 130/155. Per-MN-Prefix profiles have no
+   * "different prefix" to give, so without this a MAG that says "handoff state unknown" would be refused.
+   */
+  takeOverPrefixesOfSameMn: boolean;
+  /** RFC 5213 §9.1 TimestampValidityWindow. */
+  timestampValidityWindowMs: number;
+  /** RFC 5213 §9.3 MobileNodeGeneratedTimestampInUse. */
+  mobileNodeGeneratedTimestampInUse: boolean;
+  /** Longest lifetime granted, seconds (the PBU's request is capped to it). */
+  maxLifetimeS: number;
+  /** RFC 5844 §5 AcceptForcedIPv4UDPEncapsulationRequest. */
+  acceptForcedIpv4UdpEncapsulation: boolean;
+  /** RFC 5847 §5 HEARTBEAT_INTERVAL; 0 disables sending heartbeat requests (responses are always sent). */
+  heartbeatIntervalMs: number;
+  /** RFC 5847 §5 MISSING_HEARTBEATS_ALLOWED. */
+  missingHeartbeatsAllowed: number;
+  /** RFC 5847 §3.2 "further action is local": delete (true) or only mark (false) a restarted MAG's bindings. */
+  deleteBindingsOnPeerRestart: boolean;
+  /** RFC 5846 §11 BRIMaxRetriesNumber, InitMINDelayBRIs, MAX_BRACK_TIMEOUT. */
+  briMaxRetries: number;
+  initMinDelayBrisMs: number;
+  maxBrackTimeoutMs: number;
+  /** RFC 5846 §8.1: on HI=4 with one existing BCE, ask the old MAG with a BRI instead of only waiting. */
+  revokeOnUnknownHandoff: boolean;
+  /** RFC 5846 §8.2: accept a MAG's global (per-peer) BRI for its own bindings. */
+  allowMagGlobalRevocation: boolean;
+  /** How long a BCE's policy snapshot spares a re-registration from the policy source. */
+  policyCacheTtlMs: number;
+  /** Binding Errors per second (RFC 6275 §9.2 unknown MH Type), token bucket of the same depth. */
+  bindingErrorRatePerS: number;
+  /**
+   * Addresses and names under which this LMA is the MN's anchor. When non-empty, a profile
+   * whose `lma` is set to something else gets 153 (RFC 5213 §5.3.1 step 7). Empty: not checked.
+   */
+  servedLmaNames: string[];
+  /** Write-behind period for the binding store. */
+  persistIntervalMs: number;
+}
+
+export const defaultLmaConfig: LmaConfig = {
+  lmaId: 'lma',
+  address: '::1',
+  ipv4Address: '127.0.0.1',
+  minDelayBeforeBceDeleteMs: Rfc5213Defaults.MIN_DELAY_BEFORE_BCE_DELETE_MS,
+  maxDelayBeforeNewBceAssignMs: Rfc5213Defaults.MAX_DELAY_BEFORE_NEW_BCE_ASSIGN_MS,
+  createNewBceWithoutWaiting: false,
+  takeOverPrefixesOfSameMn: true,
+  timestampValidityWindowMs: Rfc5213Defaults.TIMESTAMP_VALIDITY_WINDOW_MS,
+  mobileNodeGeneratedTimestampInUse: Rfc5213Defaults.MOBILE_NODE_GENERATED_TIMESTAMP_IN_USE,
+  maxLifetimeS: 3600,
+  acceptForcedIpv4UdpEncapsulation: false,
+  heartbeatIntervalMs: Rfc5847Defaults.HEARTBEAT_INTERVAL_S * 1000,
+  missingHeartbeatsAllowed: Rfc5847Defaults.MISSING_HEARTBEATS_ALLOWED,
+  deleteBindingsOnPeerRestart: false,
+  briMaxRetries: Rfc5846Defaults.BRI_MAX_RETRIES_NUMBER,
+  initMinDelayBrisMs: Rfc5846Defaults.INIT_MIN_DELAY_BRIS_MS,
+  maxBrackTimeoutMs: Rfc5846Defaults.MAX_BRACK_TIMEOUT_MS,
+  revokeOnUnknownHandoff: true,
+  allowMagGlobalRevocation: true,
+  policyCacheTtlMs: 300_000,
+  bindingErrorRatePerS: 10,
+  servedLmaNames: [],
+  persistIntervalMs: 1000,
+};
+
+/** Persistence hook (write-behind, restart recovery). `BindingRepo` (src/store) fits it as is. */
+export interface BindingStore {
+  upsert(b: PersistedBinding): Promise<void>;
+  remove(lmaId: string, sessionKey: string): Promise<void>;
+  loadLive(lmaId: string, now?: Date): Promise<PersistedBinding[]>;
+}
+
+/** Where the RFC 5847 §3.2 Restart Counter survives restarts (a file in dataDir, a row ...). */
+export interface RestartCounterStore {
+  load(): Promise<number | null>;
+  save(value: number): Promise<void>;
+}
+
+export interface LmaDeps {
+  transport: MhTransport | MhTransport[];
+  dataPlane: DataPlane;
+  policy: LmaPolicySource;
+  clock?: Clock;
+  events?: LmaEventSink;
+  store?: BindingStore;
+  restartCounterStore?: RestartCounterStore;
+  logger?: Logger;
+  config?: Partial<LmaConfig>;
+}
+
+/** A binding as the API, logs and events see it (a snapshot; camelCase JSON). */
+export interface BindingInfo {
+  sessionKey: string;
+  mnId: string;
+  /** MN link-layer identifier, lowercase hex with colons, or null (RFC 5213 §5.1: ALL_ZERO). */
+  mnLinkLayerId: string | null;
+  accessTechnologyType: number;
+  handoffIndicator: number;
+  proxyCoa: string;
+  /** UDP source port of the MAG (RFC 5844 §4), when signalling runs over UDP. */
+  magPort: number | null;
+  /** LMAA: local end of the tunnel and source of our signalling for this binding. */
+  lmaAddress: string;
+  carriage: string;
+  hnps: string[];
+  ipv4HoA: string | null;
+  ipv4PrefixLength: number | null;
+  ipv4DefaultRouter: string | null;
+  /** MAG link-local address on the MN's link (RFC 5213 §5.3.6), when one was negotiated. */
+  magLinkLocalAddress: string | null;
+  lifetimeS: number;
+  registeredAt: string;
+  refreshedAt: string;
+  expiresAt: string;
+  state: 'active' | 'deregistering';
+  /** RFC 5846 §8.1 "revocation in progress". */
+  revoking: boolean;
+  /** The MAG restarted (RFC 5847 §3.2) since this binding was last refreshed. */
+  peerRestarted: boolean;
+  /** RFC 5213 §8.8 timestamp of the last accepted PBU as ms since 1970, or null (sequence numbers). */
+  timestampMs: number | null;
+  sequence: number;
+  tunnel: { encap: string; greKeyUplink: number | null; greKeyDownlink: number | null } | null;
+}
+
+export type BindingEventKind = 'created' | 'refreshed' | 'handed-off' | 'deregistered' | 'expired' | 'revoked';
+
+export interface BindingEvent {
+  kind: BindingEventKind;
+  /** ms since 1970 (the injected clock). */
+  at: number;
+  binding: BindingInfo;
+  /** handed-off: where it was before. */
+  previousProxyCoa?: string;
+  /**
+   * Why: 'min-delay-elapsed' (de-registration done), 'superseded' (a new session took its
+   * prefixes), 'selective' (IPv4 or IPv6 part only), 'peer-restart', 'bri-acknowledged',
+   * 'bri-timeout', 'mag-initiated', 'lifetime' ...
+   */
+  reason?: string;
+}
+
+export type PeerEventKind = 'unreachable' | 'reachable' | 'restarted' | 'heartbeat-unsupported';
+
+export interface PeerEvent {
+  kind: PeerEventKind;
+  at: number;
+  address: string;
+  port: number | null;
+  /** Bindings the LMA holds with this MAG at the time. */
+  bindings: number;
+  /** restarted: the old and new Restart Counter (RFC 5847 §3.2). */
+  previousRestartCounter?: number;
+  restartCounter?: number;
+}
+
+/** What the LMA tells the rest of the process (log already written; SNMP, API, audit listen). */
+export interface LmaEventSink {
+  binding?(e: BindingEvent): void;
+  peer?(e: PeerEvent): void;
+}
+
+/** A MAG the LMA holds bindings with (or recently heard from). */
+export interface PeerInfo {
+  address: string;
+  port: number | null;
+  carriage: string;
+  bindings: number;
+  reachable: boolean;
+  missingHeartbeats: number;
+  restartCounter: number | null;
+  heartbeatSupported: boolean;
+}
+
+/** How a revocation ended (RFC 5846 §6.2.2, §6.3). */
+export interface RevocationOutcome {
+  /** 'acknowledged' = BRA received; 'timeout' = retries exhausted; 'not-found' = nothing to revoke. */
+  result: 'acknowledged' | 'timeout' | 'not-found' | 'superseded';
+  /** BRA status when acknowledged (RFC 5846 §5.2). */
+  status?: number;
+  /** Bindings removed. */
+  removed: number;
+}

@@ -1,0 +1,140 @@
+// Mobility Header over UDP (RFC 5844 §4: IPv4 / UDP / MH, port 5436, MH checksum 0 and
+// the UDP checksum used instead - Node's dgram always fills it). One socket per local
+// address, IPv4 and IPv6 alike, so a reply can leave from the address the request was
+// sent to (`send(..., from)`); sockets on a wildcard address cannot tell the destination
+// of a datagram (Node has no IP_PKTINFO), so `local` is reported only for specific ones.
+import dgram from 'node:dgram';
+import { isIPv4, isIPv6 } from 'node:net';
+import { PMIP6_CNTL_UDP_PORT } from '../mh/index.ts';
+import type { MhTransport, Peer, ReceivedMh } from './types.ts';
+
+export interface UdpTransportOptions {
+  /** Local addresses to bind, IPv4 and/or IPv6 (default ['0.0.0.0']). */
+  addresses?: string[];
+  /** UDP port (default 5436; 0 = any free port, the same one for every address). */
+  port?: number;
+  /** SO_RCVBUF / SO_SNDBUF in bytes (default 8 MiB / 4 MiB; the kernel may cap them, see net.core.rmem_max). */
+  recvBufferSize?: number;
+  sendBufferSize?: number;
+}
+
+interface Bound {
+  socket: dgram.Socket;
+  address: string;
+  family: 4 | 6;
+  wildcard: boolean;
+  carriage: 'udp4' | 'udp6';
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+export class UdpTransport implements MhTransport {
+  private handler: ((m: ReceivedMh) => void) | undefined;
+  private errorHandler: ((e: Error) => void) | undefined;
+  private closed = false;
+  private constructor(
+    private readonly bound: Bound[],
+    private readonly port: number,
+  ) {}
+
+  /** Binds every address (port 0: the kernel's choice for the first, reused for the others). */
+  static async open(opts: UdpTransportOptions = {}): Promise<UdpTransport> {
+    const addresses = opts.addresses && opts.addresses.length > 0 ? opts.addresses : ['0.0.0.0'];
+    let port = opts.port ?? PMIP6_CNTL_UDP_PORT;
+    const bound: Bound[] = [];
+    try {
+      for (const address of addresses) {
+        const family: 4 | 6 = isIPv6(address) ? 6 : 4;
+        if (!isIPv4(address) && !isIPv6(address)) throw new TypeError(`not an IP address: ${address}`);
+        const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+        await new Promise<void>((resolve, reject) => {
+          const onError = (e: Error): void => reject(e);
+          socket.once('error', onError);
+          socket.bind({ address, port, exclusive: true }, () => {
+            socket.off('error', onError);
+            resolve();
+          });
+        });
+        if (port === 0) port = socket.address().port;
+        trySet(() => socket.setRecvBufferSize(opts.recvBufferSize ?? 8 * 1024 * 1024));
+        trySet(() => socket.setSendBufferSize(opts.sendBufferSize ?? 4 * 1024 * 1024));
+        bound.push({ socket, address, family, wildcard: WILDCARDS.has(address), carriage: family === 6 ? 'udp6' : 'udp4' });
+      }
+    } catch (e) {
+      for (const b of bound) b.socket.close();
+      throw e;
+    }
+    const t = new UdpTransport(bound, port);
+    for (const b of bound) t.listen(b);
+    return t;
+  }
+
+  private listen(b: Bound): void {
+    const local = b.wildcard ? undefined : b.address;
+    b.socket.on('message', (data, rinfo) => {
+      const h = this.handler;
+      if (h === undefined || this.closed) return;
+      try {
+        h({ data, from: { address: rinfo.address, port: rinfo.port }, local, carriage: b.carriage });
+      } catch (e) {
+        this.errorHandler?.(e as Error);
+      }
+    });
+    b.socket.on('error', (e) => this.errorHandler?.(e));
+  }
+
+  /** Sends from the socket bound to `from` if there is one, else from the first socket of the right family. */
+  send(data: Buffer, to: Peer, from?: string): void {
+    if (this.closed) return;
+    const v6 = isIPv6(to.address);
+    let b: Bound | undefined;
+    if (from !== undefined) b = this.bound.find((x) => x.address === from);
+    if (b === undefined || (b.family === 6) !== v6) b = this.bound.find((x) => (x.family === 6) === v6);
+    if (b === undefined) {
+      this.errorHandler?.(new Error(`no IPv${v6 ? 6 : 4} socket to send to ${to.address}`));
+      return;
+    }
+    b.socket.send(data, to.port ?? PMIP6_CNTL_UDP_PORT, to.address, this.onSent);
+  }
+
+  private readonly onSent = (err: Error | null): void => {
+    if (err) this.errorHandler?.(err);
+  };
+
+  onReceive(handler: (m: ReceivedMh) => void): void {
+    this.handler = handler;
+  }
+
+  onError(handler: (e: Error) => void): void {
+    this.errorHandler = handler;
+  }
+
+  /** The first bound address and the port (the same for every socket). */
+  localAddress(): Peer {
+    return { address: this.bound[0].address, port: this.port };
+  }
+
+  /** Every bound address. */
+  localAddresses(): Peer[] {
+    return this.bound.map((b) => ({ address: b.address, port: this.port }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.bound.map((b) => new Promise<void>((r) => b.socket.close(() => r()))));
+  }
+}
+
+function trySet(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // the kernel refused the size: keep its default
+  }
+}
+
+/** Convenience: `await openUdpTransport({ addresses: ['127.0.0.1'], port: 0 })`. */
+export function openUdpTransport(opts: UdpTransportOptions = {}): Promise<UdpTransport> {
+  return UdpTransport.open(opts);
+}
