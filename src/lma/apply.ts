@@ -186,12 +186,15 @@ function defaultRouterFor(v4: number, len: number): number {
 
 /**
  * A new session may take prefixes (or the IPv4 HoA) another session of the same MN holds:
- * one the MAG is de-registering, one at this very MAG (the MAG only lost its state), or,
- * unless the MAG says "new interface" (HI 1/6), one at another MAG (the MN moved).
+ * one being de-registered; otherwise never one with a different MN-LL-ID (another
+ * interface); one at this very MAG (the MAG lost its state); or, unless the MAG says
+ * "new interface" (HI 1/6), one at another MAG (the MN moved).
  */
 function mayTakeOver(ctx: LmaContext, j: PbuJob, h: Bce): boolean {
   if (h.flags & F.DEREG) return true;
   if (!ctx.cfg.takeOverPrefixesOfSameMn) return false;
+  // Two different link-layer identifiers are two interfaces: never.
+  if (h.llId !== null && j.llId !== null && h.llId !== j.llId) return false;
   if (h.peer.key === j.coaKey) return true;
   const hi = j.v.hi;
   return hi !== HandoffIndicator.NEW_INTERFACE && hi !== HandoffIndicator.NEW_INTERFACE_SHARING_PREFIXES;

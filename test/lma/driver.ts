@@ -129,12 +129,13 @@ export function buildPbu(spec: PbuSpec, defaultTs: () => number, seq: number): M
   };
 }
 
+const lastTs = new WeakMap<object, number>();
+
 /** A MAG endpoint on the memory hub (or any transport) that sends PBUs and collects what comes back. */
 export class TestMag {
   readonly received: MhMessage[] = [];
   private waiters: ((m: MhMessage) => void)[] = [];
   private seq = 1;
-  private lastTs = 0;
   constructor(
     readonly t: MhTransport,
     private readonly lma: Peer,
@@ -151,10 +152,11 @@ export class TestMag {
   get address(): string {
     return this.t.localAddress().address;
   }
-  /** A fresh, strictly increasing timestamp near the clock. */
+  /** A fresh timestamp near the clock, strictly increasing across every MAG on that clock (synchronised MAGs). */
   ts(): number {
-    this.lastTs = Math.max(this.clock.now(), this.lastTs + 1);
-    return this.lastTs;
+    const t = Math.max(this.clock.now(), (lastTs.get(this.clock) ?? 0) + 1);
+    lastTs.set(this.clock, t);
+    return t;
   }
   send(msg: MhMessage): void {
     this.t.send(encodeMessage(msg), this.lma);
