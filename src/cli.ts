@@ -146,7 +146,7 @@ export function buildCli(): Command {
         throw new CliError(`${file}: ${(e as Error).message}`);
       }
       await withStore(cmd, async (s) => {
-        const bar = new SingleBar({ format: 'importing [{bar}] {percentage}% | {value}/{total} rows | {eta}s left', stream: process.stderr }, Presets.shades_classic);
+        const bar = new SingleBar({ format: 'importing [{bar}] {percentage}% | {value}/{total} rows | {eta}s left', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2000 }, Presets.shades_classic);
         bar.start(rows.length, 0);
         const report = await importProfiles(s.db, rows, { actor: 'cli', dryRun: Boolean(o.dryRun), onProgress: (d) => bar.update(d) });
         bar.stop();

@@ -79,9 +79,9 @@ export function createApp(opts: ApiOptions): express.Express {
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
-  const doc = openApiDocument();
+  let doc: object | undefined; // built on first request, once every route is declared
   app.get('/openapi.json', (_req, res) => {
-    res.json(doc);
+    res.json((doc ??= openApiDocument()));
   });
 
   const v1 = express.Router();

@@ -56,13 +56,15 @@ type Handler = (req: Request, res: Response) => Promise<unknown>;
 
 /** Declares a route: documented, registered, its async errors routed to the error handler. */
 export function route(router: Router, doc: RouteDoc, handler: Handler): void {
-  routeDocs.some((d) => d.method === doc.method && d.path === doc.path) || routeDocs.push(doc);
+  if (!routeDocs.some((d) => d.method === doc.method && d.path === doc.path)) routeDocs.push(doc);
   router[doc.method](doc.path, (req: Request, res: Response, next: NextFunction) => {
     handler(req, res).then(
       (out) => {
         if (res.headersSent) return;
-        if (out === undefined) res.status(doc.status ?? 204).end();
-        else res.status(doc.status ?? 200).type('application/json').send(toJson(out));
+        // A handler may choose the status (res.locals.status), e.g. 422 for a failed import.
+        const status = (res.locals.status as number | undefined) ?? doc.status;
+        if (out === undefined) res.status(status ?? 204).end();
+        else res.status(status ?? 200).type('application/json').send(toJson(out));
       },
       (e: unknown) => next(e),
     );

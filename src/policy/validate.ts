@@ -75,6 +75,7 @@ const mnId = z
   .string()
   .min(1, 'must not be empty')
   .max(253, 'longer than 253 octets')
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   .refine((s) => !/[\s\x00-\x1f\x7f]/.test(s), 'must not contain spaces or control characters');
 
 const poolName = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." and "-" only');

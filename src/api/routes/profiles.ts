@@ -44,7 +44,7 @@ export function profileRoutes(store: Store, actor: (req: Request) => string, onC
       throw e;
     }
     const report = await importProfiles(store.db, rows, { actor: actor(req), dryRun: req.query.dryRun === 'true' });
-    res.status(report.ok ? (req.query.dryRun === 'true' ? 200 : 201) : 422);
+    res.locals.status = report.ok ? (req.query.dryRun === 'true' ? 200 : 201) : 422;
     return report;
   });
   route(r, { method: 'get', path: '/profiles/:mnId', tag, summary: 'Read a profile', response: 'Profile' }, async (req) => store.profiles.get(mnIdParam(req)));
