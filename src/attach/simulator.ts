@@ -47,6 +47,7 @@ export interface SimSummary {
   detaches: number;
   moves: number;
   startedAt: number;
+  /** Time of the last event emitted. */
   finishedAt: number;
   perMag: Record<string, { attaches: number; detaches: number }>;
   /** MNs still attached when the run ended (0 for every scenario that ran to completion). */
@@ -75,6 +76,7 @@ export class AttachSimulator {
   private t0 = 0;
   private emittedSinceT0 = 0;
   private resumeAt = 0;
+  private lastEventAt = 0;
   private readonly s: SimSummary;
 
   constructor(opts: SimulatorOptions) {
@@ -215,6 +217,7 @@ export class AttachSimulator {
   private deliver(e: SimEvent): void {
     const pm = this.s.perMag[e.mag];
     this.s.events++;
+    this.lastEventAt = this.o.clock.now();
     if (e.event.kind === 'attach') {
       this.s.attaches++;
       pm.attaches++;
@@ -233,7 +236,7 @@ export class AttachSimulator {
     this.running = false;
     this.timer?.cancel();
     this.timer = null;
-    this.s.finishedAt = this.o.clock.now();
+    this.s.finishedAt = this.s.events > 0 ? this.lastEventAt : this.o.clock.now();
     let n = 0;
     for (let i = 0; i < this.at.length; i++) if (this.at[i] >= 0) n++;
     this.s.attachedAtEnd = n;

@@ -86,11 +86,26 @@ export function buildPbu(i: PbuInput): BindingUpdate {
  * Null when empty, malformed or ALL_ZERO (RFC 5213 §6.9.1.1 item 7: then the option MUST NOT be sent).
  */
 export function linkLayerIdBytes(text: string): Uint8Array | null {
-  const hex = text.replace(/[:.-]/g, '');
-  if (hex.length === 0 || hex.length % 2 !== 0 || hex.length > 2 * 250 || !/^[0-9a-fA-F]+$/.test(hex)) return null;
-  const b = Buffer.from(hex, 'hex');
-  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return b;
-  return null;
+  // Hand-rolled (no regex, no intermediate string): this runs for every PBU and PBA.
+  const out = new Uint8Array(text.length >> 1);
+  let n = 0;
+  let hi = -1;
+  let nonZero = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 58 || c === 46 || c === 45) continue; // ':' '.' '-'
+    const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (v < 0) return null;
+    if (hi < 0) hi = v;
+    else {
+      const byte = (hi << 4) | v;
+      if (byte !== 0) nonZero = true;
+      out[n++] = byte;
+      hi = -1;
+    }
+  }
+  if (hi >= 0 || n === 0 || n > 250 || !nonZero) return null;
+  return out.subarray(0, n);
 }
 
 /** Colon-hex text of link-layer identifier octets (the form the BUL and events use). */

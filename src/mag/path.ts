@@ -12,6 +12,17 @@ import type { MhTransport, Peer, ReceivedMh } from '../transport/types.ts';
  * quad, IPv6 becomes RFC 5952 text; anything else (a name, a memory-hub label) is kept.
  */
 export function normalizeAddress(a: string): string {
+  const hit = cache.get(a);
+  if (hit !== undefined) return hit;
+  const n = normalize(a);
+  if (cache.size >= 4096) cache.clear(); // peers are few; this only bounds a flood of sources
+  cache.set(a, n);
+  return n;
+}
+
+const cache = new Map<string, string>();
+
+function normalize(a: string): string {
   if (isIPv4(a)) return a;
   if (isIPv6(a)) {
     const lower = a.toLowerCase();
@@ -56,7 +67,7 @@ export class MagPath {
 
   private receive(m: ReceivedMh): void {
     const from: Peer = { address: normalizeAddress(m.from.address), port: m.from.port };
-    const r = decodeMessage(m.data);
+    const r = decodeMessage(m.data, { zeroCopy: true });
     if (!r.ok) this.handlers.decodeError(r.error, from);
     else this.handlers.message(r.msg, from, m);
   }

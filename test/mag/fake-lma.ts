@@ -200,7 +200,10 @@ export class FakeLma {
     if (reqHnps.length > 0) {
       const nonZero = reqHnps.filter((h) => !isAllZero(h.prefix)).map((h) => prefixToString(h.prefix, h.prefixLen));
       if (nonZero.length > 0) bce.hnps = nonZero;
-      else if (bce.hnps.length === 0) bce.hnps = [`2001:db8:${(++this.hnpCounter).toString(16)}::/64`];
+      else if (bce.hnps.length === 0) {
+        const n = ++this.hnpCounter;
+        bce.hnps = [n < 0x10000 ? `2001:db8:${n.toString(16)}::/64` : `2001:db8:${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}::/64`];
+      }
       out.push(...hnpOpts(bce.hnps));
     }
     out.push(...tail(ts?.value ?? null));

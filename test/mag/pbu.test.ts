@@ -172,3 +172,13 @@ describe('RFC 5213 §6.9.1.1 initial PBU', () => {
     assert.equal(w.lma.pbus().length, 1);
   });
 });
+
+describe('MN link-layer identifier text (RFC 5213 §8.6)', () => {
+  it('colon, dot, dash and bare hex forms; ALL_ZERO, odd-length and non-hex give no identifier', async () => {
+    const { linkLayerIdBytes, linkLayerIdText } = await import('../../src/mag/build.ts');
+    for (const t of ['02:00:5e:00:00:01', '0200.5e00.0001', '02-00-5E-00-00-01', '02005e000001']) {
+      assert.equal(linkLayerIdText(linkLayerIdBytes(t)!), '02:00:5e:00:00:01', t);
+    }
+    for (const t of ['00:00:00:00:00:00', '02:00:5', 'zz:00', '']) assert.equal(linkLayerIdBytes(t), null, t);
+  });
+});
