@@ -90,7 +90,6 @@ export class OrderedTable<R> implements TableView<R> {
       }
       return this.land(ci, pos);
     }
-    if (after.length === 0) return this.land(0, 0);
     // First chunk whose last index is > after.
     let lo = 0;
     let hi = chunks.length;

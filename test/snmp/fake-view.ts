@@ -1,23 +1,9 @@
 // In-memory LMA and MAG state behind the very interfaces the real roles implement
-// (src/snmp/view.ts), built the way a real adapter would be: OrderedTable per MIB table,
-// MN / MN-LL indexes allocated monotonically and reference-counted.
-import { OrderedTable, bindingCacheIndex, bulIndex, hnpIndex, inetAddr, inetIndex } from '../../src/snmp/table.ts';
-import type {
-  BindingCacheRow,
-  BindingRegCounters,
-  BindingUpdateListRow,
-  InetAddr,
-  LmaAddressRow,
-  LmaHomeNetworkPrefixRow,
-  LmaView,
-  MagHomeNetworkPrefixRow,
-  MagProfileRow,
-  MagView,
-  MnIdentifierRow,
-  MnLLIdentifierRow,
-  ProxyCoaRow,
-  WriteResult,
-} from '../../src/snmp/view.ts';
+// (src/snmp/view.ts), through the same LmaTables / MagTables a real adapter uses: only
+// the binding sources are synthetic (plain objects instead of getters over live BCEs).
+import { LmaTables, MagTables, type LmaBindingSource, type MagBindingSource } from '../../src/snmp/role-tables.ts';
+import { inetAddr } from '../../src/snmp/table.ts';
+import type { BindingRegCounters, InetAddr, Pmip6EventSink, WriteResult } from '../../src/snmp/view.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -58,195 +44,116 @@ export interface FakeBinding {
   lifetime?: number;
 }
 
-/** Allocates Pmip6MnIndex / Pmip6MnLLIndex values: monotonic from 1, freed with the last user. */
-class MnIndexes {
-  private next = 1;
-  private nextLL = new Map<number, number>();
-  readonly mn = new Map<string, { index: number; refs: number }>();
-  readonly ll = new Map<string, { index: number; refs: number }>();
+const key = (hoa: InetAddr) => Buffer.from(hoa.octets).toString('hex');
 
-  acquire(mnId: string, llId: string): { mnIndex: number; mnLLIndex: number; newMn: boolean; newLL: boolean } {
-    let m = this.mn.get(mnId);
-    const newMn = !m;
-    if (!m) {
-      m = { index: this.next++, refs: 0 };
-      this.mn.set(mnId, m);
-    }
-    m.refs++;
-    const key = `${m.index}\u0000${llId}`;
-    let l = this.ll.get(key);
-    const newLL = !l;
-    if (!l) {
-      const n = this.nextLL.get(m.index) ?? 1;
-      this.nextLL.set(m.index, n + 1);
-      l = { index: n, refs: 0 };
-      this.ll.set(key, l);
-    }
-    l.refs++;
-    return { mnIndex: m.index, mnLLIndex: l.index, newMn, newLL };
-  }
-
-  release(mnId: string, llId: string): { goneMn: boolean; goneLL: boolean } {
-    const m = this.mn.get(mnId)!;
-    const key = `${m.index}\u0000${llId}`;
-    const l = this.ll.get(key)!;
-    const goneLL = --l.refs === 0;
-    if (goneLL) this.ll.delete(key);
-    const goneMn = --m.refs === 0;
-    if (goneMn) {
-      this.mn.delete(mnId);
-      this.nextLL.delete(m.index);
-    }
-    return { goneMn, goneLL };
-  }
-}
-
-interface LmaBce extends BindingCacheRow {
-  mnId: string;
-  llId: string;
-  hnpIndex: number[];
-}
-
-export class FakeLma implements LmaView {
-  readonly bindingCache = new OrderedTable<BindingCacheRow>();
-  readonly mobileNodes = new OrderedTable<MnIdentifierRow>();
-  readonly mobileNodeInterfaces = new OrderedTable<MnLLIdentifierRow>();
-  readonly homeNetworkPrefixes = new OrderedTable<Mutable<LmaHomeNetworkPrefixRow>>();
-  readonly lmaAddresses = new OrderedTable<Mutable<LmaAddressRow>>();
+export class FakeLma extends LmaTables {
   readonly counterValues = zeroCounters();
-  private readonly indexes = new MnIndexes();
   readonly lmaa: InetAddr;
+  readonly sources = new Map<string, Mutable<LmaBindingSource>>();
+  /** Where tunnel events go, as the real LMA's event sink would send them. */
+  events: Pmip6EventSink | undefined;
 
   constructor(lmaa = '2001:db8:ffff::1') {
+    super({
+      counters: () => this.counterValues,
+      setLifetime: (k, seconds): WriteResult => {
+        const src = this.sources.get(String(k));
+        if (!src) return { ok: false, error: 'noCreation' };
+        if (seconds > 262140) return { ok: false, error: 'wrongValue' }; // RFC 6275 §6.1.7: 16 bits of 4 s units
+        src.lifetime = seconds;
+        return { ok: true };
+      },
+    });
     this.lmaa = inetAddr(lmaa);
-    this.lmaAddresses.set(inetIndex(this.lmaa), { state: 2 });
-  }
-
-  counters(): BindingRegCounters {
-    return this.counterValues;
-  }
-
-  setHomeNetworkPrefixLifetime(index: readonly number[], seconds: number): WriteResult {
-    const row = this.homeNetworkPrefixes.get(index);
-    if (!row) return { ok: false, error: 'noCreation' };
-    if (seconds > 262140) return { ok: false, error: 'wrongValue' }; // RFC 6275 §6.1.7: 16 bits of 4 s
-    row.lifetime = seconds;
-    return { ok: true };
+    this.setLmaAddress(this.lmaa, 2);
   }
 
   /** Creates a BCE as an accepted initial PBU would (RFC 5213 §5.3.2). Returns its home address. */
-  add(b: FakeBinding): InetAddr {
+  addBinding(b: FakeBinding): InetAddr {
     const hoa = inetAddr(b.hnp);
-    const { mnIndex, mnLLIndex, newMn, newLL } = this.indexes.acquire(b.mnId, b.llId);
-    if (newMn) this.mobileNodes.set([mnIndex], { mnIdentifier: b.mnId });
-    if (newLL) this.mobileNodeInterfaces.set([mnIndex, mnLLIndex], { mnLLIdentifier: b.llId });
-    const hIndex = hnpIndex(mnIndex, mnLLIndex, hoa);
-    this.homeNetworkPrefixes.set(hIndex, { prefixLength: b.prefixLength ?? 64, lifetime: b.lifetime ?? 3600 });
-    const bce: LmaBce = {
+    const src: Mutable<LmaBindingSource> = {
+      mnIdentifier: b.mnId,
+      mnLLIdentifier: b.llId,
+      homeAddress: hoa,
+      homeNetworkPrefixes: [{ prefix: hoa, length: b.prefixLength ?? 64 }],
+      lifetime: b.lifetime ?? 3600,
       proxyRegistration: true,
-      mnIndex,
-      mnLLIndex,
       magLinkLocalAddress: inetAddr(b.magLinkLocal ?? 'fe80::1'),
       tunnelIfIdentifier: b.tunnelIfId ?? Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 1),
       accessTechnologyType: b.att ?? 3,
       timeRecentlyAccepted: b.timestamp ?? 0n,
-      mnId: b.mnId,
-      llId: b.llId,
-      hnpIndex: hIndex,
     };
-    this.bindingCache.set(bindingCacheIndex(hoa), bce);
+    this.sources.set(key(hoa), src);
+    this.add(key(hoa), src);
     this.counterValues.initialBindingRegistrations++;
     this.counterValues.bindingBindingAcks++;
-    this.lmaAddresses.get(inetIndex(this.lmaa))!.state = 3;
+    this.setLmaAddress(this.lmaa, 3);
+    this.events?.lmaTunnel({ kind: 'established', homeAddress: hoa, tunnelIfIdentifier: src.tunnelIfIdentifier, lmaAddress: this.lmaa, lmaAddressState: 3 });
     return hoa;
   }
 
-  remove(hoa: InetAddr): boolean {
-    const idx = bindingCacheIndex(hoa);
-    const bce = this.bindingCache.get(idx) as LmaBce | undefined;
-    if (!bce) return false;
-    this.bindingCache.delete(idx);
-    this.homeNetworkPrefixes.delete(bce.hnpIndex);
-    const { goneMn, goneLL } = this.indexes.release(bce.mnId, bce.llId);
-    if (goneLL) this.mobileNodeInterfaces.delete([bce.mnIndex, bce.mnLLIndex]);
-    if (goneMn) this.mobileNodes.delete([bce.mnIndex]);
+  removeBinding(hoa: InetAddr): boolean {
+    const src = this.sources.get(key(hoa));
+    if (!src || !this.remove(key(hoa))) return false;
+    this.sources.delete(key(hoa));
     this.counterValues.bindingDeRegistrations++;
     this.counterValues.bindingBindingAcks++;
-    if (this.bindingCache.size === 0) this.lmaAddresses.get(inetIndex(this.lmaa))!.state = 2;
+    const state = this.size === 0 ? 2 : 3;
+    this.setLmaAddress(this.lmaa, state);
+    this.events?.lmaTunnel({ kind: 'released', homeAddress: hoa, tunnelIfIdentifier: src.tunnelIfIdentifier, lmaAddress: this.lmaa, lmaAddressState: state });
     return true;
   }
 }
 
-interface MagBul extends BindingUpdateListRow {
-  mnId: string;
-  llId: string;
-  hnpIndex: number[];
-}
-
-export class FakeMag implements MagView {
-  readonly bindingUpdateList = new OrderedTable<BindingUpdateListRow>();
-  readonly mobileNodes = new OrderedTable<MnIdentifierRow>();
-  readonly mobileNodeInterfaces = new OrderedTable<MnLLIdentifierRow>();
-  readonly homeNetworkPrefixes = new OrderedTable<MagHomeNetworkPrefixRow>();
-  readonly profiles = new OrderedTable<MagProfileRow>();
-  readonly proxyCoas = new OrderedTable<Mutable<ProxyCoaRow>>();
+export class FakeMag extends MagTables {
   readonly counterValues = zeroCounters();
-  private readonly indexes = new MnIndexes();
   readonly proxyCoa: InetAddr;
   readonly lmaa: InetAddr;
+  readonly sources = new Map<string, MagBindingSource>();
+  events: Pmip6EventSink | undefined;
 
   constructor(proxyCoa = '2001:db8:eeee::1', lmaa = '2001:db8:ffff::1') {
+    super(() => this.counterValues);
     this.proxyCoa = inetAddr(proxyCoa);
     this.lmaa = inetAddr(lmaa);
-    this.proxyCoas.set(inetIndex(this.proxyCoa), { state: 2 });
+    this.setProxyCoa(this.proxyCoa, 2);
   }
 
-  counters(): BindingRegCounters {
-    return this.counterValues;
-  }
-
-  add(b: FakeBinding): InetAddr {
+  addBinding(b: FakeBinding): InetAddr {
     const hoa = inetAddr(b.hnp);
-    const { mnIndex, mnLLIndex, newMn, newLL } = this.indexes.acquire(b.mnId, b.llId);
-    if (newMn) {
-      this.mobileNodes.set([mnIndex], { mnIdentifier: b.mnId });
-      this.profiles.set([mnIndex], { mnIdentifier: b.mnId, lmaAddress: this.lmaa });
-    }
-    if (newLL) this.mobileNodeInterfaces.set([mnIndex, mnLLIndex], { mnLLIdentifier: b.llId });
-    const hIndex = hnpIndex(mnIndex, mnLLIndex, hoa);
-    this.homeNetworkPrefixes.set(hIndex, { prefixLength: b.prefixLength ?? 64, lifetime: b.lifetime ?? 3600 });
-    const row: MagBul = {
+    const src: MagBindingSource = {
+      mnIdentifier: b.mnId,
+      mnLLIdentifier: b.llId,
+      homeAddress: hoa,
+      lmaAddress: this.lmaa,
+      homeNetworkPrefixes: [{ prefix: hoa, length: b.prefixLength ?? 64 }],
+      routerAdvertisementLifetime: b.lifetime ?? 3600,
       proxyRegistration: true,
-      mnIndex,
-      mnLLIndex,
       magLinkLocalAddress: inetAddr(b.magLinkLocal ?? 'fe80::1'),
       magIfIdentifierToMn: Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 2),
       tunnelIfIdentifier: b.tunnelIfId ?? Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 1),
       accessTechnologyType: b.att ?? 3,
       timeRecentlyAccepted: b.timestamp ?? 0n,
-      mnId: b.mnId,
-      llId: b.llId,
-      hnpIndex: hIndex,
     };
-    this.bindingUpdateList.set(bulIndex(hoa, this.lmaa), row);
+    this.add(key(hoa), src);
+    this.sources.set(key(hoa), src);
     this.counterValues.bindingBindingAcks++;
-    this.proxyCoas.get(inetIndex(this.proxyCoa))!.state = 3;
+    this.setProxyCoa(this.proxyCoa, 3);
+    this.events?.magTunnel({
+      kind: 'established', homeAddress: hoa, lmaAddress: this.lmaa, tunnelIfIdentifier: src.tunnelIfIdentifier, proxyCoa: this.proxyCoa, proxyCoaState: 3,
+    });
     return hoa;
   }
 
-  remove(hoa: InetAddr): boolean {
-    const idx = bulIndex(hoa, this.lmaa);
-    const row = this.bindingUpdateList.get(idx) as MagBul | undefined;
-    if (!row) return false;
-    this.bindingUpdateList.delete(idx);
-    this.homeNetworkPrefixes.delete(row.hnpIndex);
-    const { goneMn, goneLL } = this.indexes.release(row.mnId, row.llId);
-    if (goneLL) this.mobileNodeInterfaces.delete([row.mnIndex, row.mnLLIndex]);
-    if (goneMn) {
-      this.mobileNodes.delete([row.mnIndex]);
-      this.profiles.delete([row.mnIndex]);
-    }
-    if (this.bindingUpdateList.size === 0) this.proxyCoas.get(inetIndex(this.proxyCoa))!.state = 2;
+  removeBinding(hoa: InetAddr): boolean {
+    const src = this.sources.get(key(hoa));
+    if (!src || !this.remove(key(hoa))) return false;
+    this.sources.delete(key(hoa));
+    const state = this.size === 0 ? 2 : 3;
+    this.setProxyCoa(this.proxyCoa, state);
+    this.events?.magTunnel({
+      kind: 'released', homeAddress: hoa, lmaAddress: this.lmaa, tunnelIfIdentifier: src.tunnelIfIdentifier, proxyCoa: this.proxyCoa, proxyCoaState: state,
+    });
     return true;
   }
 }
@@ -255,9 +162,10 @@ export class FakeMag implements MagView {
 export function syntheticBinding(i: number): FakeBinding {
   const hi = (i >>> 16) & 0xffff;
   const lo = i & 0xffff;
+  const h = (n: number) => (n & 0xff).toString(16).padStart(2, '0');
   return {
     mnId: `mn${i}@example.net`,
-    llId: `00:16:3e:${((i >> 16) & 0xff).toString(16).padStart(2, '0')}:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`,
+    llId: `00:16:3e:${h(i >> 16)}:${h(i >> 8)}:${h(i)}`,
     hnp: `2001:db8:${hi.toString(16)}:${lo.toString(16)}::`,
     att: 3 + (i % 6),
     tunnelIfId: Uint8Array.of(0, 0, 0, 0, 0, 0, (i >> 8) & 0xff, i & 0xff),
@@ -267,6 +175,6 @@ export function syntheticBinding(i: number): FakeBinding {
 
 export function populatedLma(n: number): FakeLma {
   const lma = new FakeLma();
-  for (let i = 1; i <= n; i++) lma.add(syntheticBinding(i));
+  for (let i = 1; i <= n; i++) lma.addBinding(syntheticBinding(i));
   return lma;
 }
