@@ -23,5 +23,6 @@ export type {
   MagMessageKind,
 } from './types.ts';
 export { normalizeAddress } from './path.ts';
+export { fanOut, collectEvents } from './events.ts';
 export { templatePolicy, mapPolicy, profileFrom } from './policy.ts';
 export type { ProfileTemplate } from './policy.ts';

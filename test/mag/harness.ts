@@ -3,7 +3,7 @@
 import { ManualDetector } from '../../src/attach/manual.ts';
 import { RecordingDataPlane } from '../../src/dataplane/recording.ts';
 import { Mag, profileFrom, mapPolicy } from '../../src/mag/index.ts';
-import type { BuleInfo, MagConfigInput, MagEvent, ProfileTemplate } from '../../src/mag/index.ts';
+import type { BuleInfo, MagConfigInput, MagEvent, MagEventSink, ProfileTemplate } from '../../src/mag/index.ts';
 import type { Profile } from '../../src/policy/profile.ts';
 import type { MagPolicySource } from '../../src/policy/source.ts';
 import { MemoryHub } from '../../src/transport/memory.ts';
@@ -28,6 +28,8 @@ export interface MagUnderTest {
   detector: ManualDetector;
   dp: RecordingDataPlane;
   events: MagEvent[];
+  /** More sinks, added after construction (e.g. an adapter that needs the MAG first). */
+  sinks: MagEventSink[];
   address: string;
   /** The entry of mnId (or the first entry); throws when there is none. */
   view(mnId?: string): BuleInfo;
@@ -67,9 +69,10 @@ export function world(opts: { profiles?: Profile[]; lmaAddress?: string } = {}):
       const detector = new ManualDetector();
       const dp = new RecordingDataPlane();
       const events: MagEvent[] = [];
+      const sinks: MagEventSink[] = [];
       const mag = new Mag(
         { id: `mag-${address}`, proxyCoa: address, heartbeatIntervalS: 0, initialSeq: 100, ...cfg },
-        { clock, transport: hub.endpoint(address), dataPlane: dp, policy, detector, events: { emit: (e) => events.push(e) } },
+        { clock, transport: hub.endpoint(address), dataPlane: dp, policy, detector, events: { emit: (e) => { for (const s of sinks) s.emit(e); events.push(e); } } },
       );
       await mag.start();
       const view = (mnId?: string): BuleInfo => {
@@ -77,7 +80,7 @@ export function world(opts: { profiles?: Profile[]; lmaAddress?: string } = {}):
         if (!e) throw new Error(`no BULE${mnId ? ` for ${mnId}` : ''}`);
         return e;
       };
-      return { mag, detector, dp, events, address, view };
+      return { mag, detector, dp, events, sinks, address, view };
     },
   };
 }

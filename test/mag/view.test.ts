@@ -125,3 +125,13 @@ describe('MagBulView, counters and metrics', () => {
     assert.equal(a.mag.counters.dropped.decode, 1);
   });
 });
+
+describe('event sinks', () => {
+  it('fanOut delivers to every sink even when one throws', async () => {
+    const { fanOut, collectEvents } = await import('../../src/mag/index.ts');
+    const c = collectEvents();
+    const sink = fanOut({ emit: () => { throw new Error('boom'); } }, undefined, c);
+    sink.emit({ type: 'lmaReachable', lma: 'x' });
+    assert.deepEqual(c.events, [{ type: 'lmaReachable', lma: 'x' }]);
+  });
+});
