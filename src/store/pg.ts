@@ -12,6 +12,21 @@ const types = {
   },
 };
 
+/**
+ * Parameterised statements are prepared once per connection under a name derived from
+ * their text: a profile lookup otherwise spends most of its time in the planner.
+ */
+const statementNames = new Map<string, string>();
+function named(sql: string, params?: unknown[]): pg.QueryConfig | string {
+  if (!params || params.length === 0) return sql;
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `pmip6_${statementNames.size}`;
+    statementNames.set(sql, name);
+  }
+  return { name, text: sql, values: params };
+}
+
 function wrap(e: unknown): unknown {
   return isUnavailable(e) ? new DbUnavailableError(e) : e;
 }
@@ -34,7 +49,7 @@ export async function openPostgres(url: string, opts: PgOptions = {}): Promise<D
   pool.on('error', (e) => log.warn({ err: e.message }, 'postgres connection lost; will reconnect on next use'));
   const query = async <T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> => {
     try {
-      const r = await pool.query(sql, params as unknown[]);
+      const r = await pool.query(named(sql, params) as pg.QueryConfig);
       return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
     } catch (e) {
       throw wrap(e);
@@ -56,7 +71,7 @@ export async function openPostgres(url: string, opts: PgOptions = {}): Promise<D
       const tx: Queryable = {
         async query<T>(sql: string, params?: unknown[]) {
           try {
-            const r = await client.query(sql, params as unknown[]);
+            const r = await client.query(named(sql, params) as pg.QueryConfig);
             return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
           } catch (e) {
             throw wrap(e);
