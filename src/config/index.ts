@@ -17,7 +17,7 @@ type Json = Record<string, unknown>;
 
 /** camelCase path -> PMIP6_UPPER_SNAKE (api.authPort -> PMIP6_API_AUTH_PORT). */
 export function envName(path: string[]): string {
-  return 'PMIP6_' + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+  return 'PMIP6_' + path.map((p) => p.replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
 }
 
 function innerObject(t: z.ZodType): z.ZodObject | undefined {
