@@ -59,7 +59,8 @@ export interface SimEvent {
   event: AttachDetachEvent;
 }
 
-type Step = SimEvent | { pauseMs: number } | { move: true };
+/** `split`: the next event goes out in a later tick (at least 1 ms later). */
+type Step = SimEvent | { pauseMs: number } | { move: true } | { split: true };
 
 export class AttachSimulator {
   readonly done: Promise<SimSummary>;
@@ -206,6 +207,13 @@ export class AttachSimulator {
         this.s.moves++;
         continue;
       }
+      if ('split' in step) {
+        // The two halves of a move must not share a millisecond: the two MAGs' PBU timestamps
+        // (RFC 5213 §5.5, ms clocks) would tie and the LMA could not order them.
+        if (now > this.lastEventAt) continue;
+        this.timer = this.o.clock.setTimer(1, () => this.tick());
+        return;
+      }
       this.deliver(step);
       this.emittedSinceT0++;
       due--;
@@ -276,9 +284,11 @@ export class AttachSimulator {
       const a = this.attachEv(i, k, this.o.moveHandoffIndicator);
       // attachEv already moved the slot; emit the old MAG's detach by hand.
       yield a;
+      yield { split: true };
       yield { mag: this.o.mags[from], event: { kind: 'detach', mnId: this.mnId(i), mnLinkLayerId: this.mac(i), link: this.link(i) } };
     } else {
       yield this.detachEv(i);
+      yield { split: true };
       yield this.attachEv(i, k, this.o.moveHandoffIndicator);
     }
   }

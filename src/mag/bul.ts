@@ -77,6 +77,8 @@ export class Bule {
   pendingHi = 0;
   /** Timestamp option value sent (0n in sequence-number mode). */
   pendingTs = 0n;
+  /** After a 157: the next Timestamp must exceed the LMA's time of day from that PBA. */
+  tsFloor: bigint | null = null;
   /** The transmission before the current one: its PBA is still a valid answer. */
   prevSeq = -1;
   prevTs = 0n;

@@ -382,7 +382,8 @@ export class Mag {
     const seq = ts ? (this.seqCounter = (this.seqCounter + 1) & 0xffff) : (b.seq + 1) & 0xffff;
     b.seq = seq;
     b.pendingSeq = seq;
-    b.pendingTs = ts ? this.nextTimestamp(now) : 0n;
+    b.pendingTs = ts ? this.nextTimestamp(now, b.tsFloor) : 0n;
+    b.tsFloor = null;
     b.pendingGre = !dereg && b.gre !== Gre.OFF && !b.greRefused;
     let msg: MhMessage;
     try {
@@ -416,10 +417,12 @@ export class Mag {
   /**
    * The Timestamp option for a PBU sent at `now`: the time of day, but always above the last
    * one sent, so two PBUs for one MN within a clock tick still order (RFC 5213 §5.5: the LMA
-   * answers 157 to a timestamp not greater than the last accepted).
+   * answers 157 to a timestamp not greater than the last accepted), and above `floor` (the
+   * LMA's time from a 157) when given.
    */
-  private nextTimestamp(now: number): bigint {
+  private nextTimestamp(now: number, floor: bigint | null): bigint {
     let t = timestampFromMs(now);
+    if (floor !== null && t <= floor) t = floor + 1n;
     if (t <= this.lastTs) t = this.lastTs + 1n;
     this.lastTs = t;
     return t;
@@ -638,9 +641,15 @@ export class Mag {
       case 'resync':
         if (!canRetry) return fail();
         return this.resync(b, kind, hi);
-      case 'reregister':
+      case 'reregister': {
         if (!canRetry) return fail();
+        // The PBA carries the LMA's time of day (§5.5). Our clock being behind the MAG that
+        // registered last is the usual cause of a 157 right after a handoff: send the retry
+        // with a timestamp just above the LMA's time, not a clock sync (only this one PBU).
+        const lmaTs = getOption(ba, 'timestamp');
+        if (lmaTs) b.tsFloor = lmaTs.value;
         return retry();
+      }
       case 'retryWithGre':
         if (b.pendingGre || !canRetry) return fail();
         this.requestGre(b);

@@ -213,3 +213,20 @@ describe('ManualDetector', () => {
     assert.equal(d.detach({ mnId: 'x@y', link: 'l' }), false);
   });
 });
+
+describe('AttachSimulator timing of moves', () => {
+  it('the two halves of a move never share a millisecond, even at high rates (RFC 5213 §5.5 timestamps)', async () => {
+    const clock = new ManualClock();
+    const sim = new AttachSimulator({ mns: 50, rate: 100_000, mags: ['A', 'B'], clock });
+    const at: { t: number; e: SimEvent }[] = [];
+    sim.onEvent((e) => at.push({ t: clock.now(), e }));
+    await sim.start();
+    await runOut(clock, sim, 1);
+    const byMn = new Map<string, number[]>();
+    for (const { t, e } of at) byMn.set(e.event.mnId, [...(byMn.get(e.event.mnId) ?? []), t]);
+    for (const [mn, ts] of byMn) {
+      assert.equal(ts.length, 4, mn);
+      assert.ok(ts[2] > ts[1], `${mn}: move detach and attach in different ms`);
+    }
+  });
+});

@@ -441,3 +441,23 @@ describe('RFC 5213 §6.9.1.2 item 15: Link-local Address option', () => {
 });
 
 
+
+describe('RFC 5213 §6.9.1.2 item 8 after a handoff from a MAG with a faster clock', () => {
+  it('157: the retry carries a timestamp above the LMA time of day from the PBA', async () => {
+    const w = world({ profiles: [profile('skew@x')] });
+    const a = await w.addMag(MAG_A);
+    const ahead = w.clock.now() + 50; // the LMA (and the previous MAG) are 50 ms ahead of us
+    const { timestampFromMs: tsOf } = await import('../../src/mh/index.ts');
+    let first = true;
+    w.lma.respond = () => {
+      if (!first) return 'default';
+      first = false;
+      return { status: 157, mapOptions: (o) => o.map((x) => (x.type === 'timestamp' ? { type: 'timestamp', value: tsOf(ahead) } : x)) };
+    };
+    a.detector.attach(attachEv('skew@x'));
+    await w.advance(0);
+    const retry = w.lma.lastPbu();
+    assert.ok(getOption(retry, 'timestamp')!.value > tsOf(ahead));
+    assert.equal(a.view().state, 'registered');
+  });
+});
