@@ -135,6 +135,16 @@ export class Bule {
     this.timerKind = 0;
   }
 
+  /** No IPv4 service for this session (RFC 5844 §3.2.3.2). */
+  clearIpv4(): void {
+    this.wantIpv4 = false;
+    this.ipv4HoA = null;
+    this.ipv4PrefixLen = 0;
+    this.ipv4Assigned = false;
+    this.ipv4DefaultRouter = null;
+    this.dhcpServer = false;
+  }
+
   /** Has the LMA accepted a binding that is still (believed) alive? */
   hasBinding(): boolean {
     return this.acceptedAt > 0;
