@@ -26,6 +26,8 @@ export const DROP_CAUSES = [
   'heartbeat-unmatched', // a heartbeat response with no request outstanding
   'be-rate-limited', // RFC 6275 §9.2: Binding Error not sent, over the rate limit
   'policy-unavailable', // the policy source failed and no cached policy could stand in
+  'bad-option-value', // a decodable option with a value no PBA could echo (HNP prefix length > 128)
+  'unencodable-reply', // the reply would not fit an MH (e.g. echoing hundreds of HNPs)
   'internal-error', // an exception in processing (counted, logged, the process keeps going)
 ] as const;
 export type DropCause = (typeof DROP_CAUSES)[number];

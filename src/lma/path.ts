@@ -5,7 +5,7 @@
 // (RFC 5213 §5.3.6, RFC 5844 §4.1.3.2). Malformed input is counted per cause and dropped;
 // nothing a peer sends can throw out of here.
 import { decodeMessage, encodeMessage, isPbu, MH_MAX_LENGTH } from '../mh/index.ts';
-import type { MhMessage } from '../mh/index.ts';
+import type { MhMessage, MobilityOption } from '../mh/index.ts';
 import type { MhTransport, Peer, ReceivedMh } from '../transport/types.ts';
 import { buildBindingError } from './build.ts';
 import type { LmaContext } from './context.ts';
@@ -45,12 +45,18 @@ export function sendMessage(ctx: LmaContext, t: MhTransport, msg: MhMessage, to:
   try {
     buf = encodeMessage(msg); // checksum 0: UDP (RFC 5844 §4) or left to the kernel (raw IPv6)
   } catch (e) {
-    ctx.counters.dropped['internal-error']++;
-    ctx.log.error({ err: e, type: msg.type }, 'could not encode a message');
+    ctx.counters.dropped['unencodable-reply']++;
+    ctx.log.warn({ err: e, type: msg.type, to: to.address }, 'could not encode a reply; not sent');
     return;
   }
   ctx.counters.tx[tx]++;
   t.send(buf, to, from);
+}
+
+/** RFC 5213 §8.3: an HNP prefix length is 0..128; anything else cannot be processed nor echoed. */
+function hnpLengthsValid(options: MobilityOption[]): boolean {
+  for (const o of options) if (o.type === 'hnp' && o.prefixLen > 128) return false;
+  return true;
 }
 
 export function receive(ctx: PathContext, t: MhTransport, m: ReceivedMh, beBucket: TokenBucket): void {
@@ -74,6 +80,10 @@ export function receive(ctx: PathContext, t: MhTransport, m: ReceivedMh, beBucke
           return;
         }
         c.rx.pbu++;
+        if (!hnpLengthsValid(msg.options)) {
+          c.dropped['bad-option-value']++;
+          return;
+        }
         handlePbu(ctx, parsePbu(msg, { t, from: m.from, local: m.local, carriage: m.carriage, lmaa: ctx.lmaaFor(m.carriage) }, ctx.clock.now()));
         return;
       case 'heartbeat':
