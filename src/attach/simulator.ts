@@ -78,6 +78,9 @@ export class AttachSimulator {
   private emittedSinceT0 = 0;
   private resumeAt = 0;
   private lastEventAt = 0;
+  /** After a move's first half: no event until the clock is past this time. */
+  private splitAfter = -Infinity;
+  private held: Step | null = null;
   private readonly s: SimSummary;
 
   constructor(opts: SimulatorOptions) {
@@ -190,9 +193,15 @@ export class AttachSimulator {
     // Emit what the rate allows by now (the first event at once).
     let due = Math.floor(((now - this.t0) * this.o.rate) / 1000) + 1 - this.emittedSinceT0;
     while (due > 0) {
-      const r = this.steps.next();
-      if (r.done) return this.finish();
-      const step = r.value;
+      let step: Step;
+      if (this.held) {
+        step = this.held;
+        this.held = null;
+      } else {
+        const r = this.steps.next();
+        if (r.done) return this.finish();
+        step = r.value;
+      }
       if ('pauseMs' in step) {
         if (step.pauseMs > 0) {
           this.resumeAt = now + step.pauseMs;
@@ -210,10 +219,16 @@ export class AttachSimulator {
       if ('split' in step) {
         // The two halves of a move must not share a millisecond: the two MAGs' PBU timestamps
         // (RFC 5213 §5.5, ms clocks) would tie and the LMA could not order them.
-        if (now > this.lastEventAt) continue;
+        this.splitAfter = this.lastEventAt;
+        continue;
+      }
+      if (now <= this.splitAfter) {
+        // Timers may fire before the clock reaches the next millisecond: hold the event.
+        this.held = step;
         this.timer = this.o.clock.setTimer(1, () => this.tick());
         return;
       }
+      this.splitAfter = -Infinity;
       this.deliver(step);
       this.emittedSinceT0++;
       due--;
