@@ -11,7 +11,7 @@ import { AttrWriter } from './attrs.ts';
 import { decodePacket, encodeResponse, getAttr, verifyRequestAuthenticator, verifyRequestMessageAuthenticator, type Packet } from './codec.ts';
 import { Attr, Code, ErrorCause } from './constants.ts';
 import { DupCache, LogOnce } from './guard.ts';
-import { radiusDropped, radiusRequests, radiusResponses } from './metrics.ts';
+import { radiusDropped, trafficFor } from './metrics.ts';
 import type { RadiusPolicy, RadiusSession } from './policy.ts';
 import { decideService, parseProfile, writeMagAccept, type AaaProfile } from './rfc6572.ts';
 import { PeerChannel } from './transport.ts';
@@ -240,7 +240,8 @@ export class DaeServer {
       return;
     }
     const kind = p.code === Code.CoaRequest ? 'coa' : 'disconnect';
-    radiusRequests.labels('dae', c.name, kind).inc();
+    const tr = trafficFor('dae', c.name);
+    tr.requests[kind] = (tr.requests[kind] ?? 0) + 1;
     this.stats.set(`request:${kind}`, this.stat(`request:${kind}`) + 1);
     this.process(p, kind, c.name).then(
       (res) => {
@@ -254,7 +255,7 @@ export class DaeServer {
         this.dup.complete(key, p.authenticator, resp, this.now());
         const name = res.ok ? `${kind}_ack` : `${kind}_nak`;
         this.stats.set(`sent:${name}`, this.stat(`sent:${name}`) + 1);
-        radiusResponses.labels('dae', c.name, name).inc();
+        tr.responses[name] = (tr.responses[name] ?? 0) + 1;
         sock.send(resp, rinfo.port, rinfo.address);
       },
       (err: unknown) => {

@@ -33,7 +33,8 @@ export class DupCache {
     }
     if (e) this.map.delete(key);
     if (this.map.size >= this.maxEntries) this.evict(now);
-    this.map.set(key, { authenticator: Buffer.from(authenticator), response: null, expires: now + this.ttlMs });
+    // The authenticator is a view into the received datagram, which nothing else reuses.
+    this.map.set(key, { authenticator, response: null, expires: now + this.ttlMs });
     return { kind: 'new' };
   }
 

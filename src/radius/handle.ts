@@ -6,7 +6,7 @@ import { AttrWriter } from './attrs.ts';
 import { getAll, getAttr, proxyStateBytes, type Packet } from './codec.ts';
 import { AcctStatus, Attr, Code, ServiceType } from './constants.ts';
 import type { AccountingRecord, AcctStatusType, RadiusClient, RadiusPolicy } from './policy.ts';
-import { decideService, serviceAllowed, writeLmaAccept, writeMagAccept } from './rfc6572.ts';
+import { decideService, serviceAllowed, writeLmaAccept, writeMagAccept, type RadiusProfile, type ServiceDecision } from './rfc6572.ts';
 import {
   decodeInteger,
   decodeInteger64,
@@ -60,11 +60,39 @@ export async function handleAccessRequest(p: Packet, client: RadiusClient, polic
   const d = decideService(fv, profile);
   if (!d.ok) return reject(p, d.reason, false);
 
-  const w = new AttrWriter(256);
-  const warnings = writeMagAccept(w, profile, d.decision);
+  const block = magAcceptBlock(profile, d.decision);
+  const ps = proxyStateBytes(p);
+  if (!ps && !getAttr(p, Attr.ChargeableUserIdentity)) {
+    return { kind: 'respond', code: Code.AccessAccept, attrs: block.attrs, withMa: true, warnings: block.warnings };
+  }
+  const w = new AttrWriter(block.attrs.length + 64);
+  w.raw(block.attrs);
   echoCui(p, w, profile.mnId);
-  w.raw(proxyStateBytes(p));
-  return { kind: 'respond', code: Code.AccessAccept, attrs: w.bytes(), withMa: true, warnings };
+  w.raw(ps);
+  return { kind: 'respond', code: Code.AccessAccept, attrs: w.bytes(), withMa: true, warnings: block.warnings };
+}
+
+/**
+ * The encoded RFC 6572 attributes of a profile for one service decision, cached per profile
+ * object (a policy that returns the same object until the profile changes gets them encoded
+ * once; a new object after an update is a new cache key).
+ */
+const acceptCache = new WeakMap<object, Map<string, { attrs: Buffer; warnings: string[] }>>();
+
+function magAcceptBlock(profile: RadiusProfile, d: ServiceDecision): { attrs: Buffer; warnings: string[] } {
+  const k = `${d.featureVector}|${d.ipv6 ? 1 : 0}${d.ipv4 ? 1 : 0}`;
+  let m = acceptCache.get(profile);
+  const hit = m?.get(k);
+  if (hit) return hit;
+  const w = new AttrWriter(256);
+  const warnings = writeMagAccept(w, profile, d);
+  const v = { attrs: w.bytes(), warnings };
+  if (!m) {
+    m = new Map();
+    acceptCache.set(profile, m);
+  }
+  m.set(k, v);
+  return v;
 }
 
 /**

@@ -9,7 +9,7 @@ import { decodePacket, encodeResponse, getAttr, verifyRequestAuthenticator, veri
 import { Attr, Code, MAX_PACKET_LENGTH, ServiceType } from './constants.ts';
 import { DupCache, LogOnce, TokenBucket } from './guard.ts';
 import { handleAccessRequest, handleAccounting, statusResponse, type Outcome, type RequestKind } from './handle.ts';
-import { radiusDropped, radiusDuplicates, radiusRequests, radiusResponses } from './metrics.ts';
+import { radiusDropped, trafficFor, type Traffic } from './metrics.ts';
 import type { RadiusClient, RadiusPolicy } from './policy.ts';
 import { unmapAddress } from './values.ts';
 import { logger, type Logger } from '../util/log.ts';
@@ -43,6 +43,8 @@ interface ClientEntry {
   secret: Buffer;
   expires: number;
   bucket: TokenBucket | null;
+  auth: Traffic | null;
+  acct: Traffic | null;
 }
 
 type Port = 'auth' | 'acct';
@@ -54,20 +56,23 @@ const CODE_NAMES: Record<number, string> = {
 };
 
 
+const REQUEST_KEYS: Record<RequestKind, string> = { access: 'request:access', lma_authorize: 'request:lma_authorize', accounting: 'request:accounting', status: 'request:status' };
+const SENT_KEYS: Record<string, string> = { access_accept: 'sent:access_accept', access_reject: 'sent:access_reject', accounting_response: 'sent:accounting_response' };
+
 export class RadiusServer {
   private readonly opts: Required<Omit<RadiusServerOptions, 'logger' | 'now' | 'policy'>>;
   private readonly policy: RadiusPolicy;
   private readonly log: Logger;
   private readonly once: LogOnce;
   private readonly now: () => number;
-  private readonly dup: DupCache;
+  private readonly dups = new Map<dgram.Socket, DupCache>();
   private readonly clients = new Map<string, ClientEntry>();
   private readonly pendingLookups = new Map<string, Promise<ClientEntry>>();
   private readonly buckets = new Map<string, TokenBucket>();
-  private readonly sockets: { sock: dgram.Socket; port: Port; host: string }[] = [];
+  private readonly sockets: { sock: dgram.Socket; port: Port; host: string; dup: DupCache }[] = [];
   private sweepTimer: NodeJS.Timeout | null = null;
-  /** Per-instance counters for tests and the SNMP/status views: "cause" or "sent:code". */
-  readonly stats = new Map<string, number>();
+  /** Per-instance counts for tests and status views: drop causes, "received", "duplicate", "request:<kind>", "sent:<code>". */
+  private readonly counts: Record<string, number> = Object.create(null) as Record<string, number>;
 
   constructor(options: RadiusServerOptions) {
     this.policy = options.policy;
@@ -85,7 +90,6 @@ export class RadiusServer {
       clientCacheTtlMs: options.clientCacheTtlMs ?? 5_000,
       statusServer: options.statusServer ?? true,
     };
-    this.dup = new DupCache(this.opts.duplicateTtlMs, this.opts.duplicateMaxEntries);
   }
 
   /** Bind every host × {auth, acct}. Resolves once all sockets listen. */
@@ -95,7 +99,8 @@ export class RadiusServer {
     for (const host of this.opts.hosts) {
       for (const port of ['auth', 'acct'] as const) {
         const sock = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
-        sock.on('message', (msg, rinfo) => this.onMessage(sock, port, host, msg, rinfo));
+        const dup = new DupCache(this.opts.duplicateTtlMs, this.opts.duplicateMaxEntries);
+        sock.on('message', (msg, rinfo) => this.onMessage(sock, port, dup, msg, rinfo));
         sock.on('error', (err) => this.log.error({ err, host, port }, 'radius: socket error'));
         const want = port === 'auth' ? authPort : acctPort;
         await new Promise<void>((resolve, reject) => {
@@ -108,10 +113,12 @@ export class RadiusServer {
         // Port 0 on the first host: later hosts reuse the port the kernel picked.
         if (port === 'auth') authPort = sock.address().port;
         else acctPort = sock.address().port;
-        this.sockets.push({ sock, port, host });
+        this.sockets.push({ sock, port, host, dup });
       }
     }
-    this.sweepTimer = setInterval(() => this.dup.sweep(this.now()), 1000);
+    this.sweepTimer = setInterval(() => {
+      for (const s of this.sockets) s.dup.sweep(this.now());
+    }, 1000);
     this.sweepTimer.unref();
     this.log.info({ hosts: this.opts.hosts, authPort, acctPort }, 'radius: listening');
   }
@@ -135,11 +142,16 @@ export class RadiusServer {
   }
 
   stat(key: string): number {
-    return this.stats.get(key) ?? 0;
+    return this.counts[key] ?? 0;
+  }
+
+  /** A copy of the per-instance counts. */
+  get stats(): Record<string, number> {
+    return { ...this.counts };
   }
 
   private bump(key: string): void {
-    this.stats.set(key, (this.stats.get(key) ?? 0) + 1);
+    this.counts[key] = (this.counts[key] ?? 0) + 1;
   }
 
   private drop(port: Port, client: string, cause: string, fields: Record<string, unknown> = {}): void {
@@ -150,17 +162,17 @@ export class RadiusServer {
 
   // ---------------------------------------------------------------- receive path
 
-  private onMessage(sock: dgram.Socket, port: Port, host: string, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  private onMessage(sock: dgram.Socket, port: Port, dup: DupCache, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     this.bump('received');
     const addr = unmapAddress(rinfo.address);
     const now = this.now();
     const e = this.clients.get(addr);
     if (e && e.expires > now) {
-      this.withClient(sock, port, host, msg, rinfo, addr, e, now);
+      this.withClient(sock, port, dup, msg, rinfo, addr, e, now);
       return;
     }
     this.lookupClient(addr, now).then(
-      (entry) => this.withClient(sock, port, host, msg, rinfo, addr, entry, this.now()),
+      (entry) => this.withClient(sock, port, dup, msg, rinfo, addr, entry, this.now()),
       (err: unknown) => this.drop(port, 'unknown', 'policy_error', { err: String(err), from: addr }),
     );
   }
@@ -173,7 +185,11 @@ export class RadiusServer {
         this.pendingLookups.delete(addr);
         if (this.clients.size >= 100_000) this.clients.clear(); // spoofed-source floods: stay bounded
         const secret = client ? (Buffer.isBuffer(client.secret) ? client.secret : Buffer.from(client.secret, 'utf8')) : Buffer.alloc(0);
-        const entry: ClientEntry = { client: client && secret.length > 0 ? client : null, secret, expires: now + this.opts.clientCacheTtlMs, bucket: null };
+        const ok = client !== null && secret.length > 0;
+        const entry: ClientEntry = {
+          client: ok ? client : null, secret, expires: now + this.opts.clientCacheTtlMs, bucket: null,
+          auth: ok ? trafficFor('auth', client.name) : null, acct: ok ? trafficFor('acct', client.name) : null,
+        };
         if (entry.client) {
           let b = this.buckets.get(addr);
           if (!b) {
@@ -195,7 +211,7 @@ export class RadiusServer {
     return p;
   }
 
-  private withClient(sock: dgram.Socket, port: Port, host: string, msg: Buffer, rinfo: dgram.RemoteInfo, addr: string, e: ClientEntry, now: number): void {
+  private withClient(sock: dgram.Socket, port: Port, dup: DupCache, msg: Buffer, rinfo: dgram.RemoteInfo, addr: string, e: ClientEntry, now: number): void {
     const client = e.client;
     if (!client) {
       this.drop(port, 'unknown', 'unknown_client', { from: addr });
@@ -246,19 +262,20 @@ export class RadiusServer {
     }
 
     // Duplicate detection (not for Status-Server: RFC 5997 §3 clients never retransmit it).
-    const key = kind === 'status' ? '' : `${port}|${host}|${rinfo.address}|${rinfo.port}|${p.identifier}`;
+    const tr = (port === 'auth' ? e.auth : e.acct)!;
+    const key = kind === 'status' ? '' : rinfo.address + '|' + rinfo.port + '|' + p.identifier;
     if (key) {
-      const v = this.dup.check(key, p.authenticator, now);
+      const v = dup.check(key, p.authenticator, now);
       if (v.kind === 'in_progress') return this.drop(port, name, 'duplicate_in_progress');
       if (v.kind === 'answered') {
         this.bump('duplicate');
-        radiusDuplicates.labels(port, name).inc();
+        tr.duplicates++;
         sock.send(v.response, rinfo.port, rinfo.address);
         return;
       }
     }
-    this.bump(`request:${kind}`);
-    radiusRequests.labels(port, name, kind).inc();
+    this.bump(REQUEST_KEYS[kind]);
+    tr.requests[kind] = (tr.requests[kind] ?? 0) + 1;
 
     let outcome: Outcome | Promise<Outcome>;
     try {
@@ -269,21 +286,21 @@ export class RadiusServer {
       outcome = Promise.reject(err);
     }
     if (!(outcome instanceof Promise)) {
-      this.finish(sock, port, name, p, e.secret, key, outcome, rinfo);
+      this.finish(sock, port, dup, tr, name, p, e.secret, key, outcome, rinfo);
       return;
     }
     outcome.then(
-      (o) => this.finish(sock, port, name, p, e.secret, key, o, rinfo),
+      (o) => this.finish(sock, port, dup, tr, name, p, e.secret, key, o, rinfo),
       (err: unknown) => {
-        if (key) this.dup.abandon(key, p.authenticator);
+        if (key) dup.abandon(key, p.authenticator);
         this.drop(port, name, 'policy_error', { err: String(err) });
       },
     );
   }
 
-  private finish(sock: dgram.Socket, port: Port, name: string, p: Packet, secret: Buffer, key: string, o: Outcome, rinfo: dgram.RemoteInfo): void {
+  private finish(sock: dgram.Socket, port: Port, dup: DupCache, tr: Traffic, name: string, p: Packet, secret: Buffer, key: string, o: Outcome, rinfo: dgram.RemoteInfo): void {
     if (o.kind === 'drop') {
-      if (key) this.dup.abandon(key, p.authenticator);
+      if (key) dup.abandon(key, p.authenticator);
       this.drop(port, name, o.cause, { detail: o.detail });
       return;
     }
@@ -291,16 +308,16 @@ export class RadiusServer {
     try {
       resp = encodeResponse(o.code, p.identifier, p.authenticator, o.attrs, secret, o.withMa);
     } catch (err) {
-      if (key) this.dup.abandon(key, p.authenticator);
+      if (key) dup.abandon(key, p.authenticator);
       this.drop(port, name, 'response_encode_error', { err: String(err) });
       return;
     }
     if (o.reason) this.log.debug({ client: name, reason: o.reason }, 'radius: Access-Reject');
     if (o.warnings?.length) this.once.warn('profile_not_representable', name, { warnings: o.warnings });
-    if (key) this.dup.complete(key, p.authenticator, resp, this.now());
+    if (key) dup.complete(key, p.authenticator, resp, this.now());
     const codeName = CODE_NAMES[o.code] ?? String(o.code);
-    this.bump(`sent:${codeName}`);
-    radiusResponses.labels(port, name, codeName).inc();
+    this.bump(SENT_KEYS[codeName] ?? `sent:${codeName}`);
+    tr.responses[codeName] = (tr.responses[codeName] ?? 0) + 1;
     sock.send(resp, rinfo.port, rinfo.address);
   }
 }
