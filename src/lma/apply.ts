@@ -17,6 +17,7 @@ import type { Profile } from '../policy/profile.ts';
 import type { TimerHandle } from '../util/clock.ts';
 import { buildPba } from './build.ts';
 import type { PbaDecision } from './build.ts';
+import type { HnpOption } from '../mh/index.ts';
 import { Bce, F } from './bce.ts';
 import type { MagPeer } from './bce.ts';
 import type { LmaContext } from './context.ts';
@@ -152,13 +153,13 @@ function applyGre(ctx: ApplyContext, b: Bce, g: GreDecision): void {
   }
 }
 
-/** The profile's prefixes, canonical. */
-function ownedPrefixes(p: Profile): string[] {
-  const out: string[] = [];
+/** The profile's prefixes: canonical text and the option to put in a PBA. */
+function ownedPrefixes(p: Profile): Map<string, HnpOption> {
+  const out = new Map<string, HnpOption>();
   for (const h of p.hnps) {
     try {
       const x = parsePrefix(h);
-      out.push(prefixKey(x.prefix, x.prefixLen));
+      out.set(prefixKey(x.prefix, x.prefixLen), { type: 'hnp', prefixLen: x.prefixLen, prefix: x.prefix });
     } catch {
       // a prefix the store should not have accepted: skip it
     }
@@ -225,11 +226,11 @@ function assignV4(ctx: LmaContext, j: PbuJob, p: Profile, self: Bce | null, take
 }
 
 /** RFC 5213 §5.3.2 (1)-(3): prefixes for a session from the profile; `self` is the BCE being extended. */
-function assignHnps(ctx: LmaContext, j: PbuJob, p: Profile, self: Bce | null, takeover: Set<Bce>): { reject?: number; hnps: string[] } {
+function assignHnps(ctx: LmaContext, j: PbuJob, p: Profile, self: Bce | null, takeover: Set<Bce>): { reject?: number; hnps: string[]; opts?: HnpOption[] } {
   const owned = ownedPrefixes(p);
   if (j.hnpKeys.length > 0) {
     for (const k of j.hnpKeys) {
-      if (!owned.includes(k)) return { reject: BaStatus.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX, hnps: [] };
+      if (!owned.has(k)) return { reject: BaStatus.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX, hnps: [] };
       const h = ctx.cache.byPrefix(k);
       if (h && h !== self) {
         if (h.mnId !== j.mnId || !(takeover.has(h) || mayTakeOver(ctx, j, h))) {
@@ -242,12 +243,12 @@ function assignHnps(ctx: LmaContext, j: PbuJob, p: Profile, self: Bce | null, ta
   }
   // ALL_ZERO: every prefix of the profile no other session holds.
   const hnps: string[] = [];
-  for (const k of owned) {
+  for (const k of owned.keys()) {
     const h = ctx.cache.byPrefix(k);
     if (!h || h === self || takeover.has(h)) hnps.push(k);
   }
   if (hnps.length === 0) {
-    for (const k of owned) {
+    for (const k of owned.keys()) {
       const h = ctx.cache.byPrefix(k)!;
       if (h.mnId === j.mnId && mayTakeOver(ctx, j, h)) {
         takeover.add(h);
@@ -256,14 +257,14 @@ function assignHnps(ctx: LmaContext, j: PbuJob, p: Profile, self: Bce | null, ta
     }
     // the superseded sessions' other prefixes come along
     if (hnps.length > 0) {
-      for (const k of owned) {
+      for (const k of owned.keys()) {
         const h = ctx.cache.byPrefix(k);
         if (h && takeover.has(h) && !hnps.includes(k)) hnps.push(k);
       }
     }
   }
   if (hnps.length === 0) return { reject: BaStatus.INSUFFICIENT_RESOURCES, hnps };
-  return { hnps };
+  return { hnps, opts: hnps.map((k) => owned.get(k)!) };
 }
 
 function removeTakenOver(ctx: LmaContext, takeover: Set<Bce>): Promise<void>[] {
@@ -281,10 +282,12 @@ export function applyNew(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
   if (forcedUdpRefused(ctx, j)) return reject(ctx, j, BaStatus.ADMINISTRATIVELY_PROHIBITED);
   const takeover = new Set<Bce>();
   let hnps: string[] = [];
+  let hnpOpts: HnpOption[] | undefined;
   if (j.v.hnpOpts.length > 0) {
     const a = assignHnps(ctx, j, p, null, takeover);
     if (a.reject !== undefined) return reject(ctx, j, a.reject);
     hnps = a.hnps;
+    hnpOpts = a.opts;
   }
   let v4: V4Assignment | undefined;
   if (j.v.v4Reqs.length > 0) {
@@ -320,8 +323,9 @@ export function applyNew(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
   ctx.cache.add(b);
   ctx.schedule(b, b.expiresAt);
   ctx.counters.reg.initial++;
-  const units = secondsToLifetime(secs);
-  return finishNew(ctx, j, b, removals, accepted(b, g.status, units, lla));
+  const d = accepted(b, g.status, secondsToLifetime(secs), lla);
+  if (hnpOpts) d.hnpOpts = hnpOpts;
+  return finishNew(ctx, j, b, removals, d);
 }
 
 async function finishNew(ctx: ApplyContext, j: PbuJob, b: Bce, removals: Promise<void>[], d: PbaDecision): Promise<void> {
@@ -567,7 +571,7 @@ export function resumeParked(ctx: ApplyContext, mnId: string, how: 'deregistered
   p.timer.cancel();
   const j = p.job;
   j.afterWait = true;
-  const live = ctx.cache.get(p.bce.id) === p.bce;
+  const live = ctx.cache.has(p.bce);
   const run = (pol: Policy): Outcome =>
     how === 'deregistered' && live ? applyUpdate(ctx, j, pol, p.bce) : applyNew(ctx, j, pol);
   const r = run(p.pol);

@@ -34,6 +34,8 @@ export const F = {
   FWD: 1024,
   /** RFC 5844 §4.1.3.1: IPv4-UDP encapsulation (F flag accepted). */
   UDP_ENCAP: 2048,
+  /** In the binding cache (set by add, cleared by remove). */
+  LIVE: 4096,
 } as const;
 
 /** A shared tunnel in the data plane, reference-counted by the BCEs using it (RFC 5213 §5.6.1). */
@@ -88,6 +90,8 @@ export class Bce {
   heapIdx = -1;
   /** When the deadline fires (ms, clock time): lifetime expiry or the end of MinDelayBeforeBCEDelete. */
   deadline = 0;
+  /** The key the heap orders this BCE by (<= deadline, see schedule()). */
+  heapKey = 0;
   /** One HNP (string), several (array), or none. Canonical "2001:db8:1:1::/64". */
   hnps: string | string[] | null = null;
   /** IPv4 HoA as int32 (0 = none), prefix length and default router (RFC 5844 §3.1.1). */
@@ -169,6 +173,11 @@ export class BindingCache {
     return this.byId.get(id);
   }
 
+  /** The MN's BCE, or its BCEs when it has several (no allocation: for the packet path). */
+  mnEntry(mnId: string): Bce | Bce[] | undefined {
+    return this.byMn.get(mnId);
+  }
+
   /** Every BCE of one MN (RFC 5213 §5.4: one per attached interface). */
   ofMn(mnId: string): readonly Bce[] {
     const v = this.byMn.get(mnId);
@@ -202,7 +211,13 @@ export class BindingCache {
     return this.byMn.keys();
   }
 
+  /** Whether this BCE object is (still) in the cache. */
+  has(b: Bce): boolean {
+    return (b.flags & F.LIVE) !== 0;
+  }
+
   add(b: Bce): void {
+    b.flags |= F.LIVE;
     this.byId.set(b.id, b);
     const cur = this.byMn.get(b.mnId);
     if (cur === undefined) this.byMn.set(b.mnId, b);
@@ -216,6 +231,7 @@ export class BindingCache {
 
   remove(b: Bce): void {
     if (this.byId.get(b.id) !== b) return;
+    b.flags &= ~F.LIVE;
     this.byId.delete(b.id);
     const cur = this.byMn.get(b.mnId);
     if (cur === b) this.byMn.delete(b.mnId);
@@ -297,32 +313,44 @@ export class BindingCache {
   }
 
   /* ------------------------------------------------------------ deadline heap */
+  // Lazy keys: a BCE sits in the heap under `heapKey` <= `deadline`. Moving a deadline later
+  // (every re-registration) only writes `deadline`; the entry is re-keyed when it reaches
+  // the top. Moving it earlier (de-registration) sifts at once.
 
   /** Sets (or moves) the BCE's deadline. */
   schedule(b: Bce, at: number): void {
     b.deadline = at;
     if (b.heapIdx < 0) {
+      b.heapKey = at;
       b.heapIdx = this.heap.length;
       this.heap.push(b);
       this.siftUp(b.heapIdx);
-    } else {
+    } else if (at < b.heapKey) {
+      b.heapKey = at;
       this.siftUp(b.heapIdx);
-      this.siftDown(b.heapIdx);
     }
   }
 
-  /** The earliest deadline, or Infinity. */
+  /** The earliest heap key (a lower bound of the earliest deadline), or Infinity. */
   nextDeadline(): number {
-    return this.heap.length === 0 ? Infinity : this.heap[0].deadline;
+    return this.heap.length === 0 ? Infinity : this.heap[0].heapKey;
   }
 
-  /** Removes and returns the BCE whose deadline is earliest if it is <= now. */
+  /** Removes and returns a BCE whose deadline is <= now, if any. */
   popDue(now: number): Bce | undefined {
     const h = this.heap;
-    if (h.length === 0 || h[0].deadline > now) return undefined;
-    const top = h[0];
-    this.heapRemove(top);
-    return top;
+    while (h.length > 0 && h[0].heapKey <= now) {
+      const top = h[0];
+      if (top.deadline > now) {
+        // re-key a deadline that moved later
+        top.heapKey = top.deadline;
+        this.siftDown(0);
+        continue;
+      }
+      this.heapRemove(top);
+      return top;
+    }
+    return undefined;
   }
 
   private heapRemove(b: Bce): void {
@@ -344,7 +372,7 @@ export class BindingCache {
     const x = h[i];
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (h[p].deadline <= x.deadline) break;
+      if (h[p].heapKey <= x.heapKey) break;
       h[i] = h[p];
       h[i].heapIdx = i;
       i = p;
@@ -360,8 +388,8 @@ export class BindingCache {
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      if (c + 1 < n && h[c + 1].deadline < h[c].deadline) c++;
-      if (h[c].deadline >= x.deadline) break;
+      if (c + 1 < n && h[c + 1].heapKey < h[c].heapKey) c++;
+      if (h[c].heapKey >= x.heapKey) break;
       h[i] = h[c];
       h[i].heapIdx = i;
       i = c;

@@ -11,11 +11,13 @@ import {
   timestampFromMs,
 } from '../mh/index.ts';
 import type {
+  AccessTechTypeOption,
   BindingAck,
   BindingError,
   BindingRevocationAck,
   BindingRevocationIndication,
   GreKeyOption,
+  HandoffIndicatorOption,
   Heartbeat,
   HnpOption,
   Ipv4HoaRequestOption,
@@ -48,6 +50,8 @@ export interface PbaDecision {
   lifetime: number;
   /** Accepted: the session's HNPs (canonical text). */
   hnps?: readonly string[];
+  /** Accepted: the same HNPs as options, when already at hand (saves parsing the text). */
+  hnpOpts?: HnpOption[];
   /** Accepted: the session's IPv4 HoA (uint32), prefix length and default router. */
   v4?: { addr: number; prefixLen: number; router: number } | null;
   /** Rejected with an IPv4 request: the HoA Reply status (RFC 5844 §3.3.2). */
@@ -61,6 +65,9 @@ export interface PbaDecision {
 }
 
 const ALL_ZERO_16 = Buffer.alloc(16);
+/** Immutable HI / ATT options for every value (the encoder only reads them). */
+const HI_OPTS: HandoffIndicatorOption[] = Array.from({ length: 256 }, (_, hi) => Object.freeze({ type: 'handoffIndicator' as const, hi }));
+const ATT_OPTS: AccessTechTypeOption[] = Array.from({ length: 256 }, (_, att) => Object.freeze({ type: 'accessTechType' as const, att }));
 const EMPTY = Buffer.alloc(0);
 
 /** RFC 5213 §5.3.6 status -> RFC 5844 §3.3.2 HoA Reply status for a rejected IPv4 request. */
@@ -106,12 +113,12 @@ export function buildPba(pbu: PbuView, d: PbaDecision, pbuKeys?: readonly string
   } else if (pbu.hnpOpts.length > 0 || pbu.v4Reqs.length === 0) {
     // RFC 5844 §3.1.2.6: a PBU with only an IPv4 HoA Request gets no HNP option.
     const hnps = d.hnps ?? [];
-    if (hnps.length > 0) for (const o of hnpOptionsFor(hnps, pbu, pbuKeys)) options.push(o);
+    if (hnps.length > 0) for (const o of d.hnpOpts ?? hnpOptionsFor(hnps, pbu, pbuKeys)) options.push(o);
     else if (pbu.hnpOpts.length > 0) for (const o of pbu.hnpOpts) options.push(o); // selective de-registration echo
     else options.push({ type: 'hnp', prefixLen: 0, prefix: ALL_ZERO_16 });
   }
-  options.push({ type: 'handoffIndicator', hi: pbu.hi ?? 0 });
-  options.push({ type: 'accessTechType', att: pbu.att ?? 0 });
+  options.push(HI_OPTS[pbu.hi ?? 0]);
+  options.push(ATT_OPTS[pbu.att ?? 0]);
   if (pbu.timestamp !== undefined) {
     options.push({ type: 'timestamp', value: d.nowMs !== undefined ? timestampFromMs(d.nowMs) : pbu.timestamp });
   }

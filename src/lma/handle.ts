@@ -39,11 +39,15 @@ function processPbu(ctx: ApplyContext, j: PbuJob): void | Promise<void> {
 
 /** Policy bits cached in a BCE of this MN at this MAG, if still fresh. */
 function freshSnapshot(ctx: ApplyContext, j: PbuJob): Policy | undefined {
+  const e = ctx.cache.mnEntry(j.mnId);
+  if (e === undefined) return undefined;
   const now = ctx.clock.now();
-  for (const b of ctx.cache.ofMn(j.mnId)) {
-    if (b.peer.key === j.coaKey && (b.flags & F.POL_MAG_OK) !== 0 && now - b.policyAt < ctx.cfg.policyCacheTtlMs) {
-      return policyFromSnapshot(b.flags & POLICY_BITS);
-    }
+  const ttl = ctx.cfg.policyCacheTtlMs;
+  if (!Array.isArray(e)) {
+    return e.peer.key === j.coaKey && (e.flags & F.POL_MAG_OK) !== 0 && now - e.policyAt < ttl ? policyFromSnapshot(e.flags & POLICY_BITS) : undefined;
+  }
+  for (const b of e) {
+    if (b.peer.key === j.coaKey && (b.flags & F.POL_MAG_OK) !== 0 && now - b.policyAt < ttl) return policyFromSnapshot(b.flags & POLICY_BITS);
   }
   return undefined;
 }
@@ -108,23 +112,26 @@ function decide(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
 
   // Step 9 (§5.5): ordering.
   let lk: Lookup | undefined;
-  const mine = ctx.cache.ofMn(j.mnId);
+  const mine = ctx.cache.mnEntry(j.mnId);
   if (v.timestamp !== undefined) {
     // Timestamp mode: the sequence number is ignored (but copied into the PBA).
     let prev = 0;
-    for (const b of mine) if (b.ts > prev) prev = b.ts;
+    if (mine !== undefined) {
+      if (!Array.isArray(mine)) prev = mine.ts;
+      else for (const b of mine) if (b.ts > prev) prev = b.ts;
+    }
     const now = ctx.clock.now();
     if (j.tsNum < prev) return reject(ctx, j, BaStatus.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, { nowMs: now });
     const skewed = !ctx.cfg.mobileNodeGeneratedTimestampInUse && Math.abs(timestampToMs(v.timestamp) - now) > ctx.cfg.timestampValidityWindowMs;
     if (j.tsNum === prev || skewed) return reject(ctx, j, BaStatus.TIMESTAMP_MISMATCH, { nowMs: now });
-  } else if (mine.length > 0) {
+  } else if (mine !== undefined) {
     // Sequence-number mode (RFC 6275 §9.5.1), per mobility session: the session this PBU would update.
     let cand: Bce | undefined;
     if (v.hi !== undefined && v.att !== undefined && (v.hnpOpts.length > 0 || v.v4Reqs.length > 0)) {
       lk = lookupBce(ctx.cache, lookupKey(j));
       if (lk.kind === 'update' || lk.kind === 'wait') cand = lk.bce;
-    } else if (mine.length === 1) {
-      cand = mine[0];
+    } else if (!Array.isArray(mine)) {
+      cand = mine;
     }
     if (cand && !seqGreater(v.seq, cand.seq)) {
       return reject(ctx, j, BaStatus.SEQUENCE_NUMBER_OUT_OF_WINDOW, undefined, cand.seq);

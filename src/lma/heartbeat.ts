@@ -102,7 +102,7 @@ export class HeartbeatManager {
     if (ctx.cfg.deleteBindingsOnPeerRestart) {
       for (const b of bces) {
         ctx.serial.run(b.mnId, () => {
-          if (ctx.cache.get(b.id) === b && b.peer === peer && b.flags & F.PEER_RESTARTED) return ctx.removeBce(b, 'deregistered', 'peer-restart');
+          if (ctx.cache.has(b) && b.peer === peer && b.flags & F.PEER_RESTARTED) return ctx.removeBce(b, 'deregistered', 'peer-restart');
         });
       }
     }

@@ -300,7 +300,7 @@ export class Lma implements PathContext, CounterSource {
     for (let b = this.cache.popDue(now); b !== undefined; b = this.cache.popDue(now)) {
       const bce = b;
       this.serial.run(bce.mnId, () => {
-        if (this.cache.get(bce.id) !== bce) return;
+        if (!this.cache.has(bce)) return;
         if (bce.deadline > this.clock.now()) {
           if (bce.heapIdx < 0) this.schedule(bce, bce.deadline);
           return;
@@ -315,7 +315,7 @@ export class Lma implements PathContext, CounterSource {
 
   changed(b: Bce, kind: BindingEventKind, extra?: { reason?: string; previousProxyCoa?: string }): void {
     this.counters.bindings[kind]++;
-    const live = this.cache.get(b.id) === b;
+    const live = this.cache.has(b);
     if (this.writeBehind) {
       if (live) this.writeBehind.upsert(b);
       else this.writeBehind.remove(b);
@@ -350,11 +350,11 @@ export class Lma implements PathContext, CounterSource {
   }
 
   persist(b: Bce): void {
-    if (this.writeBehind && this.cache.get(b.id) === b) this.writeBehind.upsert(b);
+    if (this.writeBehind && this.cache.has(b)) this.writeBehind.upsert(b);
   }
 
   removeBce(b: Bce, kind: BindingEventKind, reason: string): Promise<void> {
-    if (this.cache.get(b.id) !== b) return Promise.resolve();
+    if (!this.cache.has(b)) return Promise.resolve();
     this.cache.remove(b);
     this.changed(b, kind, { reason });
     const p = this.fwd.uninstall(b);

@@ -184,6 +184,14 @@ export function policyFromProfile(p: Profile | null, magOk: boolean, served: rea
   return { magOk, profile: p, snapshot: false, enabled: p.enabled, otherLma, bits: policyBitsOf(p, magOk) };
 }
 
+const snapshots = new Map<number, Policy>();
+
+/** A policy from a BCE's cached bits (immutable, shared per bit pattern). */
 export function policyFromSnapshot(bits: number): Policy {
-  return { magOk: (bits & F.POL_MAG_OK) !== 0, profile: null, snapshot: true, enabled: true, otherLma: false, bits };
+  let p = snapshots.get(bits);
+  if (p === undefined) {
+    p = Object.freeze({ magOk: (bits & F.POL_MAG_OK) !== 0, profile: null, snapshot: true, enabled: true, otherLma: false, bits });
+    snapshots.set(bits, p);
+  }
+  return p;
 }

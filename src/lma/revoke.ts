@@ -141,7 +141,7 @@ export class Revocations {
       // §8.1: success = de-registration by the old MAG; "MN is attached" or no answer = new session.
       const b = rec.bces[0];
       ctx.serial.run(b.mnId, () => {
-        if (ctx.cache.get(b.id) !== b || !(b.flags & F.REVOKING) || b.peer !== rec.peer) return;
+        if (!ctx.cache.has(b) || !(b.flags & F.REVOKING) || b.peer !== rec.peer) return;
         if (success) return deregisterByRevocation(ctx, b);
         b.flags &= ~F.REVOKING;
         return releaseWaiting(ctx, b, 'still-attached');
@@ -156,7 +156,7 @@ export class Revocations {
     let removed = 0;
     const jobs = rec.bces.map((b) => new Promise<void>((res) => {
       ctx.serial.run(b.mnId, () => {
-        if (ctx.cache.get(b.id) !== b || !(b.flags & F.REVOKING) || b.peer !== rec.peer) {
+        if (!ctx.cache.has(b) || !(b.flags & F.REVOKING) || b.peer !== rec.peer) {
           res();
           return;
         }
@@ -215,7 +215,7 @@ export class Revocations {
         if (victims.length === 0) return answer(BraStatus.BINDING_DOES_NOT_EXIST);
         for (const b of victims) {
           ctx.serial.run(b.mnId, () => {
-            if (ctx.cache.get(b.id) !== b || b.v4 === 0) return;
+            if (!ctx.cache.has(b) || b.v4 === 0) return;
             const route = v4Route(b.v4);
             ctx.cache.setIpv4(b, 0);
             b.v4Len = b.v4Router = 0;
@@ -229,7 +229,7 @@ export class Revocations {
     if (victims.length === 0) return answer(BraStatus.BINDING_DOES_NOT_EXIST);
     for (const b of victims) {
       ctx.serial.run(b.mnId, () => {
-        if (ctx.cache.get(b.id) === b) return ctx.removeBce(b, 'revoked', 'mag-initiated');
+        if (ctx.cache.has(b)) return ctx.removeBce(b, 'revoked', 'mag-initiated');
       });
     }
     answer(BraStatus.SUCCESS);

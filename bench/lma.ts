@@ -1,0 +1,342 @@
+// `npm run bench -- lma [--bindings=100000] [--count=200000] [--window=256] [--mem=100000,1000000]`
+//
+// 1. PBU -> PBA registrations per second over UDP loopback (RFC 5844 §4 carriage) with
+//    --bindings held, next to a baseline measured in the same run: a plain Node UDP echo
+//    server answering every message with one of the same size, driven by the same load
+//    generator (a child process, so it does not share the LMA's event loop) keeping
+//    --window PBUs outstanding. Reported: initial registrations/s while the cache fills
+//    (policy lookup + tunnel/route set-up), re-registrations/s with the cache full (the
+//    hot path), echo/s, and the ratio re-registrations / echo.
+// 2. Heap bytes per binding at each --mem size: a child process with --expose-gc feeds
+//    that many PBUs straight into an LMA (null transport, counting data plane, profiles
+//    computed on demand so the policy source holds nothing) and compares heapUsed after a
+//    full GC before and after.
+//
+// Policy source: in memory (profiles generated from the MN index); data plane: recording
+// without its op log (throughput) / counting only (memory). Logs at "warn".
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { fileURLToPath } from 'node:url';
+import { BuFlag, encodeMessage, mnIdFromNai, parsePrefix, timestampFromMs } from '../src/mh/index.ts';
+import type { MobilityOption } from '../src/mh/index.ts';
+import type { Profile } from '../src/policy/profile.ts';
+import type { LmaPolicySource } from '../src/policy/source.ts';
+import type { DataPlane } from '../src/dataplane/types.ts';
+import type { MhTransport, ReceivedMh } from '../src/transport/types.ts';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROLE = process.argv.find((a) => a.startsWith('--lma-bench-role='))?.split('=')[1];
+
+function opt(args: string[], name: string, dflt: string): string {
+  const a = args.find((x) => x.startsWith(`--${name}=`));
+  return a ? a.slice(name.length + 3) : dflt;
+}
+
+/* ------------------------------------------------------------------ shared */
+
+function mnId(i: number): string {
+  return `mn${i}@bench.example`;
+}
+
+function hnpOf(i: number): string {
+  return `2001:db8:${((i >>> 16) & 0xffff).toString(16)}:${(i & 0xffff).toString(16)}::/64`;
+}
+
+function indexOf(mn: string): number {
+  return Number(mn.slice(2, mn.indexOf('@')));
+}
+
+/** Profiles computed from the MN index: the policy source holds no state. */
+class GeneratedPolicy implements LmaPolicySource {
+  async profile(mn: string): Promise<Profile | null> {
+    const i = indexOf(mn);
+    if (!Number.isInteger(i) || !mn.endsWith('@bench.example')) return null;
+    return {
+      id: i, mnId: mn, mnLinkLayerIds: [], hnps: [hnpOf(i)], hnpPool: null, ipv4HoA: null, ipv4PrefixLength: null,
+      ipv4Pool: null, ipv4DefaultRouter: null, lma: null, lmaGroup: null, serviceSelection: null, greKeyPolicy: 'none',
+      dhcpv4Server: null, dhcpv6Server: null, mip6FeatureVector: 0n, enabled: true, createdAt: EPOCH, updatedAt: EPOCH,
+    };
+  }
+  async magAuthorized(): Promise<boolean> {
+    return true;
+  }
+}
+const EPOCH = new Date(0);
+
+/** PBU for MN i: initial (ALL_ZERO HNP, HI = 1) or re-registration (its HNP, HI = 5). Returns the bytes and the timestamp offset. */
+function pbuTemplate(i: number, refresh: boolean): { buf: Buffer; tsOff: number } {
+  const p = parsePrefix(refresh ? hnpOf(i) : '::/0');
+  const options: MobilityOption[] = [
+    mnIdFromNai(mnId(i)),
+    { type: 'hnp', prefixLen: p.prefixLen, prefix: p.prefix },
+    { type: 'handoffIndicator', hi: refresh ? 5 : 1 },
+    { type: 'accessTechType', att: 4 },
+    { type: 'timestamp', value: 0x0123456789abcdefn },
+  ];
+  const buf = encodeMessage({ type: 'bu', seq: 0, flags: BuFlag.A | BuFlag.P, lifetime: 900, options });
+  const marker = Buffer.from('0123456789abcdef', 'hex');
+  return { buf, tsOff: buf.indexOf(marker) };
+}
+
+function writeTimestamp(buf: Buffer, off: number, ms: number): void {
+  buf.writeBigUInt64BE(timestampFromMs(ms), off);
+}
+
+/* ------------------------------------------------------------------ load generator (child) */
+
+interface GenRun {
+  cmd: 'run';
+  address: string;
+  port: number;
+  /** MN indexes [0, n) are cycled. */
+  n: number;
+  count: number;
+  window: number;
+  refresh: boolean;
+}
+
+async function generatorMain(): Promise<void> {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.2', () => r()));
+  try {
+    sock.setRecvBufferSize(16 << 20);
+    sock.setSendBufferSize(16 << 20);
+  } catch {
+    /* capped */
+  }
+  const templates = new Map<string, { buf: Buffer; tsOff: number }[]>();
+  process.on('message', (m: GenRun) => {
+    if (m.cmd !== 'run') return;
+    const key = `${m.n}/${m.refresh}`;
+    let t = templates.get(key);
+    if (!t) {
+      t = Array.from({ length: m.n }, (_, i) => pbuTemplate(i, m.refresh));
+      templates.set(key, t);
+    }
+    void drive(sock, t, m).then((r) => process.send!(r));
+  });
+  process.send!({ ready: true });
+}
+
+async function drive(sock: dgram.Socket, templates: { buf: Buffer; tsOff: number }[], m: GenRun): Promise<{ completed: number; ms: number; retransmits: number }> {
+  const W = Math.min(m.window, 65536);
+  const slotSentAt = new Float64Array(W);
+  const slotMn = new Int32Array(W).fill(-1);
+  let next = 0;
+  let completed = 0;
+  let retransmits = 0;
+  let lastTs = 0;
+  const send = (slot: number, mn: number): void => {
+    const t = templates[mn];
+    const buf = Buffer.from(t.buf); // own copy: the slot's bytes may be in flight
+    let ts = Date.now();
+    if (ts <= lastTs) ts = lastTs + 0.02; // strictly increasing (1/65536 s steps)
+    lastTs = ts;
+    writeTimestamp(buf, t.tsOff, ts);
+    buf.writeUInt16BE(slot, 6); // sequence number = window slot (ignored by the LMA in timestamp mode)
+    slotSentAt[slot] = performance.now();
+    slotMn[slot] = mn;
+    sock.send(buf, m.port, m.address);
+  };
+  const start = performance.now();
+  return await new Promise((resolve) => {
+    const onMsg = (data: Buffer): void => {
+      if (data.length < 12) return;
+      // PBA: sequence number at offset 8; an echoed PBU: at offset 6.
+      const slot = data[2] === 6 ? data.readUInt16BE(8) : data.readUInt16BE(6);
+      if (slot >= W || slotMn[slot] < 0) return;
+      slotMn[slot] = -1;
+      completed++;
+      if (completed >= m.count) {
+        sock.off('message', onMsg);
+        clearInterval(timer);
+        resolve({ completed, ms: performance.now() - start, retransmits });
+        return;
+      }
+      if (next < m.count) send(slot, next++ % m.n);
+    };
+    sock.on('message', onMsg);
+    const timer = setInterval(() => {
+      const now = performance.now();
+      for (let s = 0; s < W; s++) {
+        if (slotMn[s] >= 0 && now - slotSentAt[s] > 1000) {
+          retransmits++;
+          send(s, slotMn[s]);
+        }
+      }
+    }, 200);
+    for (let s = 0; s < W && next < m.count; s++) send(s, next++ % m.n);
+  });
+}
+
+/* ------------------------------------------------------------------ heap per binding (child) */
+
+class CountingDataPlane implements DataPlane {
+  tunnels = 0;
+  routes = 0;
+  async ensureTunnel(): Promise<string> {
+    this.tunnels++;
+    return 't';
+  }
+  async removeTunnel(): Promise<void> {}
+  async addRoute(): Promise<void> {
+    this.routes++;
+  }
+  async removeRoute(): Promise<void> {}
+}
+
+async function memMain(): Promise<void> {
+  const n = Number(process.argv.find((a) => a.startsWith('--n='))!.slice(4));
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with --expose-gc');
+  const { Lma } = await import('../src/lma/index.ts');
+  let handler: ((m: ReceivedMh) => void) | undefined;
+  const transport: MhTransport = {
+    send() {},
+    onReceive(h) {
+      handler = h;
+    },
+    localAddress: () => ({ address: '127.0.0.1', port: 5436 }),
+    close: async () => undefined,
+  };
+  const dp = new CountingDataPlane();
+  // A wide timestamp window: PBUs are queued faster than processed here, and a stale one would not bind.
+  const lma = new Lma({
+    transport, dataPlane: dp, policy: new GeneratedPolicy(),
+    config: { address: '127.0.0.1', heartbeatIntervalMs: 0, maxLifetimeS: 262140, timestampValidityWindowMs: 3_600_000 },
+  });
+  await lma.start();
+  const settle = async (): Promise<void> => {
+    for (let k = 0; k < 3; k++) {
+      await new Promise((r) => setImmediate(r));
+      await lma.settle();
+    }
+  };
+  // warm the code paths, then drop those bindings from the measurement by measuring after them
+  const MAGS = 100;
+  const feed = async (from: number, to: number): Promise<void> => {
+    for (let i = from; i < to; i++) {
+      const t = pbuTemplate(i, false);
+      writeTimestamp(t.buf, t.tsOff, Date.now());
+      handler!({ data: t.buf, from: { address: `127.0.${1 + (i % MAGS)}.1`, port: 5436 }, local: '127.0.0.1', carriage: 'udp4' });
+      if ((i & 4095) === 4095) await settle();
+    }
+    await settle();
+  };
+  await feed(0, 1000);
+  gc();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  await feed(1000, 1000 + n);
+  gc();
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  const bindings = lma.bindingCount - 1000;
+  if (bindings !== n) process.stderr.write(`warning: ${bindings} of ${n} PBUs made a binding\n`);
+  process.send!({ n: bindings, bytes: after - before, perBinding: (after - before) / bindings, routes: dp.routes, rss: process.memoryUsage().rss });
+  process.exit(0);
+}
+
+/* ------------------------------------------------------------------ parent */
+
+function child(role: string, extraArgs: string[] = [], execArgv: string[] = []): ChildProcess {
+  return fork(SELF, [`--lma-bench-role=${role}`, ...extraArgs], {
+    execArgv: ['--import', 'tsx', ...execArgv],
+    env: { ...process.env, PMIP6_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+function once<T>(c: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null): void => reject(new Error(`bench child exited with ${code}`));
+    c.once('exit', onExit);
+    c.once('message', (m) => {
+      c.off('exit', onExit);
+      resolve(m as T);
+    });
+  });
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+export async function run(args: string[]): Promise<void> {
+  process.env.PMIP6_LOG_LEVEL ??= 'warn';
+  const n = Number(opt(args, 'bindings', '100000'));
+  const count = Number(opt(args, 'count', '200000'));
+  const window = Number(opt(args, 'window', '256'));
+  const memSizes = opt(args, 'mem', '100000,1000000').split(',').filter(Boolean).map(Number);
+
+  const { Lma } = await import('../src/lma/index.ts');
+  const { openUdpTransport } = await import('../src/transport/udp.ts');
+  const { RecordingDataPlane } = await import('../src/dataplane/recording.ts');
+
+  console.log(`LMA PBU->PBA over UDP loopback: ${fmt(n)} bindings, ${fmt(count)} PBUs per measurement, window ${window}`);
+  console.log('policy: in memory (generated profiles); data plane: RecordingDataPlane without op log; generator: child process');
+
+  const gen = child('gen');
+  await once(gen);
+  const measure = async (port: number, refresh: boolean, cnt: number, nn = n): Promise<{ completed: number; ms: number; retransmits: number }> => {
+    gen.send({ cmd: 'run', address: '127.0.0.1', port, n: nn, count: cnt, window, refresh } satisfies GenRun);
+    return once(gen);
+  };
+
+  // Baseline: a plain Node UDP echo server.
+  const echo = dgram.createSocket('udp4');
+  await new Promise<void>((r) => echo.bind(0, '127.0.0.1', () => r()));
+  try {
+    echo.setRecvBufferSize(16 << 20);
+    echo.setSendBufferSize(16 << 20);
+  } catch {
+    /* capped */
+  }
+  echo.on('message', (m, r) => echo.send(m, r.port, r.address));
+  const echoPort = echo.address().port;
+  await measure(echoPort, true, Math.min(count, 20000)); // warm-up
+  const e1 = await measure(echoPort, true, count);
+
+  // The LMA.
+  const lmaT = await openUdpTransport({ addresses: ['127.0.0.1'], port: 0, recvBufferSize: 16 << 20 });
+  const lma = new Lma({
+    transport: lmaT,
+    dataPlane: new RecordingDataPlane(false),
+    policy: new GeneratedPolicy(),
+    config: { address: '127.0.0.1', heartbeatIntervalMs: 0, maxLifetimeS: 262140 },
+  });
+  await lma.start();
+  const port = lmaT.localAddress().port!;
+  const reg = await measure(port, false, n);
+  if (lma.bindingCount !== n) console.log(`warning: ${lma.bindingCount} bindings after ${n} registrations`);
+  const ref = await measure(port, true, count);
+  const e2 = await measure(echoPort, true, count); // echo again, after: the machine is shared
+  const echoRate = Math.max(rate(e1), rate(e2));
+
+  console.log('');
+  console.log(`  echo baseline          ${fmt(echoRate).padStart(10)} msg/s   (runs: ${fmt(rate(e1))}, ${fmt(rate(e2))})`);
+  console.log(`  initial registrations  ${fmt(rate(reg)).padStart(10)} PBA/s   (cache 0 -> ${fmt(lma.bindingCount)}, ${reg.retransmits} retransmits)`);
+  console.log(`  re-registrations       ${fmt(rate(ref)).padStart(10)} PBA/s   (${fmt(lma.bindingCount)} bindings held, ${ref.retransmits} retransmits)`);
+  console.log(`  ratio re-registrations / echo: ${(rate(ref) / echoRate).toFixed(2)}   initial / echo: ${(rate(reg) / echoRate).toFixed(2)}   (target >= 0.5)`);
+  const status0 = lma.counters.pbaByStatus[0];
+  console.log(`  PBAs with status 0: ${fmt(status0)} of ${fmt(lma.counters.tx.pba)}`);
+
+  gen.kill();
+  await lma.stop();
+  await lmaT.close();
+  echo.close();
+
+  console.log('');
+  console.log('heap per binding (child process, --expose-gc, heapUsed after full GC, LMA structures only):');
+  for (const size of memSizes) {
+    const c = child('mem', [`--n=${size}`], ['--expose-gc', '--max-old-space-size=6144']);
+    const r = await once<{ n: number; bytes: number; perBinding: number; rss: number }>(c);
+    console.log(`  ${fmt(r.n).padStart(10)} bindings: ${fmt(r.bytes / 1048576)} MiB heap, ${fmt(r.perBinding)} bytes per binding (target <= 1024); rss ${fmt(r.rss / 1048576)} MiB`);
+  }
+}
+
+function rate(r: { completed: number; ms: number }): number {
+  return (r.completed * 1000) / r.ms;
+}
+
+if (ROLE === 'gen') void generatorMain();
+if (ROLE === 'mem') void memMain();
