@@ -51,7 +51,7 @@ export function meaningful(stderr: string): string[] {
   return stderr
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .filter((l) => !/SNMPv2-MIB|snmpTraps|IF-MIB|MIB search path/.test(l));
+    .filter((l) => !/SNMPv2-MIB|snmpTraps|IF-MIB|MIB search path|^Created directory/.test(l));
 }
 
 /** A UDP port free on both 127.0.0.1 and ::1. */
@@ -120,4 +120,14 @@ export async function startTrapReceiver(dir: string, mibPath: string, conf: stri
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** Equality of two long texts, reporting the first differing line (node's diff of long strings is quadratic). */
+export function assertSameText(actual: string, expected: string, what = 'text'): void {
+  if (actual === expected) return;
+  const a = actual.split('\n');
+  const e = expected.split('\n');
+  let i = 0;
+  while (i < a.length && i < e.length && a[i] === e[i]) i++;
+  throw new Error(`${what} differs at line ${i + 1} (${a.length} vs ${e.length} lines):\n  got:      ${a[i]}\n  expected: ${e[i]}`);
 }
