@@ -8,7 +8,7 @@ import type { MhTransport, Peer } from '../transport/types.ts';
 import type { Bce, BindingCache, MagPeer } from './bce.ts';
 import type { LmaCounters, TxType } from './counters.ts';
 import type { Forwarding } from './forwarding.ts';
-import type { BindingEventKind, LmaConfig, LmaEventSink } from './types.ts';
+import type { BindingEventKind, LmaConfig, LmaEventSink, PeerEvent } from './types.ts';
 
 export interface LmaContext {
   readonly cfg: LmaConfig;
@@ -28,6 +28,8 @@ export interface LmaContext {
   schedule(b: Bce, at: number): void;
   /** Counts, logs, persists and publishes a binding change. */
   changed(b: Bce, kind: BindingEventKind, extra?: { reason?: string; previousProxyCoa?: string }): void;
+  /** Publishes a MAG peer event to every sink. */
+  peerEvent(e: PeerEvent): void;
   /** Removes a BCE and its forwarding state now; `kind` is what it counts as. */
   removeBce(b: Bce, kind: BindingEventKind, reason: string): Promise<void>;
   /** The peer record for a MAG, created when new. */

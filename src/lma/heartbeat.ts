@@ -119,7 +119,7 @@ export class HeartbeatManager {
   private event(kind: PeerEventKind, peer: MagPeer, extra?: { previousRestartCounter?: number; restartCounter?: number }): void {
     const { ctx } = this;
     if (kind !== 'restarted') ctx.log.info({ event: `peer-${kind}`, proxyCoa: peer.address, port: peer.port >= 0 ? peer.port : undefined, bindings: peer.count }, `MAG ${kind}`);
-    ctx.events?.peer?.({
+    ctx.peerEvent({
       kind,
       at: ctx.clock.now(),
       address: peer.address,

@@ -30,12 +30,14 @@ import type { PbuJob, Policy } from './pbu.ts';
 import { Revocations } from './revoke.ts';
 import { defaultLmaConfig } from './types.ts';
 import type {
+  BindingEvent,
   BindingEventKind,
   BindingInfo,
   BindingStore,
   LmaConfig,
   LmaDeps,
   LmaEventSink,
+  PeerEvent,
   PeerInfo,
   RestartCounterStore,
   RevocationOutcome,
@@ -60,6 +62,8 @@ export class Lma implements PathContext, CounterSource {
   restartCounter = 0;
 
   private readonly transports: MhTransport[];
+  private readonly sinks = new Set<LmaEventSink>();
+  private readonly bceListeners = new Set<(b: Bce, kind: BindingEventKind) => void>();
   private readonly store: BindingStore | undefined;
   private readonly rcStore: RestartCounterStore | undefined;
   private readonly writeBehind: WriteBehind | undefined;
@@ -226,6 +230,45 @@ export class Lma implements PathContext, CounterSource {
     }));
   }
 
+  /** Adds an event sink next to the one given at construction; returns the unsubscribe function. */
+  subscribe(sink: LmaEventSink): () => void {
+    this.sinks.add(sink);
+    return () => void this.sinks.delete(sink);
+  }
+
+  /**
+   * @internal For adapters inside src/lma (snmp-view.ts): every binding change with the live
+   * BCE, without building a BindingInfo. Returns the unsubscribe function.
+   */
+  onBindingChange(l: (b: Bce, kind: BindingEventKind) => void): () => void {
+    this.bceListeners.add(l);
+    return () => void this.bceListeners.delete(l);
+  }
+
+  /** @internal Every live BCE (adapters inside src/lma). */
+  liveBindings(): IterableIterator<Bce> {
+    return this.cache.byId.values();
+  }
+
+  /**
+   * Sets the lifetime granted to a binding from now on (SNMP SET of
+   * pmip6LmaHomeNetworkPrefixLifeTime, an operator action). False when there is no such
+   * active binding.
+   */
+  setLifetime(sessionKey: string, seconds: number): Promise<boolean> {
+    const b = this.cache.get(Number(sessionKey));
+    if (!b || b.flags & F.DEREG) return Promise.resolve(false);
+    return new Promise((res) => this.serial.run(b.mnId, () => {
+      if (!this.cache.has(b) || b.flags & F.DEREG) return res(false);
+      b.lifetime = Math.max(0, Math.floor(seconds));
+      b.expiresAt = this.clock.now() + b.lifetime * 1000;
+      this.schedule(b, b.expiresAt);
+      this.persist(b);
+      this.log.info({ event: 'binding-lifetime-set', sessionKey: b.sessionKey, mnId: b.mnId, lifetimeS: b.lifetime }, 'binding lifetime set');
+      res(true);
+    }));
+  }
+
   /** RFC 5846 §8.1: revoke one binding (BRI to its MAG, then remove it). */
   revokeBinding(sessionKey: string, trigger: number = RevocationTrigger.ADMINISTRATIVE_REASON): Promise<RevocationOutcome> {
     const b = this.cache.get(Number(sessionKey));
@@ -325,12 +368,29 @@ export class Lma implements PathContext, CounterSource {
     } else if (this.log.isLevelEnabled('info')) {
       this.log.info(this.logFields(b, kind, extra), `binding ${kind}`);
     }
-    const sink = this.events?.binding;
-    if (sink) {
+    for (const l of this.bceListeners) l(b, kind);
+    let e: BindingEvent | undefined;
+    for (const sink of this.allSinks()) {
+      if (!sink.binding || (kind === 'refreshed' && sink.refreshed === false)) continue;
+      e ??= { kind, at: this.clock.now(), binding: bindingInfo(b), ...extra };
       try {
-        sink.call(this.events, { kind, at: this.clock.now(), binding: bindingInfo(b), ...extra });
-      } catch (e) {
-        this.log.warn({ err: e }, 'event sink failed');
+        sink.binding(e);
+      } catch (err) {
+        this.log.warn({ err }, 'event sink failed');
+      }
+    }
+  }
+
+  private allSinks(): Iterable<LmaEventSink> {
+    return this.events ? (this.sinks.size === 0 ? [this.events] : [this.events, ...this.sinks]) : this.sinks;
+  }
+
+  peerEvent(e: PeerEvent): void {
+    for (const sink of this.allSinks()) {
+      try {
+        sink.peer?.(e);
+      } catch (err) {
+        this.log.warn({ err }, 'event sink failed');
       }
     }
   }

@@ -185,6 +185,8 @@ export interface PeerEvent {
 export interface LmaEventSink {
   binding?(e: BindingEvent): void;
   peer?(e: PeerEvent): void;
+  /** false: do not send 'refreshed' events (re-registrations are the hot path; each event is a snapshot). */
+  refreshed?: boolean;
 }
 
 /** A MAG the LMA holds bindings with (or recently heard from). */
