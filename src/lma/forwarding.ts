@@ -47,7 +47,15 @@ export class Forwarding {
         key, encap, local, remote, greKeyIn: spec.greKeyIn, greKeyOut: spec.greKeyOut, refs: 0,
         id: this.dp.ensureTunnel(spec), resolved: null,
       };
-      ref.id.then((id) => { ref.resolved = id; }, () => undefined);
+      ref.id.then(
+        (id) => {
+          ref.resolved = id;
+        },
+        () => {
+          // creation failed: the next binding for this MAG tries again
+          if (this.tunnels.get(key) === ref) this.tunnels.delete(key);
+        },
+      );
       this.tunnels.set(key, ref);
       t = ref;
     }

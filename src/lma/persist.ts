@@ -39,6 +39,7 @@ export function bindingInfo(b: Bce): BindingInfo {
     state: b.flags & F.DEREG ? 'deregistering' : 'active',
     revoking: (b.flags & F.REVOKING) !== 0,
     peerRestarted: (b.flags & F.PEER_RESTARTED) !== 0,
+    magReachable: !b.peer.unreachable,
     timestampMs: b.ts !== 0 ? (b.ts / 65536) * 1000 : null,
     sequence: b.seq,
     tunnel: b.flags & F.FWD || gre

@@ -144,6 +144,8 @@ export interface BindingInfo {
   revoking: boolean;
   /** The MAG restarted (RFC 5847 §3.2) since this binding was last refreshed. */
   peerRestarted: boolean;
+  /** False while the MAG misses more than MISSING_HEARTBEATS_ALLOWED heartbeats (RFC 5847 §3.1). */
+  magReachable: boolean;
   /** RFC 5213 §8.8 timestamp of the last accepted PBU as ms since 1970, or null (sequence numbers). */
   timestampMs: number | null;
   sequence: number;

@@ -100,6 +100,26 @@ describe('RFC 6275 §9.2 unknown and malformed messages', () => {
     assert.equal(h.lma.counters.dropped['policy-unavailable'], 1);
   });
 
+  it('a data-plane failure refuses the session with 130 and leaves nothing behind; the next PBU tries again', async () => {
+    const dp = new RecordingDataPlane();
+    let failures = 1;
+    const ensure = dp.ensureTunnel.bind(dp);
+    dp.ensureTunnel = async (spec) => {
+      if (failures-- > 0) throw new Error('no tunnel driver');
+      return ensure(spec);
+    };
+    h = await harness({ dp, profiles: [makeProfile(MN, { hnps: [P1] })] });
+    const mag = h.mag();
+    mag.pbu({ mnId: MN });
+    await h.settle();
+    assert.equal(mag.pba().status, BaStatus.INSUFFICIENT_RESOURCES);
+    assert.equal(h.lma.bindingCount, 0);
+    mag.pbu({ mnId: MN });
+    await h.settle();
+    assert.equal(mag.pba().status, 0);
+    assert.equal(dp.routes.size, 1);
+  });
+
   it('counters add up and are exported on the prom-client registry', async () => {
     h = await harness({ profiles: [makeProfile(MN, { hnps: [P1] })] });
     const mag = h.mag();
