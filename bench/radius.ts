@@ -15,33 +15,15 @@ import dgram from 'node:dgram';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FeatureVector } from '../src/policy/profile.ts';
-import { MemoryRadiusPolicy, makeProfile } from '../src/radius/memory-policy.ts';
-import { RadiusServer } from '../src/radius/server.ts';
+import { benchMns, type BenchMn as Mn } from './radius-profiles.ts';
 
 const SECRET = 'bench-secret-0123';
 
 function opt(args: string[], name: string, dflt: string): string {
   const a = args.find((x) => x.startsWith(`--${name}=`));
   return a ? a.slice(name.length + 3) : dflt;
-}
-
-interface Mn {
-  mnId: string;
-  hnp: string;
-  hoa: string;
-}
-
-function makeMns(n: number): Mn[] {
-  const out: Mn[] = [];
-  for (let i = 0; i < n; i++) {
-    out.push({
-      mnId: `mn${i}@example.net`,
-      hnp: `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::/64`,
-      hoa: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
-    });
-  }
-  return out;
 }
 
 async function freePort(): Promise<number> {
@@ -162,22 +144,26 @@ export async function run(args: string[]): Promise<void> {
   const parallel = opt(args, 'parallel', '64,128').split(',').map(Number);
   const rounds = Number(opt(args, 'rounds', '2'));
   const dir = await mkdtemp(join(tmpdir(), 'pmip6-radius-bench-'));
-  const mns = makeMns(nProfiles);
+  const mns = benchMns(nProfiles);
 
   console.log(`radius bench: ${nProfiles} profiles, ${nRequests} Access-Requests per run, radclient -p ${parallel.join('/')}, best of ${rounds}`);
   console.log('policy: in-memory (MemoryRadiusPolicy); the PostgreSQL store adapter is not wired yet');
 
-  const policy = new MemoryRadiusPolicy();
-  policy.addClient({ address: '127.0.0.1', secret: SECRET, requireMessageAuthenticator: true, name: 'bench' });
-  for (const m of mns) {
-    policy.addProfile(makeProfile({
-      mnId: m.mnId, hnps: [m.hnp], lma: '2001:db8::1', ipv4HoA: m.hoa, ipv4PrefixLength: 16, ipv4DefaultRouter: '10.0.0.1',
-      serviceSelection: 'internet', mip6FeatureVector: FeatureVector.PMIP6_SUPPORTED | FeatureVector.IP4_HOA_SUPPORTED,
-    }));
-  }
-  const ours = new RadiusServer({ policy, hosts: ['127.0.0.1'], authPort: 0, acctPort: 0, rateLimit: { perSecond: 1e9, burst: 1e9 } });
-  await ours.start();
-
+  // Our server in its own process (as FreeRADIUS is), measured from /proc like it.
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./radius-server.ts', import.meta.url)), SECRET, String(nProfiles)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, PMIP6_LOG_LEVEL: process.env.PMIP6_LOG_LEVEL ?? 'warn' },
+  });
+  const oursPort = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /READY (\d+)/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`our server exited (${code})`)));
+  });
+  const ours = { ports: { auth: oursPort }, pid: child.pid! };
   const frPort = await freePort();
   let fr: ChildProcess | null = null;
   try {
@@ -208,15 +194,11 @@ export async function run(args: string[]): Promise<void> {
       if (r.code !== 0 || !r.out.includes(`PMIP6-Home-HN-Prefix = ${mns[1].hnp}`)) throw new Error(`${name}: probe failed\n${r.out}`);
     }
 
-    const frPid = fr.pid!;
-    const frCpuMs = async (): Promise<number> => {
-      const f = (await readFile(`/proc/${frPid}/stat`, 'utf8')).split(') ')[1].split(' ');
+    const cpuMs = async (pid: number): Promise<number> => {
+      const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
       return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, USER_HZ = 100
     };
-    const oursCpuMs = (): number => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1000;
-    };
+    const frPid = fr.pid!;
     type Best = { rate: number; cpuPerK: number };
     const rows: { p: number; ours: Best; fr: Best }[] = [];
     for (const p of parallel) {
@@ -226,7 +208,7 @@ export async function run(args: string[]): Promise<void> {
         const order = round % 2 === 0 ? (['ours', 'fr'] as const) : (['fr', 'ours'] as const);
         for (const who of order) {
           const port = who === 'ours' ? ours.ports.auth : frPort;
-          const cpu0 = who === 'ours' ? oursCpuMs() : await frCpuMs();
+          const cpu0 = await cpuMs(who === 'ours' ? ours.pid : frPid);
           const t0 = process.hrtime.bigint();
           let acc = 0;
           for (const f of reqFiles) {
@@ -234,7 +216,7 @@ export async function run(args: string[]): Promise<void> {
             acc += Number(/Accepted\s*:\s*(\d+)/.exec(r.out)?.[1] ?? 0);
           }
           const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-          const cpu = (who === 'ours' ? oursCpuMs() : await frCpuMs()) - cpu0;
+          const cpu = (await cpuMs(who === 'ours' ? ours.pid : frPid)) - cpu0;
           if (acc !== nRequests) throw new Error(`${who} p=${p}: ${acc}/${nRequests} accepted`);
           const rate = (nRequests / ms) * 1000;
           if (rate > best[who].rate) best[who].rate = rate;
@@ -252,13 +234,14 @@ export async function run(args: string[]): Promise<void> {
       );
     }
     console.log('');
-    console.log('note: radclient, our server and FreeRADIUS share the 2 cores of this machine; radclient itself is near saturation. Our CPU figure includes this bench process spawning radclient.');
+    console.log('note: radclient, our server and FreeRADIUS share the 2 cores of this machine; radclient itself is near saturation. Each server runs in its own process; CPU is its utime+stime from /proc.');
   } finally {
     if (fr && fr.exitCode === null) {
       fr.kill('SIGTERM');
       await new Promise((r) => fr!.once('exit', r));
     }
-    await ours.stop();
+    child.kill('SIGTERM');
+    if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
     await rm(dir, { recursive: true, force: true });
   }
 }

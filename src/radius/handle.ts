@@ -38,6 +38,8 @@ export async function handleAccessRequest(p: Packet, client: RadiusClient, polic
   const st = getAttr(p, Attr.ServiceType);
   if (st && st.length === 4 && st.readUInt32BE(0) === ServiceType.AuthorizeOnly) return handleLmaRequest(p, client, policy);
 
+  // This server authorises (RFC 6572 profile download); it does not run EAP (RFC 3579).
+  if (getAttr(p, Attr.EapMessage)) return reject(p, 'EAP is not supported by this server', false);
   const mnId = utf8(getAttr(p, Attr.MobileNodeIdentifier)) ?? utf8(getAttr(p, Attr.UserName));
   if (!mnId) return reject(p, 'missing User-Name', false);
   // RFC 2865 §4.1 / RFC 6572 §5.1: at least one NAS identification attribute.

@@ -74,7 +74,7 @@ export function decideService(requested: bigint | undefined, p: RadiusProfile): 
 export function serviceAllowed(requested: string | undefined, p: RadiusProfile): boolean {
   if (requested === undefined) return true;
   if (p.serviceSelection === null) return false;
-  return requested.normalize('NFKC') === p.serviceSelection.normalize('NFKC');
+  return requested === p.serviceSelection || requested.normalize('NFKC') === p.serviceSelection.normalize('NFKC');
 }
 
 function ipFamily(s: string): 4 | 6 | 0 {

@@ -4,7 +4,8 @@
 // on this port → authenticators (constant time) → RFC 5080 duplicate cache → policy → response
 // with Message-Authenticator first. Every failure is a counted, once-logged drop; never a crash.
 import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import dns from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import { decodePacket, encodeResponse, getAttr, verifyRequestAuthenticator, verifyRequestMessageAuthenticator, type Packet } from './codec.ts';
 import { Attr, Code, MAX_PACKET_LENGTH, ServiceType } from './constants.ts';
 import { DupCache, LogOnce, TokenBucket } from './guard.ts';
@@ -56,6 +57,16 @@ const CODE_NAMES: Record<number, string> = {
 };
 
 
+/**
+ * Replies go to the literal source address of the request: skip dns.lookup (which defers
+ * every send by a tick) and answer synchronously.
+ */
+function literalLookup(address: string, options: dns.LookupOneOptions, cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const f = isIP(address);
+  if (f) cb(null, address, f);
+  else dns.lookup(address, options, cb); // a host name in `hosts`
+}
+
 const REQUEST_KEYS: Record<RequestKind, string> = { access: 'request:access', lma_authorize: 'request:lma_authorize', accounting: 'request:accounting', status: 'request:status' };
 const SENT_KEYS: Record<string, string> = { access_accept: 'sent:access_accept', access_reject: 'sent:access_reject', accounting_response: 'sent:accounting_response' };
 
@@ -98,7 +109,7 @@ export class RadiusServer {
     let acctPort = this.opts.acctPort;
     for (const host of this.opts.hosts) {
       for (const port of ['auth', 'acct'] as const) {
-        const sock = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
+        const sock = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false, lookup: literalLookup });
         const dup = new DupCache(this.opts.duplicateTtlMs, this.opts.duplicateMaxEntries);
         sock.on('message', (msg, rinfo) => this.onMessage(sock, port, dup, msg, rinfo));
         sock.on('error', (err) => this.log.error({ err, host, port }, 'radius: socket error'));
