@@ -5,7 +5,7 @@
 // are dropped unless `requireMessageAuthenticator: false`.
 import { AttrWriter } from './attrs.ts';
 import { getAttr, type Packet } from './codec.ts';
-import { AcctStatus, Attr, Code, ServiceType } from './constants.ts';
+import { AcctStatus, Attr, Code, NasPortType, ServiceType } from './constants.ts';
 import { radiusClientEvents } from './metrics.ts';
 import { parseProfile, type AaaProfile, type ProfileParseError } from './rfc6572.ts';
 import { PeerChannel, type SendOptions } from './transport.ts';
@@ -224,6 +224,7 @@ export class RadiusAaaClient {
       w.text(Attr.UserName, req.userName);
       w.integer(Attr.ServiceType, ServiceType.Login);
       this.nasAttrs(w);
+      w.integer(Attr.NasPortType, NasPortType.Virtual); // RFC 6572 §5.1: SHOULD
       if (req.callingStationId) w.text(Attr.CallingStationId, req.callingStationId);
       if (req.cui) w.octets(Attr.ChargeableUserIdentity, req.cui);
       if (req.serviceSelection) w.text(Attr.ServiceSelection, req.serviceSelection);
@@ -240,6 +241,7 @@ export class RadiusAaaClient {
       w.text(Attr.UserName, req.mnId);
       w.integer(Attr.ServiceType, ServiceType.AuthorizeOnly);
       this.nasAttrs(w);
+      w.integer(Attr.NasPortType, NasPortType.Virtual);
       w.text(Attr.MobileNodeIdentifier, req.mnId);
       if (req.callingStationId) w.text(Attr.CallingStationId, req.callingStationId);
       if (req.serviceSelection) w.text(Attr.ServiceSelection, req.serviceSelection);

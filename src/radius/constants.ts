@@ -81,6 +81,9 @@ export const Attr = {
 /** Service-Type values (RFC 2865 §5.6). 17 = Authorize Only (RFC 5080 §2.1.1, RFC 6572 §6.1). */
 export const ServiceType = { Login: 1, Framed: 2, AuthorizeOnly: 17 } as const;
 
+/** NAS-Port-Type (RFC 2865 §5.41): 5 = Virtual; RFC 6572 §6.2 requires it from the LMA (printed as 69 there, aaa-mib.md §7.1). */
+export const NasPortType = { Virtual: 5 } as const;
+
 /** Acct-Status-Type values (RFC 2866 §5.1). */
 export const AcctStatus = { Start: 1, Stop: 2, InterimUpdate: 3, AccountingOn: 7, AccountingOff: 8 } as const;
 

@@ -168,6 +168,55 @@ describe('RADIUS server', () => {
     }
   });
 
+  it('drops are logged once per cause and client, counted every time', async () => {
+    const { pino } = await import('pino');
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (l: string) => lines.push(l) });
+    const own = await startServer(fixturePolicy(), { logger: log });
+    try {
+      const short = accessRequest(1).packet.subarray(0, 12);
+      for (let i = 0; i < 5; i++) await exchange(own.auth, short, { waitMs: 30 });
+      for (let i = 0; i < 3; i++) await exchange(own.auth, Buffer.alloc(3), { waitMs: 30 });
+      const truncated = Buffer.from(accessRequest(2).packet);
+      truncated.writeUInt16BE(truncated.length + 4, 2);
+      for (let i = 0; i < 3; i++) await exchange(own.auth, truncated, { waitMs: 30 });
+      assert.equal(own.server.stat('short_packet'), 8);
+      assert.equal(own.server.stat('truncated'), 3);
+      const drops = lines.map((l) => JSON.parse(l) as { cause?: string; client?: string }).filter((l) => l.cause);
+      assert.deepEqual(drops.map((d) => `${d.cause}/${d.client}`), ['short_packet/mag1', 'truncated/mag1']);
+    } finally {
+      await own.server.stop();
+    }
+  });
+
+  it('prom-client exposes requests, responses and duplicates per client', async () => {
+    const text = await registry.metrics();
+    assert.match(text, /pmip6_radius_requests_total\{listener="auth",client="mag1",kind="access"\} [1-9]/);
+    assert.match(text, /pmip6_radius_responses_total\{listener="auth",client="mag1",code="access_accept"\} [1-9]/);
+    assert.match(text, /pmip6_radius_duplicates_total\{listener="auth",client="mag1"\} [1-9]/);
+    assert.match(text, /pmip6_radius_requests_total\{listener="acct",client="mag1",kind="accounting"\} [1-9]/);
+  });
+
+  it('the default dual-stack "::" listener serves IPv4 clients (IPv4-mapped source unmapped)', async (t) => {
+    let dual: Awaited<ReturnType<typeof startServer>>;
+    try {
+      dual = await startServer(fixturePolicy(), { hosts: ['::'] });
+    } catch {
+      t.skip('no IPv6 on this host');
+      return;
+    }
+    try {
+      const { packet, authenticator } = accessRequest(3);
+      const resp = await exchange(dual.auth, packet);
+      assert.ok(resp, 'answered');
+      const d = decodePacket(resp);
+      assert.ok(d.ok && d.packet.code === Code.AccessAccept);
+      assert.equal(verifyResponse(d.packet, authenticator, S, true), 'ok');
+    } finally {
+      await dual.server.stop();
+    }
+  });
+
   it('RFC 5997: Status-Server from the client API', async () => {
     assert.deepEqual(await client.status(), [{ server: `127.0.0.1:${ctx.auth}`, up: true }]);
   });
