@@ -222,7 +222,8 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
     const agent = this.agent;
     if (!agent) return;
     this.agent = undefined;
-    await this.notifier?.settled();
+    // Let informs in flight finish (they retry on their own timeout), but not for long.
+    await Promise.race([this.notifier?.settled(), new Promise((r) => setTimeout(r, 3000).unref())]);
     this.notifier?.close();
     await Promise.all(this.sockets.map(({ socket }) => new Promise<void>((r) => socket.close(() => r()))));
     this.sockets = [];
