@@ -80,6 +80,7 @@ function accepted(b: Bce, status: number, lifetime: number, lla: Uint8Array | un
     v4: b.v4 !== 0 ? { addr: b.v4 >>> 0, prefixLen: b.v4Len, router: b.v4Router >>> 0 } : null,
     lla,
     greKey: b.flags & F.GRE ? (b.flags & F.GRE_KEYS ? b.greUp >>> 0 : null) : undefined,
+    udpEncap: (b.flags & F.UDP_ENCAP) !== 0 && (b.flags & F.GRE) === 0,
   };
 }
 

@@ -62,6 +62,8 @@ export interface PbaDecision {
   nowMs?: number;
   /** GRE Key option: a key, null (Length 2, GRE mode only), or undefined (omit). */
   greKey?: number | null;
+  /** RFC 5844 §4.2.2: IPv4-UDP encapsulation chosen (F flag accepted): NAT Detection option with F = 1. */
+  udpEncap?: boolean;
 }
 
 const ALL_ZERO_16 = Buffer.alloc(16);
@@ -140,6 +142,9 @@ export function buildPba(pbu: PbuView, d: PbaDecision, pbuKeys?: readonly string
     }
   }
   if (accepted && d.greKey !== undefined) options.push({ type: 'greKey', key: d.greKey });
+  // The MAG picks IPv4-UDP only when the PBA carries NAT Detection with F = 1 (RFC 5844 §4.2.2);
+  // refresh time all ones: no NAT keepalives (RFC 5844 assumes no NAT, RFC 5555 §3.2.2).
+  if (accepted && d.udpEncap) options.push({ type: 'natDetection', f: true, refreshTime: 0xffffffff });
   return {
     type: 'ba',
     status: d.status,

@@ -2,7 +2,7 @@
 // the F flag, handoff between MAGs on two loopback addresses, heartbeat over UDP.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { BaStatus, BuFlag, HandoffIndicator as HI, HeartbeatFlag, decodeMessage } from '../../src/mh/index.ts';
+import { BaStatus, BuFlag, HandoffIndicator as HI, HeartbeatFlag, decodeMessage, getOption } from '../../src/mh/index.ts';
 import { openUdpTransport } from '../../src/transport/udp.ts';
 import type { UdpTransport } from '../../src/transport/udp.ts';
 import { RecordingDataPlane } from '../../src/dataplane/recording.ts';
@@ -81,7 +81,9 @@ describe('RFC 5844 §4 LMA over IPv4/UDP', () => {
     s = await setup({ acceptForcedIpv4UdpEncapsulation: true });
     const m2 = await s.mag('127.0.0.2');
     m2.pbu({ mnId: MN, flags: BuFlag.A | BuFlag.P | BuFlag.F });
-    assert.equal(((await m2.next()) as { status: number }).status, 0);
+    const pba = await m2.next();
+    assert.equal((pba as { status: number }).status, 0);
+    assert.deepEqual(getOption(pba, 'natDetection'), { type: 'natDetection', f: true, refreshTime: 0xffffffff }, '§4.2.2: tells the MAG to use IPv4-UDP');
     assert.equal([...s.dp.tunnels.values()][0].encap, 'ip4-udp');
   });
 
