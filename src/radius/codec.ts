@@ -1,10 +1,12 @@
 // RADIUS packet framing and authenticators (RFC 2865 §3, RFC 2866 §3, RFC 3579 §3.2,
-// RFC 5176 §2.3/§3.4, RFC 5997 §3). Our own codec: the `radius` package compares
+// RFC 5176 §2.3/§3.4, RFC 5997 §3). MD5/HMAC-MD5 from md5.ts (cheaper than node:crypto at
+// these sizes). Our own codec: the `radius` package compares
 // authenticators as strings, keeps the secret in module state, emits Message-Authenticator last
 // and allocates 4 KiB per encode (see bench/radius-codec.ts for the measurement).
 // Pure: no I/O, no clock. Decoders return typed errors and never throw; secrets are passed to
 // every call, never stored.
-import crypto, { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { hmacKey, hmacMd5, md5, type HmacKey } from './md5.ts';
 import { Attr, Code, HEADER_LENGTH, MA_ATTR_LENGTH, MAX_PACKET_LENGTH } from './constants.ts';
 
 export interface Attribute {
@@ -94,31 +96,23 @@ export function hasRandomAuthenticator(code: number): boolean {
  * the MA value taken as zeros (RFC 3579 §3.2, RFC 5176 §3.4).
  */
 function computeMa(raw: Buffer, maOffset: number, auth: Buffer, secret: Buffer): Buffer {
-  // One contiguous copy and one update: cheaper than five update() calls for RADIUS sizes.
-  const s = SCRATCH.subarray(0, raw.length);
-  raw.copy(s);
-  auth.copy(s, 4);
-  s.fill(0, maOffset, maOffset + 16);
-  return createHmac('md5', secret).update(s).digest();
+  return hmacMd5(keyFor(secret), raw.subarray(0, 4), auth, raw.subarray(HEADER_LENGTH, maOffset), ZERO16, raw.subarray(maOffset + 16));
 }
 
-/** Scratch for authenticator computations; used synchronously only. */
-const SCRATCH = Buffer.allocUnsafe(MAX_PACKET_LENGTH + 256);
-
-/** One-shot MD5 (crypto.hash, Node ≥ 20.12) where present: no Hash object per call. */
-const oneShot = (crypto as unknown as { hash?: (alg: string, data: Buffer, enc: 'buffer') => Buffer }).hash;
-function md5Of(data: Buffer): Buffer {
-  return oneShot ? oneShot('md5', data, 'buffer') : createHash('md5').update(data).digest();
+/** HMAC key pads per secret Buffer (callers keep one Buffer per client/peer). */
+const hmacKeys = new WeakMap<Buffer, HmacKey>();
+function keyFor(secret: Buffer): HmacKey {
+  let k = hmacKeys.get(secret);
+  if (!k) {
+    k = hmacKey(secret);
+    hmacKeys.set(secret, k);
+  }
+  return k;
 }
 
 /** MD5(raw with Authenticator field := auth | secret). */
 function md5WithAuth(raw: Buffer, auth: Buffer, secret: Buffer): Buffer {
-  const n = raw.length + secret.length;
-  const s = n <= SCRATCH.length ? SCRATCH.subarray(0, n) : Buffer.allocUnsafe(n);
-  raw.copy(s);
-  auth.copy(s, 4);
-  secret.copy(s, raw.length);
-  return md5Of(s);
+  return md5(raw.subarray(0, 4), auth, raw.subarray(HEADER_LENGTH), secret);
 }
 
 /**
@@ -191,11 +185,11 @@ function assemble(code: number, id: number, auth: Buffer, attrs: Buffer, withMa:
 }
 
 function md5Packet(pkt: Buffer, secret: Buffer): Buffer {
-  return md5WithAuth(pkt, pkt.subarray(4, 20), secret);
+  return md5(pkt, secret);
 }
 
 function hmacPacket(pkt: Buffer, secret: Buffer): Buffer {
-  return createHmac('md5', secret).update(pkt).digest();
+  return hmacMd5(keyFor(secret), pkt);
 }
 
 /**
