@@ -234,7 +234,7 @@ export class Usm {
   }
 
   /** An SNMPv3 message from this (authoritative) engine, at `level` with `user`'s keys. */
-  encodeMessage(msgId: number, level: number, user: UsmUser | undefined, pdu: BerNode, contextName: Buffer = Buffer.alloc(0)): Buffer {
+  encodeMessage(msgId: number, level: number, user: UsmUser | undefined, pdu: BerNode, contextName: Buffer = Buffer.alloc(0), reportable = false): Buffer {
     const engineId = this.clock.engineId;
     const boots = this.clock.engineBoots;
     const time = this.clock.engineTime();
@@ -251,7 +251,7 @@ export class Usm {
       data = ber.octets(enc.encryptedPdu);
       privParams = enc.msgPrivacyParameters;
     }
-    const flags = (auth ? 1 : 0) | (level === Level.authPriv && auth ? 2 : 0);
+    const flags = (auth ? 1 : 0) | (level === Level.authPriv && auth ? 2 : 0) | (reportable ? 4 : 0);
     const mark = { offset: -1 };
     const secParams = encode(
       ber.seq(
