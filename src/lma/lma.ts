@@ -230,6 +230,20 @@ export class Lma implements PathContext, CounterSource {
     }));
   }
 
+  /**
+   * Changes configuration at run time (e.g. the RFC 5213 §9.1 timers after an SNMP SET).
+   * New values apply to what happens next; running timers keep their deadlines.
+   */
+  configure(changes: Partial<LmaConfig>): void {
+    const hb = this.cfg.heartbeatIntervalMs;
+    Object.assign(this.cfg, changes);
+    if (this.started && this.cfg.heartbeatIntervalMs !== hb) {
+      this.heartbeat.stop();
+      this.heartbeat.start();
+    }
+    this.log.info({ changes }, 'LMA configuration changed');
+  }
+
   /** Adds an event sink next to the one given at construction; returns the unsubscribe function. */
   subscribe(sink: LmaEventSink): () => void {
     this.sinks.add(sink);

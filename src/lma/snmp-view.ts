@@ -107,8 +107,8 @@ export function bindingRegCounters(lma: Lma): BindingRegCounters {
     bindingLifeTimeExtensionAfterHandOff: c.reg.extensionAfterHandoff,
     bindingDeRegistrations: c.reg.deregistrations,
     bindingBindingAcks: c.tx.pba,
-    // Counters start with the LMA object; 0 = no discontinuity since (view.ts).
-    discontinuityTime: 0,
+    // The counters started with the LMA object (the agent maps a time before its own start to 0).
+    discontinuityTime: c.discontinuityTime,
   };
 }
 

@@ -200,6 +200,17 @@ describe('RFC 5213 §5.3.2 - §5.3.5 session life cycle', () => {
     assert.equal(h.lma.peerCount, 0);
   });
 
+  it('RFC 5213 §9.1 timers can change at run time (configure)', async () => {
+    h.lma.configure({ minDelayBeforeBceDeleteMs: 2000 });
+    const mag = h.mag();
+    mag.pbu({ mnId: MN });
+    await h.settle();
+    mag.pbu({ mnId: MN, hnps: [P1], hi: HI.UNKNOWN, lifetime: 0 });
+    await h.settle();
+    await h.advance(2000);
+    assert.equal(h.lma.bindingCount, 0);
+  });
+
   it('the granted lifetime is capped by maxLifetimeS', async () => {
     const h2 = await harness({ config: { maxLifetimeS: 120 }, profiles: [makeProfile(MN, { hnps: [P1] })] });
     const mag = h2.mag();
