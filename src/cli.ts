@@ -9,7 +9,12 @@ import { openStore, type Store } from './store/index.ts';
 import { migrate } from './store/migrate.ts';
 import { profileInputSchema, formatIssues } from './policy/validate.ts';
 import { importProfiles, rowsFromCsv, rowsFromJson, ImportFormatError } from './policy/import.ts';
-import { startSuite } from './main/suite.ts';
+import { startSuite, ensureApiToken } from './main/suite.ts';
+import { startMagRole } from './main/mag-role.ts';
+import { simulate } from './main/simulate.ts';
+import { ManualDetector } from './attach/manual.ts';
+import { createMagApp } from './api/mag.ts';
+import { createServer } from 'node:http';
 import { toJson } from './api/http.ts';
 import { NotFoundError, ConflictError, InvalidError } from './store/errors.ts';
 import { DataDirBusyError } from './store/lock.ts';
@@ -55,6 +60,74 @@ export function buildCli(): Command {
       };
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+
+  program
+    .command('mag')
+    .description('run a MAG: PMIPv6 signalling to the LMA over IPv4/UDP; attach/detach events come from its API')
+    .option('--id <id>', 'MAG identity (default mag.id)')
+    .option('--proxy-coa <address>', 'Proxy-CoA: the MAG address towards the LMA (default mag.proxyCoa)')
+    .option('--lma <address>', 'default LMA address (default mag.lmaAddress)')
+    .action(async (o, cmd: Command) => {
+      const c = config(cmd);
+      if (o.lma) c.mag.lmaAddress = o.lma;
+      const detector = new ManualDetector();
+      const role = await startMagRole(c, { id: o.id ?? c.mag.id, proxyCoa: o.proxyCoa ?? c.mag.proxyCoa, port: c.mag.port, detector });
+      const { token, file } = ensureApiToken(c);
+      const server = createServer(createMagApp(role.mag, detector, token));
+      await new Promise<void>((r) => server.listen(c.api.port, c.api.host, r));
+      process.stderr.write(`MAG ${o.id ?? c.mag.id} running; API on port ${c.api.port}${file ? ` (token in ${file})` : ''}\n`);
+      const stop = async (sig: string) => {
+        process.stderr.write(`\n${sig}: de-registering and stopping\n`);
+        server.closeAllConnections();
+        server.close();
+        await role.stop({ deregister: true });
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+
+  program
+    .command('simulate')
+    .description('drive MAGs with synthetic attach / move / detach events (demo and load)')
+    .option('--mns <n>', 'number of simulated mobile nodes', '100')
+    .option('--rate <r>', 'events per second', '50')
+    .option('--mags <n>', 'number of MAGs (moves go between them)', '2')
+    .addOption(new Option('--scenario <s>', 'event pattern').choices(['attach-detach', 'lifecycle', 'churn']))
+    .option('--realm <realm>', 'MN identifiers are sim-<i>@<realm>', 'sim.pmip6.local')
+    .option('--base-address <ip>', 'first MAG Proxy-CoA; more MAGs use the next addresses', '127.0.0.2')
+    .option('--port <p>', 'local UDP port of each MAG (0 = any)', '0')
+    .option('--lma <address>', 'LMA address (default mag.lmaAddress)')
+    .option('--lma-port <p>', 'LMA UDP port (default mag.lmaPort)')
+    .option('--provision', 'create the pool, MAGs and profiles through the operator API first')
+    .option('--api <url>', 'operator API for --provision', 'http://127.0.0.1:8080')
+    .option('--token <token>', 'API token for --provision (default: api.token or dataDir/api-token)')
+    .option('--expect-all-accepted', 'exit 1 unless every PBA was accepted and no binding is left')
+    .action(async (o, cmd: Command) => {
+      const c = config(cmd);
+      if (o.lma) c.mag.lmaAddress = o.lma;
+      if (o.lmaPort) c.mag.lmaPort = Number(o.lmaPort);
+      const num = (v: string, name: string) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0) throw new CliError(`--${name} must be a number (got ${v})`);
+        return n;
+      };
+      const report = await simulate(c, {
+        mns: num(o.mns, 'mns'),
+        rate: num(o.rate, 'rate'),
+        mags: Math.max(1, num(o.mags, 'mags')),
+        scenario: o.scenario,
+        realm: o.realm,
+        baseAddress: o.baseAddress,
+        port: num(o.port, 'port'),
+        provision: o.provision ? { api: o.api, token: o.token ?? ensureApiToken(c).token, pool: 'sim' } : undefined,
+      });
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      if (o.expectAllAccepted) {
+        const bad = Object.entries(report.pbaStatus).filter(([k]) => k !== '0');
+        if (bad.length || report.bulEntriesAtEnd !== 0) throw new CliError(`not every PBA was accepted: ${JSON.stringify(report.pbaStatus)}, ${report.bulEntriesAtEnd} BUL entries left`);
+      }
     });
 
   program

@@ -73,6 +73,8 @@ export const configSchema = z.object({
   lma: z
     .object({
       enabled: bool.default(true),
+      /** Name of this LMA (keys its persisted bindings); default its address. */
+      id: z.string().default(''),
       /** LMA address (LMAA) on the MAG-facing side; IPv6 or IPv4. */
       address: z.string().default('127.0.0.1'),
       ipv4Address: z.string().default(''),
@@ -88,6 +90,10 @@ export const configSchema = z.object({
       maxLifetime: z.coerce.number().int().min(4).max(262140).default(3600),
       /** Authorise any MAG (lab use); otherwise MAGs must be provisioned and authorised. */
       authorizeAnyMag: bool.default(false),
+      /** RFC 5847 HEARTBEAT_INTERVAL in seconds (0: send no requests; responses are always sent). */
+      heartbeatInterval: z.coerce.number().int().min(0).max(3600).default(60),
+      /** Names/addresses under which this LMA anchors MNs; a profile naming another LMA gets status 153. */
+      servedNames: strList.default([]),
     })
     .prefault({}),
   mag: z
@@ -98,7 +104,13 @@ export const configSchema = z.object({
       /** Default LMA when the profile names none. */
       lmaAddress: z.string().default('127.0.0.1'),
       lmaPort: port.default(5436),
+      /** Local UDP port for signalling (RFC 5844 §4: 5436; 0 = any free port). */
+      port: port.default(5436),
       lifetime: z.coerce.number().int().min(4).max(262140).default(300),
+      /** RFC 5847 HEARTBEAT_INTERVAL in seconds (0: send no requests). */
+      heartbeatInterval: z.coerce.number().int().min(0).max(3600).default(60),
+      /** Ask for an IPv4 home address too (RFC 5844). */
+      requestIpv4: bool.default(false),
     })
     .prefault({}),
 });

@@ -11,6 +11,7 @@ import { openStore, type Store } from '../store/index.ts';
 import { createApp } from '../api/app.ts';
 import { enableDefaultMetrics } from '../metrics/registry.ts';
 import { logger } from '../util/log.ts';
+import { startLmaRole, type LmaRole } from './lma-role.ts';
 
 export interface Role {
   name: string;
@@ -22,6 +23,7 @@ export interface RunningSuite {
   store: Store;
   /** Base URL of the API when it runs (http://host:port). */
   apiUrl?: string;
+  lma?: LmaRole;
   roles: Role[];
   stop(): Promise<void>;
 }
@@ -53,10 +55,16 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
   log.info({ store: store.db.kind, where: config.databaseUrl ? 'postgres' : config.dataDir }, 'policy store open and migrated');
   const roles: Role[] = [];
   let apiUrl: string | undefined;
+  let lma: LmaRole | undefined;
   try {
+    if (config.lma.enabled) {
+      const role = await startLmaRole(config, store);
+      lma = role;
+      roles.push({ name: 'lma', stop: () => role.stop() });
+    }
     if (config.api.enabled) {
       const { token, file } = ensureApiToken(config);
-      const app = createApp({ store, token, bodyLimit: config.api.bodyLimit });
+      const app = createApp({ store, token, bodyLimit: config.api.bodyLimit, bindings: () => lma?.bindings });
       const server = createServer(app);
       const addr = await listen(server, config.api.port, config.api.host);
       const host = addr.family === 'IPv6' ? `[${addr.address === '::' ? '::1' : addr.address}]` : addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address;
@@ -81,6 +89,7 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
     config,
     store,
     apiUrl,
+    lma,
     roles,
     async stop() {
       if (stopped) return;
