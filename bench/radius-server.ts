@@ -1,23 +1,53 @@
 // Child process for bench/radius.ts: our RADIUS server with N in-memory profiles, in its own
-// process like FreeRADIUS, so its CPU and event loop are measured alone. Prints
-// "READY <authPort>" on stdout when listening; exits on SIGTERM.
+// process(es) like FreeRADIUS, so its CPU and event loop are measured alone.
+// argv: secret, profile count, workers (default 1), port (required when workers > 1).
+// With workers > 1, Node's cluster shares the UDP socket between worker processes (each
+// with its own policy copy and duplicate cache). Prints "READY <authPort> <pid,pid,...>"
+// (the pids that serve) on stdout when listening; exits on SIGTERM.
+import cluster from 'node:cluster';
 import { FeatureVector } from '../src/policy/profile.ts';
 import { MemoryRadiusPolicy, makeProfile } from '../src/radius/memory-policy.ts';
 import { RadiusServer } from '../src/radius/server.ts';
 import { benchMns } from './radius-profiles.ts';
 
-const [secret, count] = [process.argv[2], Number(process.argv[3])];
-const policy = new MemoryRadiusPolicy();
-policy.addClient({ address: '127.0.0.1', secret, requireMessageAuthenticator: true, name: 'bench' });
-for (const m of benchMns(count)) {
-  policy.addProfile(makeProfile({
-    mnId: m.mnId, hnps: [m.hnp], lma: '2001:db8::1', ipv4HoA: m.hoa, ipv4PrefixLength: 16, ipv4DefaultRouter: '10.0.0.1',
-    serviceSelection: 'internet', mip6FeatureVector: FeatureVector.PMIP6_SUPPORTED | FeatureVector.IP4_HOA_SUPPORTED,
-  }));
+const secret = process.argv[2];
+const count = Number(process.argv[3]);
+const workers = Number(process.argv[4] ?? 1);
+const port = Number(process.argv[5] ?? 0);
+
+async function serve(): Promise<RadiusServer> {
+  const policy = new MemoryRadiusPolicy();
+  policy.addClient({ address: '127.0.0.1', secret, requireMessageAuthenticator: true, name: 'bench' });
+  for (const m of benchMns(count)) {
+    policy.addProfile(makeProfile({
+      mnId: m.mnId, hnps: [m.hnp], lma: '2001:db8::1', ipv4HoA: m.hoa, ipv4PrefixLength: 16, ipv4DefaultRouter: '10.0.0.1',
+      serviceSelection: 'internet', mip6FeatureVector: FeatureVector.PMIP6_SUPPORTED | FeatureVector.IP4_HOA_SUPPORTED,
+    }));
+  }
+  const server = new RadiusServer({ policy, hosts: ['127.0.0.1'], authPort: port, acctPort: 0, rateLimit: { perSecond: 1e9, burst: 1e9 } });
+  await server.start();
+  process.on('SIGTERM', () => {
+    void server.stop().then(() => process.exit(0));
+  });
+  return server;
 }
-const server = new RadiusServer({ policy, hosts: ['127.0.0.1'], authPort: 0, acctPort: 0, rateLimit: { perSecond: 1e9, burst: 1e9 } });
-await server.start();
-process.stdout.write(`READY ${server.ports.auth}\n`);
-process.on('SIGTERM', () => {
-  void server.stop().then(() => process.exit(0));
-});
+
+if (workers > 1 && cluster.isPrimary) {
+  const pids: number[] = [];
+  for (let i = 0; i < workers; i++) {
+    const w = cluster.fork();
+    w.on('message', (m: { ready?: number }) => {
+      if (m.ready === undefined) return;
+      pids.push(w.process.pid!);
+      if (pids.length === workers) process.stdout.write(`READY ${m.ready} ${pids.join(',')}\n`);
+    });
+  }
+  process.on('SIGTERM', () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
+    setTimeout(() => process.exit(0), 200);
+  });
+} else {
+  const server = await serve();
+  if (cluster.isWorker) process.send!({ ready: server.ports.auth });
+  else process.stdout.write(`READY ${server.ports.auth} ${process.pid}\n`);
+}

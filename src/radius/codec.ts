@@ -144,11 +144,12 @@ export function verifyResponse(
   requestAuthenticator: Buffer,
   secret: Buffer,
   requireMessageAuthenticator: boolean,
+  requestCode: number = Code.AccessRequest,
 ): 'ok' | 'bad_authenticator' | 'bad_message_authenticator' | 'missing_message_authenticator' {
   if (resp.maOffset < 0 && requireMessageAuthenticator) return 'missing_message_authenticator';
   if (!safeEqual(md5WithAuth(resp.raw, requestAuthenticator, secret), resp.authenticator)) return 'bad_authenticator';
   if (resp.maOffset >= 0) {
-    const ma = computeMa(resp.raw, resp.maOffset, requestAuthenticator, secret);
+    const ma = computeMa(resp.raw, resp.maOffset, maAuthenticatorFor(resp.code, requestCode, requestAuthenticator), secret);
     if (!safeEqual(ma, resp.raw.subarray(resp.maOffset, resp.maOffset + 16))) return 'bad_message_authenticator';
   }
   return 'ok';
@@ -214,6 +215,16 @@ export function encodeRequest(
 }
 
 /**
+ * The Authenticator field value while computing a response's Message-Authenticator: the
+ * Request Authenticator (RFC 3579 §3.2, RFC 5176 §3.4), except for an Accounting-Response to
+ * an Accounting-Request, where FreeRADIUS (and so radclient) uses 16 zero octets as for the
+ * request itself; no RFC defines that case, interop decides.
+ */
+export function maAuthenticatorFor(responseCode: number, requestCode: number, requestAuthenticator: Buffer): Buffer {
+  return responseCode === Code.AccountingResponse && requestCode === Code.AccountingRequest ? ZERO16 : requestAuthenticator;
+}
+
+/**
  * Encode a response to a request: Message-Authenticator (first) computed with the Request
  * Authenticator in place, then Response Authenticator MD5 (RFC 2865 §3, RFC 3579 §3.2).
  */
@@ -224,9 +235,15 @@ export function encodeResponse(
   attrs: Buffer,
   secret: Buffer,
   withMa = true,
+  requestCode: number = Code.AccessRequest,
 ): Buffer {
   const pkt = assemble(code, identifier, requestAuthenticator, attrs, withMa);
-  if (withMa) hmacPacket(pkt, secret).copy(pkt, HEADER_LENGTH + 2);
+  if (withMa) {
+    const maAuth = maAuthenticatorFor(code, requestCode, requestAuthenticator);
+    if (maAuth !== requestAuthenticator) maAuth.copy(pkt, 4);
+    hmacPacket(pkt, secret).copy(pkt, HEADER_LENGTH + 2);
+    requestAuthenticator.copy(pkt, 4);
+  }
   md5Packet(pkt, secret).copy(pkt, 4);
   return pkt;
 }

@@ -251,7 +251,7 @@ export class DaeServer {
         if (!res.ok) w.integer(Attr.ErrorCause, res.errorCause);
         for (const a of p.attributes) if (a.type === Attr.ProxyState) w.octets(a.type, a.value);
         const code = res.ok ? ack : nak;
-        const resp = encodeResponse(code, p.identifier, p.authenticator, w.bytes(), secret, true);
+        const resp = encodeResponse(code, p.identifier, p.authenticator, w.bytes(), secret, true, p.code);
         this.dup.complete(key, p.authenticator, resp, this.now());
         const name = res.ok ? `${kind}_ack` : `${kind}_nak`;
         this.stats.set(`sent:${name}`, this.stat(`sent:${name}`) + 1);

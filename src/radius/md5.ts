@@ -17,7 +17,7 @@ function blocks(st: Int32Array, buf: Buffer, off: number, len: number): void {
       const p = o + (j << 2);
       W[j] = buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24);
     }
-    let a = a0, b = b0, c = c0, d = d0, t = 0;
+    let a = a0, b = b0, c = c0, d = d0, t: number;
     t = ((((a + ((b & c) | (~b & d))) | 0) + ((-680876936 + W[0]) | 0)) | 0); a = (b + ((t << 7) | (t >>> 25))) | 0;
     t = ((((d + ((a & b) | (~a & c))) | 0) + ((-389564586 + W[1]) | 0)) | 0); d = (a + ((t << 12) | (t >>> 20))) | 0;
     t = ((((c + ((d & a) | (~d & b))) | 0) + ((606105819 + W[2]) | 0)) | 0); c = (d + ((t << 17) | (t >>> 15))) | 0;

@@ -317,7 +317,7 @@ export class RadiusServer {
     }
     let resp: Buffer;
     try {
-      resp = encodeResponse(o.code, p.identifier, p.authenticator, o.attrs, secret, o.withMa);
+      resp = encodeResponse(o.code, p.identifier, p.authenticator, o.attrs, secret, o.withMa, p.code);
     } catch (err) {
       if (key) dup.abandon(key, p.authenticator);
       this.drop(port, name, 'response_encode_error', { err: String(err) });

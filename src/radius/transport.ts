@@ -29,6 +29,7 @@ export interface SendOptions {
 export type SendResult = { ok: true; response: Packet } | { ok: false; error: 'timeout' | 'closed' };
 
 interface Pending {
+  code: number;
   authenticator: Buffer;
   opts: SendOptions;
   resolve: (r: SendResult) => void;
@@ -65,7 +66,7 @@ export class PeerChannel {
     const pend = this.pending.get(p.identifier);
     if (!pend) return this.drop('unmatched_response');
     if (!pend.opts.expect.includes(p.code)) return this.drop('unexpected_code');
-    const v = verifyResponse(p, pend.authenticator, this.peer.secret, pend.opts.requireMessageAuthenticator);
+    const v = verifyResponse(p, pend.authenticator, this.peer.secret, pend.opts.requireMessageAuthenticator, pend.code);
     if (v !== 'ok') return this.drop(v);
     this.finish(p.identifier, { ok: true, response: p });
   }
@@ -105,7 +106,7 @@ export class PeerChannel {
     const id = await this.allocateId();
     const { packet, authenticator } = encodeRequest(code, id, attrs, this.peer.secret, true);
     return new Promise<SendResult>((resolve) => {
-      const pend: Pending = { authenticator, opts, resolve, timer: null };
+      const pend: Pending = { code, authenticator, opts, resolve, timer: null };
       this.pending.set(id, pend);
       let sent = 0;
       const send = (): void => {

@@ -171,6 +171,16 @@ describe('RFC 2865 §3 framing and authenticators', () => {
     assert.equal(verifyResponse(dt.packet, authenticator, SECRET, true), 'bad_authenticator');
   });
 
+  it('Accounting-Response: Response Authenticator with and without Message-Authenticator (FreeRADIUS MA rule)', () => {
+    const req = encodeRequest(Code.AccountingRequest, 9, new AttrWriter().integer(Attr.AcctStatusType, 1).bytes(), SECRET, true);
+    for (const withMa of [false, true]) {
+      const resp = encodeResponse(Code.AccountingResponse, 9, req.authenticator, Buffer.alloc(0), SECRET, withMa, Code.AccountingRequest);
+      const d = decodePacket(resp);
+      assert.ok(d.ok);
+      assert.equal(verifyResponse(d.packet, req.authenticator, SECRET, withMa, Code.AccountingRequest), 'ok', `withMa=${withMa}`);
+    }
+  });
+
   it('RFC 2866 §3 / RFC 5176 §3.4: Accounting and CoA Request Authenticators', () => {
     for (const code of [Code.AccountingRequest, Code.CoaRequest, Code.DisconnectRequest]) {
       const { packet } = encodeRequest(code, 1, new AttrWriter().integer(Attr.AcctStatusType, 1).bytes(), SECRET, true);

@@ -86,6 +86,15 @@ describe('radclient interop (RFC 2865, 2866, 5997, 6572)', () => {
     assert.equal(recs[0].sessionId, 'rc-1');
   });
 
+  it('RFC 2866 + RFC 3579: Accounting-Request with Message-Authenticator gets a response radclient verifies', async () => {
+    const r = await radclient(['-x', '-r', '1', '-t', '3', `127.0.0.1:${acct}`, 'acct', SECRET],
+      `User-Name = "mn1@example.net"\nAcct-Status-Type = Interim-Update\nAcct-Session-Id = "rc-ma"\nNAS-Identifier = "mag1"\n${MA}`);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const { code, attrs } = parseReply(r.stdout);
+    assert.equal(code, 'Accounting-Response');
+    assert.equal([...attrs.keys()][0], 'Message-Authenticator');
+  });
+
   it('RFC 5997 §3: Status-Server on the auth and accounting ports', async () => {
     const a = await radclient(['-x', '-r', '1', '-t', '3', `127.0.0.1:${auth}`, 'status', SECRET], MA);
     assert.equal(a.code, 0, a.stdout);
