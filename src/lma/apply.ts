@@ -2,6 +2,7 @@
 // §3.1.2.2 - §3.1.2.5 and RFC 5845 §3.3, §5.2), the MaxDelayBeforeNewBCEAssign wait
 // (§5.4.1.2 (4), §5.4.1.3 (3)) and the PBA for each outcome (§5.3.6).
 // Every function here runs inside the MN's serialised job (context.ts Serializer).
+import { timestampToMs } from '../mh/index.ts';
 import { BaStatus, BuFlag, parseIpv6, secondsToLifetime } from '../mh/index.ts';
 import type { TimerHandle } from '../util/clock.ts';
 import { buildPba } from './build.ts';
@@ -67,7 +68,7 @@ export function reply(ctx: LmaContext, j: PbuJob, d: PbaDecision, seq?: number):
 
 export function reject(ctx: LmaContext, j: PbuJob, status: number, more?: Partial<PbaDecision>, seq?: number): void {
   if (ctx.log.isLevelEnabled('debug')) {
-    ctx.log.debug({ mnId: j.mnId, proxyCoa: j.coa, status, seq: j.v.seq }, 'PBU rejected');
+    ctx.log.debug({ mnId: j.mnId, proxyCoa: j.coa, status, seq: j.v.seq, timestampMs: j.v.timestamp === undefined ? undefined : timestampToMs(j.v.timestamp), arrivedAt: j.at, hi: j.v.hi }, 'PBU rejected');
   }
   reply(ctx, j, { status, lifetime: 0, ...more }, seq);
 }

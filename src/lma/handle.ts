@@ -122,7 +122,9 @@ function decide(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
     }
     const now = ctx.clock.now();
     if (j.tsNum < prev) return reject(ctx, j, BaStatus.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, { nowMs: now });
-    const skewed = !ctx.cfg.mobileNodeGeneratedTimestampInUse && Math.abs(timestampToMs(v.timestamp) - now) > ctx.cfg.timestampValidityWindowMs;
+    // Clock skew is judged against the PBU's arrival time: time the PBU spent queued for a
+    // policy lookup inside this LMA is not skew between the MAG's clock and ours.
+    const skewed = !ctx.cfg.mobileNodeGeneratedTimestampInUse && Math.abs(timestampToMs(v.timestamp) - j.at) > ctx.cfg.timestampValidityWindowMs;
     if (j.tsNum === prev || skewed) return reject(ctx, j, BaStatus.TIMESTAMP_MISMATCH, { nowMs: now });
   } else if (mine !== undefined) {
     // Sequence-number mode (RFC 6275 §9.5.1), per mobility session: the session this PBU would update.

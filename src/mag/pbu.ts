@@ -67,7 +67,7 @@ export class PbuSender {
     const seq = ts ? (this.seqCounter = (this.seqCounter + 1) & 0xffff) : (b.seq + 1) & 0xffff;
     b.seq = seq;
     b.pendingSeq = seq;
-    b.pendingTs = ts ? this.nextTimestamp(now, b.tsFloor) : 0n;
+    b.pendingTs = ts ? this.nextTimestamp(this.m.clock.nowPrecise?.() ?? now, b.tsFloor) : 0n;
     b.tsFloor = null;
     b.pendingGre = !dereg && b.gre !== Gre.OFF && !b.greRefused;
     let msg: MhMessage;

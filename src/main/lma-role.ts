@@ -13,14 +13,27 @@ import type { BindingJson, BindingsSource } from '../api/routes/bindings.ts';
 import type { BindingInfo } from '../lma/index.ts';
 import { logger } from '../util/log.ts';
 
-/** RFC 5213 §5.3.1 checks 5-8 against the store: MAG authorisation by Proxy-CoA, the MN's profile. */
-export function storeLmaPolicy(store: Store, opts: { authorizeAnyMag: boolean }): LmaPolicySource {
+/**
+ * RFC 5213 §5.3.1 checks 5-8 against the store: MAG authorisation by Proxy-CoA, the MN's
+ * profile. A MAG's authorisation is cached for `magCacheMs` (every new session of every MN
+ * behind a MAG asks the same question), so a change to a MAG takes effect within that time.
+ */
+export function storeLmaPolicy(store: Store, opts: { authorizeAnyMag: boolean; magCacheMs?: number; now?: () => number }): LmaPolicySource {
+  const ttl = opts.magCacheMs ?? 5000;
+  const now = opts.now ?? Date.now;
+  const mags = new Map<string, { ok: boolean; until: number }>();
   return {
     profile: (mnId) => store.profiles.find(mnId),
     async magAuthorized(proxyCoa) {
       if (opts.authorizeAnyMag) return true;
-      const mag = await store.mags.findByProxyCoa(canonicalAddress(proxyCoa) ?? proxyCoa);
-      return mag?.authorized === true;
+      const key = canonicalAddress(proxyCoa) ?? proxyCoa;
+      const hit = mags.get(key);
+      if (hit && hit.until > now()) return hit.ok;
+      const mag = await store.mags.findByProxyCoa(key);
+      const ok = mag?.authorized === true;
+      if (mags.size > 10000) mags.clear();
+      mags.set(key, { ok, until: now() + ttl });
+      return ok;
     },
   };
 }

@@ -7,6 +7,19 @@ import { DbUnavailableError, Mutex, type Db, type Queryable, type QueryResult } 
 
 const INT8 = 20;
 
+/**
+ * PGlite runs each query synchronously inside WebAssembly and resolves at once, so a chain
+ * of queries (a bulk import, a write-behind flush) would never let the event loop read its
+ * sockets. Every few milliseconds of such a chain we give the loop one turn.
+ */
+const SLICE_MS = 4;
+let sliceStart = performance.now();
+async function fairTurn(): Promise<void> {
+  if (performance.now() - sliceStart < SLICE_MS) return;
+  await new Promise<void>((r) => setImmediate(r));
+  sliceStart = performance.now();
+}
+
 /** dataDir undefined = in memory (tests). */
 export async function openPglite(dataDir?: string): Promise<Db> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
@@ -16,10 +29,12 @@ export async function openPglite(dataDir?: string): Promise<Db> {
   let closed = false;
   const raw: Queryable = {
     async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
+      await fairTurn();
       const r = await pgl.query<T>(sql, params as unknown[]);
       return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
     },
     async exec(sql) {
+      await fairTurn();
       await pgl.exec(sql);
     },
   };

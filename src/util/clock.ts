@@ -8,12 +8,29 @@ export interface TimerHandle {
 export interface Clock {
   /** Milliseconds since the Unix epoch (also the base of RFC 5213 timestamps). */
   now(): number;
+  /**
+   * Like now(), with a sub-millisecond fraction, and strictly increasing across the whole
+   * process by at least one RFC 5213 §8.8 timestamp unit (1/65536 s) per call: two MAGs
+   * in one process never stamp two PBUs with the same time (the LMA answers 156 to a tie).
+   */
+  nowPrecise?(): number;
   /** Runs fn after ms; the handle cancels it. */
   setTimer(ms: number, fn: () => void): TimerHandle;
 }
 
+/** One RFC 5213 timestamp unit (1/65536 s) in ms, rounded up. */
+const TS_UNIT_MS = 1000 / 65536 + 1e-6;
+let lastPrecise = 0;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
+  nowPrecise() {
+    // Wall-clock milliseconds plus the monotonic clock's sub-millisecond part: stays within
+    // about a millisecond of Date.now() while calls are fewer than 65 per millisecond.
+    const t = Math.max(Date.now() + (performance.now() % 1), lastPrecise + TS_UNIT_MS);
+    lastPrecise = t;
+    return t;
+  },
   setTimer(ms, fn) {
     const t = setTimeout(fn, ms);
     t.unref?.();
