@@ -1,6 +1,6 @@
 // RFC 6572 mapping: policy profile → Access-Accept attributes (server side) and
 // Access-Accept / CoA attributes → typed profile (client and DAE side). Pure.
-import { FeatureVector, allowsIpv4, type Profile } from '../policy/profile.ts';
+import { FeatureVector, allowsIpv4, allowsIpv6, type Profile } from '../policy/profile.ts';
 import type { AttrWriter } from './attrs.ts';
 import type { Packet } from './codec.ts';
 import { Attr } from './constants.ts';
@@ -36,6 +36,19 @@ export function contradictoryFeatureVector(fv: bigint): string | null {
   return null;
 }
 
+/**
+ * The profile's authorised vector. A profile with no vector set (0) authorises what it
+ * provisions: PMIPv6, plus IPv4 HoA (dual stack) or IPv4 only, from allowsIpv6/allowsIpv4.
+ */
+export function effectiveFeatureVector(p: RadiusProfile): bigint {
+  if (p.mip6FeatureVector !== 0n) return p.mip6FeatureVector;
+  const v6 = allowsIpv6(p);
+  const v4 = allowsIpv4(p);
+  if (!v6 && !v4) return 0n;
+  if (v4 && !v6) return FV.PMIP6_SUPPORTED | FV.IP4_HOA_ONLY_SUPPORTED;
+  return v4 ? FV.PMIP6_SUPPORTED | FV.IP4_HOA_SUPPORTED : FV.PMIP6_SUPPORTED;
+}
+
 export interface ServiceDecision {
   /** Authorised MIP6-Feature-Vector to return, or null to send none. */
   featureVector: bigint | null;
@@ -53,7 +66,7 @@ export function decideService(requested: bigint | undefined, p: RadiusProfile): 
     const why = contradictoryFeatureVector(requested);
     if (why) return { ok: false, reason: `contradictory MIP6-Feature-Vector in request: ${why}` };
   }
-  const pfv = p.mip6FeatureVector;
+  const pfv = effectiveFeatureVector(p);
   const pwhy = contradictoryFeatureVector(pfv);
   if (pwhy) return { ok: false, reason: `profile MIP6-Feature-Vector is contradictory: ${pwhy}` };
   const answer = requested === undefined ? pfv : requested & pfv;

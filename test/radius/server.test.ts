@@ -8,6 +8,7 @@ import { decodePacket, encodeRequest, verifyResponse } from '../../src/radius/co
 import { Attr, Code } from '../../src/radius/constants.ts';
 import { registry } from '../../src/metrics/registry.ts';
 import { FeatureVector } from '../../src/policy/profile.ts';
+import { makeProfile } from '../../src/radius/memory-policy.ts';
 import { SECRET, exchange, fixturePolicy, startServer } from './helpers.ts';
 
 const S = Buffer.from(SECRET);
@@ -49,6 +50,14 @@ describe('RADIUS server', () => {
     assert.equal(r.profile.featureVector, FeatureVector.PMIP6_SUPPORTED);
     assert.equal(r.profile.ipv4HoA, null);
     assert.equal(r.profile.hnps.length, 2);
+  });
+
+  it('RFC 6572 §4.1: a profile without a vector authorises what it provisions', async () => {
+    ctx.policy.addProfile(makeProfile({ mnId: 'mn-novec@example.net', hnps: ['2001:db8:44::/64'], ipv4HoA: '10.4.0.4', ipv4PrefixLength: 24, lma: '2001:db8::1' }));
+    const r = await client.authorize({ userName: 'mn-novec@example.net', featureVector: FeatureVector.PMIP6_SUPPORTED | FeatureVector.IP4_HOA_SUPPORTED });
+    assert.ok(r.status === 'accept');
+    assert.equal(r.profile.featureVector, FeatureVector.PMIP6_SUPPORTED | FeatureVector.IP4_HOA_SUPPORTED);
+    assert.deepEqual(r.profile.ipv4HoA, { address: '10.4.0.4', prefixLength: 24 });
   });
 
   it('RFC 6572 §4.8: HN-Prefix on the wire has only the needed prefix octets', async () => {
