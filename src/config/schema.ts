@@ -12,6 +12,8 @@ const bool = z.preprocess((v) => {
   return v;
 }, z.boolean());
 const ms = z.coerce.number().int().min(0);
+/** RFC 6475 timer objects: 1..65535 ms. */
+const mibMs = z.coerce.number().int().min(1).max(65535);
 /** Lists from the environment are comma separated ("a,b"). */
 const strList = z.preprocess(
   (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
@@ -38,7 +40,8 @@ export const configSchema = z.object({
   radius: z
     .object({
       enabled: bool.default(true),
-      host: z.string().default('::'),
+      /** Addresses the server listens on ("::" is dual-stack where the host allows it). */
+      bind: strList.default(['::']),
       authPort: port.default(1812),
       acctPort: port.default(1813),
       coaPort: port.default(3799),
@@ -64,10 +67,19 @@ export const configSchema = z.object({
   snmp: z
     .object({
       enabled: bool.default(true),
-      host: z.string().default('::'),
+      /** Addresses the agent binds (IPv4 and/or IPv6). */
+      bind: strList.default(['0.0.0.0', '::']),
       port: port.default(161),
+      /** SNMPv2c communities: "name" (read-only) or "name:rw". None by default: v2c is off. */
       communities: strList.default([]),
+      /** SNMPv3 USM users: "name:sha256:authKey:aes:privKey[:rw]" (auth sha|sha224|sha256|sha384|sha512, privacy aes). */
+      users: strList.default([]),
+      /** Notification receivers: "host[:port]" (v2c trap) or "v3:user@host[:port]" (v3 inform). */
       trapTargets: strList.default([]),
+      /** Community for v2c traps (default: the first community). */
+      trapCommunity: z.string().default(''),
+      /** Notifications per second, all targets together. */
+      notificationRate: z.coerce.number().min(0.1).max(10000).default(10),
     })
     .prefault({}),
   lma: z
@@ -81,9 +93,9 @@ export const configSchema = z.object({
       /** RFC 5844 §4: Mobility Header over IPv4/UDP. */
       udpPort: port.default(5436),
       /** RFC 5213 §9.1 defaults. */
-      minDelayBeforeBCEDelete: ms.default(10000),
-      maxDelayBeforeNewBCEAssign: ms.default(1500),
-      timestampValidityWindow: ms.default(300),
+      minDelayBeforeBCEDelete: mibMs.default(10000),
+      maxDelayBeforeNewBCEAssign: mibMs.default(1500),
+      timestampValidityWindow: mibMs.default(300),
       /** RFC 5213 §9.3 TimestampBasedApproachInUse. */
       timestampBasedApproach: bool.default(true),
       /** Longest binding lifetime granted, seconds. */

@@ -12,6 +12,8 @@ import { createApp } from '../api/app.ts';
 import { enableDefaultMetrics } from '../metrics/registry.ts';
 import { logger } from '../util/log.ts';
 import { startLmaRole, type LmaRole } from './lma-role.ts';
+import { startRadiusRole, type RadiusRole } from './radius-role.ts';
+import { startSnmpRole, type SnmpRole } from './snmp-role.ts';
 
 export interface Role {
   name: string;
@@ -24,6 +26,8 @@ export interface RunningSuite {
   /** Base URL of the API when it runs (http://host:port). */
   apiUrl?: string;
   lma?: LmaRole;
+  radius?: RadiusRole;
+  snmp?: SnmpRole;
   roles: Role[];
   stop(): Promise<void>;
 }
@@ -56,15 +60,36 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
   const roles: Role[] = [];
   let apiUrl: string | undefined;
   let lma: LmaRole | undefined;
+  let radius: RadiusRole | undefined;
+  let snmp: SnmpRole | undefined;
   try {
     if (config.lma.enabled) {
       const role = await startLmaRole(config, store);
       lma = role;
       roles.push({ name: 'lma', stop: () => role.stop() });
     }
+    if (config.radius.enabled) {
+      const role = await startRadiusRole(config, store);
+      radius = role;
+      roles.push({ name: 'radius', stop: () => role.stop() });
+    }
+    if (config.snmp.enabled) {
+      const role = await startSnmpRole(config, { lma: lma?.lma });
+      if (role) {
+        snmp = role;
+        roles.push({ name: 'snmp', stop: () => role.stop() });
+      }
+    }
     if (config.api.enabled) {
       const { token, file } = ensureApiToken(config);
-      const app = createApp({ store, token, bodyLimit: config.api.bodyLimit, bindings: () => lma?.bindings });
+      const app = createApp({
+        store,
+        token,
+        bodyLimit: config.api.bodyLimit,
+        bindings: () => lma?.bindings,
+        // RFC 5176: a changed, disabled or deleted profile reaches the MAGs serving the MN.
+        onProfileChange: ({ before, after }) => radius?.profileChanged(before.mnId, after === null || !after.enabled),
+      });
       const server = createServer(app);
       const addr = await listen(server, config.api.port, config.api.host);
       const host = addr.family === 'IPv6' ? `[${addr.address === '::' ? '::1' : addr.address}]` : addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address;
@@ -90,6 +115,8 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
     store,
     apiUrl,
     lma,
+    radius,
+    snmp,
     roles,
     async stop() {
       if (stopped) return;

@@ -1,0 +1,42 @@
+// Wires the RADIUS server (RFC 6572 AAA for MAGs and LMAs) to the policy store, and the
+// RFC 5176 dynamic-authorisation client the API calls when an operator changes a profile.
+import type { Config } from '../config/index.ts';
+import type { Store } from '../store/index.ts';
+import { RadiusServer, DynamicAuthorizer } from '../radius/index.ts';
+import { StoreRadiusPolicy } from './radius-policy.ts';
+import { logger } from '../util/log.ts';
+
+export interface RadiusRole {
+  server: RadiusServer;
+  /** For the API's profile-change hook: CoA-Request or Disconnect-Request to the serving MAGs. */
+  profileChanged(mnId: string, gone: boolean): void;
+  stop(): Promise<void>;
+}
+
+export async function startRadiusRole(config: Config, store: Store): Promise<RadiusRole> {
+  const c = config.radius;
+  const log = logger('radius');
+  const policy = new StoreRadiusPolicy(store);
+  const server = new RadiusServer({ policy, hosts: c.bind, authPort: c.authPort, acctPort: c.acctPort, logger: log });
+  try {
+    await server.start();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') throw new Error(`RADIUS server: UDP port ${c.authPort} or ${c.acctPort} is in use (another RADIUS server?); set radius.authPort / radius.acctPort or disable with PMIP6_RADIUS_ENABLED=false`);
+    throw e;
+  }
+  const dac = new DynamicAuthorizer({ policy, defaultPort: c.coaPort, logger: logger('radius-dac') });
+  return {
+    server,
+    profileChanged(mnId, gone) {
+      const run = gone ? dac.disconnect(mnId) : dac.profileChanged(mnId);
+      run.then(
+        (outcomes) => {
+          for (const o of outcomes) log.info({ mnId, mag: o.session.clientAddress, kind: o.kind, result: o.result, errorCause: o.errorCause }, 'dynamic authorisation (RFC 5176)');
+        },
+        (e: unknown) => log.warn({ mnId, err: (e as Error).message }, 'dynamic authorisation failed'),
+      );
+    },
+    stop: () => server.stop(),
+  };
+}
