@@ -22,7 +22,7 @@ export async function startRadiusRole(config: Config, store: Store): Promise<Rad
     await server.start();
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new Error(`RADIUS server: UDP port ${c.authPort} or ${c.acctPort} is in use (another RADIUS server?); set radius.authPort / radius.acctPort or disable with PMIP6_RADIUS_ENABLED=false`);
+    if (err.code === 'EADDRINUSE') throw new Error(`RADIUS server: UDP port ${c.authPort} or ${c.acctPort} is in use (another RADIUS server?); set radius.authPort / radius.acctPort or disable with PMIP6_RADIUS_ENABLED=false`, { cause: e });
     throw e;
   }
   const dac = new DynamicAuthorizer({ policy, defaultPort: c.coaPort, logger: logger('radius-dac') });

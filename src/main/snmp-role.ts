@@ -6,7 +6,7 @@ import type { Config } from '../config/index.ts';
 import { Pmip6SnmpAgent, Pmip6Settings, JsonFilePersistence, type CommunityConfig, type UsmUserConfig, type NotificationTarget, type Pmip6EventSink } from '../snmp/index.ts';
 import type { Lma } from '../lma/index.ts';
 import { lmaSnmpView } from '../lma/snmp-view.ts';
-import type { Mag } from '../mag/index.ts';
+import type { Mag, MagEventSink } from '../mag/index.ts';
 import { MagSnmpAdapter } from '../mag/snmp-view.ts';
 import { logger } from '../util/log.ts';
 
@@ -65,6 +65,12 @@ export function parseTarget(s: string, users: UsmUserConfig[], community: string
 export interface SnmpRole {
   agent: Pmip6SnmpAgent;
   settings: Pmip6Settings;
+  /**
+   * With a MAG: the sink that keeps the MAG tables and pmip6MagHomeTunnel* notifications in
+   * step with the Binding Update List. The caller feeds it the MAG's events (MagDeps.events,
+   * e.g. through a late-bound sink, since the MAG exists before the agent).
+   */
+  magEvents?: MagEventSink;
   stop(): Promise<void>;
 }
 
@@ -86,14 +92,15 @@ export async function startSnmpRole(config: Config, roles: { lma?: Lma; mag?: Ma
     lmaTimestampValidityWindow: config.lma.timestampValidityWindow,
   });
   // The adapters notify through the agent, which needs the adapters' views: a late-bound sink.
-  let agent: Pmip6SnmpAgent | undefined;
-  const sink: Pmip6EventSink = { lmaTunnel: (e) => agent?.lmaTunnel(e), magTunnel: (e) => agent?.magTunnel(e) };
+  const late: { agent?: Pmip6SnmpAgent } = {};
+  const sink: Pmip6EventSink = { lmaTunnel: (e) => late.agent?.lmaTunnel(e), magTunnel: (e) => late.agent?.magTunnel(e) };
   const lmaAdapter = roles.lma ? lmaSnmpView(roles.lma, { notify: sink }) : undefined;
   const magAdapter = roles.mag ? new MagSnmpAdapter(roles.mag, { events: sink }) : undefined;
-  agent = new Pmip6SnmpAgent(
+  const agent = new Pmip6SnmpAgent(
     { port: c.port, bind: c.bind, communities, users, notificationTargets: targets, notificationRate: { perSecond: c.notificationRate, burst: Math.max(1, Math.ceil(c.notificationRate * 2)) }, sysName: config.lma.id || config.mag.id },
     { lma: lmaAdapter?.view, mag: magAdapter?.view, settings, logger: log },
   );
+  late.agent = agent;
   // Saved values win over the configuration (RFC 6475 read-write objects persist).
   const applyLma = () => {
     const v = settings.values;
@@ -124,10 +131,11 @@ export async function startSnmpRole(config: Config, roles: { lma?: Lma; mag?: Ma
   return {
     agent,
     settings,
+    magEvents: magAdapter,
     async stop() {
       unsubscribe();
       lmaAdapter?.close();
-      await agent!.stop();
+      await agent.stop();
     },
   };
 }
