@@ -2,7 +2,7 @@
 // DATABASE_URL, and errors that name the key, where it came from and the bad value.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, envName, configKeys, ConfigError } from '../../src/config/index.ts';
@@ -61,5 +61,12 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ file: f, env: {} }), new RegExp(`api\\.port \\(config file ${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\) = "x"`));
     writeFileSync(f, '{not json');
     assert.throws(() => loadConfig({ file: f, env: {} }), /bad\.json/);
+  });
+
+  it('README documents every key with its environment name', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const k of configKeys()) {
+      assert.ok(readme.includes(`| \`${k.join('.')}\` | \`${envName(k)}\``), `README lacks ${k.join('.')} / ${envName(k)}`);
+    }
   });
 });
