@@ -11,6 +11,8 @@ import { profileInputSchema, formatIssues } from './policy/validate.ts';
 import { importProfiles, rowsFromCsv, rowsFromJson, ImportFormatError } from './policy/import.ts';
 import { startSuite, ensureApiToken } from './main/suite.ts';
 import { startMagRole } from './main/mag-role.ts';
+import { startSnmpRole, SnmpConfigError } from './main/snmp-role.ts';
+import type { MagEventSink } from './mag/index.ts';
 import { simulate } from './main/simulate.ts';
 import { ManualDetector } from './attach/manual.ts';
 import { createMagApp } from './api/mag.ts';
@@ -72,7 +74,17 @@ export function buildCli(): Command {
       const c = config(cmd);
       if (o.lma) c.mag.lmaAddress = o.lma;
       const detector = new ManualDetector();
-      const role = await startMagRole(c, { id: o.id ?? c.mag.id, proxyCoa: o.proxyCoa ?? c.mag.proxyCoa, port: c.mag.port, detector });
+      // The SNMP agent (PMIPV6-MIB MAG tables, pmip6MagHomeTunnel* notifications) needs the
+      // MAG first; the MAG's events reach it through this late-bound sink.
+      const late: { snmp?: MagEventSink } = {};
+      const role = await startMagRole(c, { id: o.id ?? c.mag.id, proxyCoa: o.proxyCoa ?? c.mag.proxyCoa, port: c.mag.port, detector, events: { emit: (e) => late.snmp?.emit(e) } });
+      const snmpRole = c.snmp.enabled
+        ? await startSnmpRole(c, { mag: role.mag }).catch(async (e: unknown) => {
+            await role.stop({ deregister: false });
+            throw e;
+          })
+        : undefined;
+      late.snmp = snmpRole?.magEvents;
       const { token, file } = ensureApiToken(c);
       const server = createServer(createMagApp(role.mag, detector, token));
       await new Promise<void>((r) => server.listen(c.api.port, c.api.host, r));
@@ -82,6 +94,7 @@ export function buildCli(): Command {
         server.closeAllConnections();
         server.close();
         await role.stop({ deregister: true });
+        await snmpRole?.stop();
         process.exit(0);
       };
       process.once('SIGINT', () => void stop('SIGINT'));
@@ -236,7 +249,7 @@ export async function main(argv = process.argv): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (e) {
-    const known = e instanceof CliError || e instanceof ConfigError || e instanceof NotFoundError || e instanceof ConflictError || e instanceof InvalidError || e instanceof ImportFormatError || e instanceof DataDirBusyError;
+    const known = e instanceof CliError || e instanceof ConfigError || e instanceof NotFoundError || e instanceof ConflictError || e instanceof InvalidError || e instanceof ImportFormatError || e instanceof DataDirBusyError || e instanceof SnmpConfigError;
     process.stderr.write(`pmip6: ${known ? (e as Error).message : ((e as Error).stack ?? String(e))}\n`);
     process.exit(known ? 2 : 1);
   }

@@ -70,7 +70,9 @@ export class Notifier {
     this.last = now();
     for (const t of targets) {
       const transport = isIPv6(t.address) ? 'udp6' : 'udp4';
-      const common = { trapPort: t.port ?? 162, transport, timeout: t.timeoutMs ?? 2000, retries: t.retries ?? 2 };
+      // `port` too: net-snmp 3.29 sends a v3 inform to trapPort only while it discovers the
+      // receiver's engine; every later one goes to the session's `port` (default 161).
+      const common = { port: t.port ?? 162, trapPort: t.port ?? 162, transport, timeout: t.timeoutMs ?? 2000, retries: t.retries ?? 2 };
       let session: Session;
       if (t.version === '2c') {
         if (!t.community) throw new RangeError(`snmp notification target ${t.address}: community required for v2c`);
