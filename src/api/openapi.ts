@@ -17,7 +17,7 @@ const responseSchemas: Record<string, object> = {
     properties: {
       id: int, mnId: str, mnLinkLayerIds: arr(str), hnps: arr(str), hnpPool: strN, ipv4HoA: strN,
       ipv4PrefixLength: { type: ['integer', 'null'] }, ipv4Pool: strN, ipv4DefaultRouter: strN, lma: strN, lmaGroup: strN,
-      serviceSelection: strN, greKeyPolicy: { enum: ['none', 'optional', 'required'] }, dhcpv4Server: strN, dhcpv6Server: strN,
+      serviceSelection: strN, greKeyPolicy: { enum: ['none', 'optional', 'required'] }, dhcpv4Server: strN, dhcpv6Server: strN, interfaceId: strN,
       mip6FeatureVector: { type: 'string', description: '64-bit MIP6-Feature-Vector as 0x-prefixed hex' }, enabled: bool,
       createdAt: date, updatedAt: date,
     },

@@ -33,6 +33,8 @@ export interface Profile {
   greKeyPolicy: GreKeyPolicy;
   dhcpv4Server: string | null;
   dhcpv6Server: string | null;
+  /** 64-bit interface identifier assigned to the MN (RFC 6572 §4.10), "0200:5eff:fe00:5213". */
+  interfaceId?: string | null;
   /** MIP6-Feature-Vector bits (RFC 5447 / 5779 / 6572), 64-bit. */
   mip6FeatureVector: bigint;
   /** Administrative enable flag: a disabled MN is refused by AAA and LMA (status 152). */

@@ -59,6 +59,16 @@ const linkLayerId = z.string().transform((s, ctx) => {
   return hex.match(/../g)!.join(':');
 });
 
+/** RFC 6572 §4.10 interface identifier: 64 bits as four hex groups (or 16 hex digits). */
+const interfaceId = z.string().transform((s, ctx) => {
+  const hex = s.trim().toLowerCase().replace(/[:\-]/g, '');
+  if (!/^[0-9a-f]{16}$/.test(hex)) {
+    ctx.addIssue({ code: 'custom', message: `"${s}" is not a 64-bit interface identifier (like 0200:5eff:fe00:5213)` });
+    return z.NEVER;
+  }
+  return hex.match(/..../g)!.join(':');
+});
+
 const featureVector = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
   try {
     const b = BigInt(v);
@@ -98,6 +108,7 @@ export const profileInputSchema = z
     greKeyPolicy: z.enum(['none', 'optional', 'required']).default('none'),
     dhcpv4Server: ipv4Address.nullable().default(null),
     dhcpv6Server: ipv6Address.nullable().default(null),
+    interfaceId: interfaceId.nullable().default(null),
     mip6FeatureVector: featureVector.default(0n),
     enabled: z.boolean().default(true),
   })
@@ -125,6 +136,7 @@ export const profilePatchSchema = z
     greKeyPolicy: z.enum(['none', 'optional', 'required']),
     dhcpv4Server: ipv4Address.nullable(),
     dhcpv6Server: ipv6Address.nullable(),
+    interfaceId: interfaceId.nullable(),
     mip6FeatureVector: featureVector,
     enabled: z.boolean(),
   })

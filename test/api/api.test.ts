@@ -75,9 +75,10 @@ describe('operator API (/api/v1)', () => {
     const g = await call('GET', `/api/v1/profiles/${encodeURIComponent('mn1@example.net')}`);
     assert.equal(g.status, 200);
     assert.equal(g.body.mnId, 'mn1@example.net');
-    const p = await call('PATCH', '/api/v1/profiles/mn1@example.net', { ipv4HoA: '10.0.0.5', ipv4PrefixLength: 24 });
+    const p = await call('PATCH', '/api/v1/profiles/mn1@example.net', { ipv4HoA: '10.0.0.5', ipv4PrefixLength: 24, interfaceId: '02005EFFFE005213' });
     assert.equal(p.status, 200);
     assert.equal(p.body.ipv4HoA, '10.0.0.5');
+    assert.equal(p.body.interfaceId, '0200:5eff:fe00:5213', 'RFC 6572 §4.10 interface identifier, canonical form');
     assert.deepEqual(p.body.hnps, ['2001:db8:1:1::/64']);
     const put = await call('PUT', '/api/v1/profiles/mn1@example.net', { hnps: ['2001:db8:1:2::/64'], enabled: false });
     assert.equal(put.status, 200);
@@ -117,6 +118,7 @@ describe('operator API (/api/v1)', () => {
       [{ mnId: 'x@example.net', enabled: 'yes' }, 'enabled'],
       [{ mnId: 'x@example.net', colour: 'blue' }, '(body)'],
       [{ mnId: 'x@example.net', mip6FeatureVector: '0x1ffffffffffffffff' }, 'mip6FeatureVector'],
+      [{ mnId: 'x@example.net', interfaceId: '0200:5eff:fe00' }, 'interfaceId'],
     ];
     for (const [body, field, raw] of cases) {
       const r = raw !== undefined ? await call('POST', '/api/v1/profiles', undefined, { raw }) : await call('POST', '/api/v1/profiles', body);

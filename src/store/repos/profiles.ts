@@ -24,6 +24,7 @@ interface ProfileRow {
   gre_key_policy: Profile['greKeyPolicy'];
   dhcpv4_server: string | null;
   dhcpv6_server: string | null;
+  interface_id: string | null;
   mip6_feature_vector: bigint;
   enabled: boolean;
   created_at: Date;
@@ -34,7 +35,7 @@ const SELECT = `SELECT p.id, p.mn_id, p.mn_ll_ids,
   (SELECT array_agg(h.prefix::text ORDER BY h.position, h.prefix) FROM hnp_assignments h WHERE h.profile_id = p.id) AS hnps,
   hp.name AS hnp_pool, host(p.ipv4_hoa) AS ipv4_hoa, p.ipv4_prefix_length, vp.name AS ipv4_pool,
   host(p.ipv4_default_router) AS ipv4_default_router, p.lma, p.lma_group, p.service_selection, p.gre_key_policy,
-  host(p.dhcpv4_server) AS dhcpv4_server, host(p.dhcpv6_server) AS dhcpv6_server, p.mip6_feature_vector, p.enabled,
+  host(p.dhcpv4_server) AS dhcpv4_server, host(p.dhcpv6_server) AS dhcpv6_server, p.interface_id, p.mip6_feature_vector, p.enabled,
   p.created_at, p.updated_at
   FROM profiles p LEFT JOIN pools hp ON hp.id = p.hnp_pool_id LEFT JOIN pools vp ON vp.id = p.ipv4_pool_id`;
 
@@ -55,6 +56,7 @@ function toProfile(r: ProfileRow): Profile {
     greKeyPolicy: r.gre_key_policy,
     dhcpv4Server: r.dhcpv4_server,
     dhcpv6Server: r.dhcpv6_server,
+    interfaceId: r.interface_id,
     // Stored as signed int8 (two's complement); the feature vector is an unsigned 64-bit mask.
     mip6FeatureVector: BigInt.asUintN(64, BigInt(r.mip6_feature_vector)),
     enabled: r.enabled,
@@ -92,12 +94,12 @@ export async function insertProfile(tx: Queryable, input: ProfileInput): Promise
   const r = await tx.query<{ id: bigint }>(
     `INSERT INTO profiles (mn_id, mn_ll_ids, hnp_pool_id, ipv4_hoa, ipv4_prefix_length, ipv4_pool_id, ipv4_pool_index,
        ipv4_default_router, lma, lma_group, service_selection, gre_key_policy, dhcpv4_server, dhcpv6_server,
-       mip6_feature_vector, enabled)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+       mip6_feature_vector, enabled, interface_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
     [
       input.mnId, input.mnLinkLayerIds, hnpPoolId, ipv4.hoa, ipv4.len, ipv4.poolId, ipv4.index, ipv4.gw,
       input.lma, input.lmaGroup, input.serviceSelection, input.greKeyPolicy, input.dhcpv4Server, input.dhcpv6Server,
-      BigInt.asIntN(64, input.mip6FeatureVector).toString(), input.enabled,
+      BigInt.asIntN(64, input.mip6FeatureVector).toString(), input.enabled, input.interfaceId,
     ],
   );
   const id = Number(r.rows[0].id);
@@ -174,6 +176,7 @@ export class ProfileRepo {
         if (patch.greKeyPolicy !== undefined) set('gre_key_policy', patch.greKeyPolicy);
         if (patch.dhcpv4Server !== undefined) set('dhcpv4_server', patch.dhcpv4Server);
         if (patch.dhcpv6Server !== undefined) set('dhcpv6_server', patch.dhcpv6Server);
+        if (patch.interfaceId !== undefined) set('interface_id', patch.interfaceId);
         if (patch.mip6FeatureVector !== undefined) set('mip6_feature_vector', BigInt.asIntN(64, patch.mip6FeatureVector).toString());
         if (patch.enabled !== undefined) set('enabled', patch.enabled);
         set('updated_at', new Date());
