@@ -126,13 +126,17 @@ async function drive(sock: dgram.Socket, templates: { buf: Buffer; tsOff: number
   let next = 0;
   let completed = 0;
   let retransmits = 0;
-  let lastTs = 0;
+  // RFC 5213 §5.5: timestamps must grow per MN and stay within TimestampValidityWindow of
+  // the LMA's clock. Sub-millisecond real time, bumped one unit (1/65536 s) only when an MN
+  // would repeat its previous value: a global "strictly increasing" rule would run ahead
+  // of real time above ~50,000 PBUs/s and get 156 (TIMESTAMP_MISMATCH) back.
+  const lastTs = new Float64Array(templates.length);
   const send = (slot: number, mn: number): void => {
     const t = templates[mn];
     const buf = Buffer.from(t.buf); // own copy: the slot's bytes may be in flight
-    let ts = Date.now();
-    if (ts <= lastTs) ts = lastTs + 0.02; // strictly increasing (1/65536 s steps)
-    lastTs = ts;
+    let ts = performance.timeOrigin + performance.now();
+    if (ts <= lastTs[mn]) ts = lastTs[mn] + 1000 / 65536;
+    lastTs[mn] = ts;
     writeTimestamp(buf, t.tsOff, ts);
     buf.writeUInt16BE(slot, 6); // sequence number = window slot (ignored by the LMA in timestamp mode)
     slotSentAt[slot] = performance.now();
@@ -318,7 +322,8 @@ export async function run(args: string[]): Promise<void> {
   console.log(`  re-registrations       ${fmt(rate(ref)).padStart(10)} PBA/s   (${fmt(lma.bindingCount)} bindings held, ${ref.retransmits} retransmits)`);
   console.log(`  ratio re-registrations / echo: ${(rate(ref) / echoRate).toFixed(2)}   initial / echo: ${(rate(reg) / echoRate).toFixed(2)}   (target >= 0.5)`);
   const status0 = lma.counters.pbaByStatus[0];
-  console.log(`  PBAs with status 0: ${fmt(status0)} of ${fmt(lma.counters.tx.pba)}`);
+  const others = lma.counters.pbaByStatus.flatMap((v, st) => (st !== 0 && v > 0 ? [`${st}: ${fmt(v)}`] : []));
+  console.log(`  PBAs with status 0: ${fmt(status0)} of ${fmt(lma.counters.tx.pba)}${others.length ? ` (others: ${others.join(', ')})` : ''}`);
 
   gen.kill();
   await lma.stop();

@@ -2,7 +2,7 @@
 // RFC 5844 §3.1.2.2 IPv4 HoA and §4.1.3.1 F flag, RFC 5845 §5.2 GRE keys), and when a new
 // session may take over what another session of the same MN holds. Pure decisions over the
 // cache and the profile; apply.ts commits them.
-import { BaStatus, BuFlag, HandoffIndicator, ipv6ToString, lifetimeToSeconds, parseIpv4, parseIpv6, parsePrefix } from '../mh/index.ts';
+import { BaStatus, BuFlag, HandoffIndicator, ipv6ToString, lifetimeToSeconds, parseIpv4, parseIpv6 } from '../mh/index.ts';
 import type { HnpOption } from '../mh/index.ts';
 import type { Profile } from '../policy/profile.ts';
 import { F } from './bce.ts';
@@ -10,6 +10,7 @@ import type { Bce } from './bce.ts';
 import type { LmaContext } from './context.ts';
 import type { ApplyContext } from './apply.ts';
 import { prefixKey } from './pbu.ts';
+import { readPrefix } from './prefix.ts';
 import type { PbuJob } from './pbu.ts';
 
 export function grantedSeconds(ctx: LmaContext, j: PbuJob): number {
@@ -80,13 +81,22 @@ export function applyGre(ctx: ApplyContext, b: Bce, g: GreDecision): void {
   }
 }
 
-/** The profile's prefixes: canonical text and the option to put in a PBA. */
-export function ownedPrefixes(p: Profile): Map<string, HnpOption> {
-  const out = new Map<string, HnpOption>();
+/** The profile's prefixes: canonical texts and, at the same index, the option to put in a PBA. */
+export interface OwnedPrefixes {
+  keys: string[];
+  opts: HnpOption[];
+}
+
+/** A profile has a handful of prefixes at most (16 by validation): arrays, no Map per PBU. */
+export function ownedPrefixes(p: Profile): OwnedPrefixes {
+  const out: OwnedPrefixes = { keys: [], opts: [] };
   for (const h of p.hnps) {
     try {
-      const x = parsePrefix(h);
-      out.set(prefixKey(x.prefix, x.prefixLen), { type: 'hnp', prefixLen: x.prefixLen, prefix: x.prefix });
+      const x = readPrefix(h);
+      const k = prefixKey(x.prefix, x.prefixLen);
+      if (out.keys.includes(k)) continue; // the first spelling wins
+      out.keys.push(k);
+      out.opts.push({ type: 'hnp', prefixLen: x.prefixLen, prefix: x.prefix });
     } catch {
       // a prefix the store should not have accepted: skip it
     }
@@ -155,9 +165,10 @@ export function assignV4(ctx: LmaContext, j: PbuJob, p: Profile, self: Bce | nul
 /** RFC 5213 §5.3.2 (1)-(3): prefixes for a session from the profile; `self` is the BCE being extended. */
 export function assignHnps(ctx: LmaContext, j: PbuJob, p: Profile, self: Bce | null, takeover: Set<Bce>): { reject?: number; hnps: string[]; opts?: HnpOption[] } {
   const owned = ownedPrefixes(p);
+  const keys = owned.keys;
   if (j.hnpKeys.length > 0) {
     for (const k of j.hnpKeys) {
-      if (!owned.has(k)) return { reject: BaStatus.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX, hnps: [] };
+      if (!keys.includes(k)) return { reject: BaStatus.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX, hnps: [] };
       const h = ctx.cache.byPrefix(k);
       if (h && h !== self) {
         if (h.mnId !== j.mnId || !(takeover.has(h) || mayTakeOver(ctx, j, h))) {
@@ -170,12 +181,12 @@ export function assignHnps(ctx: LmaContext, j: PbuJob, p: Profile, self: Bce | n
   }
   // ALL_ZERO: every prefix of the profile no other session holds.
   const hnps: string[] = [];
-  for (const k of owned.keys()) {
+  for (const k of keys) {
     const h = ctx.cache.byPrefix(k);
     if (!h || h === self || takeover.has(h)) hnps.push(k);
   }
   if (hnps.length === 0) {
-    for (const k of owned.keys()) {
+    for (const k of keys) {
       const h = ctx.cache.byPrefix(k)!;
       if (h.mnId === j.mnId && mayTakeOver(ctx, j, h)) {
         takeover.add(h);
@@ -184,14 +195,16 @@ export function assignHnps(ctx: LmaContext, j: PbuJob, p: Profile, self: Bce | n
     }
     // the superseded sessions' other prefixes come along
     if (hnps.length > 0) {
-      for (const k of owned.keys()) {
+      for (const k of keys) {
         const h = ctx.cache.byPrefix(k);
         if (h && takeover.has(h) && !hnps.includes(k)) hnps.push(k);
       }
     }
   }
   if (hnps.length === 0) return { reject: BaStatus.INSUFFICIENT_RESOURCES, hnps };
-  return { hnps, opts: hnps.map((k) => owned.get(k)!) };
+  // Usually every owned prefix, in the profile's order: its options as they are.
+  if (hnps.length === keys.length && hnps.every((k, i) => keys[i] === k)) return { hnps, opts: owned.opts };
+  return { hnps, opts: hnps.map((k) => owned.opts[keys.indexOf(k)]) };
 }
 
 export function removeTakenOver(ctx: LmaContext, takeover: Set<Bce>): Promise<void>[] {

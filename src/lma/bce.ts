@@ -7,6 +7,7 @@
 // a string (the same string is the index key), several as an array; IPv4 addresses are
 // int32; the MAG and the tunnel are shared records; a MAG's bindings form an intrusive
 // list through the BCEs. Indexed fields change only through BindingCache methods.
+import { isIPv4 } from 'node:net';
 import type { MhTransport } from '../transport/types.ts';
 
 /** BCE flag bits. */
@@ -68,6 +69,12 @@ export class MagPeer {
   restartCounter = -1;
   /** Outstanding BRIs to this peer (RFC 5846), to attribute a Binding Error status 2. */
   brisOutstanding = 0;
+  /** The Proxy-CoA is IPv4 (RFC 5844 encapsulations), decided once. */
+  readonly ipv4: boolean;
+  /** Last tunnel key handed out (forwarding.ts), with what it was built from. */
+  private tk = '';
+  private tkEncap = '';
+  private tkLocal = '';
   constructor(
     /** Index key: Proxy-CoA, plus "#port" for UDP carriage. */
     readonly key: string,
@@ -79,7 +86,19 @@ export class MagPeer {
     public local: string,
     public carriage: string,
     public transport: MhTransport,
-  ) {}
+  ) {
+    this.ipv4 = isIPv4(address);
+  }
+
+  /** "encap|LMAA|Proxy-CoA": the key of the shared tunnel to this MAG without GRE keys (RFC 5213 §5.6.1). */
+  tunnelKey(encap: string): string {
+    if (encap !== this.tkEncap || this.local !== this.tkLocal) {
+      this.tkEncap = encap;
+      this.tkLocal = this.local;
+      this.tk = `${encap}|${this.local}|${this.address}`;
+    }
+    return this.tk;
+  }
 }
 
 export class Bce {

@@ -2,7 +2,6 @@
 // §3.1.2.2/§4.1.3.1, RFC 5845 §5.2): one tunnel per (encapsulation, LMAA, Proxy-CoA
 // [, GRE keys]) shared by the MNs behind that MAG and removed when the last one leaves;
 // one route per HNP and per IPv4 HoA (/32) over it.
-import { isIPv4 } from 'node:net';
 import { ipv4ToString } from '../mh/index.ts';
 import type { DataPlane, TunnelEncap, TunnelSpec } from '../dataplane/types.ts';
 import { F } from './bce.ts';
@@ -15,9 +14,21 @@ export function v4Route(v4: number): string {
 /** RFC 5844 §4.1.3.1 / RFC 5845: the encapsulation for a BCE. */
 export function encapFor(b: Bce): TunnelEncap {
   if (b.flags & F.GRE) return 'gre';
-  if (isIPv4(b.peer.address)) return b.flags & F.UDP_ENCAP ? 'ip4-udp' : 'ipip';
+  if (b.peer.ipv4) return b.flags & F.UDP_ENCAP ? 'ip4-udp' : 'ipip';
   return 'ip6ip6'; // IPv4-or-IPv6-over-IPv6 (RFC 5844 §3.1.2.2)
 }
+
+const DONE: Promise<void> = Promise.resolve();
+
+/** ensureTunnel as a promise even when the data plane throws instead of rejecting. */
+function ensure(dp: DataPlane, spec: TunnelSpec): Promise<string> {
+  try {
+    return dp.ensureTunnel(spec);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+const nothing = (): void => undefined;
 
 export class Forwarding {
   private readonly tunnels = new Map<string, TunnelRef>();
@@ -35,7 +46,7 @@ export class Forwarding {
     const gre = encap === 'gre' && (b.flags & F.GRE_KEYS) !== 0;
     const local = b.peer.local;
     const remote = b.peer.address;
-    const key = gre ? `${encap}|${local}|${remote}|${b.greUp >>> 0}|${b.greDown >>> 0}` : `${encap}|${local}|${remote}`;
+    const key = gre ? `${encap}|${local}|${remote}|${b.greUp >>> 0}|${b.greDown >>> 0}` : b.peer.tunnelKey(encap);
     let t = this.tunnels.get(key);
     if (t === undefined) {
       const spec: TunnelSpec = { local, remote, encap };
@@ -45,7 +56,7 @@ export class Forwarding {
       }
       const ref: TunnelRef = {
         key, encap, local, remote, greKeyIn: spec.greKeyIn, greKeyOut: spec.greKeyOut, refs: 0,
-        id: this.dp.ensureTunnel(spec), resolved: null,
+        id: ensure(this.dp, spec), resolved: null,
       };
       ref.id.then(
         (id) => {
@@ -72,17 +83,34 @@ export class Forwarding {
     );
   }
 
-  /** Tunnel + routes for the BCE's prefixes and IPv4 HoA (RFC 5213 §5.3.2 (5)-(6)). */
-  async install(b: Bce): Promise<void> {
-    if (b.flags & F.FWD) return;
+  /**
+   * Tunnel + routes for the BCE's prefixes and IPv4 HoA (RFC 5213 §5.3.2 (5)-(6)). Resolves
+   * when the data plane has them; rejects when it failed. A tunnel the MAG already has is
+   * not waited for again (every new MN behind a known MAG).
+   */
+  install(b: Bce): Promise<void> {
+    if (b.flags & F.FWD) return DONE;
     const t = this.acquire(b);
     b.tunnel = t;
     b.flags |= F.FWD;
-    const id = await t.id;
+    if (t.resolved === null) return t.id.then((id) => this.addAll(b, id));
+    try {
+      return this.addAll(b, t.resolved);
+    } catch (e) {
+      return Promise.reject(e); // a data plane that throws instead of rejecting
+    }
+  }
+
+  private addAll(b: Bce, id: string): Promise<void> {
+    const h = b.hnps;
+    if (b.v4 === 0) {
+      if (typeof h === 'string') return this.dp.addRoute(h, id);
+      if (h === null) return DONE;
+    }
     const ops: Promise<void>[] = [];
     for (const p of b.hnpList()) ops.push(this.dp.addRoute(p, id));
     if (b.v4 !== 0) ops.push(this.dp.addRoute(v4Route(b.v4), id));
-    await Promise.all(ops);
+    return Promise.all(ops).then(nothing);
   }
 
   /** The routes a BCE's forwarding state consists of. */

@@ -17,6 +17,7 @@ import { lookupBce } from './lookup.ts';
 import type { Lookup, LookupKey } from './lookup.ts';
 import { POLICY_BITS, policyFromProfile, policyFromSnapshot } from './pbu.ts';
 import type { PbuJob, Policy } from './pbu.ts';
+import type { Profile } from '../policy/profile.ts';
 
 /** Entry point for a decoded PBU. */
 export function handlePbu(ctx: ApplyContext, j: PbuJob): void {
@@ -52,16 +53,21 @@ function freshSnapshot(ctx: ApplyContext, j: PbuJob): Policy | undefined {
   return undefined;
 }
 
+const NO_PROFILE: Promise<null> = Promise.resolve(null);
+const nothing = (): void => undefined;
+
 /** Asks the policy source (MAG authorisation and profile together), then continues. */
 export async function fetchAndDecide(ctx: ApplyContext, j: PbuJob, then: (pol: Policy) => Outcome): Promise<void> {
   let pol: Policy;
+  let profileP: Promise<Profile | null> | undefined;
   try {
-    const [magOk, profile] = await Promise.all([
-      ctx.policy.magAuthorized(j.coa, j.mnId),
-      j.mnId === '' ? Promise.resolve(null) : ctx.policy.profile(j.mnId),
-    ]);
-    pol = policyFromProfile(profile, magOk, ctx.cfg.servedLmaNames);
+    // Both questions go out at once; awaited one after the other (no Promise.all per PBU).
+    const magP = ctx.policy.magAuthorized(j.coa, j.mnId);
+    profileP = j.mnId === '' ? NO_PROFILE : ctx.policy.profile(j.mnId);
+    const magOk = await magP;
+    pol = policyFromProfile(await profileP, magOk, ctx.cfg.servedLmaNames);
   } catch (e) {
+    profileP?.catch(nothing); // not awaited when the MAG question failed first
     // Policy source down: an existing session at this MAG keeps its (stale) snapshot; anything else waits
     // for the MAG's retransmission.
     const stale = ctx.cache.ofMn(j.mnId).find((b) => b.peer.key === j.coaKey && (b.flags & F.POL_MAG_OK) !== 0);
@@ -77,7 +83,7 @@ export async function fetchAndDecide(ctx: ApplyContext, j: PbuJob, then: (pol: P
     ctx.counters.dropped['policy-unavailable']++;
     return;
   }
-  await r;
+  if (r !== undefined) await r;
 }
 
 function lookupKey(j: PbuJob): LookupKey {

@@ -5,7 +5,7 @@
 // and binding store are injected; the only timers are the clock's (one expiry timer, one
 // heartbeat timer, one per outstanding BRI / waiting PBU / write-behind flush).
 import { isIPv4 } from 'node:net';
-import { RevocationTrigger } from '../mh/index.ts';
+import { ipv4ToString, RevocationTrigger } from '../mh/index.ts';
 import type { MhMessage } from '../mh/index.ts';
 import type { MhTransport, Peer } from '../transport/types.ts';
 import type { LmaPolicySource } from '../policy/source.ts';
@@ -416,7 +416,7 @@ export class Lma implements PathContext, CounterSource {
       mnId: b.mnId,
       proxyCoa: b.peer.address,
       hnps: b.hnpList(),
-      ipv4HoA: b.v4 !== 0 ? bindingInfo(b).ipv4HoA : undefined,
+      ipv4HoA: b.v4 !== 0 ? ipv4ToString(b.v4 >>> 0) : undefined, // not a whole BindingInfo for one field
       att: b.att,
       lifetimeS: b.lifetime,
       ...extra,

@@ -45,6 +45,7 @@ const scratch = Buffer.alloc(16);
 /** Canonical "addr/len" of an HNP option value, host bits cleared. */
 export function prefixKey(prefix: Uint8Array, len: number): string {
   if (len >= 128) return `${ipv6ToString(prefix)}/${len}`;
+  if (isZero(prefix)) return `::/${len}`; // ALL_ZERO (RFC 5213 §6.9.1.1): every initial registration
   const full = len >>> 3;
   for (let i = 0; i < 16; i++) scratch[i] = i < full ? prefix[i] : 0;
   const rem = len & 7;

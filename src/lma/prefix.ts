@@ -1,0 +1,86 @@
+// Profile prefixes on the registration path (RFC 5213 §5.3.2: the HNPs a new session gets).
+// Every initial registration turns the profile's prefix text into bytes (for the PBA's HNP
+// option) and a canonical key (for the binding cache's index). The codec's parsePrefix is
+// meant for configuration (regular expressions, arrays, Buffer.alloc): here the common
+// forms a store or an AAA server hands over ("2001:db8:1:1::/64", hex groups with at most
+// one "::") are read in one pass; anything else (an IPv4 tail, odd text) goes to
+// parsePrefix, which accepts or refuses exactly as before.
+import { parsePrefix } from '../mh/index.ts';
+
+export interface ParsedPrefix {
+  prefix: Uint8Array;
+  prefixLen: number;
+}
+
+function hexVal(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48; // 0-9
+  if (c >= 97 && c <= 102) return c - 87; // a-f
+  if (c >= 65 && c <= 70) return c - 55; // A-F
+  return -1;
+}
+
+/**
+ * Hex-group IPv6 prefix text with an optional single "::" and a /0..128 length; undefined
+ * when the text is anything else (the caller then uses parsePrefix).
+ */
+export function quickPrefix(text: string): ParsedPrefix | undefined {
+  const n = text.length;
+  const slash = text.indexOf('/');
+  if (slash <= 0 || slash === n - 1 || n - slash > 4) return undefined;
+  let len = 0;
+  for (let i = slash + 1; i < n; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    len = len * 10 + d;
+  }
+  if (len > 128) return undefined;
+  // Groups are written left to right; the ones after "::" move to the right end at the end.
+  const out = new Uint8Array(16);
+  let count = 0;
+  let gap = -1; // number of groups before "::"
+  let i = 0;
+  if (text.charCodeAt(0) === 58) {
+    // leading "::"
+    if (text.charCodeAt(1) !== 58) return undefined;
+    gap = 0;
+    i = 2;
+    if (i === slash) return { prefix: out, prefixLen: len };
+  }
+  for (;;) {
+    let v = 0;
+    let digits = 0;
+    while (i < slash) {
+      const h = hexVal(text.charCodeAt(i));
+      if (h < 0) break;
+      v = (v << 4) | h;
+      i++;
+      if (++digits > 4) return undefined;
+    }
+    if (digits === 0 || count === 8) return undefined;
+    out[2 * count] = v >>> 8;
+    out[2 * count + 1] = v & 0xff;
+    count++;
+    if (i === slash) break;
+    if (text.charCodeAt(i) !== 58) return undefined; // "." (IPv4 tail) or junk
+    i++;
+    if (text.charCodeAt(i) === 58) {
+      if (gap >= 0) return undefined; // a second "::"
+      gap = count;
+      i++;
+      if (i === slash) break; // trailing "::"
+    }
+  }
+  if (gap < 0) return count === 8 ? { prefix: out, prefixLen: len } : undefined;
+  if (count > 7) return undefined;
+  const tail = count - gap;
+  if (tail > 0) {
+    out.copyWithin(16 - 2 * tail, 2 * gap, 2 * count);
+    out.fill(0, 2 * gap, 16 - 2 * tail);
+  }
+  return { prefix: out, prefixLen: len };
+}
+
+/** quickPrefix, else the codec's parser (which throws a TypeError on bad text). */
+export function readPrefix(text: string): ParsedPrefix {
+  return quickPrefix(text) ?? parsePrefix(text);
+}
