@@ -16,8 +16,9 @@ export type TxType = (typeof TX_TYPES)[number];
 
 /** Why a received datagram was dropped without an answer. */
 export const DROP_CAUSES = [
-  // decoder (RFC 6275 §9.2), one per DecodeErrorCode
-  'truncated', 'bad-payload-proto', 'bad-header-len', 'bad-checksum', 'bad-option-length', 'option-overrun', 'bad-br-type',
+  // decoder (RFC 6275 §9.2), one per DecodeErrorCode; 'bad-option-value' is an option field no
+  // message can carry (HNP Prefix Length > 128, IPv4 prefix length > 32), nothing a PBA could echo
+  'truncated', 'bad-payload-proto', 'bad-header-len', 'bad-checksum', 'bad-option-length', 'bad-option-value', 'option-overrun', 'bad-br-type',
   'oversized', // more than an MH can be
   'bu-not-proxy', // a BU without the P flag: we are not a MIPv6 home agent
   'unexpected-ba', // a BA/PBA sent to an LMA
@@ -26,7 +27,6 @@ export const DROP_CAUSES = [
   'heartbeat-unmatched', // a heartbeat response with no request outstanding
   'be-rate-limited', // RFC 6275 §9.2: Binding Error not sent, over the rate limit
   'policy-unavailable', // the policy source failed and no cached policy could stand in
-  'bad-option-value', // a decodable option with a value no PBA could echo (HNP prefix length > 128)
   'unencodable-reply', // the reply would not fit an MH (e.g. echoing hundreds of HNPs)
   'internal-error', // an exception in processing (counted, logged, the process keeps going)
 ] as const;

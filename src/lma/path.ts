@@ -5,7 +5,7 @@
 // (RFC 5213 §5.3.6, RFC 5844 §4.1.3.2). Malformed input is counted per cause and dropped;
 // nothing a peer sends can throw out of here.
 import { decodeMessage, encodeMessage, isPbu, MH_MAX_LENGTH } from '../mh/index.ts';
-import type { MhMessage, MobilityOption } from '../mh/index.ts';
+import type { MhMessage } from '../mh/index.ts';
 import type { MhTransport, Peer, ReceivedMh } from '../transport/types.ts';
 import { buildBindingError } from './build.ts';
 import type { LmaContext } from './context.ts';
@@ -53,12 +53,6 @@ export function sendMessage(ctx: LmaContext, t: MhTransport, msg: MhMessage, to:
   t.send(buf, to, from);
 }
 
-/** RFC 5213 §8.3: an HNP prefix length is 0..128; anything else cannot be processed nor echoed. */
-function hnpLengthsValid(options: MobilityOption[]): boolean {
-  for (const o of options) if (o.type === 'hnp' && o.prefixLen > 128) return false;
-  return true;
-}
-
 export function receive(ctx: PathContext, t: MhTransport, m: ReceivedMh, beBucket: TokenBucket): void {
   const c = ctx.counters;
   try {
@@ -68,6 +62,8 @@ export function receive(ctx: PathContext, t: MhTransport, m: ReceivedMh, beBucke
     }
     const res = decodeMessage(m.data, { zeroCopy: true });
     if (!res.ok) {
+      // Counted per cause, e.g. 'bad-option-value' for an HNP with a Prefix Length over 128:
+      // nothing a PBA could echo (RFC 5213 §8.3), so dropped without an answer.
       c.dropped[res.error.code]++;
       return;
     }
@@ -80,10 +76,6 @@ export function receive(ctx: PathContext, t: MhTransport, m: ReceivedMh, beBucke
           return;
         }
         c.rx.pbu++;
-        if (!hnpLengthsValid(msg.options)) {
-          c.dropped['bad-option-value']++;
-          return;
-        }
         handlePbu(ctx, parsePbu(msg, { t, from: m.from, local: m.local, carriage: m.carriage, lmaa: ctx.lmaaFor(m.carriage) }, ctx.clock.now()));
         return;
       case 'heartbeat':

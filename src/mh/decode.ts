@@ -12,7 +12,9 @@
  *      can send Binding Error status 2;
  *   5. Payload Proto 59, else `bad-payload-proto` (ICMP Param Problem pointer 0);
  *   6. length not below the type's fixed part, else `bad-header-len` (pointer 1);
- *   7. type-specific fields, then option TLVs.
+ *   7. type-specific fields, then option TLVs: Length per option (`bad-option-length`),
+ *      then fields no message can carry, such as a prefix length beyond the address
+ *      size (`bad-option-value`), so that whatever decodes can be encoded again.
  */
 import { verifyMhChecksum } from './checksum.ts';
 import { decodeOptions, take } from './options-decode.ts';

@@ -1,6 +1,7 @@
 /**
  * Mobility option TLV decoding (RFC 6275 6.2) with per-option Length checks
- * from each option's RFC. Never throws.
+ * from each option's RFC, and value checks where a field cannot mean anything
+ * (a prefix length beyond the address size). Never throws.
  */
 import { OptType } from './types.ts';
 import type { DecodeError, MobilityOption } from './types.ts';
@@ -41,6 +42,14 @@ function lengthOk(t: number, len: number): boolean {
 }
 
 export type OptionsResult = { ok: true; options: MobilityOption[] } | { ok: false; error: DecodeError };
+
+/** Largest prefix length an option's field can mean: IPv6 128 (RFC 5213 8.3), IPv4 32 (RFC 5555 3.1, RFC 5844 3.3). */
+const MAX_V6_PREFIX = 128;
+const MAX_V4_PREFIX = 32;
+
+function badValue(what: string, value: number, max: number, offset: number): OptionsResult {
+  return { ok: false, error: { code: 'bad-option-value', reason: `${what} Prefix Length ${value} is more than ${max}`, offset } };
+}
 
 /**
  * The bytes `buf[a, b)`: a view when `zeroCopy`, else a fresh copy. Small
@@ -110,6 +119,7 @@ export function decodeOptions(buf: Buffer, start: number, end: number, zeroCopy:
         options.push({ type: 'serviceSelection', id: take(buf, d, next, zeroCopy) });
         break;
       case OptType.HOME_NETWORK_PREFIX:
+        if (buf[d + 1] > MAX_V6_PREFIX) return badValue('Home Network Prefix option', buf[d + 1], MAX_V6_PREFIX, d + 1);
         options.push({ type: 'hnp', prefixLen: buf[d + 1], prefix: take(buf, d + 2, d + 18, zeroCopy) });
         break;
       case OptType.HANDOFF_INDICATOR:
@@ -131,9 +141,11 @@ export function decodeOptions(buf: Buffer, start: number, end: number, zeroCopy:
         options.push({ type: 'restartCounter', counter: buf.readUInt32BE(d) });
         break;
       case OptType.IPV4_HOME_ADDRESS:
+        if (buf[d] >>> 2 > MAX_V4_PREFIX) return badValue('IPv4 Home Address option', buf[d] >>> 2, MAX_V4_PREFIX, d);
         options.push({ type: 'ipv4HomeAddress', prefixLen: buf[d] >>> 2, p: (buf[d] & 0x02) !== 0, addr: buf.readUInt32BE(d + 2) });
         break;
       case OptType.IPV4_ADDRESS_ACK:
+        if (buf[d + 1] >>> 2 > MAX_V4_PREFIX) return badValue('IPv4 Address Acknowledgement option', buf[d + 1] >>> 2, MAX_V4_PREFIX, d + 1);
         options.push({ type: 'ipv4AddressAck', status: buf[d], prefixLen: buf[d + 1] >>> 2, addr: buf.readUInt32BE(d + 2) });
         break;
       case OptType.NAT_DETECTION:
@@ -146,9 +158,11 @@ export function decodeOptions(buf: Buffer, start: number, end: number, zeroCopy:
         options.push({ type: 'greKey', key: len === 6 ? buf.readUInt32BE(d + 2) : null });
         break;
       case OptType.IPV4_HOA_REQUEST:
+        if (buf[d] >>> 2 > MAX_V4_PREFIX) return badValue('IPv4 Home Address Request option', buf[d] >>> 2, MAX_V4_PREFIX, d);
         options.push({ type: 'ipv4HoaRequest', prefixLen: buf[d] >>> 2, addr: buf.readUInt32BE(d + 2) });
         break;
       case OptType.IPV4_HOA_REPLY:
+        if (buf[d + 1] >>> 2 > MAX_V4_PREFIX) return badValue('IPv4 Home Address Reply option', buf[d + 1] >>> 2, MAX_V4_PREFIX, d + 1);
         options.push({ type: 'ipv4HoaReply', status: buf[d], prefixLen: buf[d + 1] >>> 2, addr: buf.readUInt32BE(d + 2) });
         break;
       case OptType.IPV4_DEFAULT_ROUTER:

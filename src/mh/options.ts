@@ -106,13 +106,13 @@ export function optionSpec(opt: MobilityOption): number {
       if (opt.value < 0n || opt.value > 0xffffffffffffffffn) throw new RangeError('timestamp: not a uint64');
       return 8 | A_8N2;
     case 'restartCounter': return 4 | A_4N2;
-    case 'ipv4HomeAddress': checkPrefixLen(opt.prefixLen, 63, 'ipv4HomeAddress'); return 6 | A_4N;
-    case 'ipv4AddressAck': checkPrefixLen(opt.prefixLen, 63, 'ipv4AddressAck'); return 6 | A_4N;
+    case 'ipv4HomeAddress': checkPrefixLen(opt.prefixLen, 32, 'ipv4HomeAddress'); return 6 | A_4N;
+    case 'ipv4AddressAck': checkPrefixLen(opt.prefixLen, 32, 'ipv4AddressAck'); return 6 | A_4N;
     case 'natDetection': return 6 | A_4N;
     case 'ipv4Coa': return 6 | A_4N;
     case 'greKey': return (opt.key === null ? 2 : 6) | A_4N;
-    case 'ipv4HoaRequest': checkPrefixLen(opt.prefixLen, 63, 'ipv4HoaRequest'); return 6 | A_4N;
-    case 'ipv4HoaReply': checkPrefixLen(opt.prefixLen, 63, 'ipv4HoaReply'); return 6 | A_4N;
+    case 'ipv4HoaRequest': checkPrefixLen(opt.prefixLen, 32, 'ipv4HoaRequest'); return 6 | A_4N;
+    case 'ipv4HoaReply': checkPrefixLen(opt.prefixLen, 32, 'ipv4HoaReply'); return 6 | A_4N;
     case 'ipv4DefaultRouter': return 6 | A_4N;
     case 'ipv4DhcpSupportMode': return 2 | A_NONE;
     case 'mnGroupId': return 6 | A_4N;

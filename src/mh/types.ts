@@ -204,6 +204,12 @@ export type MhMessageWithOptions = Exclude<MhMessage, UnknownMh>;
  *   the type's fixed part (RFC 6275 9.2: ICMP Param Problem, pointer 1)
  * - bad-checksum: checksum verification requested and failed (drop silently)
  * - bad-option-length: a known option with a Length its RFC does not allow
+ * - bad-option-value: a known option, Length right, with a field value that cannot
+ *   mean anything: a Prefix Length over 128 in a Home Network Prefix option (RFC 5213
+ *   8.3), over 32 in an IPv4 Home Address, Address Acknowledgement (RFC 5555 3.1) or
+ *   HoA Request / Reply option (RFC 5844 3.3). The encoder refuses the same values, so
+ *   whatever decodes can be echoed. The offset points at the field. (Values that are
+ *   merely unassigned, e.g. a Handoff Indicator of 200, decode: the receiver decides.)
  * - option-overrun: an option TLV runs past the end of the MH
  * - bad-br-type: MH 16 with a Binding Revocation Type other than 1 (BRI) or 2 (BRA)
  */
@@ -213,6 +219,7 @@ export type DecodeErrorCode =
   | 'bad-header-len'
   | 'bad-checksum'
   | 'bad-option-length'
+  | 'bad-option-value'
   | 'option-overrun'
   | 'bad-br-type';
 

@@ -83,6 +83,45 @@ describe('RFC 6275 §9.2 unknown and malformed messages', () => {
     assert.equal(mag.pba().status, 0);
   });
 
+  it('§8.3: a PBU whose HNP Prefix Length is over 128 (or IPv4 HoA Request over 32) is refused by the decoder, counted as bad-option-value, never answered', async () => {
+    h = await harness({ profiles: [makeProfile(MN, { hnps: [P1], ipv4HoA: '10.0.0.5' })] });
+    const mag = h.mag();
+    // A valid PBU, then the same bytes with the HNP option's Prefix Length octet set to 200.
+    const valid = encodeMessage({
+      type: 'bu', seq: 7, flags: 0x8200, lifetime: 10,
+      options: [
+        { type: 'mnId', subtype: 1, id: Buffer.from(MN) },
+        { type: 'hnp', prefixLen: 64, prefix: Buffer.alloc(16) },
+        { type: 'handoffIndicator', hi: HI.NEW_INTERFACE },
+        { type: 'accessTechType', att: 4 },
+        { type: 'ipv4HoaRequest', prefixLen: 24, addr: 0 },
+      ],
+    });
+    const hnpAt = valid.indexOf(Buffer.from([22, 18])); // HNP option: Type 22, Length 18
+    assert.ok(hnpAt > 0);
+    const badHnp = Buffer.from(valid);
+    badHnp[hnpAt + 3] = 200;
+    const v4At = valid.indexOf(Buffer.from([36, 6, 24 << 2])); // IPv4 HoA Request: Type 36, Length 6, Prefix-len 24
+    assert.ok(v4At > 0);
+    const badV4 = Buffer.from(valid);
+    badV4[v4At + 2] = 40 << 2;
+    const rx = h.lma.counters.rx.pbu;
+    mag.sendRaw(badHnp);
+    mag.sendRaw(badV4);
+    await h.settle();
+    assert.equal(h.lma.counters.dropped['bad-option-value'], 2);
+    assert.equal(h.lma.counters.rx.pbu, rx, 'not processed as a PBU');
+    assert.equal(h.lma.counters.dropped['unencodable-reply'], 0, 'no attempt to echo it');
+    assert.equal(mag.take(), undefined, 'no PBA');
+    assert.equal(h.lma.bindingCount, 0);
+    const metrics = await registry.metrics();
+    assert.match(metrics, /pmip6_lma_rx_dropped_total\{cause="bad-option-value"\} [1-9]\d*/, 'on /metrics too');
+    // The unmodified PBU is accepted.
+    mag.sendRaw(valid);
+    await h.settle();
+    assert.equal(mag.pba().status, 0);
+  });
+
   it('a failing policy source drops a new PBU (MAG retransmits) but a re-registration uses the cached policy', async () => {
     h = await harness({ config: { policyCacheTtlMs: 1000 }, profiles: [makeProfile(MN, { hnps: [P1] })] });
     const mag = h.mag();

@@ -52,17 +52,17 @@ export function makeOptionArbs(cfg: ArbConfig = {}): Record<MobilityOption['type
     timestamp: rec({ type: fc.constant('timestamp' as const), value: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }) }),
     restartCounter: rec({ type: fc.constant('restartCounter' as const), counter: u32 }),
     ipv4HomeAddress: rec({
-      type: fc.constant('ipv4HomeAddress' as const), prefixLen: fc.integer({ min: 0, max: 63 }), p: fc.boolean(), addr: u32,
+      type: fc.constant('ipv4HomeAddress' as const), prefixLen: fc.integer({ min: 0, max: 32 }), p: fc.boolean(), addr: u32,
     }),
     ipv4AddressAck: rec({
-      type: fc.constant('ipv4AddressAck' as const), status: u8, prefixLen: fc.integer({ min: 0, max: 63 }), addr: u32,
+      type: fc.constant('ipv4AddressAck' as const), status: u8, prefixLen: fc.integer({ min: 0, max: 32 }), addr: u32,
     }),
     natDetection: rec({ type: fc.constant('natDetection' as const), f: fc.boolean(), refreshTime: u32 }),
     ipv4Coa: rec({ type: fc.constant('ipv4Coa' as const), addr: u32 }),
     greKey: rec({ type: fc.constant('greKey' as const), key: fc.option(u32, { nil: null }) }),
-    ipv4HoaRequest: rec({ type: fc.constant('ipv4HoaRequest' as const), prefixLen: fc.integer({ min: 0, max: 63 }), addr: u32 }),
+    ipv4HoaRequest: rec({ type: fc.constant('ipv4HoaRequest' as const), prefixLen: fc.integer({ min: 0, max: 32 }), addr: u32 }),
     ipv4HoaReply: rec({
-      type: fc.constant('ipv4HoaReply' as const), status: u8, prefixLen: fc.integer({ min: 0, max: 63 }), addr: u32,
+      type: fc.constant('ipv4HoaReply' as const), status: u8, prefixLen: fc.integer({ min: 0, max: 32 }), addr: u32,
     }),
     ipv4DefaultRouter: rec({ type: fc.constant('ipv4DefaultRouter' as const), addr: u32 }),
     ipv4DhcpSupportMode: rec({ type: fc.constant('ipv4DhcpSupportMode' as const), server: fc.boolean() }),

@@ -153,6 +153,59 @@ describe('RFC 6275 6.2: option TLV checks', () => {
   }
 });
 
+describe('Option values no message can carry: bad-option-value (pointing at the field)', () => {
+  // [RFC section, option area at MH offset 12 (padded to 8n), offset of the offending field]
+  const bad: [string, string, number][] = [
+    ['RFC 5213 8.3 HNP Prefix Length 129', '16 12 00 81 20010db8000100010000000000000000', 15],
+    ['RFC 5213 8.3 HNP Prefix Length 255', '16 12 00 ff 20010db8000100010000000000000000', 15],
+    ['RFC 5555 3.1.1 IPv4 Home Address Prefix Length 33', '1d 06 86 00 0a000005  00 00 00 00', 14],
+    ['RFC 5555 3.2.1 IPv4 Address Ack Prefix Length 63', '1e 06 00 fc 0a000005  00 00 00 00', 15],
+    ['RFC 5844 3.3.1 IPv4 HoA Request Prefix Length 33', '24 06 84 00 0a000005  00 00 00 00', 14],
+    ['RFC 5844 3.3.2 IPv4 HoA Reply Prefix Length 40', '25 06 00 a0 0a000005  00 00 00 00', 15],
+  ];
+  for (const [name, area, offset] of bad) {
+    it(`${name} is refused with a typed error, not decoded into something the encoder refuses`, () => {
+      expectError(decodeMessage(buWith(area)), 'bad-option-value', offset);
+      expectError(decodeMessage(buWith(area), { zeroCopy: true }), 'bad-option-value', offset);
+    });
+  }
+
+  it('the largest meaningful values decode and re-encode to the same bytes (HNP /128, IPv4 /32)', () => {
+    const cases: [string, MobilityOption][] = [
+      ['16 12 00 80 20010db8000100010000000000000001', { type: 'hnp', prefixLen: 128, prefix: parseIpv6('2001:db8:1:1::1') }],
+      ['24 06 80 00 0a000005  01 02 0000', { type: 'ipv4HoaRequest', prefixLen: 32, addr: 0x0a000005 }],
+      ['25 06 00 80 0a000005  01 02 0000', { type: 'ipv4HoaReply', status: 0, prefixLen: 32, addr: 0x0a000005 }],
+      ['1d 06 82 00 0a000005  01 02 0000', { type: 'ipv4HomeAddress', prefixLen: 32, p: true, addr: 0x0a000005 }],
+      ['1e 06 00 80 0a000005  01 02 0000', { type: 'ipv4AddressAck', status: 0, prefixLen: 32, addr: 0x0a000005 }],
+    ];
+    for (const [area, opt] of cases) {
+      const bytes = buWith(area);
+      const r = decodeMessage(bytes);
+      assert.ok(r.ok && r.msg.type === 'bu', area);
+      assert.deepStrictEqual(r.msg.options, [opt]);
+      assert.deepStrictEqual(encodeMessage(r.msg), bytes, area);
+    }
+  });
+
+  it('an IPv4 prefix length of 32 with the Reserved bits set still decodes (RFC 5844 3.3.1: Reserved is ignored)', () => {
+    const r = decodeMessage(buWith('24 06 83 00 0a000005  00 00 00 00'));
+    assert.ok(r.ok && r.msg.type === 'bu');
+    assert.deepStrictEqual(r.msg.options, [{ type: 'ipv4HoaRequest', prefixLen: 32, addr: 0x0a000005 }]);
+  });
+
+  it('the first bad value ends decoding even after good options (one cause per message)', () => {
+    // HI, ATT, then an HNP with Prefix Length 200 at offset 20 (8n+4).
+    const r = decodeMessage(buWith('17 02 00 01 18 02 00 04 16 12 00 c8 20010db8000100010000000000000000'));
+    expectError(r, 'bad-option-value', 23);
+  });
+
+  it('values that are merely unassigned still decode: the receiver decides (RFC 5213 8.4 Handoff Indicator 200)', () => {
+    const r = decodeMessage(buWith('17 02 00 c8 01 06 000000000000'));
+    assert.ok(r.ok && r.msg.type === 'bu');
+    assert.deepStrictEqual(r.msg.options, [{ type: 'handoffIndicator', hi: 200 }]);
+  });
+});
+
 describe('Decoder output ownership', () => {
   const b = hex('3b 03 05 00 0000 0001 8200 0001  16 12 00 40 20010db8000100010000000000000000');
   it('default: byte fields are copies, unaffected by later changes to the input', () => {
@@ -186,6 +239,12 @@ describe('Encoder input validation (programming errors throw)', () => {
   it('rejects out-of-range prefix lengths, values and identifiers', () => {
     assert.throws(() => encodeMessage(bu([{ type: 'hnp', prefixLen: 129, prefix: Buffer.alloc(16) }])), RangeError);
     assert.throws(() => encodeMessage(bu([{ type: 'ipv4HoaRequest', prefixLen: 64, addr: 0 }])), RangeError);
+    // IPv4 prefix lengths end at 32 although the field has 6 bits (the decoder refuses the same values)
+    for (const type of ['ipv4HoaRequest', 'ipv4HomeAddress'] as const) {
+      assert.throws(() => encodeMessage(bu([{ type, prefixLen: 33, addr: 0, p: false }])), RangeError);
+    }
+    assert.throws(() => encodeMessage(bu([{ type: 'ipv4HoaReply', status: 0, prefixLen: 33, addr: 0 }])), RangeError);
+    assert.throws(() => encodeMessage(bu([{ type: 'ipv4AddressAck', status: 0, prefixLen: 63, addr: 0 }])), RangeError);
     assert.throws(() => encodeMessage(bu([{ type: 'mnId', subtype: 1, id: Buffer.alloc(255) }])), RangeError);
     assert.throws(() => encodeMessage(bu([{ type: 'serviceSelection', id: Buffer.alloc(0) }])), RangeError);
     assert.throws(() => encodeMessage(bu([{ type: 'handoffIndicator', hi: 256 }])), RangeError);
