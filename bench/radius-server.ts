@@ -1,21 +1,33 @@
-// Child process for bench/radius.ts: our RADIUS server with N in-memory profiles, in its own
-// process(es) like FreeRADIUS, so its CPU and event loop are measured alone.
-// argv: secret, profile count, workers (default 1), port (required when workers > 1).
+// Child process for bench/radius.ts: our RADIUS server in its own process(es) like
+// FreeRADIUS, so its CPU and event loop are measured alone.
+// argv: secret, profile count, workers (default 1), port (required when workers > 1),
+// policy: "memory" (N in-memory profiles) or a postgres:// URL (StoreRadiusPolicy over a
+// database bench/radius.ts populated), profile cache TTL in ms for the store policy
+// (default: StoreRadiusPolicy's default; 0 = no cache), most MNs per batched profile query
+// (default: StoreRadiusPolicy's; 1 = one query per request).
 // With workers > 1, Node's cluster shares the UDP socket between worker processes (each
 // with its own policy copy and duplicate cache). Prints "READY <authPort> <pid,pid,...>"
 // (the pids that serve) on stdout when listening; exits on SIGTERM.
 import cluster from 'node:cluster';
 import { FeatureVector } from '../src/policy/profile.ts';
 import { MemoryRadiusPolicy, makeProfile } from '../src/radius/memory-policy.ts';
+import type { RadiusPolicy } from '../src/radius/index.ts';
 import { RadiusServer } from '../src/radius/server.ts';
+import { StoreRadiusPolicy } from '../src/main/radius-policy.ts';
+import { openPostgres } from '../src/store/pg.ts';
+import { storeOn } from '../src/store/index.ts';
 import { benchMns } from './radius-profiles.ts';
 
 const secret = process.argv[2];
 const count = Number(process.argv[3]);
 const workers = Number(process.argv[4] ?? 1);
 const port = Number(process.argv[5] ?? 0);
+const policyArg = process.argv[6] ?? 'memory';
+const numArg = (i: number): number | undefined => (process.argv[i] === undefined || process.argv[i] === '' ? undefined : Number(process.argv[i]));
+const cacheTtl = numArg(7);
+const batchSize = numArg(8);
 
-async function serve(): Promise<RadiusServer> {
+async function memoryPolicy(): Promise<RadiusPolicy> {
   const policy = new MemoryRadiusPolicy();
   policy.addClient({ address: '127.0.0.1', secret, requireMessageAuthenticator: true, name: 'bench' });
   for (const m of benchMns(count)) {
@@ -24,10 +36,23 @@ async function serve(): Promise<RadiusServer> {
       serviceSelection: 'internet', mip6FeatureVector: FeatureVector.PMIP6_SUPPORTED | FeatureVector.IP4_HOA_SUPPORTED,
     }));
   }
+  return policy;
+}
+
+async function serve(): Promise<RadiusServer> {
+  let close = async (): Promise<void> => undefined;
+  let policy: RadiusPolicy;
+  if (policyArg === 'memory') {
+    policy = await memoryPolicy();
+  } else {
+    const db = await openPostgres(policyArg, { max: 16 });
+    close = () => db.close();
+    policy = new StoreRadiusPolicy(storeOn(db), { profileCacheTtlMs: cacheTtl, batchSize });
+  }
   const server = new RadiusServer({ policy, hosts: ['127.0.0.1'], authPort: port, acctPort: 0, rateLimit: { perSecond: 1e9, burst: 1e9 } });
   await server.start();
   process.on('SIGTERM', () => {
-    void server.stop().then(() => process.exit(0));
+    void server.stop().then(close).then(() => process.exit(0));
   });
   return server;
 }

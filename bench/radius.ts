@@ -1,9 +1,15 @@
-// `npm run bench -- radius [--profiles=100000] [--requests=40000] [--chunk=1000] [--parallel=64,128] [--rounds=3] [--workers=1,2]`
+// `npm run bench -- radius [--profiles=100000] [--requests=40000] [--chunk=1000] [--parallel=64,128] [--rounds=3]
+//                          [--workers=1,2] [--policy=store,memory] [--cache=<ms>] [--batch=<n>]`
 // Access-Request → Access-Accept per second, driven by Debian's radclient at 64 and 128
 // requests in flight, against our server and against FreeRADIUS 3.2 (started here on loopback
 // with its own temporary raddb, a users file equivalent to our profiles and its own port),
-// in the same run, with the ratio. Policy: in-memory (MemoryRadiusPolicy) until the store
-// adapter lands; the output says so.
+// in the same run, with the ratio. Our server's policy is the store (StoreRadiusPolicy) on a
+// fresh PostgreSQL database (127.0.0.1:5432, created, bulk-populated with SQL and dropped
+// here) holding the same profiles and the bench's AAA client; `--policy=store,memory` also
+// runs the in-memory policy for comparison, `--cache=<ms>` sets StoreRadiusPolicy's profile
+// cache TTL (default 0: every request reads PostgreSQL), `--batch=<n>` the most MNs per batched
+// profile query (1: one query per request, as before batching). Our CPU figure includes the PostgreSQL
+// backends serving the bench database (FreeRADIUS reads its users file from memory).
 // radclient 3.2 slows down super-linearly with the size of its request file (it rescans its
 // whole request list per reply: 16,000 requests take 9x as long as 4,000), so each run is a
 // sequence of radclient processes over `--chunk` requests each; process start-up (~20 ms) is
@@ -20,6 +26,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FeatureVector } from '../src/policy/profile.ts';
+import { openPostgres } from '../src/store/pg.ts';
+import { migrate } from '../src/store/migrate.ts';
+import type { Db } from '../src/store/db.ts';
+import { createPgDatabase } from '../test/helpers/db.ts';
 import { benchMns, type BenchMn as Mn } from './radius-profiles.ts';
 
 const SECRET = 'bench-secret-0123';
@@ -47,6 +57,30 @@ function runRadclient(args: string[], input?: string): Promise<{ code: number; o
     child.on('close', (code) => resolve({ code: code ?? 1, out, ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
     child.stdin.end(input ?? '');
   });
+}
+
+const FEATURE_VECTOR = FeatureVector.PMIP6_SUPPORTED | FeatureVector.IP4_HOA_SUPPORTED;
+
+/**
+ * The bench's profiles in the store, with set-based SQL (seconds, not minutes): the same MNs as
+ * benchMns(n) (mn<i>@example.net, HNP 2001:db8:<i>>16>:<i&0xffff>::/64, HoA 10.0.0.0 + i /16),
+ * and the bench's RADIUS client (127.0.0.1, Message-Authenticator required).
+ */
+async function populate(db: Db, n: number): Promise<void> {
+  await db.exec(`INSERT INTO profiles (mn_id, lma, ipv4_hoa, ipv4_prefix_length, ipv4_default_router, service_selection, mip6_feature_vector)
+    SELECT 'mn' || i || '@example.net', '2001:db8::1', ('10.0.0.0'::inet + i), 16, '10.0.0.1', 'internet', ${BigInt.asIntN(64, FEATURE_VECTOR)}
+    FROM generate_series(0, ${n - 1}) AS i`);
+  await db.exec(`INSERT INTO hnp_assignments (prefix, profile_id, position)
+    SELECT ('2001:db8:' || to_hex(i >> 16) || ':' || to_hex(i & 65535) || '::/64')::cidr, p.id, 0
+    FROM generate_series(0, ${n - 1}) AS i JOIN profiles p ON p.mn_id = 'mn' || i || '@example.net'`);
+  await db.query(`INSERT INTO aaa_clients (kind, name, address, secret, require_message_authenticator) VALUES ('radius', 'bench', '127.0.0.1', $1, true)`, [SECRET]);
+  await db.exec('ANALYZE');
+}
+
+/** PIDs of the PostgreSQL backends connected to a database (their CPU counts as ours). */
+async function backendPids(db: Db, name: string): Promise<number[]> {
+  const r = await db.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [name]);
+  return r.rows.map((x) => Number(x.pid));
 }
 
 async function startFreeradius(dir: string, port: number, mns: Mn[]): Promise<ChildProcess> {
@@ -124,7 +158,7 @@ server default {
 \tPMIP6-Home-HN-Prefix = ${m.hnp},
 \tPMIP6-Home-IPv4-HoA = ${m.hoa}/16,
 \tPMIP6-Home-IPv4-Gateway = 10.0.0.1,
-\tMIP6-Feature-Vector = ${FeatureVector.PMIP6_SUPPORTED | FeatureVector.IP4_HOA_SUPPORTED}
+\tMIP6-Feature-Vector = ${FEATURE_VECTOR}
 `);
   }
   await writeFile(join(dir, 'users'), lines.join('\n'));
@@ -146,47 +180,73 @@ export async function run(args: string[]): Promise<void> {
   const nRequests = Number(opt(args, 'requests', '40000'));
   const parallel = opt(args, 'parallel', '64,128').split(',').map(Number);
   const rounds = Number(opt(args, 'rounds', '3'));
+  const policies = opt(args, 'policy', 'store').split(',') as ('store' | 'memory')[];
+  const cacheArg = opt(args, 'cache', '');
+  const batchArg = opt(args, 'batch', '');
   const dir = await mkdtemp(join(tmpdir(), 'pmip6-radius-bench-'));
   const mns = benchMns(nProfiles);
 
   console.log(`radius bench: ${nProfiles} profiles, ${nRequests} Access-Requests per run, radclient -p ${parallel.join('/')}, best of ${rounds}`);
-  console.log('policy: in-memory (MemoryRadiusPolicy); the PostgreSQL store adapter is not wired yet');
 
-  // Our server in its own process(es) (as FreeRADIUS is), measured from /proc like it.
-  const variants = opt(args, 'workers', '1').split(',').map(Number);
-  const ourServers: { workers: number; port: number; pids: number[]; child: ChildProcess }[] = [];
-  for (const workers of variants) {
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./radius-server.ts', import.meta.url)), SECRET, String(nProfiles), String(workers), String(port)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, PMIP6_LOG_LEVEL: process.env.PMIP6_LOG_LEVEL ?? 'warn' },
-    });
-    const ready = await new Promise<{ port: number; pids: number[] }>((resolve, reject) => {
-      let buf = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        buf += d.toString();
-        const m = /READY (\d+) ([\d,]+)/.exec(buf);
-        if (m) resolve({ port: Number(m[1]), pids: m[2].split(',').map(Number) });
-      });
-      child.once('exit', (code) => reject(new Error(`our server exited (${code})`)));
-    });
-    ourServers.push({ workers, ...ready, child });
-  }
-  const frPort = await freePort();
+  const needPg = policies.includes('store');
+  const pg = needPg ? await createPgDatabase('pmip6_bench_radius') : null;
+  let admin: Db | null = null;
+  const ourServers: { name: string; port: number; pids: number[]; pg: boolean; child: ChildProcess }[] = [];
   let fr: ChildProcess | null = null;
   try {
+    if (pg) {
+      admin = await openPostgres(pg.url, { max: 1 });
+      await migrate(admin);
+      const t0 = Date.now();
+      await populate(admin, nProfiles);
+      const n = await admin.query<{ n: bigint }>('SELECT count(*) AS n FROM hnp_assignments');
+      if (Number(n.rows[0].n) !== nProfiles) throw new Error('population failed');
+      console.log(`policy: PostgreSQL store (StoreRadiusPolicy, profile cache TTL ${cacheArg === '' ? 'default' : `${cacheArg} ms`}, batch ${batchArg === '' ? 'default' : batchArg}), database ${pg.name}: ${nProfiles} profiles inserted in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    if (policies.includes('memory')) console.log('policy: in-memory (MemoryRadiusPolicy) as a reference');
+
+    // Our server in its own process(es) (as FreeRADIUS is), measured from /proc like it.
+    const variants = opt(args, 'workers', '1').split(',').map(Number);
+    for (const policy of policies) {
+      for (const workers of variants) {
+        const port = await freePort();
+        const child = spawn(process.execPath, [
+          '--import', 'tsx', fileURLToPath(new URL('./radius-server.ts', import.meta.url)),
+          SECRET, String(nProfiles), String(workers), String(port), policy === 'store' ? pg!.url : 'memory', cacheArg, batchArg,
+        ], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: { ...process.env, PMIP6_LOG_LEVEL: process.env.PMIP6_LOG_LEVEL ?? 'warn' },
+        });
+        const ready = await new Promise<{ port: number; pids: number[] }>((resolve, reject) => {
+          let buf = '';
+          child.stdout!.on('data', (d: Buffer) => {
+            buf += d.toString();
+            const m = /READY (\d+) ([\d,]+)/.exec(buf);
+            if (m) resolve({ port: Number(m[1]), pids: m[2].split(',').map(Number) });
+          });
+          child.once('exit', (code) => reject(new Error(`our server exited (${code})`)));
+        });
+        ourServers.push({ name: `ours ${policy} x${workers}`, ...ready, pg: policy === 'store', child });
+      }
+    }
+    const frPort = await freePort();
     const t0 = Date.now();
     fr = await startFreeradius(dir, frPort, mns);
     console.log(`freeradius 3.2 started on 127.0.0.1:${frPort} (users file loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 
-    // Requests spread over all profiles (deterministic pseudo-random order).
+    // Requests spread over all profiles (deterministic pseudo-random order). Math.imul keeps the
+    // LCG in 32 bits: plain `x * 1103515245` loses its low bits in a double and cycled through
+    // only 3,627 of 100,000 profiles, a working set every cache holds.
     const reqs: string[] = [];
+    const touched = new Set<number>();
     let x = 12345;
     for (let i = 0; i < nRequests; i++) {
-      x = (x * 1103515245 + 12345) & 0x7fffffff;
+      x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff;
+      touched.add(x % mns.length);
       const m = mns[x % mns.length];
       reqs.push(`User-Name = "${m.mnId}"\nNAS-Identifier = "mag1"\nService-Type = Login-User\nMessage-Authenticator = 0x00\nService-Selection = "internet"\n`);
     }
+    console.log(`requests: ${nRequests} per run over ${touched.size} distinct profiles`);
     const chunk = Number(opt(args, 'chunk', '1000'));
     const reqFiles: string[] = [];
     for (let i = 0; i < reqs.length; i += chunk) {
@@ -195,28 +255,37 @@ export async function run(args: string[]): Promise<void> {
       reqFiles.push(f);
     }
 
-    // Sanity: both answer the same MN with an Accept carrying its HNP.
+    // Sanity: every server answers the same MN with an Accept carrying its HNP and HoA.
     const probe = `User-Name = "${mns[1].mnId}"\nNAS-Identifier = "mag1"\nMessage-Authenticator = 0x00\nService-Selection = "internet"\n`;
-    for (const [name, port] of [...ourServers.map((o) => [`ours x${o.workers}`, o.port] as const), ['freeradius', frPort] as const]) {
+    for (const [name, port] of [...ourServers.map((o) => [o.name, o.port] as const), ['freeradius', frPort] as const]) {
       const r = await runRadclient(['-x', '-r', '2', '-t', '2', `127.0.0.1:${port}`, 'auth', SECRET], probe);
-      if (r.code !== 0 || !r.out.includes(`PMIP6-Home-HN-Prefix = ${mns[1].hnp}`)) throw new Error(`${name}: probe failed\n${r.out}`);
+      if (r.code !== 0 || !r.out.includes(`PMIP6-Home-HN-Prefix = ${mns[1].hnp}`) || !r.out.includes('PMIP6-Home-LMA-IPv6-Address = 2001:db8::1')) {
+        throw new Error(`${name}: probe failed\n${r.out}`);
+      }
     }
 
     const cpuMs = async (pid: number): Promise<number> => {
-      const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
-      return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, USER_HZ = 100
+      try {
+        const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+        return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, USER_HZ = 100
+      } catch {
+        return 0; // a backend that went away between listing and reading
+      }
     };
     const frPid = fr.pid!;
-    type Target = { name: string; port: number; pids: number[] };
-    const targets: Target[] = [...ourServers.map((o) => ({ name: `ours x${o.workers}`, port: o.port, pids: o.pids })), { name: 'FreeRADIUS 3.2', port: frPort, pids: [frPid] }];
-    const totalCpu = async (pids: number[]): Promise<number> => (await Promise.all(pids.map(cpuMs))).reduce((a, b) => a + b, 0);
-    const best = new Map<string, { rate: number; cpuPerK: number }>();
+    type Target = { name: string; port: number; pids: number[]; pg: boolean };
+    const targets: Target[] = [...ourServers.map((o) => ({ name: o.name, port: o.port, pids: o.pids, pg: o.pg })), { name: 'FreeRADIUS 3.2', port: frPort, pids: [frPid], pg: false }];
+    const best = new Map<string, { rate: number; cpuPerK: number; pgPerK: number }>();
     for (const p of parallel) {
       for (let round = 0; round < rounds; round++) {
         // Rotate the order so no server always gets the warmer (or busier) machine.
         const order = targets.map((_, i) => targets[(i + round) % targets.length]);
         for (const t of order) {
-          const cpu0 = await totalCpu(t.pids);
+          // The server's PostgreSQL backends (the pool opens them lazily; list them per run).
+          const pgPids = t.pg && admin ? await backendPids(admin, pg!.name) : [];
+          const sum = async (pids: number[]) => (await Promise.all(pids.map(cpuMs))).reduce((a, b) => a + b, 0);
+          const cpu0 = await sum(t.pids);
+          const pg0 = await sum(pgPids);
           const t0 = process.hrtime.bigint();
           let acc = 0;
           for (const f of reqFiles) {
@@ -224,29 +293,35 @@ export async function run(args: string[]): Promise<void> {
             acc += Number(/Accepted\s*:\s*(\d+)/.exec(r.out)?.[1] ?? 0);
           }
           const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-          const cpu = (await totalCpu(t.pids)) - cpu0;
+          const cpu = (await sum(t.pids)) - cpu0;
+          const pgCpu = (await sum(pgPids)) - pg0;
           if (acc !== nRequests) throw new Error(`${t.name} p=${p}: ${acc}/${nRequests} accepted`);
           const k = `${p}|${t.name}`;
-          const b = best.get(k) ?? { rate: 0, cpuPerK: Infinity };
+          const b = best.get(k) ?? { rate: 0, cpuPerK: Infinity, pgPerK: Infinity };
           b.rate = Math.max(b.rate, (nRequests / ms) * 1000);
-          b.cpuPerK = Math.min(b.cpuPerK, (cpu / nRequests) * 1000);
+          if ((cpu + pgCpu) / nRequests * 1000 < b.cpuPerK) {
+            b.cpuPerK = ((cpu + pgCpu) / nRequests) * 1000;
+            b.pgPerK = (pgCpu / nRequests) * 1000;
+          }
           best.set(k, b);
         }
       }
     }
     console.log('');
-    console.log('in flight | server         | Accept/s | CPU ms/1000 | rate vs FreeRADIUS | CPU vs FreeRADIUS (FR/ours)');
+    console.log('in flight | server              | Accept/s | CPU ms/1000 (of it PostgreSQL) | rate vs FreeRADIUS | CPU vs FreeRADIUS (FR/ours)');
     for (const p of parallel) {
       const fr0 = best.get(`${p}|FreeRADIUS 3.2`)!;
       for (const t of targets) {
         const b = best.get(`${p}|${t.name}`)!;
-        const vs = t.name.startsWith('ours') ? `${(b.rate / fr0.rate).toFixed(2)}x` : '';
-        const cv = t.name.startsWith('ours') ? `${(fr0.cpuPerK / b.cpuPerK).toFixed(2)}x` : '';
-        console.log(`${String(p).padStart(9)} | ${t.name.padEnd(14)} | ${b.rate.toFixed(0).padStart(8)} | ${b.cpuPerK.toFixed(1).padStart(11)} | ${vs.padStart(18)} | ${cv}`);
+        const ours = t.name.startsWith('ours');
+        const vs = ours ? `${(b.rate / fr0.rate).toFixed(2)}x` : '';
+        const cv = ours ? `${(fr0.cpuPerK / b.cpuPerK).toFixed(2)}x` : '';
+        const cpu = `${b.cpuPerK.toFixed(1)}${t.pg ? ` (${b.pgPerK.toFixed(1)})` : ''}`;
+        console.log(`${String(p).padStart(9)} | ${t.name.padEnd(19)} | ${b.rate.toFixed(0).padStart(8)} | ${cpu.padStart(30)} | ${vs.padStart(18)} | ${cv}`);
       }
     }
     console.log('');
-    console.log('note: radclient, our server and FreeRADIUS share the 2 cores of this machine; radclient itself is near saturation. Each server runs in its own process(es); CPU is utime+stime from /proc (all workers summed).');
+    console.log('note: radclient, our server, PostgreSQL and FreeRADIUS share the 2 cores of this machine; radclient itself is near saturation. Each server runs in its own process(es); CPU is utime+stime from /proc (all workers summed, plus the PostgreSQL backends of the bench database for the store policy).');
   } finally {
     if (fr && fr.exitCode === null) {
       fr.kill('SIGTERM');
@@ -256,6 +331,8 @@ export async function run(args: string[]): Promise<void> {
       child.kill('SIGTERM');
       if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
     }
+    await admin?.close().catch(() => undefined);
+    await pg?.drop().catch((e: unknown) => console.error(`could not drop ${pg.name}: ${(e as Error).message}`));
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -29,6 +29,7 @@ export async function startRadiusRole(config: Config, store: Store): Promise<Rad
   return {
     server,
     profileChanged(mnId, gone) {
+      policy.invalidate(mnId); // a cached profile must not outlive the change (no-op when the cache is off)
       const run = gone ? dac.disconnect(mnId) : dac.profileChanged(mnId);
       run.then(
         (outcomes) => {

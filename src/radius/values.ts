@@ -5,23 +5,39 @@
 
 // ---------------------------------------------------------------- IPv4
 
+/**
+ * Dotted quad in s[start, end) → 32-bit value, or -1. Strict: four decimal octets, no leading
+ * zeros beyond "0". A scanner without intermediate strings: it runs for every encoded address.
+ */
+function ipv4At(s: string, start: number, end: number): number {
+  let v = 0;
+  let octets = 0;
+  let i = start;
+  for (;;) {
+    const os = i;
+    let n = 0;
+    while (i < end) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      n = n * 10 + c;
+      i++;
+      if (i - os > 3) return -1;
+    }
+    const len = i - os;
+    if (len === 0 || n > 255 || (len > 1 && s.charCodeAt(os) === 48)) return -1;
+    v = v * 256 + n;
+    if (++octets === 4) return i === end ? v : -1;
+    if (i >= end || s.charCodeAt(i) !== 46) return -1; // '.'
+    i++;
+  }
+}
+
 /** Dotted quad → 4 octets, or null. Strict: four decimal octets, no leading zeros beyond "0". */
 export function parseIpv4(s: string): Buffer | null {
-  const parts = s.split('.');
-  if (parts.length !== 4) return null;
+  const v = ipv4At(s, 0, s.length);
+  if (v < 0) return null;
   const out = Buffer.allocUnsafe(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i];
-    if (p.length === 0 || p.length > 3 || (p.length > 1 && p[0] === '0')) return null;
-    let n = 0;
-    for (let j = 0; j < p.length; j++) {
-      const c = p.charCodeAt(j) - 48;
-      if (c < 0 || c > 9) return null;
-      n = n * 10 + c;
-    }
-    if (n > 255) return null;
-    out[i] = n;
-  }
+  out.writeUInt32BE(v);
   return out;
 }
 
@@ -46,44 +62,75 @@ function parseHexGroup(g: string): number {
   return n;
 }
 
-/** Parse one side of "::" into 16-bit groups; the last group may be a dotted IPv4 (RFC 4291 §2.2). */
-function parseGroups(s: string, allowV4Tail: boolean): number[] | null {
-  if (s === '') return [];
-  const parts = s.split(':');
-  const out: number[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i];
-    if (i === parts.length - 1 && allowV4Tail && p.includes('.')) {
-      const v4 = parseIpv4(p);
-      if (!v4) return null;
-      out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+const groups = new Uint16Array(8);
+
+/**
+ * IPv6 text (RFC 4291 §2.2, any valid form) → 16 octets, or null. No zone ids. At most one
+ * "::"; groups of 1-4 hex digits; the last group may be a dotted IPv4 address (not before the
+ * "::"). One pass over the characters, no intermediate strings or arrays.
+ */
+export function parseIpv6(s: string): Buffer | null {
+  const n = s.length;
+  if (n < 2 || n > 45) return null;
+  let count = 0;
+  /** Group index where "::" stands, or -1. */
+  let gap = -1;
+  let i = 0;
+  if (s.charCodeAt(0) === 58) {
+    if (s.charCodeAt(1) !== 58) return null;
+    gap = 0;
+    i = 2;
+  }
+  while (i < n) {
+    let j = i;
+    let v = 0;
+    while (j < n && j - i < 5) {
+      const c = s.charCodeAt(j);
+      let d: number;
+      if (c >= 48 && c <= 57) d = c - 48;
+      else if (c >= 97 && c <= 102) d = c - 87;
+      else if (c >= 65 && c <= 70) d = c - 55;
+      else break;
+      v = (v << 4) | d;
+      j++;
+    }
+    if (j < n && s.charCodeAt(j) === 46) {
+      // '.': the rest is an IPv4 address filling the last two groups.
+      if (count > 6) return null;
+      const v4 = ipv4At(s, i, n);
+      if (v4 < 0) return null;
+      groups[count++] = v4 >>> 16;
+      groups[count++] = v4 & 0xffff;
+      break;
+    }
+    const len = j - i;
+    if (len === 0 || len > 4 || count === 8) return null;
+    groups[count++] = v;
+    if (j === n) break;
+    if (s.charCodeAt(j) !== 58) return null;
+    if (j + 1 < n && s.charCodeAt(j + 1) === 58) {
+      if (gap >= 0) return null;
+      gap = count;
+      i = j + 2;
     } else {
-      const n = parseHexGroup(p);
-      if (n < 0) return null;
-      out.push(n);
+      i = j + 1;
+      if (i === n) return null; // a trailing single ':'
     }
   }
-  return out;
-}
-
-/** IPv6 text (RFC 4291 §2.2, any valid form) → 16 octets, or null. No zone ids. */
-export function parseIpv6(s: string): Buffer | null {
-  if (s.length < 2 || s.length > 45) return null;
-  const dc = s.indexOf('::');
-  let groups: number[];
-  if (dc >= 0) {
-    if (s.indexOf('::', dc + 1) >= 0) return null;
-    const head = parseGroups(s.slice(0, dc), false);
-    const tail = parseGroups(s.slice(dc + 2), true);
-    if (!head || !tail || head.length + tail.length > 7) return null;
-    groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
-  } else {
-    const g = parseGroups(s, true);
-    if (!g || g.length !== 8) return null;
-    groups = g;
-  }
+  if (gap < 0 ? count !== 8 : count > 7) return null;
   const out = Buffer.allocUnsafe(16);
-  for (let i = 0; i < 8; i++) out.writeUInt16BE(groups[i], i * 2);
+  const zeros = gap < 0 ? 0 : 8 - count;
+  const split = gap < 0 ? 8 : gap;
+  let o = 0;
+  for (let k = 0; k < split; k++, o += 2) {
+    out[o] = groups[k] >>> 8;
+    out[o + 1] = groups[k] & 0xff;
+  }
+  for (let k = 0; k < zeros; k++, o += 2) out[o] = out[o + 1] = 0;
+  for (let k = split; k < count; k++, o += 2) {
+    out[o] = groups[k] >>> 8;
+    out[o + 1] = groups[k] & 0xff;
+  }
   return out;
 }
 
