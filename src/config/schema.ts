@@ -47,7 +47,11 @@ export const configSchema = z.object({
       coaPort: port.default(3799),
       /** Require Message-Authenticator on Access-Request (BlastRADIUS, CVE-2024-3596). */
       requireMessageAuthenticator: bool.default(true),
-      /** Client-side: servers as host:port lists, shared secret and timeouts. */
+      /**
+       * Client-side (a MAG with RADIUS AAA, RFC 6572): servers in order of preference as
+       * "host[:port][/acctPort]" ("[v6]:port" for IPv6; accounting defaults to port + 1),
+       * shared secret and timeouts. The MAG's RFC 5176 listener uses coaPort.
+       */
       servers: strList.default([]),
       secret: z.string().default(''),
       timeoutMs: ms.default(1000),

@@ -23,6 +23,7 @@ export type {
   MagMessageKind,
 } from './types.ts';
 export { normalizeAddress } from './path.ts';
+export type { ReRegisterResult } from './reregister.ts';
 export { fanOut, collectEvents } from './events.ts';
 export { templatePolicy, mapPolicy, profileFrom } from './policy.ts';
 export type { ProfileTemplate } from './policy.ts';

@@ -12,10 +12,9 @@
 // This file: the Mag object, life cycle, attach/detach, message dispatch, events. The rest:
 // pbu.ts (sending, timers), pba.ts (PBA processing), forwarding.ts (tunnels and routes),
 // heartbeat.ts (RFC 5847), revoke.ts (RFC 5846 §9.1), bul.ts, build.ts, handle.ts, path.ts.
-import { HandoffIndicator, parseIpv4, parsePrefix, prefixToString } from '../mh/index.ts';
+import { HandoffIndicator } from '../mh/index.ts';
 import type { MhMessage } from '../mh/index.ts';
 import type { AttachDetachEvent, AttachDetector, AttachEvent, DetachEvent } from '../attach/types.ts';
-import { allowsIpv4, allowsIpv6 } from '../policy/profile.ts';
 import type { Profile } from '../policy/profile.ts';
 import type { MagPolicySource } from '../policy/source.ts';
 import type { Peer } from '../transport/types.ts';
@@ -29,8 +28,10 @@ import { Heartbeats } from './heartbeat.ts';
 import type { LmaPeer } from './heartbeat.ts';
 import { MagMetrics } from './metrics.ts';
 import { MagPath, normalizeAddress } from './path.ts';
-import { BLOCK_IPV4, BLOCK_IPV6, BLOCK_PROXY, PbaHandler } from './pba.ts';
+import { BLOCK_PROXY, PbaHandler } from './pba.ts';
+import { planSession } from './plan.ts';
 import { PbuSender } from './pbu.ts';
+import { reRegisterSessions, type ReRegisterResult } from './reregister.ts';
 import { handleBri } from './revoke.ts';
 import { Serializer } from './serial.ts';
 import { newMagCounters, resolveMagConfig } from './types.ts';
@@ -243,44 +244,14 @@ export class Mag {
 
   private createSession(ev: AttachEvent, p: Profile | null): void {
     const { mnId, link } = ev;
-    if (!p || !p.enabled) {
-      this.metrics.drop('notEligible');
-      this.failedEvent(mnId, link, null, null, 'not-eligible');
+    const plan = planSession(this.config, this.blocks.get(mnId) ?? 0, p);
+    if (!plan.ok) {
+      this.metrics.drop(plan.drop);
+      if (plan.error) this.log.error({ mnId, err: plan.error }, 'profile has an unusable HNP or IPv4 HoA');
+      this.failedEvent(mnId, link, plan.lma, null, plan.reason);
       return;
     }
-    const lmaText = p.lma ?? this.config.defaultLma;
-    if (!lmaText) {
-      this.metrics.drop('notEligible');
-      this.failedEvent(mnId, link, null, null, 'no-lma');
-      return;
-    }
-    const lma = normalizeAddress(lmaText);
-    const blocked = this.blocks.get(mnId) ?? 0;
-    // RFC 5844 §3.2.3.1: the profile says which of IPv4/IPv6 the MN gets.
-    let wantIpv6 = allowsIpv6(p);
-    let wantIpv4 = this.config.requestIpv4 && allowsIpv4(p);
-    if (!wantIpv6 && !wantIpv4) wantIpv6 = true; // nothing in the profile: let the LMA assign (ALL_ZERO HNP)
-    if (blocked & BLOCK_IPV4) wantIpv4 = false;
-    if (blocked & BLOCK_IPV6) wantIpv6 = false;
-    const hnps: string[] = [];
-    let ipv4HoA: string | null = null;
-    try {
-      if (wantIpv6) for (const h of p.hnps) {
-        const q = parsePrefix(h);
-        hnps.push(prefixToString(q.prefix, q.prefixLen));
-      }
-      if (wantIpv4 && p.ipv4HoA) ipv4HoA = ipv4Text(p.ipv4HoA);
-    } catch (e) {
-      this.metrics.drop('encode');
-      this.log.error({ mnId, err: (e as Error).message }, 'profile has an unusable HNP or IPv4 HoA');
-      this.failedEvent(mnId, link, lma, null, 'not-eligible');
-      return;
-    }
-    if (!wantIpv6 && !wantIpv4) {
-      this.metrics.drop('blocked');
-      this.failedEvent(mnId, link, lma, null, 'blocked');
-      return;
-    }
+    const { lma } = plan;
     const hi = ev.handoffIndicator ?? this.config.defaultHandoffIndicator;
     const b = new Bule({
       mnId,
@@ -289,21 +260,54 @@ export class Mag {
       att: ev.accessTechType,
       lma,
       lmaPort: this.config.lmaPort,
-      wantIpv6,
-      hnps,
-      wantIpv4,
-      ipv4HoA,
-      ipv4PrefixLen: ipv4HoA ? (p.ipv4PrefixLength ?? 32) : 0,
+      wantIpv6: plan.wantIpv6,
+      hnps: plan.hnps,
+      wantIpv4: plan.wantIpv4,
+      ipv4HoA: plan.ipv4HoA,
+      ipv4PrefixLen: plan.ipv4PrefixLen,
       handoffIndicator: hi,
       seq: (Math.random() * 0x10000) & 0xffff,
       statusRetries: this.config.maxStatusRetries,
     });
     const peer = this.heartbeats.peer(lma, this.config.lmaPort);
-    const wantGre =
-      this.config.greMode === 'always' || (this.config.greMode === 'profile' && p.greKeyPolicy !== 'none');
-    if (wantGre && peer.greSupported) this.sender.requestGre(b);
+    if (plan.wantGre && peer.greSupported) this.sender.requestGre(b);
     this.bul.add(b);
     this.sender.startPbu(b, PbuKind.INITIAL, hi); // §6.9.1.1 item 11: the BULE exists from the first PBU
+  }
+
+  /**
+   * After the MN's policy changed (e.g. an RFC 5176 CoA-Request relayed by main/): reads the
+   * profile again and updates every session of the MN on this MAG, keeping bindings where
+   * RFC 5213 allows it (see reregister.ts). Resolves with the number of sessions acted on
+   * (0: the MN has no session here) and whether the policy source failed (nothing changed).
+   */
+  reRegister(mnId: string): Promise<ReRegisterResult> {
+    return this.serial(mnId, () => reRegisterSessions(this, mnId)).then((r) => r ?? { sessions: 0, policyError: true });
+  }
+
+  /** @internal reregister.ts: the policy source. */
+  profileOf(mnId: string): Promise<Profile | null> {
+    return this.policy.profile(mnId);
+  }
+
+  /** @internal reregister.ts: a new session on the link of a replaced one, from the new profile. */
+  replaceSession(old: Bule, p: Profile): Promise<void> {
+    const ev: AttachEvent = {
+      kind: 'attach',
+      mnId: old.mnId,
+      link: old.link,
+      mnLinkLayerId: old.mnLinkLayerId ?? undefined,
+      accessTechType: old.att,
+      handoffIndicator: old.handoffIndicator,
+    };
+    const attached = old.attached;
+    // Our de-registration of the old binding goes first; its PBA then finds no entry (dropped as unmatched).
+    this.sender.deregister(old);
+    return this.removeSession(old, () => this.deregisteredEvent(old, false)).then(() => {
+      this.createSession(ev, p);
+      const b = this.bul.get(ev.mnId, ev.link);
+      if (b) b.attached = attached;
+    });
   }
 
   private onDetach(ev: DetachEvent): void | Promise<void> {
@@ -437,10 +441,4 @@ export class Mag {
   serial<T>(mnId: string, fn: () => T | Promise<T>): Promise<T | undefined> {
     return this.serializer.run(mnId, fn);
   }
-}
-
-/** Dotted quad (validated) from profile text. */
-function ipv4Text(s: string): string {
-  const v = parseIpv4(s);
-  return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
 }

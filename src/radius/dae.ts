@@ -127,6 +127,8 @@ export interface DaeRequest {
   mnId: string | null;
   acctSessionId: string | null;
   callingStationId: string | null;
+  /** NAS-Identifier of the request, when present (checked against ours already when we have one). */
+  nasIdentifier: string | null;
   /** For CoA: the profile attributes carried in the request (RFC 6572 types). */
   profile: AaaProfile | null;
   /** The DAC that sent it. */
@@ -291,6 +293,6 @@ export class DaeServer {
       if (!parsed.ok) return { ok: false, errorCause: ErrorCause.InvalidAttributeValue };
       profile = parsed.profile;
     }
-    return this.o.handler({ kind, userName, mnId, acctSessionId, callingStationId, profile, from });
+    return this.o.handler({ kind, userName, mnId, acctSessionId, callingStationId, nasIdentifier: nid ? nid.toString('utf8') : null, profile, from });
   }
 }
