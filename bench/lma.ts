@@ -1,4 +1,4 @@
-// `npm run bench -- lma [--bindings=100000] [--count=200000] [--window=256] [--mem=100000,1000000]`
+// `npm run bench -- lma [--bindings=100000] [--count=200000] [--window=256] [--rounds=5] [--async-policy] [--mem=100000,1000000]`
 //
 // 1. PBU -> PBA registrations per second over UDP loopback (RFC 5844 §4 carriage) with
 //    --bindings held, next to a baseline measured in the same run: a plain Node UDP echo
@@ -6,14 +6,18 @@
 //    generator (a child process, so it does not share the LMA's event loop) keeping
 //    --window PBUs outstanding. Reported: initial registrations/s while the cache fills
 //    (policy lookup + tunnel/route set-up), re-registrations/s with the cache full (the
-//    hot path), echo/s, and the ratio re-registrations / echo.
+//    hot path), echo/s, and the ratios to echo. The machine is shared, so the work runs in
+//    --rounds rounds, each LMA round right after an echo round of the same size, and each
+//    ratio is the median of the per-round ratios (with their range).
 // 2. Heap bytes per binding at each --mem size: a child process with --expose-gc feeds
 //    that many PBUs straight into an LMA (null transport, counting data plane, profiles
 //    computed on demand so the policy source holds nothing) and compares heapUsed after a
 //    full GC before and after.
 //
-// Policy source: in memory (profiles generated from the MN index); data plane: recording
-// without its op log (throughput) / counting only (memory). Logs at "warn".
+// Policy source: in memory (profiles generated from the MN index), answering at once through
+// MemoryLmaPolicy.policyNow, or with --async-policy only through its promises (the path a
+// store-backed source takes); data plane: recording without its op log (throughput) /
+// counting only (memory). Logs at "warn".
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -22,6 +26,7 @@ import { BuFlag, encodeMessage, mnIdFromNai, parsePrefix, timestampFromMs } from
 import type { MobilityOption } from '../src/mh/index.ts';
 import type { Profile } from '../src/policy/profile.ts';
 import type { LmaPolicySource } from '../src/policy/source.ts';
+import type { MemoryLmaPolicy, PolicyAnswer } from '../src/lma/index.ts';
 import type { DataPlane } from '../src/dataplane/types.ts';
 import type { MhTransport, ReceivedMh } from '../src/transport/types.ts';
 
@@ -47,16 +52,29 @@ function indexOf(mn: string): number {
   return Number(mn.slice(2, mn.indexOf('@')));
 }
 
-/** Profiles computed from the MN index: the policy source holds no state. */
-class GeneratedPolicy implements LmaPolicySource {
+/** A profile computed from the MN index. */
+function profileOf(mn: string): Profile | null {
+  const i = indexOf(mn);
+  if (!Number.isInteger(i) || !mn.endsWith('@bench.example')) return null;
+  return {
+    id: i, mnId: mn, mnLinkLayerIds: [], hnps: [hnpOf(i)], hnpPool: null, ipv4HoA: null, ipv4PrefixLength: null,
+    ipv4Pool: null, ipv4DefaultRouter: null, lma: null, lmaGroup: null, serviceSelection: null, greKeyPolicy: 'none',
+    dhcpv4Server: null, dhcpv6Server: null, mip6FeatureVector: 0n, enabled: true, createdAt: EPOCH, updatedAt: EPOCH,
+  };
+}
+
+/**
+ * Profiles computed from the MN index: the policy source holds no state. In memory, so it
+ * also answers at once (MemoryLmaPolicy.policyNow) unless `async` (--async-policy), which
+ * makes every initial registration go through the promise path a store-backed source takes.
+ */
+class GeneratedPolicy implements LmaPolicySource, MemoryLmaPolicy {
+  readonly policyNow?: (mn: string) => PolicyAnswer;
+  constructor(async = false) {
+    if (!async) this.policyNow = (mn) => ({ profile: profileOf(mn), magAuthorized: true });
+  }
   async profile(mn: string): Promise<Profile | null> {
-    const i = indexOf(mn);
-    if (!Number.isInteger(i) || !mn.endsWith('@bench.example')) return null;
-    return {
-      id: i, mnId: mn, mnLinkLayerIds: [], hnps: [hnpOf(i)], hnpPool: null, ipv4HoA: null, ipv4PrefixLength: null,
-      ipv4Pool: null, ipv4DefaultRouter: null, lma: null, lmaGroup: null, serviceSelection: null, greKeyPolicy: 'none',
-      dhcpv4Server: null, dhcpv6Server: null, mip6FeatureVector: 0n, enabled: true, createdAt: EPOCH, updatedAt: EPOCH,
-    };
+    return profileOf(mn);
   }
   async magAuthorized(): Promise<boolean> {
     return true;
@@ -89,11 +107,20 @@ interface GenRun {
   cmd: 'run';
   address: string;
   port: number;
-  /** MN indexes [0, n) are cycled. */
+  /** Templates for MN indexes [0, size). */
+  size: number;
+  /** MN indexes [from, from + n) are cycled. */
+  from: number;
   n: number;
   count: number;
   window: number;
   refresh: boolean;
+}
+
+interface Templates {
+  t: { buf: Buffer; tsOff: number }[];
+  /** Last timestamp sent per MN (ms), across runs. */
+  lastTs: Float64Array;
 }
 
 async function generatorMain(): Promise<void> {
@@ -105,13 +132,13 @@ async function generatorMain(): Promise<void> {
   } catch {
     /* capped */
   }
-  const templates = new Map<string, { buf: Buffer; tsOff: number }[]>();
+  const templates = new Map<string, Templates>();
   process.on('message', (m: GenRun) => {
     if (m.cmd !== 'run') return;
-    const key = `${m.n}/${m.refresh}`;
+    const key = `${m.size}/${m.refresh}`;
     let t = templates.get(key);
     if (!t) {
-      t = Array.from({ length: m.n }, (_, i) => pbuTemplate(i, m.refresh));
+      t = { t: Array.from({ length: m.size }, (_, i) => pbuTemplate(i, m.refresh)), lastTs: new Float64Array(m.size) };
       templates.set(key, t);
     }
     void drive(sock, t, m).then((r) => process.send!(r));
@@ -119,7 +146,8 @@ async function generatorMain(): Promise<void> {
   process.send!({ ready: true });
 }
 
-async function drive(sock: dgram.Socket, templates: { buf: Buffer; tsOff: number }[], m: GenRun): Promise<{ completed: number; ms: number; retransmits: number }> {
+async function drive(sock: dgram.Socket, tpl: Templates, m: GenRun): Promise<{ completed: number; ms: number; retransmits: number }> {
+  const templates = tpl.t;
   const W = Math.min(m.window, 65536);
   const slotSentAt = new Float64Array(W);
   const slotMn = new Int32Array(W).fill(-1);
@@ -130,7 +158,7 @@ async function drive(sock: dgram.Socket, templates: { buf: Buffer; tsOff: number
   // the LMA's clock. Sub-millisecond real time, bumped one unit (1/65536 s) only when an MN
   // would repeat its previous value: a global "strictly increasing" rule would run ahead
   // of real time above ~50,000 PBUs/s and get 156 (TIMESTAMP_MISMATCH) back.
-  const lastTs = new Float64Array(templates.length);
+  const lastTs = tpl.lastTs;
   const send = (slot: number, mn: number): void => {
     const t = templates[mn];
     const buf = Buffer.from(t.buf); // own copy: the slot's bytes may be in flight
@@ -158,7 +186,7 @@ async function drive(sock: dgram.Socket, templates: { buf: Buffer; tsOff: number
         resolve({ completed, ms: performance.now() - start, retransmits });
         return;
       }
-      if (next < m.count) send(slot, next++ % m.n);
+      if (next < m.count) send(slot, m.from + (next++ % m.n));
     };
     sock.on('message', onMsg);
     const timer = setInterval(() => {
@@ -170,7 +198,7 @@ async function drive(sock: dgram.Socket, templates: { buf: Buffer; tsOff: number
         }
       }
     }, 200);
-    for (let s = 0; s < W && next < m.count; s++) send(s, next++ % m.n);
+    for (let s = 0; s < W && next < m.count; s++) send(s, m.from + (next++ % m.n));
   });
 }
 
@@ -270,6 +298,8 @@ export async function run(args: string[]): Promise<void> {
   const n = Number(opt(args, 'bindings', '100000'));
   const count = Number(opt(args, 'count', '200000'));
   const window = Number(opt(args, 'window', '256'));
+  const rounds = Math.max(1, Number(opt(args, 'rounds', '5')));
+  const asyncPolicy = args.includes('--async-policy');
   const memSizes = opt(args, 'mem', '100000,1000000').split(',').filter(Boolean).map(Number);
 
   const { Lma } = await import('../src/lma/index.ts');
@@ -277,12 +307,13 @@ export async function run(args: string[]): Promise<void> {
   const { RecordingDataPlane } = await import('../src/dataplane/recording.ts');
 
   console.log(`LMA PBU->PBA over UDP loopback: ${fmt(n)} bindings, ${fmt(count)} PBUs per measurement, window ${window}`);
-  console.log('policy: in memory (generated profiles); data plane: RecordingDataPlane without op log; generator: child process');
+  console.log(`policy: in memory (generated profiles), ${asyncPolicy ? 'asked through promises (--async-policy)' : 'answered at once (policyNow)'}; data plane: RecordingDataPlane without op log; generator: child process`);
 
   const gen = child('gen');
   await once(gen);
-  const measure = async (port: number, refresh: boolean, cnt: number, nn = n): Promise<{ completed: number; ms: number; retransmits: number }> => {
-    gen.send({ cmd: 'run', address: '127.0.0.1', port, n: nn, count: cnt, window, refresh } satisfies GenRun);
+  type Run = { completed: number; ms: number; retransmits: number };
+  const measure = async (port: number, refresh: boolean, cnt: number, from = 0, nn = n): Promise<Run> => {
+    gen.send({ cmd: 'run', address: '127.0.0.1', port, size: n, from, n: nn, count: cnt, window, refresh } satisfies GenRun);
     return once(gen);
   };
 
@@ -298,29 +329,49 @@ export async function run(args: string[]): Promise<void> {
   echo.on('message', (m, r) => echo.send(m, r.port, r.address));
   const echoPort = echo.address().port;
   await measure(echoPort, true, Math.min(count, 20000)); // warm-up
-  const e1 = await measure(echoPort, true, count);
 
   // The LMA.
   const lmaT = await openUdpTransport({ addresses: ['127.0.0.1'], port: 0, recvBufferSize: 16 << 20 });
   const lma = new Lma({
     transport: lmaT,
     dataPlane: new RecordingDataPlane(false),
-    policy: new GeneratedPolicy(),
+    policy: new GeneratedPolicy(asyncPolicy),
     config: { address: '127.0.0.1', heartbeatIntervalMs: 0, maxLifetimeS: 262140 },
   });
   await lma.start();
   const port = lmaT.localAddress().port!;
-  const reg = await measure(port, false, n);
+
+  // The machine is shared: each LMA round is paired with an echo round of the same size run
+  // just before it, and the ratio is taken per pair (median over the rounds).
+  const pairs = { initial: [] as { lma: Run; echo: Run }[], refresh: [] as { lma: Run; echo: Run }[] };
+  const chunk = Math.ceil(n / rounds);
+  for (let k = 0; k * chunk < n; k++) {
+    const c = Math.min(chunk, n - k * chunk);
+    const e = await measure(echoPort, true, c);
+    pairs.initial.push({ echo: e, lma: await measure(port, false, c, k * chunk, c) });
+  }
   if (lma.bindingCount !== n) console.log(`warning: ${lma.bindingCount} bindings after ${n} registrations`);
-  const ref = await measure(port, true, count);
-  const e2 = await measure(echoPort, true, count); // echo again, after: the machine is shared
-  const echoRate = Math.max(rate(e1), rate(e2));
+  const per = Math.ceil(count / rounds);
+  for (let k = 0; k < rounds; k++) {
+    const e = await measure(echoPort, true, per);
+    pairs.refresh.push({ echo: e, lma: await measure(port, true, per) });
+  }
+  const total = (rs: Run[]): Run => ({ completed: rs.reduce((a, r) => a + r.completed, 0), ms: rs.reduce((a, r) => a + r.ms, 0), retransmits: rs.reduce((a, r) => a + r.retransmits, 0) });
+  const reg = total(pairs.initial.map((p) => p.lma));
+  const ref = total(pairs.refresh.map((p) => p.lma));
+  const allEcho = [...pairs.initial, ...pairs.refresh].map((p) => p.echo);
+  const echoRate = rate(total(allEcho));
+  const ratios = (ps: { lma: Run; echo: Run }[]): number[] => ps.map((p) => rate(p.lma) / rate(p.echo)).sort((a, b) => a - b);
+  const median = (xs: number[]): number => (xs.length % 2 ? xs[(xs.length - 1) / 2] : (xs[xs.length / 2 - 1] + xs[xs.length / 2]) / 2);
+  const ri = ratios(pairs.initial);
+  const rr = ratios(pairs.refresh);
+  const spread = (xs: number[]): string => `${xs[0].toFixed(2)}..${xs[xs.length - 1].toFixed(2)}`;
 
   console.log('');
-  console.log(`  echo baseline          ${fmt(echoRate).padStart(10)} msg/s   (runs: ${fmt(rate(e1))}, ${fmt(rate(e2))})`);
-  console.log(`  initial registrations  ${fmt(rate(reg)).padStart(10)} PBA/s   (cache 0 -> ${fmt(lma.bindingCount)}, ${reg.retransmits} retransmits)`);
-  console.log(`  re-registrations       ${fmt(rate(ref)).padStart(10)} PBA/s   (${fmt(lma.bindingCount)} bindings held, ${ref.retransmits} retransmits)`);
-  console.log(`  ratio re-registrations / echo: ${(rate(ref) / echoRate).toFixed(2)}   initial / echo: ${(rate(reg) / echoRate).toFixed(2)}   (target >= 0.5)`);
+  console.log(`  echo baseline          ${fmt(echoRate).padStart(10)} msg/s   (${allEcho.length} rounds: ${fmt(Math.min(...allEcho.map(rate)))}..${fmt(Math.max(...allEcho.map(rate)))})`);
+  console.log(`  initial registrations  ${fmt(rate(reg)).padStart(10)} PBA/s   (cache 0 -> ${fmt(lma.bindingCount)} in ${pairs.initial.length} rounds, ${reg.retransmits} retransmits)`);
+  console.log(`  re-registrations       ${fmt(rate(ref)).padStart(10)} PBA/s   (${fmt(lma.bindingCount)} bindings held, ${rounds} rounds, ${ref.retransmits} retransmits)`);
+  console.log(`  ratio to the echo round before it (median, range): re-registrations ${median(rr).toFixed(2)} (${spread(rr)})   initial ${median(ri).toFixed(2)} (${spread(ri)})   (target >= 0.5)`);
   const status0 = lma.counters.pbaByStatus[0];
   const others = lma.counters.pbaByStatus.flatMap((v, st) => (st !== 0 && v > 0 ? [`${st}: ${fmt(v)}`] : []));
   console.log(`  PBAs with status 0: ${fmt(status0)} of ${fmt(lma.counters.tx.pba)}${others.length ? ` (others: ${others.join(', ')})` : ''}`);

@@ -50,7 +50,7 @@ export interface ApplyContext extends LmaContext {
   /** RFC 5213 §5.3.6: a link-local address for the MAG on the MN's link. */
   newLinkLocal(b: Bce): Uint8Array;
   /** Re-run a PBU that needs the full profile (after a snapshot proved insufficient). */
-  refetch(j: PbuJob, then: (pol: Policy) => Outcome): Promise<void>;
+  refetch(j: PbuJob, then: (pol: Policy) => Outcome): void | Promise<void>;
 }
 
 /* ---------------------------------------------------------------- replies */

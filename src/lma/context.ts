@@ -8,7 +8,7 @@ import type { MhTransport, Peer } from '../transport/types.ts';
 import type { Bce, BindingCache, MagPeer } from './bce.ts';
 import type { LmaCounters, TxType } from './counters.ts';
 import type { Forwarding } from './forwarding.ts';
-import type { BindingEventKind, LmaConfig, LmaEventSink, PeerEvent } from './types.ts';
+import type { BindingEventKind, LmaConfig, LmaEventSink, MemoryLmaPolicy, PeerEvent } from './types.ts';
 
 export interface LmaContext {
   readonly cfg: LmaConfig;
@@ -16,7 +16,7 @@ export interface LmaContext {
   readonly cache: BindingCache;
   readonly counters: LmaCounters;
   readonly fwd: Forwarding;
-  readonly policy: LmaPolicySource;
+  readonly policy: LmaPolicySource & MemoryLmaPolicy;
   readonly log: Logger;
   readonly serial: Serializer;
   readonly events: LmaEventSink | undefined;

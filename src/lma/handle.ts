@@ -18,6 +18,7 @@ import type { Lookup, LookupKey } from './lookup.ts';
 import { POLICY_BITS, policyFromProfile, policyFromSnapshot } from './pbu.ts';
 import type { PbuJob, Policy } from './pbu.ts';
 import type { Profile } from '../policy/profile.ts';
+import type { PolicyAnswer } from './types.ts';
 
 /** Entry point for a decoded PBU. */
 export function handlePbu(ctx: ApplyContext, j: PbuJob): void {
@@ -56,8 +57,27 @@ function freshSnapshot(ctx: ApplyContext, j: PbuJob): Policy | undefined {
 const NO_PROFILE: Promise<null> = Promise.resolve(null);
 const nothing = (): void => undefined;
 
-/** Asks the policy source (MAG authorisation and profile together), then continues. */
-export async function fetchAndDecide(ctx: ApplyContext, j: PbuJob, then: (pol: Policy) => Outcome): Promise<void> {
+/**
+ * Asks the policy source (MAG authorisation and profile together), then continues: at
+ * once when the source can answer from memory (MemoryLmaPolicy), else after its promises.
+ */
+export function fetchAndDecide(ctx: ApplyContext, j: PbuJob, then: (pol: Policy) => Outcome): void | Promise<void> {
+  let now: PolicyAnswer | undefined;
+  try {
+    now = ctx.policy.policyNow?.(j.mnId, j.coa);
+  } catch {
+    now = undefined; // ask the asynchronous way, which handles a failing source
+  }
+  if (now === undefined) return fetchAsync(ctx, j, then);
+  const r = then(policyFromProfile(j.mnId === '' ? null : now.profile, now.magAuthorized, ctx.cfg.servedLmaNames));
+  if (r === NEED_PROFILE) {
+    ctx.counters.dropped['policy-unavailable']++;
+    return;
+  }
+  return r;
+}
+
+async function fetchAsync(ctx: ApplyContext, j: PbuJob, then: (pol: Policy) => Outcome): Promise<void> {
   let pol: Policy;
   let profileP: Promise<Profile | null> | undefined;
   try {

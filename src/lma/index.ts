@@ -3,6 +3,7 @@
  * RFC 5847). Import from here: `import { Lma } from '../lma/index.ts'`.
  *
  *   new Lma({ transport, dataPlane, policy, clock?, events?, store?, restartCounterStore?, logger?, config? })
+ *   (a policy that holds its answers in memory may also offer policyNow(): MemoryLmaPolicy)
  *   lma.start() / lma.stop() / lma.settle()
  *   lma.bindings (BindingsView: get, list, ofMobileNode, from, size) / lma.binding(key) / lma.peers()
  *   lma.revokeBinding(key) / lma.revokeMobileNode(mnId) / lma.revokePeer(address, port?)
@@ -20,9 +21,11 @@ export type {
   LmaConfig,
   LmaDeps,
   LmaEventSink,
+  MemoryLmaPolicy,
   PeerEvent,
   PeerEventKind,
   PeerInfo,
+  PolicyAnswer,
   RestartCounterStore,
   RevocationOutcome,
 } from './types.ts';

@@ -37,6 +37,7 @@ import type {
   LmaConfig,
   LmaDeps,
   LmaEventSink,
+  MemoryLmaPolicy,
   PeerEvent,
   PeerInfo,
   RestartCounterStore,
@@ -50,7 +51,7 @@ export class Lma implements PathContext, CounterSource {
   readonly cache = new BindingCache();
   readonly counters: LmaCounters;
   readonly fwd: Forwarding;
-  readonly policy: LmaPolicySource;
+  readonly policy: LmaPolicySource & MemoryLmaPolicy;
   readonly log: Logger;
   readonly serial: Serializer;
   readonly events: LmaEventSink | undefined;
@@ -462,7 +463,7 @@ export class Lma implements PathContext, CounterSource {
     return a;
   }
 
-  refetch(j: PbuJob, then: (pol: Policy) => Outcome): Promise<void> {
+  refetch(j: PbuJob, then: (pol: Policy) => Outcome): void | Promise<void> {
     return fetchAndDecide(this, j, then);
   }
 }

@@ -5,6 +5,7 @@ import type { Clock } from '../util/clock.ts';
 import type { MhTransport } from '../transport/types.ts';
 import type { DataPlane } from '../dataplane/types.ts';
 import type { LmaPolicySource } from '../policy/source.ts';
+import type { Profile } from '../policy/profile.ts';
 import type { Logger } from '../util/log.ts';
 import type { PersistedBinding } from '../store/repos/bindings.ts';
 import { Rfc5213Defaults, Rfc5846Defaults, Rfc5847Defaults } from '../mh/index.ts';
@@ -103,10 +104,27 @@ export interface RestartCounterStore {
   save(value: number): Promise<void>;
 }
 
+/** What a policy source that can answer from memory says (see MemoryLmaPolicy). */
+export interface PolicyAnswer {
+  profile: Profile | null;
+  magAuthorized: boolean;
+}
+
+/**
+ * Optional capability of a policy source that holds answers in memory (a map, a
+ * prefetched or cached copy of the store): `policyNow` answers at once, or returns
+ * undefined when the answer must come from `profile` / `magAuthorized`. The LMA then
+ * decides an initial registration without waiting for promises (RFC 5213 §5.3.1 checks
+ * 5-8 are the same either way).
+ */
+export interface MemoryLmaPolicy {
+  policyNow?(mnId: string, proxyCoa: string): PolicyAnswer | undefined;
+}
+
 export interface LmaDeps {
   transport: MhTransport | MhTransport[];
   dataPlane: DataPlane;
-  policy: LmaPolicySource;
+  policy: LmaPolicySource & MemoryLmaPolicy;
   clock?: Clock;
   events?: LmaEventSink;
   store?: BindingStore;

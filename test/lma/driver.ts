@@ -25,7 +25,7 @@ import { RecordingDataPlane } from '../../src/dataplane/recording.ts';
 import type { LmaPolicySource } from '../../src/policy/source.ts';
 import type { Profile } from '../../src/policy/profile.ts';
 import { Lma } from '../../src/lma/index.ts';
-import type { BindingEvent, LmaConfig, LmaEventSink, PeerEvent, BindingStore, RestartCounterStore } from '../../src/lma/index.ts';
+import type { BindingEvent, LmaConfig, LmaEventSink, PeerEvent, BindingStore, RestartCounterStore, MemoryLmaPolicy, PolicyAnswer } from '../../src/lma/index.ts';
 
 export const LMAA = '2001:db8:ffff::1';
 export const MAG1 = '2001:db8:aaaa::1';
@@ -57,16 +57,29 @@ export function makeProfile(mnId: string, over: Partial<Profile> = {}): Profile 
 }
 
 /** A map-backed policy source that counts its calls (the "database"). */
-export class MapPolicy implements LmaPolicySource {
+export class MapPolicy implements LmaPolicySource, MemoryLmaPolicy {
   readonly profiles = new Map<string, Profile>();
   /** Authorised Proxy-CoAs; '*' authorises every MAG. */
   readonly mags = new Set<string>(['*']);
   profileCalls = 0;
   magCalls = 0;
+  nowCalls = 0;
   fail = false;
+  /**
+   * Answer at once too (MemoryLmaPolicy.policyNow), as an in-memory source may. Off by
+   * default; LMA_MEMORY_POLICY=1 runs every harness-based test that way.
+   */
+  memory = process.env.LMA_MEMORY_POLICY === '1';
   add(p: Profile): Profile {
     this.profiles.set(p.mnId, p);
     return p;
+  }
+  policyNow(mnId: string, proxyCoa: string): PolicyAnswer | undefined {
+    if (!this.memory || this.fail) return undefined; // a failing source: the promise path reports it
+    this.nowCalls++;
+    this.profileCalls++;
+    this.magCalls++;
+    return { profile: this.profiles.get(mnId) ?? null, magAuthorized: this.mags.has('*') || this.mags.has(proxyCoa) };
   }
   async profile(mnId: string): Promise<Profile | null> {
     this.profileCalls++;
