@@ -61,7 +61,7 @@ const linkLayerId = z.string().transform((s, ctx) => {
 
 /** RFC 6572 §4.10 interface identifier: 64 bits as four hex groups (or 16 hex digits). */
 const interfaceId = z.string().transform((s, ctx) => {
-  const hex = s.trim().toLowerCase().replace(/[:\-]/g, '');
+  const hex = s.trim().toLowerCase().replace(/[:-]/g, '');
   if (!/^[0-9a-f]{16}$/.test(hex)) {
     ctx.addIssue({ code: 'custom', message: `"${s}" is not a 64-bit interface identifier (like 0200:5eff:fe00:5213)` });
     return z.NEVER;
