@@ -26,6 +26,18 @@ export const configSchema = z.object({
   /** postgres://... selects PostgreSQL; empty means the embedded PGlite store in dataDir. */
   databaseUrl: z.string().default(''),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  store: z
+    .object({
+      /**
+       * Profiles in memory for the RADIUS server and the LMA, kept current by change
+       * notifications from the database (src/store/profile-directory.ts): off (every lookup
+       * reads the database), lazy (filled on first lookup), preload (all loaded at start).
+       */
+      profileCache: z.enum(['off', 'lazy', 'preload']).default('lazy'),
+      /** Longest time cached profiles are used without proof that change notifications still arrive. */
+      profileCacheMaxStaleMs: z.coerce.number().int().min(100).default(10000),
+    })
+    .prefault({}),
   api: z
     .object({
       enabled: bool.default(true),

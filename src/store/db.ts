@@ -21,6 +21,13 @@ export interface Db extends Queryable {
   /** Cheap round trip for readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * LISTEN on a channel of this very session, when the driver can (PGlite: one session, so
+   * NOTIFY from this process arrives before the committing statement resolves). PostgreSQL
+   * has none here: a pool hands out many sessions; listen on a dedicated connection
+   * (src/store/notifications.ts). Resolves to a function that stops listening.
+   */
+  listen?(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
 }
 
 /** The database could not be reached (connection refused, terminated, shutting down). */

@@ -69,6 +69,13 @@ export async function openPglite(dataDir?: string): Promise<Db> {
       guard();
       await lock.run(() => raw.query('SELECT 1'));
     },
+    async listen(channel, onPayload) {
+      guard();
+      const stop = await lock.run(() => pgl.listen(channel, onPayload));
+      return async () => {
+        if (!closed) await lock.run(() => stop());
+      };
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -1,0 +1,364 @@
+// The profile directory: mobile-node profiles held in memory for the AAA and LMA hot paths,
+// kept current across processes (../shared/DESIGN.md "Scale-out": AAA, API and LMA nodes share
+// one PostgreSQL, and any of them, or plain SQL, may change a profile).
+//
+// How it stays current: migration 004 has triggers on profiles, hnp_assignments and pools that
+// pg_notify('pmip6_profile', mn_id) in the changing transaction (payload '' = "everything":
+// TRUNCATE, a renamed pool). The directory LISTENs on a dedicated connection (PostgreSQL) or on
+// PGlite's one session, and drops an MN's entry when its notification arrives.
+//
+// Guarantees (mode lazy or preload):
+// - A lookup that starts after this process received the notification of a committed change
+//   (or after invalidate(mnId) here) sees the change: an entry is dropped on notification, and a
+//   database read that was in flight when it arrived answers its waiters but is not kept.
+//   PostgreSQL delivers notifications after the commit is visible, so a read started after the
+//   notification reads the new row. On PGlite the notification arrives before the writing
+//   statement resolves: the process reads its own writes.
+// - Unknown MNs are cached too (bounded, oldest dropped first): an insert notifies like any change.
+// - Memory is answered from only while the notification channel is known to work: LISTEN active
+//   and, on PostgreSQL, a liveness query on that connection answered within `maxStaleMs`. When
+//   the connection is lost (error, close, or silence past the liveness timeout) every entry is
+//   dropped and lookups read the database (batched, nothing kept) until LISTEN is active again
+//   on a new connection; reads that started before that are not kept either. So a lost
+//   notification can make an answer stale for at most `maxStaleMs`, never longer; during a
+//   database outage lookups fail (the caller drops the request, the peer retransmits) rather
+//   than answer from a copy nobody can vouch for.
+// Mode off: every lookup reads the database (batched), nothing is kept and nothing listened to.
+//
+// Profiles handed out are shared: callers must not modify them.
+import type { Profile } from '../policy/profile.ts';
+import type { Db } from './db.ts';
+import type { ProfileRepo } from './repos/profiles.ts';
+import { listenPglite, listenPostgres, type NotificationChannel } from './notifications.ts';
+import { logger, type Logger } from '../util/log.ts';
+
+export const PROFILE_CHANNEL = 'pmip6_profile';
+export const PROFILE_CACHE_MODES = ['off', 'lazy', 'preload'] as const;
+export type ProfileCacheMode = (typeof PROFILE_CACHE_MODES)[number];
+
+export interface ProfileDirectoryOptions {
+  /** Default lazy: fill on miss. preload: load every profile at start (and after reconnecting). */
+  mode?: ProfileCacheMode;
+  /** PostgreSQL: the database URL for the dedicated LISTEN connection (without it the mode is off). */
+  listenUrl?: string;
+  /** Longest time an answer from memory may rest on an unconfirmed notification channel (default 10 s). */
+  maxStaleMs?: number;
+  /** Most unknown MNs remembered (default 100,000; oldest dropped first). */
+  maxNegativeEntries?: number;
+  /** Most MNs per batched database read (default 256; 1 = one query per lookup). */
+  batchSize?: number;
+  /** Batched reads running at once (default 4). */
+  maxBatchesInFlight?: number;
+  /** Profiles per preload query (default 5000). */
+  preloadPageSize?: number;
+  /** Clock for the staleness rule (default performance.now). */
+  now?: () => number;
+  logger?: Logger;
+}
+
+type Waiter = { resolve: (p: Profile | null) => void; reject: (e: unknown) => void };
+
+/** A database read in progress: what it read is kept only if nothing invalidated it meanwhile. */
+interface Reader {
+  gen: number;
+  dirty: Set<string>;
+}
+
+export class ProfileDirectory {
+  readonly mode: ProfileCacheMode;
+  private readonly profiles = new Map<string, Profile>();
+  private readonly unknown = new Set<string>();
+  private readonly maxNegative: number;
+  private readonly maxStaleMs: number;
+  private readonly batchSize: number;
+  private readonly maxBatches: number;
+  private readonly pageSize: number;
+  private readonly now: () => number;
+  private readonly log: Logger;
+
+  private channel: NotificationChannel | null = null;
+  /** LISTEN is active (as reported by the channel); entries exist only while it is. */
+  private live = false;
+  /** Bumped whenever everything is dropped: reads from before do not fill the maps. */
+  private gen = 0;
+  private readonly readers = new Set<Reader>();
+  private waiting = new Map<string, Waiter[]>();
+  /** Waiters of MNs in batches in flight (dropped from here when the MN is invalidated). */
+  private readonly inflight = new Map<string, Waiter[]>();
+  private batchesInFlight = 0;
+  private flushScheduled = false;
+  private preloading: Promise<void> | null = null;
+  private closed = false;
+
+  readonly stats = { hits: 0, misses: 0, reads: 0, notifications: 0, resets: 0, preloaded: 0 };
+
+  constructor(
+    private readonly store: { db: Db; profiles: ProfileRepo },
+    private readonly o: ProfileDirectoryOptions = {},
+  ) {
+    let mode = o.mode ?? 'lazy';
+    this.log = o.logger ?? logger('store');
+    if (mode !== 'off' && store.db.kind === 'postgres' && !o.listenUrl) {
+      this.log.warn('profile directory: no database URL to LISTEN on; profile cache off');
+      mode = 'off';
+    }
+    this.mode = mode;
+    this.maxNegative = o.maxNegativeEntries ?? 100_000;
+    this.maxStaleMs = o.maxStaleMs ?? 10_000;
+    this.batchSize = Math.max(1, o.batchSize ?? 256);
+    this.maxBatches = Math.max(1, o.maxBatchesInFlight ?? 4);
+    this.pageSize = Math.max(1, o.preloadPageSize ?? 5000);
+    this.now = o.now ?? (() => performance.now());
+  }
+
+  /** Starts listening (and preloading, in preload mode: resolves when loaded). */
+  async start(): Promise<void> {
+    if (this.mode === 'off' || this.channel) return;
+    const events = {
+      notify: (payload: string) => this.onNotify(payload),
+      up: () => this.onUp(),
+      down: (reason: string) => this.reset(`notification channel down: ${reason}`, false),
+    };
+    const { db } = this.store;
+    this.channel =
+      db.kind === 'postgres'
+        ? await listenPostgres(this.o.listenUrl!, PROFILE_CHANNEL, events, { heartbeatMs: this.maxStaleMs / 3, timeoutMs: this.maxStaleMs / 3, now: this.now, logger: this.log })
+        : await listenPglite(db, PROFILE_CHANNEL, events);
+    if (!this.live) this.log.warn('profile directory: notification channel not up yet; reading the database until it is');
+    await this.preloading;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const c = this.channel;
+    this.channel = null;
+    this.reset('closed', false);
+    await c?.close();
+  }
+
+  /**
+   * Answers from memory only while the notification channel is known to work. Past `maxStaleMs`
+   * without confirmation the entries are kept but not used: a late answer on the same connection
+   * proves nothing was missed; a lost connection drops them all (reset from `down`).
+   */
+  private usable(): boolean {
+    const c = this.channel;
+    return this.live && c !== null && this.now() - c.confirmedAt <= this.maxStaleMs;
+  }
+
+  /** The profile from memory (null: known unknown), or undefined when the database must be asked. */
+  peek(mnId: string): Profile | null | undefined {
+    if (!this.usable()) return undefined;
+    const p = this.profiles.get(mnId);
+    if (p !== undefined) {
+      this.stats.hits++;
+      return p;
+    }
+    if (this.unknown.has(mnId)) {
+      this.stats.hits++;
+      return null;
+    }
+    return undefined;
+  }
+
+  /** The MN's profile, or null when there is none. */
+  find(mnId: string): Promise<Profile | null> {
+    const v = this.peek(mnId);
+    if (v !== undefined) return Promise.resolve(v);
+    this.stats.misses++;
+    return this.read(mnId);
+  }
+
+  /** Forget one MN (after a change this process made), or everything. */
+  invalidate(mnId?: string): void {
+    if (mnId === undefined) this.reset('invalidated', true);
+    else this.drop(mnId);
+  }
+
+  /** Entries held: profiles and known-unknown MNs. */
+  get size(): { profiles: number; unknown: number } {
+    return { profiles: this.profiles.size, unknown: this.unknown.size };
+  }
+
+  /** Whether answers currently come from memory. */
+  get serving(): boolean {
+    return this.mode !== 'off' && this.usable();
+  }
+
+  private onNotify(payload: string): void {
+    this.stats.notifications++;
+    if (payload === '') this.reset('flush notification', true);
+    else this.drop(payload);
+  }
+
+  private drop(mnId: string): void {
+    this.profiles.delete(mnId);
+    this.unknown.delete(mnId);
+    this.inflight.delete(mnId);
+    for (const r of this.readers) r.dirty.add(mnId);
+    // preload keeps every profile in memory: read the changed one again at once.
+    if (this.mode === 'preload' && this.live && !this.closed) this.read(mnId).catch(() => undefined);
+  }
+
+  /** Drop everything; reads in flight are not kept. `live` stays as it is unless the channel went down. */
+  private reset(why: string, stillLive: boolean): void {
+    this.gen++;
+    this.stats.resets++;
+    this.profiles.clear();
+    this.unknown.clear();
+    this.inflight.clear();
+    if (!stillLive) this.live = false;
+    this.log.debug({ why }, 'profile directory: dropped all entries');
+    if (stillLive && this.mode === 'preload' && this.live && !this.closed) this.startPreload();
+  }
+
+  private onUp(): void {
+    // Notifications sent before LISTEN was active are lost: reads from before are not kept.
+    this.reset('notification channel up', false);
+    this.live = true;
+    this.log.info({ mode: this.mode }, 'profile directory: following profile changes');
+    if (this.mode === 'preload') this.startPreload();
+  }
+
+  private keep(mnId: string, p: Profile | null): void {
+    if (p) {
+      this.profiles.set(mnId, p);
+      this.unknown.delete(mnId);
+      return;
+    }
+    this.profiles.delete(mnId);
+    if (this.unknown.size >= this.maxNegative) this.unknown.delete(this.unknown.values().next().value!);
+    this.unknown.add(mnId);
+  }
+
+  /** Starts a reader: what it reads may be kept if the channel is up and nothing invalidates it. */
+  private openReader(): Reader | null {
+    if (this.mode === 'off' || !this.live) return null;
+    const r = { gen: this.gen, dirty: new Set<string>() };
+    this.readers.add(r);
+    return r;
+  }
+
+  private closeReader(r: Reader | null): boolean {
+    if (!r) return false;
+    this.readers.delete(r);
+    return r.gen === this.gen && this.live;
+  }
+
+  /* -------------------------------------------------- batched reads */
+
+  /** One profile read, batched with the other reads of this event-loop turn. */
+  private read(mnId: string): Promise<Profile | null> {
+    return new Promise((resolve, reject) => {
+      const w = this.inflight.get(mnId) ?? this.waiting.get(mnId);
+      if (w) w.push({ resolve, reject });
+      else this.waiting.set(mnId, [{ resolve, reject }]);
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.batchesInFlight >= this.maxBatches || this.waiting.size === 0) return;
+    this.flushScheduled = true;
+    // After the I/O callbacks of this turn: every request read in it joins the batch.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.batchesInFlight < this.maxBatches && this.waiting.size > 0) {
+      let batch: Map<string, Waiter[]>;
+      if (this.waiting.size <= this.batchSize) {
+        batch = this.waiting;
+        this.waiting = new Map();
+      } else {
+        batch = new Map();
+        for (const [k, v] of this.waiting) {
+          batch.set(k, v);
+          this.waiting.delete(k);
+          if (batch.size === this.batchSize) break;
+        }
+      }
+      const reader = this.openReader();
+      if (reader) for (const [k, ws] of batch) this.inflight.set(k, ws);
+      this.batchesInFlight++;
+      this.stats.reads++;
+      this.store.profiles.findMany([...batch.keys()]).then(
+        (rows) => {
+          const found = new Map<string, Profile>();
+          for (const p of rows) found.set(p.mnId, p);
+          const keep = this.closeReader(reader);
+          for (const [k, ws] of batch) {
+            const p = found.get(k) ?? null;
+            if (reader) {
+              if (this.inflight.get(k) === ws) this.inflight.delete(k);
+              if (keep && !reader.dirty.has(k)) this.keep(k, p);
+            }
+            for (const w of ws) w.resolve(p);
+          }
+        },
+        (e: unknown) => {
+          this.closeReader(reader);
+          for (const [k, ws] of batch) {
+            if (this.inflight.get(k) === ws) this.inflight.delete(k);
+            for (const w of ws) w.reject(e);
+          }
+        },
+      ).finally(() => {
+        this.batchesInFlight--;
+        this.scheduleFlush();
+      });
+    }
+  }
+
+  /* -------------------------------------------------- preload */
+
+  private startPreload(): void {
+    const gen = this.gen;
+    const run = this.preload(gen).catch((e: unknown) => {
+      // The channel going down stops it; it starts again when the channel is back.
+      this.log.warn({ err: (e as Error).message }, 'profile directory: preload failed; filling on demand');
+    });
+    this.preloading = run.finally(() => {
+      if (this.preloading === run) this.preloading = null;
+    });
+  }
+
+  private async preload(gen: number): Promise<void> {
+    const t0 = Date.now();
+    const total = await this.store.profiles.count();
+    this.log.info({ total }, 'profile directory: preloading profiles');
+    let after = '';
+    let loaded = 0;
+    let lastLog = t0;
+    for (;;) {
+      if (gen !== this.gen || this.closed) return; // superseded by a reset (which starts its own)
+      const reader = this.openReader();
+      const page = await this.store.profiles.page(after, this.pageSize);
+      const keep = this.closeReader(reader);
+      if (!reader || !keep || reader.gen !== gen) return;
+      for (const p of page) {
+        // An MN looked up meanwhile is as fresh as this page or fresher: keep what is there.
+        if (!reader.dirty.has(p.mnId) && !this.profiles.has(p.mnId)) this.keep(p.mnId, p);
+      }
+      loaded += page.length;
+      this.stats.preloaded = loaded;
+      if (page.length < this.pageSize) break;
+      after = page[page.length - 1].mnId;
+      if (Date.now() - lastLog >= 2000) {
+        lastLog = Date.now();
+        this.log.info({ loaded, total, percent: total ? Math.round((loaded / total) * 100) : 100 }, 'profile directory: preloading');
+      }
+    }
+    this.log.info({ loaded, ms: Date.now() - t0 }, 'profile directory: preload complete');
+  }
+}
+
+/** A directory from configuration, started (and preloaded, in preload mode). */
+export async function openProfileDirectory(store: { db: Db; profiles: ProfileRepo }, o: ProfileDirectoryOptions): Promise<ProfileDirectory> {
+  const d = new ProfileDirectory(store, o);
+  await d.start();
+  return d;
+}
