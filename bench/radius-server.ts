@@ -2,9 +2,10 @@
 // FreeRADIUS, so its CPU and event loop are measured alone.
 // argv: secret, profile count, workers (default 1), port (required when workers > 1),
 // policy: "memory" (N in-memory profiles) or a postgres:// URL (StoreRadiusPolicy over a
-// database bench/radius.ts populated), profile cache TTL in ms for the store policy
-// (default: StoreRadiusPolicy's default; 0 = no cache), most MNs per batched profile query
-// (default: StoreRadiusPolicy's; 1 = one query per request).
+// database bench/radius.ts populated), the store policy's profile directory mode (off, lazy,
+// preload; default off: every request reads PostgreSQL), most MNs per batched profile query
+// (default: the directory's; 1 = one query per request). SIGUSR2 empties the directory (a cold
+// lazy run); "READY" comes after a preload.
 // With workers > 1, Node's cluster shares the UDP socket between worker processes (each
 // with its own policy copy and duplicate cache). Prints "READY <authPort> <pid,pid,...>"
 // (the pids that serve) on stdout when listening; exits on SIGTERM.
@@ -16,6 +17,7 @@ import { RadiusServer } from '../src/radius/server.ts';
 import { StoreRadiusPolicy } from '../src/main/radius-policy.ts';
 import { openPostgres } from '../src/store/pg.ts';
 import { storeOn } from '../src/store/index.ts';
+import { ProfileDirectory, type ProfileCacheMode } from '../src/store/profile-directory.ts';
 import { benchMns } from './radius-profiles.ts';
 
 const secret = process.argv[2];
@@ -24,7 +26,7 @@ const workers = Number(process.argv[4] ?? 1);
 const port = Number(process.argv[5] ?? 0);
 const policyArg = process.argv[6] ?? 'memory';
 const numArg = (i: number): number | undefined => (process.argv[i] === undefined || process.argv[i] === '' ? undefined : Number(process.argv[i]));
-const cacheTtl = numArg(7);
+const directoryMode = (process.argv[7] || 'off') as ProfileCacheMode;
 const batchSize = numArg(8);
 
 async function memoryPolicy(): Promise<RadiusPolicy> {
@@ -46,8 +48,15 @@ async function serve(): Promise<RadiusServer> {
     policy = await memoryPolicy();
   } else {
     const db = await openPostgres(policyArg, { max: 16 });
-    close = () => db.close();
-    policy = new StoreRadiusPolicy(storeOn(db), { profileCacheTtlMs: cacheTtl, batchSize });
+    const store = storeOn(db);
+    const directory = new ProfileDirectory(store, { mode: directoryMode, listenUrl: policyArg, batchSize });
+    await directory.start();
+    process.on('SIGUSR2', () => directory.invalidate());
+    close = async () => {
+      await directory.close();
+      await db.close();
+    };
+    policy = new StoreRadiusPolicy(store, { directory });
   }
   const server = new RadiusServer({ policy, hosts: ['127.0.0.1'], authPort: port, acctPort: 0, rateLimit: { perSecond: 1e9, burst: 1e9 } });
   await server.start();

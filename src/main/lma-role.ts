@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { Store } from '../store/index.ts';
-import { Lma, type LmaEventSink } from '../lma/index.ts';
+import { Lma, type LmaEventSink, type MemoryLmaPolicy } from '../lma/index.ts';
+import { ProfileDirectory } from '../store/profile-directory.ts';
 import { openUdpTransport } from '../transport/udp.ts';
 import { RecordingDataPlane } from '../dataplane/recording.ts';
 import type { LmaPolicySource } from '../policy/source.ts';
@@ -17,23 +18,37 @@ import { logger } from '../util/log.ts';
  * RFC 5213 §5.3.1 checks 5-8 against the store: MAG authorisation by Proxy-CoA, the MN's
  * profile. A MAG's authorisation is cached for `magCacheMs` (every new session of every MN
  * behind a MAG asks the same question), so a change to a MAG takes effect within that time.
+ * Profiles come from the profile directory (in memory while it follows the database's change
+ * notifications; default: batched database reads); when both answers are in memory the LMA
+ * decides at once (policyNow).
  */
-export function storeLmaPolicy(store: Store, opts: { authorizeAnyMag: boolean; magCacheMs?: number; now?: () => number }): LmaPolicySource {
+export function storeLmaPolicy(store: Store, opts: { authorizeAnyMag: boolean; magCacheMs?: number; now?: () => number; directory?: ProfileDirectory }): LmaPolicySource & MemoryLmaPolicy {
   const ttl = opts.magCacheMs ?? 5000;
   const now = opts.now ?? Date.now;
+  const directory = opts.directory ?? new ProfileDirectory(store, { mode: 'off' });
   const mags = new Map<string, { ok: boolean; until: number }>();
+  const magNow = (proxyCoa: string): boolean | undefined => {
+    if (opts.authorizeAnyMag) return true;
+    const hit = mags.get(canonicalAddress(proxyCoa) ?? proxyCoa);
+    return hit && hit.until > now() ? hit.ok : undefined;
+  };
   return {
-    profile: (mnId) => store.profiles.find(mnId),
+    profile: (mnId) => directory.find(mnId),
     async magAuthorized(proxyCoa) {
-      if (opts.authorizeAnyMag) return true;
+      const known = magNow(proxyCoa);
+      if (known !== undefined) return known;
       const key = canonicalAddress(proxyCoa) ?? proxyCoa;
-      const hit = mags.get(key);
-      if (hit && hit.until > now()) return hit.ok;
       const mag = await store.mags.findByProxyCoa(key);
       const ok = mag?.authorized === true;
       if (mags.size > 10000) mags.clear();
       mags.set(key, { ok, until: now() + ttl });
       return ok;
+    },
+    policyNow(mnId, proxyCoa) {
+      const profile = directory.peek(mnId);
+      if (profile === undefined) return undefined;
+      const magAuthorized = magNow(proxyCoa);
+      return magAuthorized === undefined ? undefined : { profile, magAuthorized };
     },
   };
 }
@@ -62,7 +77,12 @@ export interface LmaRole {
   stop(): Promise<void>;
 }
 
-export async function startLmaRole(config: Config, store: Store, events?: LmaEventSink): Promise<LmaRole> {
+export interface LmaRoleOptions {
+  /** Where profiles come from (pmip6 start shares one with the RADIUS server); default batched database reads. */
+  directory?: ProfileDirectory;
+}
+
+export async function startLmaRole(config: Config, store: Store, events?: LmaEventSink, o: LmaRoleOptions = {}): Promise<LmaRole> {
   const c = config.lma;
   const addresses = [...new Set([c.address, c.ipv4Address].filter(Boolean))];
   const transport = await openUdpTransport({ addresses, port: c.udpPort });
@@ -71,7 +91,7 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
     transport,
     // The kernel data plane is a later piece of work: signalling runs, forwarding state is recorded.
     dataPlane: new RecordingDataPlane(false),
-    policy: storeLmaPolicy(store, { authorizeAnyMag: c.authorizeAnyMag }),
+    policy: storeLmaPolicy(store, { authorizeAnyMag: c.authorizeAnyMag, directory: o.directory }),
     events,
     store: store.bindings,
     restartCounterStore: fileCounterStore(join(config.dataDir, `lma-restart-counter-${lmaId.replace(/[^\w.-]/g, '_')}`)),

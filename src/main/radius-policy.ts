@@ -2,19 +2,14 @@
 // and their secrets, profiles, LMA authorisation with delegated HNP / IPv4-HoA assignment
 // from the profile's pools (RFC 6572 §6.1), accounting, and open sessions for RFC 5176.
 //
-// Profile reads for Access-Requests are batched: lookups that arrive while the event loop
-// is busy go to PostgreSQL as one `mn_id = ANY($1)` query (up to `batchSize` MNs, at most
-// `maxBatchesInFlight` queries at a time), so under load one round trip, one row description
-// and one socket write serve many requests. Each read still starts after its request arrived.
-//
-// Profile cache: on top of that, profiles can be reused for a short TTL
-// (`profileCacheTtlMs`, default 0 = off). Entries are dropped early by `invalidate(mnId)`
-// (pmip6 start calls it from the API's profile-change hook before sending CoA/Disconnect)
-// and by this policy's own LMA authorisation updates. A change made by another process
-// (another API node, SQL) is seen after at most the TTL. Unknown MNs are not cached, so a
-// newly provisioned MN is accepted at once. LMA authorisation always reads the database.
+// Profiles come from the profile directory (src/store/profile-directory.ts), which pmip6 start
+// shares with the LMA: from memory while it follows the database's change notifications, else
+// from batched reads (the lookups of one event-loop turn go to the database as one
+// `mn_id = ANY($1)` query). Without a directory given, a directory in mode off does the batched
+// reads. LMA authorisation reads and locks the row in the database, and drops the MN from the
+// directory at once when it changed the profile (the notification follows for other processes).
 import type { Store } from '../store/index.ts';
-import type { Profile } from '../policy/profile.ts';
+import { ProfileDirectory } from '../store/profile-directory.ts';
 import type { RadiusPolicy, RadiusClient, RadiusSession, AccountingRecord, LmaAuthorizationRequest, LmaAuthorizationResult, RadiusProfile } from '../radius/index.ts';
 import { allocateHnps, allocateIpv4 } from '../store/repos/pools.ts';
 import { getProfileIn } from '../store/repos/profiles.ts';
@@ -24,208 +19,33 @@ import { canonicalAddress } from '../util/ip.ts';
 const unmap = (a: string) => (a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a);
 
 export interface StoreRadiusPolicyOptions {
-  /** How long a profile read for an Access-Request is reused (default 0 = no cache: every request reads the store). */
-  profileCacheTtlMs?: number;
-  /** Most cached profiles (default 200,000); the oldest entries go first. */
-  profileCacheMaxEntries?: number;
-  /** Most MNs per batched profile query (default 256; 1 = no batching). */
+  /** Where profiles come from (shared with the LMA in pmip6 start); default: batched database reads. */
+  directory?: ProfileDirectory;
+  /** For the default directory: most MNs per batched profile query (default 256; 1 = no batching). */
   batchSize?: number;
-  /** Batched profile queries running at once (default 4). */
+  /** For the default directory: batched profile queries running at once (default 4). */
   maxBatchesInFlight?: number;
-  now?: () => number;
 }
-
-export const DEFAULT_PROFILE_CACHE_TTL_MS = 0;
-
-/**
- * ProfileRepo's lookup for many MNs at once (unique index on mn_id), in column types that are
- * cheap to parse on the hot path (lists joined with ',', which neither prefixes nor
- * link-layer ids contain; times as epoch milliseconds; int8 as text).
- */
-const BATCH_SELECT = `SELECT p.id::text AS id, p.mn_id, array_to_string(p.mn_ll_ids, ',') AS mn_ll_ids,
-  (SELECT string_agg(h.prefix::text, ',' ORDER BY h.position, h.prefix) FROM hnp_assignments h WHERE h.profile_id = p.id) AS hnps,
-  hp.name AS hnp_pool, host(p.ipv4_hoa) AS ipv4_hoa, p.ipv4_prefix_length, vp.name AS ipv4_pool,
-  host(p.ipv4_default_router) AS ipv4_default_router, p.lma, p.lma_group, p.service_selection, p.gre_key_policy,
-  host(p.dhcpv4_server) AS dhcpv4_server, host(p.dhcpv6_server) AS dhcpv6_server, p.interface_id, p.mip6_feature_vector::text AS fv, p.enabled,
-  floor(extract(epoch FROM p.created_at) * 1000)::float8 AS created_ms, floor(extract(epoch FROM p.updated_at) * 1000)::float8 AS updated_ms
-  FROM profiles p LEFT JOIN pools hp ON hp.id = p.hnp_pool_id LEFT JOIN pools vp ON vp.id = p.ipv4_pool_id
-  WHERE p.mn_id = ANY($1::text[])`;
-
-interface BatchRow {
-  id: string;
-  mn_id: string;
-  mn_ll_ids: string | null;
-  hnps: string | null;
-  hnp_pool: string | null;
-  ipv4_hoa: string | null;
-  ipv4_prefix_length: number | null;
-  ipv4_pool: string | null;
-  ipv4_default_router: string | null;
-  lma: string | null;
-  lma_group: string | null;
-  service_selection: string | null;
-  gre_key_policy: Profile['greKeyPolicy'];
-  dhcpv4_server: string | null;
-  dhcpv6_server: string | null;
-  interface_id: string | null;
-  fv: string;
-  enabled: boolean;
-  created_ms: number;
-  updated_ms: number;
-}
-
-const list = (s: string | null): string[] => (s ? s.split(',') : []);
-
-/** Every field ProfileRepo.find fills (test/radius/store-policy.test.ts compares the two). */
-function rowToProfile(r: BatchRow): Profile {
-  return {
-    id: Number(r.id),
-    mnId: r.mn_id,
-    mnLinkLayerIds: list(r.mn_ll_ids),
-    hnps: list(r.hnps),
-    hnpPool: r.hnp_pool,
-    ipv4HoA: r.ipv4_hoa,
-    ipv4PrefixLength: r.ipv4_prefix_length,
-    ipv4Pool: r.ipv4_pool,
-    ipv4DefaultRouter: r.ipv4_default_router,
-    lma: r.lma,
-    lmaGroup: r.lma_group,
-    serviceSelection: r.service_selection,
-    greKeyPolicy: r.gre_key_policy,
-    dhcpv4Server: r.dhcpv4_server,
-    dhcpv6Server: r.dhcpv6_server,
-    interfaceId: r.interface_id,
-    // Stored as signed int8; the feature vector is an unsigned 64-bit mask.
-    mip6FeatureVector: BigInt.asUintN(64, BigInt(r.fv)),
-    enabled: r.enabled,
-    createdAt: new Date(Number(r.created_ms)),
-    updatedAt: new Date(Number(r.updated_ms)),
-  };
-}
-
-type Waiter = { resolve: (p: RadiusProfile | null) => void; reject: (e: unknown) => void };
 
 export class StoreRadiusPolicy implements RadiusPolicy {
-  private readonly ttl: number;
-  private readonly maxEntries: number;
-  private readonly now: () => number;
-  private readonly cache = new Map<string, { profile: RadiusProfile; expires: number }>();
-  /** Reads in progress; a read is cached only if it is still the one registered here (not invalidated meanwhile). */
-  private readonly inflight = new Map<string, Promise<RadiusProfile | null>>();
-
-  private readonly batchSize: number;
-  private readonly maxBatches: number;
-  /** Lookups waiting for the next batch, by MN (one read serves every waiter of an MN). */
-  private waiting = new Map<string, Waiter[]>();
-  private batchesInFlight = 0;
-  private flushScheduled = false;
+  readonly directory: ProfileDirectory;
 
   constructor(private readonly store: Store, o: StoreRadiusPolicyOptions = {}) {
-    this.ttl = o.profileCacheTtlMs ?? DEFAULT_PROFILE_CACHE_TTL_MS;
-    this.maxEntries = o.profileCacheMaxEntries ?? 200_000;
-    this.batchSize = Math.max(1, o.batchSize ?? 256);
-    this.maxBatches = Math.max(1, o.maxBatchesInFlight ?? 4);
-    this.now = o.now ?? Date.now;
+    this.directory = o.directory ?? new ProfileDirectory(store, { mode: 'off', batchSize: o.batchSize, maxBatchesInFlight: o.maxBatchesInFlight });
   }
 
-  /** One profile read, batched with the other reads of this event-loop turn. */
-  private read(mnId: string): Promise<RadiusProfile | null> {
-    if (this.batchSize === 1) return this.store.profiles.find(mnId);
-    return new Promise((resolve, reject) => {
-      const w = this.waiting.get(mnId);
-      if (w) w.push({ resolve, reject });
-      else this.waiting.set(mnId, [{ resolve, reject }]);
-      this.scheduleFlush();
-    });
+  /** Forget a profile held in memory (after an operator change; RFC 5176 requests then read it fresh). */
+  invalidate(mnId: string): void {
+    this.directory.invalidate(mnId);
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.batchesInFlight >= this.maxBatches || this.waiting.size === 0) return;
-    this.flushScheduled = true;
-    // After the I/O callbacks of this turn: every datagram read in it joins the batch.
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    while (this.batchesInFlight < this.maxBatches && this.waiting.size > 0) {
-      let batch: Map<string, Waiter[]>;
-      if (this.waiting.size <= this.batchSize) {
-        batch = this.waiting;
-        this.waiting = new Map();
-      } else {
-        batch = new Map();
-        for (const [k, v] of this.waiting) {
-          batch.set(k, v);
-          this.waiting.delete(k);
-          if (batch.size === this.batchSize) break;
-        }
-      }
-      this.batchesInFlight++;
-      this.store.db.query<BatchRow>(BATCH_SELECT, [[...batch.keys()]]).then(
-        (r) => {
-          const found = new Map<string, RadiusProfile>();
-          for (const row of r.rows) found.set(row.mn_id, rowToProfile(row));
-          for (const [k, ws] of batch) {
-            const p = found.get(k) ?? null;
-            for (const w of ws) w.resolve(p);
-          }
-        },
-        (e: unknown) => {
-          for (const ws of batch.values()) for (const w of ws) w.reject(e);
-        },
-      ).finally(() => {
-        this.batchesInFlight--;
-        this.scheduleFlush();
-      });
-    }
-  }
-
-  /** Forget a cached profile (after an operator change; RFC 5176 requests then read it fresh). */
-  invalidate(mnId?: string): void {
-    if (mnId === undefined) {
-      this.cache.clear();
-      this.inflight.clear();
-    } else {
-      this.cache.delete(mnId);
-      this.inflight.delete(mnId);
-    }
+  findProfile(mnId: string): Promise<RadiusProfile | null> {
+    return this.directory.find(mnId);
   }
 
   async findClientByAddress(address: string): Promise<RadiusClient | null> {
     const c = await this.store.aaaClients.radiusClientByAddress(unmap(address));
     return c ? { address: c.address, secret: c.secret, requireMessageAuthenticator: c.requireMessageAuthenticator, name: c.name ?? c.address } : null;
-  }
-
-  findProfile(mnId: string): Promise<RadiusProfile | null> {
-    if (this.ttl <= 0) return this.read(mnId);
-    const now = this.now();
-    const hit = this.cache.get(mnId);
-    if (hit) {
-      if (hit.expires > now) return Promise.resolve(hit.profile);
-      this.cache.delete(mnId);
-    }
-    const pending = this.inflight.get(mnId);
-    if (pending) return pending;
-    const read: Promise<RadiusProfile | null> = this.read(mnId).then(
-      (p) => {
-        if (this.inflight.get(mnId) !== read) return p; // invalidated while reading: do not cache
-        this.inflight.delete(mnId);
-        if (p) {
-          if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
-          this.cache.set(mnId, { profile: p, expires: this.now() + this.ttl });
-        }
-        return p;
-      },
-      (e: unknown) => {
-        if (this.inflight.get(mnId) === read) this.inflight.delete(mnId);
-        throw e;
-      },
-    );
-    this.inflight.set(mnId, read);
-    return read;
   }
 
   async authorizeLma(req: LmaAuthorizationRequest): Promise<LmaAuthorizationResult> {

@@ -4,6 +4,7 @@ import type { Config } from '../config/index.ts';
 import type { Store } from '../store/index.ts';
 import { RadiusServer, DynamicAuthorizer } from '../radius/index.ts';
 import { StoreRadiusPolicy } from './radius-policy.ts';
+import type { ProfileDirectory } from '../store/profile-directory.ts';
 import { logger } from '../util/log.ts';
 
 export interface RadiusRole {
@@ -13,10 +14,11 @@ export interface RadiusRole {
   stop(): Promise<void>;
 }
 
-export async function startRadiusRole(config: Config, store: Store): Promise<RadiusRole> {
+/** `directory`: where profiles come from (pmip6 start shares one with the LMA); default batched database reads. */
+export async function startRadiusRole(config: Config, store: Store, o: { directory?: ProfileDirectory } = {}): Promise<RadiusRole> {
   const c = config.radius;
   const log = logger('radius');
-  const policy = new StoreRadiusPolicy(store);
+  const policy = new StoreRadiusPolicy(store, { directory: o.directory });
   const server = new RadiusServer({ policy, hosts: c.bind, authPort: c.authPort, acctPort: c.acctPort, logger: log });
   try {
     await server.start();
@@ -29,7 +31,7 @@ export async function startRadiusRole(config: Config, store: Store): Promise<Rad
   return {
     server,
     profileChanged(mnId, gone) {
-      policy.invalidate(mnId); // a cached profile must not outlive the change (no-op when the cache is off)
+      policy.invalidate(mnId); // at once here; other processes follow the database's notification
       const run = gone ? dac.disconnect(mnId) : dac.profileChanged(mnId);
       run.then(
         (outcomes) => {

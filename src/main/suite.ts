@@ -14,6 +14,7 @@ import { logger } from '../util/log.ts';
 import { startLmaRole, type LmaRole } from './lma-role.ts';
 import { startRadiusRole, type RadiusRole } from './radius-role.ts';
 import { startSnmpRole, type SnmpRole } from './snmp-role.ts';
+import { openProfileDirectory, type ProfileDirectory } from '../store/profile-directory.ts';
 
 export interface Role {
   name: string;
@@ -28,6 +29,8 @@ export interface RunningSuite {
   lma?: LmaRole;
   radius?: RadiusRole;
   snmp?: SnmpRole;
+  /** Profiles in memory for the LMA and the RADIUS server (one instance for both). */
+  profiles?: ProfileDirectory;
   roles: Role[];
   stop(): Promise<void>;
 }
@@ -62,14 +65,20 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
   let lma: LmaRole | undefined;
   let radius: RadiusRole | undefined;
   let snmp: SnmpRole | undefined;
+  let profiles: ProfileDirectory | undefined;
   try {
+    if (config.lma.enabled || config.radius.enabled) {
+      const d = await openProfileDirectory(store, { mode: config.store.profileCache, listenUrl: config.databaseUrl || undefined, maxStaleMs: config.store.profileCacheMaxStaleMs });
+      profiles = d;
+      roles.push({ name: 'profile-directory', stop: () => d.close() });
+    }
     if (config.lma.enabled) {
-      const role = await startLmaRole(config, store);
+      const role = await startLmaRole(config, store, undefined, { directory: profiles });
       lma = role;
       roles.push({ name: 'lma', stop: () => role.stop() });
     }
     if (config.radius.enabled) {
-      const role = await startRadiusRole(config, store);
+      const role = await startRadiusRole(config, store, { directory: profiles });
       radius = role;
       roles.push({ name: 'radius', stop: () => role.stop() });
     }
@@ -88,7 +97,10 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
         bodyLimit: config.api.bodyLimit,
         bindings: () => lma?.bindings,
         // RFC 5176: a changed, disabled or deleted profile reaches the MAGs serving the MN.
-        onProfileChange: ({ before, after }) => radius?.profileChanged(before.mnId, after === null || !after.enabled),
+        onProfileChange: ({ before, after }) => {
+          profiles?.invalidate(before.mnId); // at once in this process; others follow the database's notification
+          radius?.profileChanged(before.mnId, after === null || !after.enabled);
+        },
       });
       const server = createServer(app);
       const addr = await listen(server, config.api.port, config.api.host);
@@ -117,6 +129,7 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
     lma,
     radius,
     snmp,
+    profiles,
     roles,
     async stop() {
       if (stopped) return;

@@ -1,10 +1,11 @@
 // StoreRadiusPolicy (src/main/radius-policy.ts) on PGlite and PostgreSQL: batched profile
 // reads give exactly what ProfileRepo.find gives (RFC 6572 §5.1 profile download), unknown MNs
-// are null, the optional TTL cache is bounded by time and dropped by invalidate() and by the
-// LMA authorisation updates (RFC 6572 §6.1) of this policy.
+// are null; with the profile directory, answers come from memory, follow changes made
+// elsewhere, and the LMA authorisation updates (RFC 6572 §6.1) of this policy are seen at once.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { StoreRadiusPolicy } from '../../src/main/radius-policy.ts';
+import { ProfileDirectory } from '../../src/store/profile-directory.ts';
 import { storeOn, type Store } from '../../src/store/index.ts';
 import { profileInputSchema } from '../../src/policy/validate.ts';
 import { FeatureVector } from '../../src/policy/profile.ts';
@@ -12,6 +13,15 @@ import type { RadiusClient } from '../../src/radius/index.ts';
 import { DB_KINDS, openTestDb, type TestDb } from '../helpers/db.ts';
 
 const prof = (o: Record<string, unknown>) => profileInputSchema.parse(o);
+
+/** Waits for a condition (bounded; the tests check outcomes, not speed). */
+async function until(f: () => boolean): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!f()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 const CLIENT: RadiusClient = { address: '127.0.0.1', secret: 's', requireMessageAuthenticator: true, name: 'lma1' };
 
 for (const kind of DB_KINDS) {
@@ -63,40 +73,42 @@ for (const kind of DB_KINDS) {
       assert.equal((await policy.findProfile('mn1@example.net'))!.serviceSelection, 'ims');
     });
 
-    it('TTL cache: reused until it expires, dropped at once by invalidate(mnId); misses are not cached', async () => {
-      let now = 1000;
-      const policy = new StoreRadiusPolicy(store, { profileCacheTtlMs: 500, now: () => now });
-      const a = await policy.findProfile('mn2@example.net');
-      await store.profiles.update('mn2@example.net', { serviceSelection: 'video' }, 'test');
-      assert.equal(await policy.findProfile('mn2@example.net'), a, 'same object within the TTL');
-      now += 501;
-      assert.equal((await policy.findProfile('mn2@example.net'))!.serviceSelection, 'video');
-      await store.profiles.update('mn2@example.net', { serviceSelection: 'internet' }, 'test');
-      policy.invalidate('mn2@example.net');
-      assert.equal((await policy.findProfile('mn2@example.net'))!.serviceSelection, 'internet');
-      assert.equal(await policy.findProfile('mn-new@example.net'), null);
-      await store.profiles.create(prof({ mnId: 'mn-new@example.net', hnps: ['2001:db8:77::/64'] }), 'test');
-      assert.ok(await policy.findProfile('mn-new@example.net'), 'a newly provisioned MN is found at once');
+    it('with the profile directory: answers from memory, a change made elsewhere is seen once notified', async () => {
+      const directory = new ProfileDirectory(store, { mode: 'lazy', listenUrl: t.url });
+      await directory.start();
+      try {
+        const policy = new StoreRadiusPolicy(store, { directory });
+        const a = await policy.findProfile('mn2@example.net');
+        assert.equal(await policy.findProfile('mn2@example.net'), a, 'the same object from memory');
+        const seen = directory.stats.notifications;
+        await store.db.exec(`UPDATE profiles SET service_selection = 'video' WHERE mn_id = 'mn2@example.net'`);
+        await until(() => directory.stats.notifications > seen);
+        assert.equal((await policy.findProfile('mn2@example.net'))!.serviceSelection, 'video');
+        assert.equal(await policy.findProfile('mn-new@example.net'), null);
+        await store.profiles.create(prof({ mnId: 'mn-new@example.net', hnps: ['2001:db8:77::/64'] }), 'test');
+        await until(() => directory.peek('mn-new@example.net') === undefined);
+        assert.ok(await policy.findProfile('mn-new@example.net'), 'a newly provisioned MN is found');
+      } finally {
+        await directory.close();
+      }
     });
 
-    it('TTL cache: a read in flight when invalidate() runs is not cached', async () => {
-      const policy = new StoreRadiusPolicy(store, { profileCacheTtlMs: 60_000 });
-      const pending = policy.findProfile('mn4@example.net');
-      policy.invalidate('mn4@example.net');
-      await pending;
-      await store.profiles.update('mn4@example.net', { serviceSelection: 'later' }, 'test');
-      assert.equal((await policy.findProfile('mn4@example.net'))!.serviceSelection, 'later');
-    });
-
-    it('RFC 6572 §6.1: an LMA authorisation that assigns a prefix drops the cached profile', async () => {
-      const policy = new StoreRadiusPolicy(store, { profileCacheTtlMs: 60_000 });
-      assert.deepEqual((await policy.findProfile('mn-pool@example.net'))!.hnps, []);
-      const r = await policy.authorizeLma({ mnId: 'mn-pool@example.net', userName: null, lmaAddress: '2001:db8::9', hnps: 'delegate', ipv4HoA: null, serviceSelection: null, callingStationId: null, nasIdentifier: 'lma1', client: CLIENT });
-      assert.ok(r.ok);
-      assert.equal(r.profile.hnps.length, 1);
-      const p = (await policy.findProfile('mn-pool@example.net'))!;
-      assert.deepEqual(p.hnps, r.profile.hnps);
-      assert.equal(p.lma, '2001:db8::9');
+    it('RFC 6572 §6.1: an LMA authorisation that assigns a prefix drops the MN from the directory at once', async () => {
+      const directory = new ProfileDirectory(store, { mode: 'lazy', listenUrl: t.url });
+      await directory.start();
+      try {
+        const policy = new StoreRadiusPolicy(store, { directory });
+        assert.deepEqual((await policy.findProfile('mn-pool@example.net'))!.hnps, []);
+        const r = await policy.authorizeLma({ mnId: 'mn-pool@example.net', userName: null, lmaAddress: '2001:db8::9', hnps: 'delegate', ipv4HoA: null, serviceSelection: null, callingStationId: null, nasIdentifier: 'lma1', client: CLIENT });
+        assert.ok(r.ok);
+        assert.equal(r.profile.hnps.length, 1);
+        // No wait for the notification: the policy dropped the MN itself.
+        const p = (await policy.findProfile('mn-pool@example.net'))!;
+        assert.deepEqual(p.hnps, r.profile.hnps);
+        assert.equal(p.lma, '2001:db8::9');
+      } finally {
+        await directory.close();
+      }
     });
 
     it('a failing store rejects every waiter of the batch (the server drops, the NAS retransmits)', async () => {
