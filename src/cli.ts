@@ -23,6 +23,8 @@ import { DataDirBusyError } from './store/lock.ts';
 
 class CliError extends Error {}
 
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 function config(cmd: Command): Config {
   const o = cmd.optsWithGlobals<{ config?: string }>();
   return loadConfig({ file: o.config });
@@ -47,6 +49,7 @@ function print(v: unknown): void {
 export function buildCli(): Command {
   const program = new Command('pmip6')
     .description('PMIP6 Suite: Proxy Mobile IPv6 LMA/MAG with AAA, SNMP and an operator API')
+    .version(PACKAGE_VERSION, '-V, --version')
     .option('-c, --config <file>', 'JSON configuration file (also PMIP6_CONFIG)')
     .showHelpAfterError();
 
