@@ -1,6 +1,9 @@
 // Wires an LMA into the process: UDP 5436 transport (RFC 5844 §4), the policy store as
-// policy source and binding store, a restart counter in dataDir, and a data plane.
+// policy source and binding store, a restart counter in dataDir, and a data plane. With
+// `radius.servers` set, the MN's authorisation comes from the AAA server instead (RFC 6572 §6).
 import { join } from 'node:path';
+import { isIPv4, isIPv6 } from 'node:net';
+import { Counter } from 'prom-client';
 import type { Config } from '../config/index.ts';
 import type { Store } from '../store/index.ts';
 import { Lma, type LmaEventSink, type MemoryLmaPolicy } from '../lma/index.ts';
@@ -13,6 +16,11 @@ import { fileCounterStore } from './files.ts';
 import type { BindingJson, BindingsSource } from '../api/routes/bindings.ts';
 import type { BindingInfo } from '../lma/index.ts';
 import { logger } from '../util/log.ts';
+import { registry } from '../metrics/registry.ts';
+import { RadiusAaaClient, type AaaProfile, type LmaAuthorizeRequest } from '../radius/index.ts';
+import { profileFrom } from '../mag/index.ts';
+import type { Profile } from '../policy/profile.ts';
+import { parseRadiusServer, profileFromAaa } from './aaa-policy.ts';
 
 /**
  * RFC 5213 §5.3.1 checks 5-8 against the store: MAG authorisation by Proxy-CoA, the MN's
@@ -53,6 +61,79 @@ export function storeLmaPolicy(store: Store, opts: { authorizeAnyMag: boolean; m
   };
 }
 
+const aaaAuthorizations = new Counter({
+  name: 'pmip6_lma_aaa_authorizations_total',
+  help: 'PBU authorisations the LMA asked of RADIUS AAA (RFC 6572 §6.1) by result: accept, reject, error',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
+/**
+ * RFC 6572 §6.1: the MN's authorisation from the RADIUS AAA server (Access-Request with
+ * Service-Type Authorize-Only, the MN identifier from the PBU as User-Name and
+ * Mobile-Node-Identifier, this LMA's address as PMIP6-Home-LMA-IPv6/IPv4-Address, which the
+ * server records for an MN not yet anchored, RFC 6097).
+ * - Access-Accept: the profile from its attributes. When it authorises IPv6 (IPv4) service but
+ *   carries no prefix (address), a second request delegates the assignment to the server
+ *   (PMIP6-Home-HN-Prefix ::/128, PMIP6-Home-IPv4-HoA 0.0.0.0/32; §4.8, §4.12), whose Accept
+ *   carries what it assigned: the LMA then binds exactly that.
+ * - Access-Reject: the MN is not authorised for network-based mobility, RFC 5213 §5.3.1 step 8:
+ *   a profile with enabled=false, so the PBA says PROXY_REG_NOT_ENABLED (152). A Reject carries
+ *   no machine-readable cause (Reply-Message is text), so an MN the server does not know gets
+ *   152 as well, not 153.
+ * - No answer, or an Accept that contradicts itself (§4.1): the promise rejects; the LMA drops
+ *   the PBU (an existing session keeps its policy snapshot) and the MAG retransmits.
+ * Every PBU that asks for the profile is authorised again (§6.1 allows it for re-registrations).
+ * LmaPolicySource.profile() carries only the MN identifier, so Calling-Station-Id and
+ * Service-Selection (SHOULD in §6.1) are not sent. MAG authorisation is not AAA's: `magAuthorized`.
+ */
+export function radiusLmaPolicy(client: Pick<RadiusAaaClient, 'authorizeLma'>, o: { lmaAddress: string; magAuthorized: LmaPolicySource['magAuthorized'] }): LmaPolicySource {
+  const ask = async (req: LmaAuthorizeRequest): Promise<AaaProfile | null> => {
+    const r = await client.authorizeLma(req);
+    if (r.status === 'error') {
+      aaaAuthorizations.labels('error').inc();
+      throw new Error(`RADIUS authorisation of ${req.mnId} failed: ${r.error}${r.server ? ` (${r.server})` : ''}`);
+    }
+    aaaAuthorizations.labels(r.status).inc();
+    return r.status === 'accept' ? r.profile : null;
+  };
+  const refused = (mnId: string): Profile => profileFrom(mnId, { enabled: false, hnpPool: null });
+  return {
+    async profile(mnId) {
+      const base = { mnId, lmaAddress: o.lmaAddress };
+      const first = await ask(base);
+      if (!first) return refused(mnId);
+      let p = profileFromAaa(first, mnId);
+      const v6 = p.hnps.length === 0 && p.hnpPool !== null;
+      const v4 = p.ipv4HoA === null && p.ipv4Pool !== null;
+      if (v6 || v4) {
+        const assigned = await ask({ ...base, hnps: v6 ? 'delegate' : undefined, ipv4HoA: v4 ? 'delegate' : undefined });
+        if (!assigned) return refused(mnId);
+        p = profileFromAaa(assigned, mnId);
+      }
+      // The LMA keys the session by the PBU's identifier (the server may answer with an alias).
+      return p.mnId === mnId ? p : { ...p, mnId };
+    },
+    magAuthorized: o.magAuthorized,
+  };
+}
+
+/** The LMA's RADIUS client from `config.radius` (servers, secret, timeouts), or null without servers. */
+function lmaAaaClient(config: Config, nasIdentifier: string): RadiusAaaClient | null {
+  const c = config.radius;
+  if (c.servers.length === 0) return null;
+  if (!c.secret) throw new Error('radius.servers is set but radius.secret is empty');
+  const a = config.lma.address;
+  return new RadiusAaaClient({
+    servers: c.servers.map((s) => parseRadiusServer(s, c.secret)),
+    timeoutMs: c.timeoutMs,
+    retries: c.retries,
+    nasIdentifier,
+    ...(isIPv4(a) ? { nasIpAddress: a } : isIPv6(a) ? { nasIpv6Address: a } : {}),
+    logger: logger('lma-aaa'),
+  });
+}
+
 export function bindingJson(b: BindingInfo, lmaId: string): BindingJson {
   return {
     mnId: b.mnId,
@@ -87,11 +168,19 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
   const addresses = [...new Set([c.address, c.ipv4Address].filter(Boolean))];
   const transport = await openUdpTransport({ addresses, port: c.udpPort });
   const lmaId = c.id || c.address;
+  let aaa: RadiusAaaClient | null;
+  try {
+    aaa = lmaAaaClient(config, lmaId);
+  } catch (e) {
+    await transport.close();
+    throw e;
+  }
+  const storePolicy = storeLmaPolicy(store, { authorizeAnyMag: c.authorizeAnyMag, directory: o.directory });
   const lma = new Lma({
     transport,
     // The kernel data plane is a later piece of work: signalling runs, forwarding state is recorded.
     dataPlane: new RecordingDataPlane(false),
-    policy: storeLmaPolicy(store, { authorizeAnyMag: c.authorizeAnyMag, directory: o.directory }),
+    policy: aaa ? radiusLmaPolicy(aaa, { lmaAddress: c.address, magAuthorized: storePolicy.magAuthorized }) : storePolicy,
     events,
     store: store.bindings,
     restartCounterStore: fileCounterStore(join(config.dataDir, `lma-restart-counter-${lmaId.replace(/[^\w.-]/g, '_')}`)),
@@ -109,7 +198,7 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
   });
   await lma.start();
   const port = transport.localAddress().port ?? c.udpPort;
-  logger('main').info({ addresses, port, lmaId, restartCounter: lma.restartCounter }, 'LMA listening (PMIPv6 over IPv4/UDP, RFC 5844)');
+  logger('main').info({ addresses, port, lmaId, restartCounter: lma.restartCounter, aaa: aaa ? { radius: config.radius.servers } : 'store' }, 'LMA listening (PMIPv6 over IPv4/UDP, RFC 5844)');
   return {
     lma,
     port,
@@ -122,6 +211,7 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
     async stop() {
       await lma.stop();
       await transport.close();
+      aaa?.close();
     },
   };
 }
