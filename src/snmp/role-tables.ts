@@ -138,6 +138,78 @@ interface Placed<S> {
   hnpIndexes: number[][];
 }
 
+/** What both roles' sources have: identifiers and home network prefixes. */
+interface BindingSourceBase {
+  readonly mnIdentifier: string | Uint8Array;
+  readonly mnLLIdentifier: string | Uint8Array;
+  readonly homeNetworkPrefixes: readonly HomeNetworkPrefix[];
+}
+
+/**
+ * The bookkeeping both roles share: MN / MN-LL index allocation, the mobile-node and
+ * interface tables, and the prefix rows of each binding. A role adds its own main table
+ * (binding cache or BUL) and prefix row shape.
+ */
+abstract class RoleTables<S extends BindingSourceBase, H> {
+  readonly mobileNodes = new OrderedTable<MnIdentifierRow>();
+  readonly mobileNodeInterfaces = new OrderedTable<MnLLIdentifierRow>();
+  readonly homeNetworkPrefixes = new OrderedTable<H>();
+  private readonly placed = new Map<string | number, Placed<S>>();
+  private readonly indexes = new MnIndexes();
+
+  get size(): number {
+    return this.placed.size;
+  }
+
+  /** Files the binding's main row; returns its index. */
+  protected abstract placeRow(key: string | number, src: S, mnIndex: number, mnLLIndex: number): number[];
+  protected abstract removeRow(rowIndex: number[]): void;
+  protected abstract prefixRow(key: string | number, src: S, prefix: HomeNetworkPrefix): H;
+  /** An MN got its first binding (index allocated) / lost its last one. */
+  protected mnAdded(_mnIndex: number, _src: S): void {}
+  protected mnRemoved(_mnIndex: number): void {}
+
+  /** A new binding under `key` (the role's own id for it). Replaces an existing one. */
+  add(key: string | number, src: S): void {
+    if (this.placed.has(key)) this.remove(key);
+    const { mnIndex, mnLLIndex, newMn, newLL } = this.indexes.acquire(src.mnIdentifier, src.mnLLIdentifier);
+    if (newMn) {
+      this.mobileNodes.set([mnIndex], { mnIdentifier: src.mnIdentifier });
+      this.mnAdded(mnIndex, src);
+    }
+    if (newLL) this.mobileNodeInterfaces.set([mnIndex, mnLLIndex], { mnLLIdentifier: src.mnLLIdentifier });
+    const rowIndex = this.placeRow(key, src, mnIndex, mnLLIndex);
+    const hnpIndexes = src.homeNetworkPrefixes.map((h) => {
+      const idx = hnpIndex(mnIndex, mnLLIndex, h.prefix);
+      this.homeNetworkPrefixes.set(idx, this.prefixRow(key, src, h));
+      return idx;
+    });
+    this.placed.set(key, { src, mnId: src.mnIdentifier, llId: src.mnLLIdentifier, mnIndex, mnLLIndex, rowIndex, hnpIndexes });
+  }
+
+  /** The binding ended. */
+  remove(key: string | number): boolean {
+    const p = this.placed.get(key);
+    if (!p) return false;
+    this.placed.delete(key);
+    this.removeRow(p.rowIndex);
+    for (const i of p.hnpIndexes) this.homeNetworkPrefixes.delete(i);
+    const { goneMn, goneLL } = this.indexes.release(p.mnId, p.llId);
+    if (goneLL) this.mobileNodeInterfaces.delete([p.mnIndex, p.mnLLIndex]);
+    if (goneMn) {
+      this.mobileNodes.delete([p.mnIndex]);
+      this.mnRemoved(p.mnIndex);
+    }
+    return true;
+  }
+
+  /** Re-files a binding whose home address, prefixes or identifiers changed. */
+  reindex(key: string | number): void {
+    const p = this.placed.get(key);
+    if (p) this.add(key, p.src);
+  }
+}
+
 export interface LmaTablesOptions {
   counters(): BindingRegCounters;
   /** SET of pmip6LmaHomeNetworkPrefixLifeTime for the binding `key`; omit to keep it read-only. */
@@ -145,17 +217,13 @@ export interface LmaTablesOptions {
 }
 
 /** The LMA's PMIPV6-MIB tables over its bindings; implements LmaView. */
-export class LmaTables implements LmaView {
+export class LmaTables extends RoleTables<LmaBindingSource, LmaHomeNetworkPrefixRow & { key: string | number }> implements LmaView {
   readonly bindingCache = new OrderedTable<BindingCacheRow>();
-  readonly mobileNodes = new OrderedTable<MnIdentifierRow>();
-  readonly mobileNodeInterfaces = new OrderedTable<MnLLIdentifierRow>();
-  readonly homeNetworkPrefixes = new OrderedTable<LmaHomeNetworkPrefixRow & { key: string | number }>();
   readonly lmaAddresses = new OrderedTable<LmaAddressRow>();
-  private readonly placed = new Map<string | number, Placed<LmaBindingSource>>();
-  private readonly indexes = new MnIndexes();
   readonly setHomeNetworkPrefixLifetime?: LmaView['setHomeNetworkPrefixLifetime'];
 
   constructor(private readonly opts: LmaTablesOptions) {
+    super();
     const setLifetime = opts.setLifetime;
     if (setLifetime) {
       this.setHomeNetworkPrefixLifetime = (index, seconds) => {
@@ -169,10 +237,6 @@ export class LmaTables implements LmaView {
     return this.opts.counters();
   }
 
-  get size(): number {
-    return this.placed.size;
-  }
-
   /** An LMA address (LMAA) and its state (pmip6LmaLMAATable). */
   setLmaAddress(addr: InetAddr, state: TunnelEndpointStateValue): void {
     this.lmaAddresses.set(inetIndex(addr), { state });
@@ -182,67 +246,39 @@ export class LmaTables implements LmaView {
     this.lmaAddresses.delete(inetIndex(addr));
   }
 
-  /** A new binding under `key` (the role's own id for it). Replaces an existing one. */
-  add(key: string | number, src: LmaBindingSource): void {
-    if (this.placed.has(key)) this.remove(key);
-    const { mnIndex, mnLLIndex, newMn, newLL } = this.indexes.acquire(src.mnIdentifier, src.mnLLIdentifier);
-    if (newMn) this.mobileNodes.set([mnIndex], { mnIdentifier: src.mnIdentifier });
-    if (newLL) this.mobileNodeInterfaces.set([mnIndex, mnLLIndex], { mnLLIdentifier: src.mnLLIdentifier });
+  protected placeRow(_key: string | number, src: LmaBindingSource, mnIndex: number, mnLLIndex: number): number[] {
     const rowIndex = bindingCacheIndex(src.homeAddress);
     this.bindingCache.set(rowIndex, new LmaBceRow(src, mnIndex, mnLLIndex));
-    const hnpIndexes = src.homeNetworkPrefixes.map((h) => {
-      const idx = hnpIndex(mnIndex, mnLLIndex, h.prefix);
-      this.homeNetworkPrefixes.set(idx, {
-        key,
-        prefixLength: h.length,
-        get lifetime() {
-          return src.lifetime;
-        },
-      });
-      return idx;
-    });
-    this.placed.set(key, { src, mnId: src.mnIdentifier, llId: src.mnLLIdentifier, mnIndex, mnLLIndex, rowIndex, hnpIndexes });
+    return rowIndex;
   }
 
-  /** The binding ended. */
-  remove(key: string | number): boolean {
-    const p = this.placed.get(key);
-    if (!p) return false;
-    this.placed.delete(key);
-    this.bindingCache.delete(p.rowIndex);
-    for (const i of p.hnpIndexes) this.homeNetworkPrefixes.delete(i);
-    const { goneMn, goneLL } = this.indexes.release(p.mnId, p.llId);
-    if (goneLL) this.mobileNodeInterfaces.delete([p.mnIndex, p.mnLLIndex]);
-    if (goneMn) this.mobileNodes.delete([p.mnIndex]);
-    return true;
+  protected removeRow(rowIndex: number[]): void {
+    this.bindingCache.delete(rowIndex);
   }
 
-  /** Re-files a binding whose home address, prefixes or identifiers changed. */
-  reindex(key: string | number): void {
-    const p = this.placed.get(key);
-    if (p) this.add(key, p.src);
+  protected prefixRow(key: string | number, src: LmaBindingSource, h: HomeNetworkPrefix): LmaHomeNetworkPrefixRow & { key: string | number } {
+    return {
+      key,
+      prefixLength: h.length,
+      get lifetime() {
+        return src.lifetime;
+      },
+    };
   }
 }
 
 /** The MAG's PMIPV6-MIB tables over its Binding Update List; implements MagView. */
-export class MagTables implements MagView {
+export class MagTables extends RoleTables<MagBindingSource, MagHomeNetworkPrefixRow> implements MagView {
   readonly bindingUpdateList = new OrderedTable<BindingUpdateListRow>();
-  readonly mobileNodes = new OrderedTable<MnIdentifierRow>();
-  readonly mobileNodeInterfaces = new OrderedTable<MnLLIdentifierRow>();
-  readonly homeNetworkPrefixes = new OrderedTable<MagHomeNetworkPrefixRow>();
   readonly profiles = new OrderedTable<MagProfileRow>();
   readonly proxyCoas = new OrderedTable<ProxyCoaRow>();
-  private readonly placed = new Map<string | number, Placed<MagBindingSource>>();
-  private readonly indexes = new MnIndexes();
 
-  constructor(private readonly countersFn: () => BindingRegCounters) {}
+  constructor(private readonly countersFn: () => BindingRegCounters) {
+    super();
+  }
 
   counters(): BindingRegCounters {
     return this.countersFn();
-  }
-
-  get size(): number {
-    return this.placed.size;
   }
 
   /** A Proxy-CoA and its state (pmip6MagProxyCOATable). */
@@ -254,19 +290,20 @@ export class MagTables implements MagView {
     this.proxyCoas.delete(inetIndex(addr));
   }
 
-  add(key: string | number, src: MagBindingSource): void {
-    if (this.placed.has(key)) this.remove(key);
-    const { mnIndex, mnLLIndex, newMn, newLL } = this.indexes.acquire(src.mnIdentifier, src.mnLLIdentifier);
-    if (newMn) {
-      this.mobileNodes.set([mnIndex], { mnIdentifier: src.mnIdentifier });
-      this.profiles.set([mnIndex], {
-        mnIdentifier: src.mnIdentifier,
-        get lmaAddress() {
-          return src.lmaAddress;
-        },
-      });
-    }
-    if (newLL) this.mobileNodeInterfaces.set([mnIndex, mnLLIndex], { mnLLIdentifier: src.mnLLIdentifier });
+  protected override mnAdded(mnIndex: number, src: MagBindingSource): void {
+    this.profiles.set([mnIndex], {
+      mnIdentifier: src.mnIdentifier,
+      get lmaAddress() {
+        return src.lmaAddress;
+      },
+    });
+  }
+
+  protected override mnRemoved(mnIndex: number): void {
+    this.profiles.delete([mnIndex]);
+  }
+
+  protected placeRow(_key: string | number, src: MagBindingSource, mnIndex: number, mnLLIndex: number): number[] {
     const rowIndex = bulIndex(src.homeAddress, src.lmaAddress);
     this.bindingUpdateList.set(rowIndex, {
       mnIndex,
@@ -290,36 +327,19 @@ export class MagTables implements MagView {
         return src.timeRecentlyAccepted;
       },
     });
-    const hnpIndexes = src.homeNetworkPrefixes.map((h) => {
-      const idx = hnpIndex(mnIndex, mnLLIndex, h.prefix);
-      this.homeNetworkPrefixes.set(idx, {
-        prefixLength: h.length,
-        get lifetime() {
-          return src.routerAdvertisementLifetime;
-        },
-      });
-      return idx;
-    });
-    this.placed.set(key, { src, mnId: src.mnIdentifier, llId: src.mnLLIdentifier, mnIndex, mnLLIndex, rowIndex, hnpIndexes });
+    return rowIndex;
   }
 
-  remove(key: string | number): boolean {
-    const p = this.placed.get(key);
-    if (!p) return false;
-    this.placed.delete(key);
-    this.bindingUpdateList.delete(p.rowIndex);
-    for (const i of p.hnpIndexes) this.homeNetworkPrefixes.delete(i);
-    const { goneMn, goneLL } = this.indexes.release(p.mnId, p.llId);
-    if (goneLL) this.mobileNodeInterfaces.delete([p.mnIndex, p.mnLLIndex]);
-    if (goneMn) {
-      this.mobileNodes.delete([p.mnIndex]);
-      this.profiles.delete([p.mnIndex]);
-    }
-    return true;
+  protected removeRow(rowIndex: number[]): void {
+    this.bindingUpdateList.delete(rowIndex);
   }
 
-  reindex(key: string | number): void {
-    const p = this.placed.get(key);
-    if (p) this.add(key, p.src);
+  protected prefixRow(_key: string | number, src: MagBindingSource, h: HomeNetworkPrefix): MagHomeNetworkPrefixRow {
+    return {
+      prefixLength: h.length,
+      get lifetime() {
+        return src.routerAdvertisementLifetime;
+      },
+    };
   }
 }
