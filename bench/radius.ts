@@ -1,22 +1,33 @@
 // `npm run bench -- radius [--profiles=100000] [--requests=40000] [--chunk=1000] [--parallel=64,128] [--rounds=3]
-//                          [--workers=1,2] [--policy=store,memory] [--cache=<ms>] [--batch=<n>]`
+//                          [--workers=1,2] [--policy=store,memory] [--directory=lazy,preload] [--batch=<n>]`
 // Access-Request → Access-Accept per second, driven by Debian's radclient at 64 and 128
 // requests in flight, against our server and against FreeRADIUS 3.2 (started here on loopback
 // with its own temporary raddb, a users file equivalent to our profiles and its own port),
 // in the same run, with the ratio. Our server's policy is the store (StoreRadiusPolicy) on a
 // fresh PostgreSQL database (127.0.0.1:5432, created, bulk-populated with SQL and dropped
 // here) holding the same profiles and the bench's AAA client; `--policy=store,memory` also
-// runs the in-memory policy for comparison, `--cache=<ms>` sets StoreRadiusPolicy's profile
-// cache TTL (default 0: every request reads PostgreSQL), `--batch=<n>` the most MNs per batched
-// profile query (1: one query per request, as before batching).
-// Measured here (2 cores shared by radclient, the server, PostgreSQL and FreeRADIUS; quiet
-// machine, 2026-11): store 8,517 / 7,795 Accept/s at 64 / 128 in flight = 0.56x / 0.60x
-// FreeRADIUS, 84 ms CPU per 1000 Accepts (26 of it PostgreSQL) against FreeRADIUS's 35-39;
-// in-memory policy 0.95x / 1.08x at 31-33 ms. One query per request (--batch=1) cost
-// 215-330 ms per 1000 (0.17-0.22x): per-query overhead in pg and the backend, not the index
-// lookup (~0.05 ms). A 5 s profile cache does not change the figures: requests spread over
-// 32,950 profiles rarely repeat within it. Our CPU figure includes the PostgreSQL
-// backends serving the bench database (FreeRADIUS reads its users file from memory).
+// runs the in-memory policy for comparison. `--directory` lists the profile-directory modes
+// to run the store policy with, one server each (src/store/profile-directory.ts): `off` (every
+// request reads PostgreSQL), `lazy` (filled on miss; emptied before every measured run, so each
+// run is cold: most of its requests are first lookups), `preload` (all profiles loaded before
+// the server answers). `--batch=<n>` sets the most MNs per batched profile query (1: one query
+// per request, as before batching).
+// Measured here (2 cores shared by radclient, the server, PostgreSQL, FreeRADIUS and other
+// work; 2026-11, two runs of `--policy=store,memory --directory=off,lazy,preload`), Accept/s
+// ratio to FreeRADIUS at 64 / 128 in flight, CPU ms per 1000 Accepts (of it PostgreSQL):
+//   directory off (every request reads PostgreSQL, batched)  0.64x / 0.64x   71-74 (21-22)
+//   directory lazy, emptied before every run (cold)         0.65x / 0.58-0.64x  67-76 (8-20)
+//   directory preload                                       0.91-1.01x / 0.94-1.07x  27-31 (0)
+//   in-memory policy (reference)                            1.07x / 0.98x   28-30
+//   FreeRADIUS 3.2                                          14,600-14,900 / 16,900-17,600 Accept/s, 32-36
+// With the profiles in memory the store policy is as fast as the in-memory one and spends less CPU
+// per Accept than FreeRADIUS (1.12-1.23x); the rate ratio moves by +-0.07 between runs on this
+// shared machine. A cold lazy run is mostly first lookups (32,950 distinct MNs in 40,000
+// requests), each a share of a batched query, so it costs what mode off costs.
+// One query per request (--batch=1) cost 215-330 ms per 1000 (0.17-0.22x): per-query overhead
+// in pg and the backend, not the index lookup (~0.05 ms). Our CPU figure includes the PostgreSQL
+// backends serving the bench database, the directory's LISTEN connection among them
+// (FreeRADIUS reads its users file from memory).
 // radclient 3.2 slows down super-linearly with the size of its request file (it rescans its
 // whole request list per reply: 16,000 requests take 9x as long as 4,000), so each run is a
 // sequence of radclient processes over `--chunk` requests each; process start-up (~20 ms) is
@@ -38,6 +49,7 @@ import { migrate } from '../src/store/migrate.ts';
 import type { Db } from '../src/store/db.ts';
 import { createPgDatabase } from '../test/helpers/db.ts';
 import { benchMns, type BenchMn as Mn } from './radius-profiles.ts';
+import type { ProfileCacheMode } from '../src/store/profile-directory.ts';
 
 const SECRET = 'bench-secret-0123';
 
@@ -191,7 +203,7 @@ export async function run(args: string[]): Promise<void> {
   const parallel = opt(args, 'parallel', '64,128').split(',').map(Number);
   const rounds = Number(opt(args, 'rounds', '3'));
   const policies = opt(args, 'policy', 'store').split(',') as ('store' | 'memory')[];
-  const cacheArg = opt(args, 'cache', '');
+  const modes = opt(args, 'directory', 'lazy,preload').split(',') as ProfileCacheMode[];
   const batchArg = opt(args, 'batch', '');
   const dir = await mkdtemp(join(tmpdir(), 'pmip6-radius-bench-'));
   const mns = benchMns(nProfiles);
@@ -201,7 +213,7 @@ export async function run(args: string[]): Promise<void> {
   const needPg = policies.includes('store');
   const pg = needPg ? await createPgDatabase('pmip6_bench_radius') : null;
   let admin: Db | null = null;
-  const ourServers: { name: string; port: number; pids: number[]; pg: boolean; child: ChildProcess }[] = [];
+  const ourServers: { name: string; port: number; pids: number[]; pg: boolean; child: ChildProcess; cold: boolean }[] = [];
   let fr: ChildProcess | null = null;
   try {
     if (pg) {
@@ -211,18 +223,20 @@ export async function run(args: string[]): Promise<void> {
       await populate(admin, nProfiles);
       const n = await admin.query<{ n: bigint }>('SELECT count(*) AS n FROM hnp_assignments');
       if (Number(n.rows[0].n) !== nProfiles) throw new Error('population failed');
-      console.log(`policy: PostgreSQL store (StoreRadiusPolicy, profile cache TTL ${cacheArg === '' ? 'default' : `${cacheArg} ms`}, batch ${batchArg === '' ? 'default' : batchArg}), database ${pg.name}: ${nProfiles} profiles inserted in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      console.log(`policy: PostgreSQL store (StoreRadiusPolicy, profile directory ${modes.join(' / ')}, batch ${batchArg === '' ? 'default' : batchArg}), database ${pg.name}: ${nProfiles} profiles inserted in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
     if (policies.includes('memory')) console.log('policy: in-memory (MemoryRadiusPolicy) as a reference');
 
     // Our server in its own process(es) (as FreeRADIUS is), measured from /proc like it.
     const variants = opt(args, 'workers', '1').split(',').map(Number);
-    for (const policy of policies) {
+    const servers = policies.flatMap((policy): { policy: 'store' | 'memory'; mode: ProfileCacheMode }[] => (policy === 'store' ? modes.map((mode) => ({ policy, mode })) : [{ policy, mode: 'off' }]));
+    for (const { policy, mode } of servers) {
       for (const workers of variants) {
         const port = await freePort();
+        const t0 = Date.now();
         const child = spawn(process.execPath, [
           '--import', 'tsx', fileURLToPath(new URL('./radius-server.ts', import.meta.url)),
-          SECRET, String(nProfiles), String(workers), String(port), policy === 'store' ? pg!.url : 'memory', cacheArg, batchArg,
+          SECRET, String(nProfiles), String(workers), String(port), policy === 'store' ? pg!.url : 'memory', mode, batchArg,
         ], {
           stdio: ['ignore', 'pipe', 'inherit'],
           env: { ...process.env, PMIP6_LOG_LEVEL: process.env.PMIP6_LOG_LEVEL ?? 'warn' },
@@ -236,7 +250,9 @@ export async function run(args: string[]): Promise<void> {
           });
           child.once('exit', (code) => reject(new Error(`our server exited (${code})`)));
         });
-        ourServers.push({ name: `ours ${policy} x${workers}`, ...ready, pg: policy === 'store', child });
+        const name = policy === 'store' ? `ours ${mode}${mode === 'lazy' ? ' (cold)' : ''}` : `ours ${policy}`;
+        ourServers.push({ name: `${name}${variants.length > 1 ? ` x${workers}` : ''}`, ...ready, pg: policy === 'store', child, cold: policy === 'store' && mode === 'lazy' });
+        if (policy === 'store' && mode === 'preload') console.log(`${name}: ready with ${nProfiles} profiles preloaded in ${((Date.now() - t0) / 1000).toFixed(1)} s (process start included)`);
       }
     }
     const frPort = await freePort();
@@ -283,8 +299,14 @@ export async function run(args: string[]): Promise<void> {
       }
     };
     const frPid = fr.pid!;
-    type Target = { name: string; port: number; pids: number[]; pg: boolean };
-    const targets: Target[] = [...ourServers.map((o) => ({ name: o.name, port: o.port, pids: o.pids, pg: o.pg })), { name: 'FreeRADIUS 3.2', port: frPort, pids: [frPid], pg: false }];
+    type Target = { name: string; port: number; pids: number[]; pg: boolean; cold: boolean };
+    const targets: Target[] = [...ourServers.map((o) => ({ name: o.name, port: o.port, pids: o.pids, pg: o.pg, cold: o.cold })), { name: 'FreeRADIUS 3.2', port: frPort, pids: [frPid], pg: false, cold: false }];
+    /** A lazy directory emptied (SIGUSR2 to its process): the next run starts cold. */
+    const empty = async (t: Target) => {
+      if (!t.cold) return;
+      for (const pid of t.pids) process.kill(pid, 'SIGUSR2');
+      await new Promise((r) => setTimeout(r, 100));
+    };
     // Warm-up: JIT for our server, and the store policy's PostgreSQL connections (its pool opens
     // them on demand; they are listed for the CPU figure before each run).
     for (const t of targets) {
@@ -297,6 +319,7 @@ export async function run(args: string[]): Promise<void> {
         const order = targets.map((_, i) => targets[(i + round) % targets.length]);
         for (const t of order) {
           // The server's PostgreSQL backends (the pool opens them lazily; list them per run).
+          await empty(t);
           const pgPids = t.pg && admin ? await backendPids(admin, pg!.name) : [];
           const sum = async (pids: number[]) => (await Promise.all(pids.map(cpuMs))).reduce((a, b) => a + b, 0);
           const cpu0 = await sum(t.pids);

@@ -1,11 +1,17 @@
 // Profile lookups per second by MN identifier with 100,000 profiles (each with one HNP),
 // on PostgreSQL and on PGlite, against a baseline in the same run: a bare primary-key
 // SELECT of one narrow row through the same driver (the floor of a lookup round trip).
+// Then the profile directory (src/store/profile-directory.ts) preloaded with every profile:
+// its lookups (all hits, from memory) per second, and its heap bytes per profile (heapUsed
+// after a full GC, before and after the preload).
 import { openPostgres } from '../src/store/pg.ts';
 import { openPglite } from '../src/store/pglite.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { ProfileRepo } from '../src/store/repos/profiles.ts';
 import type { Db } from '../src/store/db.ts';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { ProfileDirectory } from '../src/store/profile-directory.ts';
 import { createPgDatabase } from '../test/helpers/db.ts';
 
 async function populate(db: Db, n: number): Promise<void> {
@@ -22,8 +28,10 @@ async function rate(durationMs: number, inFlight: number, n: number, op: (mnId: 
   let done = 0;
   const end = Date.now() + durationMs;
   let seed = 12345;
+  // Math.imul keeps the LCG in 32 bits: `seed * 1103515245` in a double loses the low bits and
+  // visits only a few thousand of the profiles.
   const next = () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
     return `mn${(seed % n) + 1}@bench.example`;
   };
   const worker = async () => {
@@ -35,6 +43,34 @@ async function rate(durationMs: number, inFlight: number, n: number, op: (mnId: 
   const t0 = process.hrtime.bigint();
   await Promise.all(Array.from({ length: inFlight }, worker));
   return done / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+function heapAfterGc(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+async function measureDirectory(label: string, db: Db, n: number, inFlight: number, ms: number, listenUrl?: string): Promise<void> {
+  const before = heapAfterGc();
+  const t0 = Date.now();
+  const d = new ProfileDirectory({ db, profiles: new ProfileRepo(db) }, { mode: 'preload', listenUrl });
+  await d.start();
+  const loadMs = Date.now() - t0;
+  const perProfile = (heapAfterGc() - before) / d.size.profiles;
+  if (d.size.profiles !== n || !d.serving) throw new Error(`preload failed: ${d.size.profiles} profiles`);
+  const misses = d.stats.misses;
+  await rate(1000, inFlight, n, (k) => d.find(k)); // warm-up
+  const hits = await rate(ms, inFlight, n, async (k) => {
+    if (!(await d.find(k))) throw new Error(`missing ${k}`);
+  });
+  if (d.stats.misses !== misses) throw new Error('directory lookups went to the database');
+  await d.close();
+  process.stdout.write(
+    `${label.padEnd(10)} profiles=${n} in-flight=${inFlight}  directory lookups/s (hit)=${hits.toFixed(0).padStart(9)}  preload ${loadMs} ms  heap/profile=${perProfile.toFixed(0)} B\n`,
+  );
 }
 
 async function measure(label: string, db: Db, n: number, inFlight: number, ms: number): Promise<void> {
@@ -62,6 +98,7 @@ export async function run(args: string[]): Promise<void> {
     await populate(db, n);
     process.stdout.write(`postgres: populated ${n} profiles in ${Date.now() - t} ms\n`);
     await measure('postgres', db, n, 32, ms);
+    await measureDirectory('postgres', db, n, 32, ms, pg.url);
     await db.close();
     const lite = await openPglite();
     await migrate(lite);
@@ -69,6 +106,7 @@ export async function run(args: string[]): Promise<void> {
     await populate(lite, n);
     process.stdout.write(`pglite: populated ${n} profiles in ${Date.now() - t} ms\n`);
     await measure('pglite', lite, n, 1, ms);
+    await measureDirectory('pglite', lite, n, 1, ms);
     await lite.close();
   } finally {
     await pg.drop();
