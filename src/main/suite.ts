@@ -67,7 +67,8 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
   let snmp: SnmpRole | undefined;
   let profiles: ProfileDirectory | undefined;
   try {
-    if (config.lma.enabled || config.radius.enabled) {
+    // Its readers: the RADIUS server, and the LMA unless it asks RADIUS AAA instead (radius.servers).
+    if (config.radius.enabled || (config.lma.enabled && config.radius.servers.length === 0)) {
       const d = await openProfileDirectory(store, { mode: config.store.profileCache, listenUrl: config.databaseUrl || undefined, maxStaleMs: config.store.profileCacheMaxStaleMs });
       profiles = d;
       roles.push({ name: 'profile-directory', stop: () => d.close() });

@@ -75,6 +75,7 @@ export async function listenPostgres(url: string, channel: string, events: Chann
     }
     if (!closed) {
       retryTimer = setTimeout(() => void connect(), retryMs);
+      retryTimer.unref();
       retryMs = Math.min(retryMax, retryMs * 2);
     }
   };
