@@ -35,9 +35,10 @@ export function storeLmaPolicy(store: Store, opts: { authorizeAnyMag: boolean; m
   const now = opts.now ?? Date.now;
   const directory = opts.directory ?? new ProfileDirectory(store, { mode: 'off' });
   const mags = new Map<string, { ok: boolean; until: number }>();
+  // Keyed by the Proxy-CoA as the LMA spells it: no canonicalisation per PBU (only per store query).
   const magNow = (proxyCoa: string): boolean | undefined => {
     if (opts.authorizeAnyMag) return true;
-    const hit = mags.get(canonicalAddress(proxyCoa) ?? proxyCoa);
+    const hit = mags.get(proxyCoa);
     return hit && hit.until > now() ? hit.ok : undefined;
   };
   return {
@@ -45,11 +46,10 @@ export function storeLmaPolicy(store: Store, opts: { authorizeAnyMag: boolean; m
     async magAuthorized(proxyCoa) {
       const known = magNow(proxyCoa);
       if (known !== undefined) return known;
-      const key = canonicalAddress(proxyCoa) ?? proxyCoa;
-      const mag = await store.mags.findByProxyCoa(key);
+      const mag = await store.mags.findByProxyCoa(canonicalAddress(proxyCoa) ?? proxyCoa);
       const ok = mag?.authorized === true;
       if (mags.size > 10000) mags.clear();
-      mags.set(key, { ok, until: now() + ttl });
+      mags.set(proxyCoa, { ok, until: now() + ttl });
       return ok;
     },
     policyNow(mnId, proxyCoa) {

@@ -20,8 +20,6 @@ export interface ChannelEvents {
 }
 
 export interface NotificationChannel {
-  /** True while LISTEN is active on a live connection (as far as is known). */
-  readonly listening: boolean;
   /** `now()` when the connection was last proven to listen (start of the last answered liveness query). */
   readonly confirmedAt: number;
   close(): Promise<void>;
@@ -131,9 +129,6 @@ export async function listenPostgres(url: string, channel: string, events: Chann
 
   await connect();
   return {
-    get listening() {
-      return listening;
-    },
     get confirmedAt() {
       return confirmedAt;
     },
@@ -160,9 +155,6 @@ export async function listenPglite(db: Db, channel: string, events: ChannelEvent
   events.up();
   let open = true;
   return {
-    get listening() {
-      return open;
-    },
     confirmedAt: Infinity,
     async close() {
       if (!open) return;

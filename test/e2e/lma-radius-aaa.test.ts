@@ -22,21 +22,12 @@ import { RadiusServer } from '../../src/radius/index.ts';
 import { openPglite } from '../../src/store/pglite.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { storeOn, type Store } from '../../src/store/index.ts';
+import { until } from '../helpers/until.ts';
 
 const SECRET = 'e2e-lma-aaa-secret';
 const MN1 = 'mn1@example.net';
 const MN2 = 'mn2@example.net';
 const MN3 = 'mn3@example.net';
-
-async function until<T>(what: string, f: () => T | Promise<T>, ms = 10_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('RFC 6572 §6: the LMA authorises PBUs at our RADIUS server', () => {
   let store: Store;

@@ -17,21 +17,12 @@ import { templatePolicy, type MagEvent } from '../../src/mag/index.ts';
 import { RadiusAaaClient } from '../../src/radius/index.ts';
 import { createPgDatabase } from '../helpers/db.ts';
 import { freePort, startSuiteProcess, stopProcess, type Child } from '../helpers/cli.ts';
+import { until } from '../helpers/until.ts';
 
 const SECRET = 'scale-out-secret';
 const TOKEN = 'scale-out-token-0123';
 const MN1 = 'mn1@example.net';
 const MN2 = 'mn2@example.net';
-
-async function until<T>(what: string, f: () => T | Promise<T>, ms = 10_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('scale-out: a profile changed through another node reaches the cached profiles of the LMA and RADIUS server', () => {
   let pg: Awaited<ReturnType<typeof createPgDatabase>>;

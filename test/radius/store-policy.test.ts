@@ -11,17 +11,9 @@ import { profileInputSchema } from '../../src/policy/validate.ts';
 import { FeatureVector } from '../../src/policy/profile.ts';
 import type { RadiusClient } from '../../src/radius/index.ts';
 import { DB_KINDS, openTestDb, type TestDb } from '../helpers/db.ts';
+import { until } from '../helpers/until.ts';
 
 const prof = (o: Record<string, unknown>) => profileInputSchema.parse(o);
-
-/** Waits for a condition (bounded; the tests check outcomes, not speed). */
-async function until(f: () => boolean): Promise<void> {
-  const end = Date.now() + 10_000;
-  while (!f()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 const CLIENT: RadiusClient = { address: '127.0.0.1', secret: 's', requireMessageAuthenticator: true, name: 'lma1' };
 
 for (const kind of DB_KINDS) {
@@ -82,11 +74,11 @@ for (const kind of DB_KINDS) {
         assert.equal(await policy.findProfile('mn2@example.net'), a, 'the same object from memory');
         const seen = directory.stats.notifications;
         await store.db.exec(`UPDATE profiles SET service_selection = 'video' WHERE mn_id = 'mn2@example.net'`);
-        await until(() => directory.stats.notifications > seen);
+        await until('the notification', () => directory.stats.notifications > seen);
         assert.equal((await policy.findProfile('mn2@example.net'))!.serviceSelection, 'video');
         assert.equal(await policy.findProfile('mn-new@example.net'), null);
         await store.profiles.create(prof({ mnId: 'mn-new@example.net', hnps: ['2001:db8:77::/64'] }), 'test');
-        await until(() => directory.peek('mn-new@example.net') === undefined);
+        await until('the insert notification', () => directory.peek('mn-new@example.net') === undefined);
         assert.ok(await policy.findProfile('mn-new@example.net'), 'a newly provisioned MN is found');
       } finally {
         await directory.close();

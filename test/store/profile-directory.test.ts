@@ -12,18 +12,10 @@ import { openPostgres } from '../../src/store/pg.ts';
 import { storeOn, type Store } from '../../src/store/index.ts';
 import { profileInputSchema } from '../../src/policy/validate.ts';
 import { DB_KINDS, PG_ADMIN_URL, openTestDb, type TestDb } from '../helpers/db.ts';
+import { until } from '../helpers/until.ts';
 
 const prof = (o: Record<string, unknown>) => profileInputSchema.parse(o);
 const run = promisify(execFile);
-
-/** Waits for a condition (bounded; the tests check outcomes, not speed). */
-async function until(what: string, f: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 for (const kind of DB_KINDS) {
   describe(`profile directory on ${kind}`, () => {
