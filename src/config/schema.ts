@@ -122,6 +122,12 @@ export const configSchema = z.object({
       heartbeatInterval: z.coerce.number().int().min(0).max(3600).default(60),
       /** Names/addresses under which this LMA anchors MNs; a profile naming another LMA gets status 153. */
       servedNames: strList.default([]),
+      /**
+       * How long a binding's policy answer (profile enabled, MAG authorised) spares its
+       * re-registrations a new policy check, ms. Profiles are served from memory by the profile
+       * directory, so this can be short: a disabled profile stops re-registrations within it.
+       */
+      policyCacheTtl: ms.default(5000),
     })
     .prefault({}),
   mag: z

@@ -194,6 +194,7 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
       maxLifetimeS: c.maxLifetime,
       heartbeatIntervalMs: c.heartbeatInterval * 1000,
       servedLmaNames: c.servedNames,
+      policyCacheTtlMs: c.policyCacheTtl,
     },
   });
   await lma.start();
