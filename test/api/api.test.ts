@@ -194,6 +194,9 @@ describe('operator API (/api/v1)', () => {
     assert.equal((await call('DELETE', `/api/v1/aaa-clients/${c.body.id}`)).status, 204);
     const audit = await call('GET', '/api/v1/audit?resource=aaa-client');
     assert.ok(audit.body.items.length >= 3);
+    const page = await call('GET', '/api/v1/audit?resource=aaa-client&limit=1');
+    assert.equal(page.body.items.length, 1);
+    assert.equal(page.body.total, audit.body.items.length, 'total counts every entry, not the page');
     assert.ok(!JSON.stringify(audit.body).includes('supersecret'));
   });
 

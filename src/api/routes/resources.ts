@@ -3,7 +3,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Store } from '../../store/index.ts';
 import { lmaInputSchema, magInputSchema, aaaClientInputSchema } from '../../policy/validate.ts';
-import { listAudit } from '../../store/repos/audit.ts';
+import { countAudit, listAudit } from '../../store/repos/audit.ts';
 import { HttpError, paging, parseWith, route } from '../http.ts';
 
 const idParam = z.coerce.number().int().positive();
@@ -75,8 +75,8 @@ export function resourceRoutes(store: Store, actor: (req: Request) => string): R
   const uq = paging.extend({ resource: z.string().optional(), resourceId: z.string().optional() });
   route(r, { method: 'get', path: '/audit', tag: 'audit', summary: 'The audit log of operator changes, newest first', query: uq, response: 'AuditEntry', list: true }, async (req) => {
     const q = parseWith(uq, req.query, 'query');
-    const items = await listAudit(store.db, q);
-    return { items, total: items.length, limit: q.limit, offset: q.offset };
+    const [items, total] = await Promise.all([listAudit(store.db, q), countAudit(store.db, q)]);
+    return { items, total, limit: q.limit, offset: q.offset };
   });
   return r;
 }

@@ -43,6 +43,14 @@ export interface AuditEntry {
   after: unknown;
 }
 
+export async function countAudit(q: Queryable, opts: { resource?: string; resourceId?: string } = {}): Promise<number> {
+  const r = await q.query<{ n: bigint }>(
+    `SELECT count(*) AS n FROM audit_log WHERE ($1::text IS NULL OR resource = $1) AND ($2::text IS NULL OR resource_id = $2)`,
+    [opts.resource ?? null, opts.resourceId ?? null],
+  );
+  return Number(r.rows[0].n);
+}
+
 export async function listAudit(q: Queryable, opts: { resource?: string; resourceId?: string; limit?: number; offset?: number } = {}): Promise<AuditEntry[]> {
   const r = await q.query<{ id: bigint; at: Date; actor: string; action: string; resource: string; resource_id: string | null; before: unknown; after: unknown }>(
     `SELECT id, at, actor, action, resource, resource_id, before, after FROM audit_log
