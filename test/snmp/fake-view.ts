@@ -4,29 +4,12 @@
 import { LmaTables, MagTables, type LmaBindingSource, type MagBindingSource } from '../../src/snmp/role-tables.ts';
 import { inetAddr } from '../../src/snmp/table.ts';
 import type { BindingRegCounters, InetAddr, Pmip6EventSink, WriteResult } from '../../src/snmp/view.ts';
+import { ZERO_COUNTERS } from '../../src/snmp/mib.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export function zeroCounters(): Mutable<BindingRegCounters> {
-  return {
-    missingMnIdentifierOption: 0,
-    magNotAuthorizedForProxyReg: 0,
-    notLmaForThisMobileNode: 0,
-    proxyRegNotEnabled: 0,
-    missingHomeNetworkPrefixOption: 0,
-    missingHandOffIndicatorOption: 0,
-    missingAccessTechTypeOption: 0,
-    notAuthorizedForHomeNetworkPrefix: 0,
-    timestampMismatch: 0,
-    timestampLowerThanPrevAccepted: 0,
-    bcePbuPrefixSetDoNotMatch: 0,
-    initialBindingRegistrations: 0,
-    bindingLifeTimeExtensionNoHandOff: 0,
-    bindingLifeTimeExtensionAfterHandOff: 0,
-    bindingDeRegistrations: 0,
-    bindingBindingAcks: 0,
-    discontinuityTime: 0,
-  };
+  return { ...ZERO_COUNTERS };
 }
 
 /** What a role knows about one binding (the fields the MIB exposes). */
