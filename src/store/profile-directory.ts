@@ -31,6 +31,7 @@ import type { Db } from './db.ts';
 import type { ProfileRepo } from './repos/profiles.ts';
 import { listenPglite, listenPostgres, type NotificationChannel } from './notifications.ts';
 import { logger, type Logger } from '../util/log.ts';
+import { directoryTotals, registerDirectory, unregisterDirectory } from './profile-directory-metrics.ts';
 
 export const PROFILE_CHANNEL = 'pmip6_profile';
 export const PROFILE_CACHE_MODES = ['off', 'lazy', 'preload'] as const;
@@ -90,7 +91,17 @@ export class ProfileDirectory {
   private preloading: Promise<void> | null = null;
   private closed = false;
 
-  readonly stats = { hits: 0, misses: 0, reads: 0, notifications: 0, resets: 0, preloaded: 0 };
+  /**
+   * This directory's counts (the process totals behind /metrics are in profile-directory-metrics.ts).
+   * Lookups: hits and negativeHits answered from memory, misses read from the database while
+   * memory is usable, bypasses read from it while it is not (mode off, channel not verified).
+   * Invalidations: invalidatedOne (an MN: notification or invalidate(mnId)), invalidatedAll
+   * (flush notification or invalidate()).
+   */
+  readonly stats = {
+    hits: 0, negativeHits: 0, misses: 0, bypasses: 0, invalidatedOne: 0, invalidatedAll: 0,
+    reads: 0, notifications: 0, resets: 0, preloaded: 0,
+  };
 
   constructor(
     private readonly store: { db: Db; profiles: ProfileRepo },
@@ -124,12 +135,15 @@ export class ProfileDirectory {
       db.kind === 'postgres'
         ? await listenPostgres(this.o.listenUrl!, PROFILE_CHANNEL, events, { heartbeatMs: this.maxStaleMs / 3, timeoutMs: this.maxStaleMs / 3, now: this.now, logger: this.log })
         : await listenPglite(db, PROFILE_CHANNEL, events);
+    if (this.closed) return;
+    registerDirectory(this);
     if (!this.live) this.log.warn('profile directory: notification channel not up yet; reading the database until it is');
     await this.preloading;
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    unregisterDirectory(this);
     const c = this.channel;
     this.channel = null;
     this.reset('closed', false);
@@ -148,31 +162,46 @@ export class ProfileDirectory {
 
   /** The profile from memory (null: known unknown), or undefined when the database must be asked. */
   peek(mnId: string): Profile | null | undefined {
-    if (!this.usable()) return undefined;
+    return this.usable() ? this.fromMemory(mnId) : undefined;
+  }
+
+  /**
+   * The MN's profile, or null when there is none. Counted once as hit, negative-hit, miss or
+   * bypass (a peek that answered undefined counts nothing: its caller comes here next).
+   */
+  find(mnId: string): Promise<Profile | null> {
+    if (!this.usable()) {
+      this.stats.bypasses++;
+      directoryTotals.lookups.bypass++;
+      return this.read(mnId);
+    }
+    const v = this.fromMemory(mnId);
+    if (v !== undefined) return Promise.resolve(v);
+    this.stats.misses++;
+    directoryTotals.lookups.miss++;
+    return this.read(mnId);
+  }
+
+  /** The entry (counted as hit / negative-hit), or undefined when memory does not know the MN. */
+  private fromMemory(mnId: string): Profile | null | undefined {
     const p = this.profiles.get(mnId);
     if (p !== undefined) {
       this.stats.hits++;
+      directoryTotals.lookups.hit++;
       return p;
     }
     if (this.unknown.has(mnId)) {
-      this.stats.hits++;
+      this.stats.negativeHits++;
+      directoryTotals.lookups['negative-hit']++;
       return null;
     }
     return undefined;
   }
 
-  /** The MN's profile, or null when there is none. */
-  find(mnId: string): Promise<Profile | null> {
-    const v = this.peek(mnId);
-    if (v !== undefined) return Promise.resolve(v);
-    this.stats.misses++;
-    return this.read(mnId);
-  }
-
   /** Forget one MN (after a change this process made), or everything. */
   invalidate(mnId?: string): void {
-    if (mnId === undefined) this.reset('invalidated', true);
-    else this.drop(mnId);
+    if (mnId === undefined) this.invalidateAll('invalidated');
+    else this.invalidateOne(mnId);
   }
 
   /** Entries held: profiles and known-unknown MNs. */
@@ -187,8 +216,20 @@ export class ProfileDirectory {
 
   private onNotify(payload: string): void {
     this.stats.notifications++;
-    if (payload === '') this.reset('flush notification', true);
-    else this.drop(payload);
+    if (payload === '') this.invalidateAll('flush notification');
+    else this.invalidateOne(payload);
+  }
+
+  private invalidateOne(mnId: string): void {
+    this.stats.invalidatedOne++;
+    directoryTotals.invalidations.one++;
+    this.drop(mnId);
+  }
+
+  private invalidateAll(why: string): void {
+    this.stats.invalidatedAll++;
+    directoryTotals.invalidations.all++;
+    this.reset(why, true);
   }
 
   private drop(mnId: string): void {

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { ProfileDirectory } from '../../src/store/profile-directory.ts';
+import { registry } from '../../src/metrics/registry.ts';
 import { openPostgres } from '../../src/store/pg.ts';
 import { storeOn, type Store } from '../../src/store/index.ts';
 import { profileInputSchema } from '../../src/policy/validate.ts';
@@ -16,6 +17,21 @@ import { until } from '../helpers/until.ts';
 
 const prof = (o: Record<string, unknown>) => profileInputSchema.parse(o);
 const run = promisify(execFile);
+
+/** A value from the process registry (/metrics); 0 when the series is absent. */
+async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = registry.getSingleMetric(name);
+  assert.ok(m, `${name} registered`);
+  const { values } = await m.get();
+  return values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value ?? 0;
+}
+const lookups = async () => ({
+  hit: await metric('pmip6_profile_directory_lookups_total', { result: 'hit' }),
+  miss: await metric('pmip6_profile_directory_lookups_total', { result: 'miss' }),
+  negative: await metric('pmip6_profile_directory_lookups_total', { result: 'negative-hit' }),
+  bypass: await metric('pmip6_profile_directory_lookups_total', { result: 'bypass' }),
+});
+const diff = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.keys(a).map((k) => [k, b[k] - a[k]]));
 
 for (const kind of DB_KINDS) {
   describe(`profile directory on ${kind}`, () => {
@@ -55,13 +71,49 @@ for (const kind of DB_KINDS) {
 
     it('lazy: answers equal ProfileRepo.find; the second lookup, known or unknown, comes from memory', async () => {
       const d = await open({ mode: 'lazy' });
+      const m0 = await lookups();
       const ids = ['mn1@example.net', 'mn2@example.net', 'pooled@example.net', 'nobody@example.net'];
       const got = await Promise.all(ids.map((id) => d.find(id)));
       for (let i = 0; i < ids.length; i++) assert.deepEqual(got[i], await store.profiles.find(ids[i]));
       assert.equal(d.stats.reads, 1, 'one batched read');
       assert.equal(d.peek('mn1@example.net'), got[0], 'the same object from memory');
       assert.equal(d.peek('nobody@example.net'), null, 'a known unknown');
+      assert.equal(await d.find('mn2@example.net'), got[1]);
       assert.deepEqual(d.size, { profiles: 3, unknown: 1 });
+      assert.deepEqual(
+        { hits: d.stats.hits, negativeHits: d.stats.negativeHits, misses: d.stats.misses, bypasses: d.stats.bypasses },
+        { hits: 2, negativeHits: 1, misses: 4, bypasses: 0 },
+      );
+      assert.deepEqual(diff(m0, await lookups()), { hit: 2, miss: 4, negative: 1, bypass: 0 }, 'pmip6_profile_directory_lookups_total');
+    });
+
+    it('metrics: entries and serving follow the running directories; invalidations count one / all; counts outlive close', async () => {
+      const entries = () => Promise.all([metric('pmip6_profile_directory_entries', { kind: 'profile' }), metric('pmip6_profile_directory_entries', { kind: 'unknown' })]);
+      const [p0, u0] = await entries();
+      const inv0 = { one: await metric('pmip6_profile_directory_invalidations_total', { kind: 'one' }), all: await metric('pmip6_profile_directory_invalidations_total', { kind: 'all' }) };
+      const d = await open({ mode: 'lazy' });
+      assert.equal(await metric('pmip6_profile_directory_serving'), 1);
+      await Promise.all(['mn12@example.net', 'mn13@example.net', 'ghost@example.net'].map((id) => d.find(id)));
+      assert.deepEqual(await entries(), [p0 + 2, u0 + 1]);
+      d.invalidate('mn12@example.net');
+      assert.deepEqual(await entries(), [p0 + 1, u0 + 1]);
+      d.invalidate();
+      assert.deepEqual(await entries(), [p0, u0]);
+      assert.equal(await metric('pmip6_profile_directory_invalidations_total', { kind: 'one' }), inv0.one + 1);
+      assert.equal(await metric('pmip6_profile_directory_invalidations_total', { kind: 'all' }), inv0.all + 1);
+      assert.deepEqual({ one: d.stats.invalidatedOne, all: d.stats.invalidatedAll }, { one: 1, all: 1 });
+      await d.find('mn12@example.net');
+      assert.deepEqual(await entries(), [p0 + 1, u0]);
+      const before = await lookups();
+      await d.close();
+      assert.deepEqual(await entries(), [p0, u0], 'a closed directory leaves the gauges');
+      assert.deepEqual(await lookups(), before, 'its lookups stay counted');
+      assert.equal(await d.find('mn12@example.net').then((p) => p?.mnId), 'mn12@example.net');
+      assert.equal((await lookups()).bypass, before.bypass + 1, 'closed: read from the database');
+      const e = new ProfileDirectory(store, { listenUrl: t.url, mode: 'lazy' });
+      await e.start(); // a second directory in the process registers without a duplicate-metric error
+      dirs.push(e);
+      assert.equal(await metric('pmip6_profile_directory_serving'), 1);
     });
 
     it('a change made through another connection reaches the directory: update, prefixes, insert of an unknown MN, delete', async () => {
@@ -90,6 +142,7 @@ for (const kind of DB_KINDS) {
       const resets = d.stats.resets;
       await afterNotified(d, () => other.db.exec(`UPDATE pools SET name = 'p6b' WHERE name = 'p6'`));
       assert.ok(d.stats.resets > resets);
+      assert.equal(d.stats.invalidatedAll, 1, 'one flush notification');
       assert.deepEqual(d.size, { profiles: 0, unknown: 0 });
       assert.equal((await d.find('pooled@example.net'))!.hnpPool, 'p6b');
     });
@@ -99,6 +152,7 @@ for (const kind of DB_KINDS) {
       const pending = d.find('mn5@example.net');
       await new Promise((r) => setImmediate(r)); // the batched read has gone to the database
       d.invalidate('mn5@example.net');
+      assert.equal(d.stats.invalidatedOne, 1);
       assert.ok(await pending);
       assert.equal(d.peek('mn5@example.net'), undefined);
       await d.find('mn5@example.net');
@@ -118,11 +172,14 @@ for (const kind of DB_KINDS) {
     });
 
     it('off: every lookup reads the database', async () => {
+      const m0 = await lookups();
       const d = await open({ mode: 'off' });
       assert.ok(await d.find('mn7@example.net'));
       assert.equal(d.peek('mn7@example.net'), undefined);
       assert.deepEqual(d.size, { profiles: 0, unknown: 0 });
       assert.equal(d.stats.reads, 1);
+      assert.equal(d.stats.bypasses, 1);
+      assert.deepEqual(diff(m0, await lookups()), { hit: 0, miss: 0, negative: 0, bypass: 1 });
     });
 
     if (kind === 'pglite') {
@@ -172,9 +229,11 @@ for (const kind of DB_KINDS) {
         assert.ok(d.peek('mn11@example.net'));
         skew += 1000; // as if the liveness queries had gone unanswered for a second
         assert.equal(d.peek('mn11@example.net'), undefined);
+        assert.equal(await metric('pmip6_profile_directory_serving'), 0, 'not verified: 0');
         const reads = d.stats.reads;
         assert.ok(await d.find('mn11@example.net'));
         assert.equal(d.stats.reads, reads + 1, 'read from the database');
+        assert.equal(d.stats.bypasses, 1);
         // The next answered liveness query on the same connection proves nothing was missed.
         await until('confirmed again', () => d.serving);
         assert.ok(d.peek('mn11@example.net'));
