@@ -75,7 +75,7 @@ const SOURCES: Record<Source, string> = {
 };
 
 /**
- * A real LMA holding `n` bindings: MN i (mn<i>@bench.example, HNP 2001:db8:<i>::/64 from its
+ * A real LMA holding `n` bindings: MN i (mn<i>@bench.example, HNP 2001:db8:<i high 16 bits>:<i low 16 bits>::/64 from its
  * profile) registered by one initial PBU (ALL_ZERO HNP, HI = 1, ATT = 3, an MN-LL-ID) from
  * one of 64 MAGs. Lifetime 3600 s, so nothing expires during the walks.
  */
