@@ -20,6 +20,7 @@ import { createServer } from 'node:http';
 import { toJson } from './api/http.ts';
 import { NotFoundError, ConflictError, InvalidError } from './store/errors.ts';
 import { DataDirBusyError } from './store/lock.ts';
+import { Ip6TransportUnavailableError } from './transport/native.ts';
 
 class CliError extends Error {}
 
@@ -69,7 +70,7 @@ export function buildCli(): Command {
 
   program
     .command('mag')
-    .description('run a MAG: PMIPv6 signalling to the LMA over IPv4/UDP; attach/detach events come from its API')
+    .description('run a MAG: PMIPv6 signalling to the LMA over IPv6 (protocol 135) or IPv4/UDP; attach/detach events come from its API')
     .option('--id <id>', 'MAG identity (default mag.id)')
     .option('--proxy-coa <address>', 'Proxy-CoA: the MAG address towards the LMA (default mag.proxyCoa)')
     .option('--lma <address>', 'default LMA address (default mag.lmaAddress)')
@@ -112,7 +113,7 @@ export function buildCli(): Command {
     .option('--mags <n>', 'number of MAGs (moves go between them)', '2')
     .addOption(new Option('--scenario <s>', 'event pattern').choices(['attach-detach', 'lifecycle', 'churn']))
     .option('--realm <realm>', 'MN identifiers are sim-<i>@<realm>', 'sim.pmip6.local')
-    .option('--base-address <ip>', 'first MAG Proxy-CoA; more MAGs use the next addresses', '127.0.0.2')
+    .option('--base-address <ip>', 'first MAG Proxy-CoA (IPv4: UDP, IPv6: raw IPv6); more MAGs use the next addresses', '127.0.0.2')
     .option('--port <p>', 'local UDP port of each MAG (0 = any)', '0')
     .option('--lma <address>', 'LMA address (default mag.lmaAddress)')
     .option('--lma-port <p>', 'LMA UDP port (default mag.lmaPort)')
@@ -252,7 +253,7 @@ export async function main(argv = process.argv): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (e) {
-    const known = e instanceof CliError || e instanceof ConfigError || e instanceof NotFoundError || e instanceof ConflictError || e instanceof InvalidError || e instanceof ImportFormatError || e instanceof DataDirBusyError || e instanceof SnmpConfigError;
+    const known = e instanceof CliError || e instanceof ConfigError || e instanceof NotFoundError || e instanceof ConflictError || e instanceof InvalidError || e instanceof ImportFormatError || e instanceof DataDirBusyError || e instanceof SnmpConfigError || e instanceof Ip6TransportUnavailableError;
     process.stderr.write(`pmip6: ${known ? (e as Error).message : ((e as Error).stack ?? String(e))}\n`);
     process.exit(known ? 2 : 1);
   }

@@ -103,8 +103,9 @@ export const configSchema = z.object({
       enabled: bool.default(true),
       /** Name of this LMA (keys its persisted bindings); default its address. */
       id: z.string().default(''),
-      /** LMA address (LMAA) on the MAG-facing side; IPv6 or IPv4. */
+      /** LMA address (LMAA) on the MAG-facing side: IPv6 (MH on raw IPv6, protocol 135) or IPv4 (UDP). */
       address: z.string().default('127.0.0.1'),
+      /** IPv4-LMAA (RFC 5844 §4): listens on IPv4/UDP there too when `address` is IPv6. */
       ipv4Address: z.string().default(''),
       /** RFC 5844 §4: Mobility Header over IPv4/UDP. */
       udpPort: port.default(5436),
@@ -133,8 +134,10 @@ export const configSchema = z.object({
   mag: z
     .object({
       id: z.string().default('mag1'),
-      /** Proxy-CoA: the MAG's address towards the LMA. */
+      /** Proxy-CoA: the MAG's address towards the LMA; IPv6 signals over raw IPv6 (protocol 135), IPv4 over UDP. */
       proxyCoa: z.string().default('127.0.0.1'),
+      /** IPv4-Proxy-CoA (RFC 5844 §4) for LMAs with an IPv4 address, when proxyCoa is IPv6. */
+      ipv4ProxyCoa: z.string().default(''),
       /** Default LMA when the profile names none. */
       lmaAddress: z.string().default('127.0.0.1'),
       lmaPort: port.default(5436),

@@ -13,6 +13,7 @@ import { systemClock } from '../util/clock.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import { logger } from '../util/log.ts';
 import type { Logger } from '../util/log.ts';
+import { LogOnce } from '../util/log-once.ts';
 import { BindingCache, F, MagPeer } from './bce.ts';
 import type { Bce } from './bce.ts';
 import { Serializer } from './context.ts';
@@ -58,6 +59,7 @@ export class Lma implements PathContext, CounterSource {
   readonly parked = new Map<string, Parked>();
   readonly heartbeat: HeartbeatManager;
   readonly revocations: Revocations;
+  readonly dropLog: LogOnce;
   /** Read-only view of the binding cache for the API. */
   readonly bindings: BindingsView;
   restartCounter = 0;
@@ -81,6 +83,7 @@ export class Lma implements PathContext, CounterSource {
     this.policy = deps.policy;
     this.events = deps.events;
     this.log = deps.logger ?? logger('lma');
+    this.dropLog = new LogOnce(this.log, 'LMA');
     this.counters = newCounters(this.clock.now());
     this.transports = Array.isArray(deps.transport) ? deps.transport : [deps.transport];
     this.fwd = new Forwarding(deps.dataPlane, (e, what) => this.log.warn({ err: e, op: what }, 'data plane operation failed'));

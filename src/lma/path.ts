@@ -2,14 +2,17 @@
 // Carriage rules: over IPv4/UDP the MH checksum is 0 and ignored (RFC 5844 §4); over raw
 // IPv6 the kernel computes and checks it (IPV6_CHECKSUM, see DESIGN.md); replies go to the
 // request's source address and port, from the address the request was sent to
-// (RFC 5213 §5.3.6, RFC 5844 §4.1.3.2). Malformed input is counted per cause and dropped;
-// nothing a peer sends can throw out of here.
+// (RFC 5213 §5.3.6, RFC 5844 §4.1.3.2). Malformed input is counted per cause and dropped
+// (logged once per cause and peer); a wrong Payload Proto or Header Len also gets an ICMPv6
+// Parameter Problem where the transport can send one (raw IPv6, RFC 6275 §9.2); nothing a
+// peer sends can throw out of here.
 import { decodeMessage, encodeMessage, isPbu, MH_MAX_LENGTH } from '../mh/index.ts';
 import type { MhMessage } from '../mh/index.ts';
 import type { MhTransport, Peer, ReceivedMh } from '../transport/types.ts';
 import { buildBindingError } from './build.ts';
 import type { LmaContext } from './context.ts';
-import type { TxType } from './counters.ts';
+import type { DropCause, TxType } from './counters.ts';
+import type { LogOnce } from '../util/log-once.ts';
 import type { HeartbeatManager } from './heartbeat.ts';
 import { handlePbu } from './handle.ts';
 import type { ApplyContext } from './apply.ts';
@@ -21,6 +24,14 @@ export interface PathContext extends ApplyContext {
   readonly revocations: Revocations;
   /** LMAA to use when the transport does not tell the local address. */
   lmaaFor(carriage: string): string;
+  /** Logs the first drop of each cause from each peer. */
+  readonly dropLog: LogOnce;
+}
+
+/** Counts a dropped datagram under `cause` and logs it the first time for this peer. */
+function drop(ctx: PathContext, cause: DropCause, m: ReceivedMh, fields?: Record<string, unknown>): void {
+  ctx.counters.dropped[cause]++;
+  ctx.dropLog.warn(cause, m.from.port !== undefined ? `${m.from.address}#${m.from.port}` : m.from.address, { carriage: m.carriage, ...fields });
 }
 
 /** RFC 6275 §9.2 asks Binding Errors to be rate-limited: a token bucket. */
@@ -57,14 +68,17 @@ export function receive(ctx: PathContext, t: MhTransport, m: ReceivedMh, beBucke
   const c = ctx.counters;
   try {
     if (m.data.length > MH_MAX_LENGTH) {
-      c.dropped.oversized++;
+      drop(ctx, 'oversized', m);
       return;
     }
     const res = decodeMessage(m.data, { zeroCopy: true });
     if (!res.ok) {
       // Counted per cause, e.g. 'bad-option-value' for an HNP with a Prefix Length over 128:
       // nothing a PBA could echo (RFC 5213 §8.3), so dropped without an answer.
-      c.dropped[res.error.code]++;
+      const { code, offset } = res.error;
+      drop(ctx, code, m, { reason: res.error.reason });
+      // RFC 6275 §9.2: Payload Proto not 59, or Header Len wrong: SHOULD send ICMP Parameter Problem.
+      if ((code === 'bad-payload-proto' || code === 'bad-header-len') && offset !== undefined) t.parameterProblem?.(m, offset);
       return;
     }
     const msg = res.msg;
@@ -72,7 +86,7 @@ export function receive(ctx: PathContext, t: MhTransport, m: ReceivedMh, beBucke
       case 'bu':
         if (!isPbu(msg)) {
           c.rx.bu++;
-          c.dropped['bu-not-proxy']++;
+          drop(ctx, 'bu-not-proxy', m);
           return;
         }
         c.rx.pbu++;
@@ -92,23 +106,23 @@ export function receive(ctx: PathContext, t: MhTransport, m: ReceivedMh, beBucke
         // RFC 6275 §9.2 status 2 from a MAG: it does not know what we sent (heartbeat or BRI).
         const peer = ctx.cache.peers.get(peerKeyOf(m.from));
         if (!peer || msg.status !== 2) {
-          c.dropped['unexpected-be']++;
+          drop(ctx, 'unexpected-be', m);
           return;
         }
         if (peer.brisOutstanding > 0) ctx.revocations.unsupportedBy(peer);
         else if (peer.hbOutstanding) ctx.heartbeat.unsupportedBy(peer);
-        else c.dropped['unexpected-be']++;
+        else drop(ctx, 'unexpected-be', m);
         return;
       }
       case 'ba':
         c.rx.pba++;
-        c.dropped['unexpected-ba']++;
+        drop(ctx, 'unexpected-ba', m);
         return;
       case 'unknown':
         // RFC 6275 §9.2: unrecognised MH Type -> Binding Error status 2, rate-limited.
         c.rx.unknown++;
         if (!beBucket.take(ctx.clock.now())) {
-          c.dropped['be-rate-limited']++;
+          drop(ctx, 'be-rate-limited', m);
           return;
         }
         sendMessage(ctx, t, buildBindingError(2), m.from, m.local, 'be');

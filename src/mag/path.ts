@@ -68,8 +68,14 @@ export class MagPath {
   private receive(m: ReceivedMh): void {
     const from: Peer = { address: normalizeAddress(m.from.address), port: m.from.port };
     const r = decodeMessage(m.data, { zeroCopy: true });
-    if (!r.ok) this.handlers.decodeError(r.error, from);
-    else this.handlers.message(r.msg, from, m);
+    if (r.ok) {
+      this.handlers.message(r.msg, from, m);
+      return;
+    }
+    this.handlers.decodeError(r.error, from);
+    // RFC 6275 §9.2: Payload Proto not 59, or Header Len wrong: SHOULD send ICMP Parameter Problem.
+    const { code, offset } = r.error;
+    if ((code === 'bad-payload-proto' || code === 'bad-header-len') && offset !== undefined) this.transport.parameterProblem?.(m, offset);
   }
 
   localAddress(): Peer {

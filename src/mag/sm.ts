@@ -21,6 +21,7 @@ import type { Peer } from '../transport/types.ts';
 import type { Clock } from '../util/clock.ts';
 import { logger } from '../util/log.ts';
 import type { Logger } from '../util/log.ts';
+import { LogOnce } from '../util/log-once.ts';
 import { Bul, Bule, PbuKind } from './bul.ts';
 import { buildUnknownTypeError } from './build.ts';
 import { Forwarding } from './forwarding.ts';
@@ -88,9 +89,13 @@ export class Mag {
     this.forwarding = new Forwarding(deps.dataPlane, this.proxyCoa, this.metrics, this.log);
     this.sender = new PbuSender(this);
     this.pba = new PbaHandler(this);
+    const dropLog = new LogOnce(this.log, 'MAG');
     this.path = new MagPath(deps.transport, {
       message: (msg, from) => this.onMessage(msg, from),
-      decodeError: () => this.metrics.drop('decode'),
+      decodeError: (e, from) => {
+        this.metrics.drop('decode');
+        dropLog.warn(e.code, from.port !== undefined ? `${from.address}#${from.port}` : from.address, { reason: e.reason });
+      },
       encodeError: (e, msg) => {
         this.metrics.drop('encode');
         this.log.error({ err: e.message, type: msg.type }, 'cannot encode message');

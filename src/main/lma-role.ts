@@ -1,5 +1,6 @@
-// Wires an LMA into the process: UDP 5436 transport (RFC 5844 §4), the policy store as
-// policy source and binding store, a restart counter in dataDir, and a data plane. With
+// Wires an LMA into the process: Mobility Header over raw IPv6 (protocol 135) on its IPv6
+// address(es) and over IPv4/UDP 5436 (RFC 5844 §4) on its IPv4 address(es), both at once,
+// the policy store as policy source and binding store, a restart counter in dataDir, and a data plane. With
 // `radius.servers` set, the MN's authorisation comes from the AAA server instead (RFC 6572 §6).
 import { join } from 'node:path';
 import { isIPv4, isIPv6 } from 'node:net';
@@ -9,6 +10,9 @@ import type { Store } from '../store/index.ts';
 import { Lma, type LmaEventSink, type MemoryLmaPolicy } from '../lma/index.ts';
 import { ProfileDirectory } from '../store/profile-directory.ts';
 import { openUdpTransport } from '../transport/udp.ts';
+import { allTypesBut, openIp6Transport } from '../transport/ip6.ts';
+import type { MhTransport } from '../transport/types.ts';
+import { MH_BA } from '../mh/index.ts';
 import { RecordingDataPlane } from '../dataplane/recording.ts';
 import type { LmaPolicySource } from '../policy/source.ts';
 import { canonicalAddress } from '../util/ip.ts';
@@ -163,21 +167,50 @@ export interface LmaRoleOptions {
   directory?: ProfileDirectory;
 }
 
+/**
+ * The LMA's transports: raw IPv6 MH sockets on its IPv6 addresses (an LMA never receives a
+ * Binding Acknowledgement: MH Type 6 is dropped in the native filter) and IPv4/UDP on its
+ * IPv4 addresses (RFC 5844 §4). MH over UDP over IPv6 is not used. Throws
+ * Ip6TransportUnavailableError, with the reason in one line, when an IPv6 address is
+ * configured and raw sockets cannot be had.
+ */
+export async function openLmaTransports(c: Config['lma']): Promise<{ transports: MhTransport[]; ip6: string[]; udp4: string[]; port: number }> {
+  const addresses = [...new Set([c.address, c.ipv4Address].filter(Boolean))];
+  const ip6 = addresses.filter((a) => isIPv6(a));
+  const udp4 = addresses.filter((a) => !isIPv6(a));
+  const transports: MhTransport[] = [];
+  if (ip6.length > 0) transports.push(openIp6Transport({ addresses: ip6, types: allTypesBut(MH_BA), what: 'LMA' }));
+  let port = c.udpPort;
+  if (udp4.length > 0) {
+    try {
+      const udp = await openUdpTransport({ addresses: udp4, port: c.udpPort });
+      port = udp.localAddress().port ?? port;
+      transports.push(udp);
+    } catch (e) {
+      for (const t of transports) await t.close();
+      throw e;
+    }
+  }
+  return { transports, ip6, udp4, port };
+}
+
 export async function startLmaRole(config: Config, store: Store, events?: LmaEventSink, o: LmaRoleOptions = {}): Promise<LmaRole> {
   const c = config.lma;
-  const addresses = [...new Set([c.address, c.ipv4Address].filter(Boolean))];
-  const transport = await openUdpTransport({ addresses, port: c.udpPort });
+  const { transports, ip6, udp4, port } = await openLmaTransports(c);
+  const closeAll = async (): Promise<void> => {
+    for (const t of transports) await t.close();
+  };
   const lmaId = c.id || c.address;
   let aaa: RadiusAaaClient | null;
   try {
     aaa = lmaAaaClient(config, lmaId);
   } catch (e) {
-    await transport.close();
+    await closeAll();
     throw e;
   }
   const storePolicy = storeLmaPolicy(store, { authorizeAnyMag: c.authorizeAnyMag, directory: o.directory });
   const lma = new Lma({
-    transport,
+    transport: transports,
     // The kernel data plane is a later piece of work: signalling runs, forwarding state is recorded.
     dataPlane: new RecordingDataPlane(false),
     policy: aaa ? radiusLmaPolicy(aaa, { lmaAddress: c.address, magAuthorized: storePolicy.magAuthorized }) : storePolicy,
@@ -198,8 +231,10 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
     },
   });
   await lma.start();
-  const port = transport.localAddress().port ?? c.udpPort;
-  logger('main').info({ addresses, port, lmaId, restartCounter: lma.restartCounter, aaa: aaa ? { radius: config.radius.servers } : 'store' }, 'LMA listening (PMIPv6 over IPv4/UDP, RFC 5844)');
+  logger('main').info(
+    { ip6, udp4, port: udp4.length > 0 ? port : undefined, lmaId, restartCounter: lma.restartCounter, aaa: aaa ? { radius: config.radius.servers } : 'store' },
+    `LMA listening (PMIPv6${ip6.length > 0 ? ' over IPv6, protocol 135' : ''}${ip6.length > 0 && udp4.length > 0 ? ' and' : ''}${udp4.length > 0 ? ' over IPv4/UDP, RFC 5844' : ''})`,
+  );
   return {
     lma,
     port,
@@ -211,7 +246,7 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
     },
     async stop() {
       await lma.stop();
-      await transport.close();
+      await closeAll();
       aaa?.close();
     },
   };

@@ -1,5 +1,6 @@
-// Wires MAGs into a process: UDP transport on the Proxy-CoA (RFC 5844 §4), a policy
-// source (the MN's profile tells the LMA and prefixes), an attach detector, and a data
+// Wires MAGs into a process: the transport towards the LMAs (RFC 5844 §4: raw IPv6,
+// protocol 135, from an IPv6 Proxy-CoA to IPv6 LMAs; IPv4/UDP 5436 from an IPv4 Proxy-CoA
+// to IPv4 LMAs; never MH over UDP over IPv6), a policy source (the MN's profile tells the LMA and prefixes), an attach detector, and a data
 // plane. Used by `pmip6 mag` (one MAG, events from the API) and `pmip6 simulate`.
 // With `radius.servers` set (and no policy given), the MAG learns profiles over RADIUS
 // (aaa-policy.ts: RFC 6572 §5 lookups, accounting, RFC 5176 CoA/Disconnect on radius.coaPort).
@@ -8,7 +9,12 @@ import type { Config } from '../config/index.ts';
 import { Mag, fanOut, templatePolicy, type MagEventSink } from '../mag/index.ts';
 import type { AttachDetector } from '../attach/types.ts';
 import type { MagPolicySource } from '../policy/source.ts';
+import { isIPv4, isIPv6 } from 'node:net';
 import { openUdpTransport } from '../transport/udp.ts';
+import { allTypesBut, openIp6Transport } from '../transport/ip6.ts';
+import { FamilyTransport } from '../transport/family.ts';
+import type { MhTransport } from '../transport/types.ts';
+import { MH_BU } from '../mh/index.ts';
 import { RecordingDataPlane } from '../dataplane/recording.ts';
 import { systemClock } from '../util/clock.ts';
 import { fileCounterStore } from './files.ts';
@@ -17,7 +23,10 @@ import { startMagAaa, type MagAaa } from './aaa-policy.ts';
 
 export interface MagRoleOptions {
   id: string;
+  /** Proxy-CoA, IPv6 (raw IPv6 signalling) or IPv4 (IPv4/UDP). */
   proxyCoa: string;
+  /** IPv4-Proxy-CoA for IPv4 LMAs when proxyCoa is IPv6 (RFC 5844 §4); default mag.ipv4ProxyCoa. */
+  ipv4ProxyCoa?: string;
   /** Local UDP port (RFC 5844 §4 uses 5436; 0 = any). */
   port: number;
   detector: AttachDetector;
@@ -40,8 +49,27 @@ export function defaultMagPolicy(config: Config): MagPolicySource {
   return templatePolicy({ lma: config.mag.lmaAddress, hnpPool: 'assigned-by-lma', ipv4Pool: config.mag.requestIpv4 ? 'assigned-by-lma' : null });
 }
 
+/**
+ * RFC 5844 §4: raw IPv6 MH sockets on an IPv6 Proxy-CoA (a MAG never receives a Binding
+ * Update: MH Type 5 is dropped in the native filter), IPv4/UDP on an IPv4 one; the LMA's
+ * address family picks one per message. Throws Ip6TransportUnavailableError (one line,
+ * with the reason) when the Proxy-CoA is IPv6 and raw sockets cannot be had.
+ */
+export async function openMagTransport(o: { id: string; proxyCoa: string; ipv4ProxyCoa?: string; port: number }): Promise<FamilyTransport> {
+  if (!isIPv6(o.proxyCoa) && !isIPv4(o.proxyCoa)) throw new TypeError(`MAG ${o.id}: the Proxy-CoA must be an IPv6 or IPv4 address (got ${o.proxyCoa})`);
+  const v4 = isIPv4(o.proxyCoa) ? o.proxyCoa : o.ipv4ProxyCoa || null;
+  if (v4 !== null && !isIPv4(v4)) throw new TypeError(`MAG ${o.id}: mag.ipv4ProxyCoa must be an IPv4 address (got ${v4})`);
+  const ip6: MhTransport | null = isIPv6(o.proxyCoa) ? openIp6Transport({ addresses: [o.proxyCoa], types: allTypesBut(MH_BU), what: `MAG ${o.id}` }) : null;
+  try {
+    return new FamilyTransport(ip6, v4 !== null ? await openUdpTransport({ addresses: [v4], port: o.port }) : null);
+  } catch (e) {
+    await ip6?.close();
+    throw e;
+  }
+}
+
 export async function startMagRole(config: Config, o: MagRoleOptions): Promise<MagRole> {
-  const transport = await openUdpTransport({ addresses: [o.proxyCoa], port: o.port });
+  const transport = await openMagTransport({ id: o.id, proxyCoa: o.proxyCoa, ipv4ProxyCoa: o.ipv4ProxyCoa ?? config.mag.ipv4ProxyCoa, port: o.port });
   const rc = fileCounterStore(join(config.dataDir, `mag-restart-counter-${o.id.replace(/[^\w.-]/g, '_')}`));
   // RFC 5847 §3.2: the MAG keeps no state across restarts, so every start is a restart that lost it.
   const restartCounter = ((await rc.load()) ?? 0) + 1;
@@ -84,7 +112,15 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
   }
   await mag.start();
   logger('main').info(
-    { id: o.id, proxyCoa: o.proxyCoa, port: transport.localAddress().port, lma: `${config.mag.lmaAddress}:${config.mag.lmaPort}`, restartCounter, aaa: aaa ? { radius: config.radius.servers, coaPort: aaa.daePort() } : 'none' },
+    {
+      id: o.id,
+      proxyCoa: o.proxyCoa,
+      ip6: transport.ip6 ? transport.ip6.localAddress().address : undefined,
+      udp4: transport.udp4 ? transport.udp4.localAddress() : undefined,
+      lma: isIPv6(config.mag.lmaAddress) ? config.mag.lmaAddress : `${config.mag.lmaAddress}:${config.mag.lmaPort}`,
+      restartCounter,
+      aaa: aaa ? { radius: config.radius.servers, coaPort: aaa.daePort() } : 'none',
+    },
     'MAG running',
   );
   return {

@@ -2,7 +2,9 @@
 // load (the simulator is an attach detector behind the same interface as the real ones).
 // With --provision it first creates, through the operator API, the pool, the MAGs and
 // the simulated MNs' profiles the LMA needs.
+import { isIPv6 } from 'node:net';
 import type { Config } from '../config/index.ts';
+import { ipv6ToString, parseIpv6 } from '../mh/index.ts';
 import { AttachSimulator, type SimScenario } from '../attach/simulator.ts';
 import { systemClock } from '../util/clock.ts';
 import { startMagRole, type MagRole } from './mag-role.ts';
@@ -31,9 +33,19 @@ export interface SimulateReport {
   elapsedMs: number;
 }
 
-function nthAddress(base: string, n: number): string {
+/** The n-th address after `base` (IPv4, or IPv6 counting in its last 32 bits). */
+export function nthAddress(base: string, n: number): string {
+  if (isIPv6(base)) {
+    const a = parseIpv6(base);
+    const v = (((a[12] << 24) | (a[13] << 16) | (a[14] << 8) | a[15]) >>> 0) + n;
+    a[12] = (v >>> 24) & 255;
+    a[13] = (v >>> 16) & 255;
+    a[14] = (v >>> 8) & 255;
+    a[15] = v & 255;
+    return ipv6ToString(a);
+  }
   const parts = base.split('.').map(Number);
-  if (parts.length !== 4) throw new Error(`--base-address must be IPv4 (got ${base})`);
+  if (parts.length !== 4) throw new Error(`--base-address must be an IPv4 or IPv6 address (got ${base})`);
   const v = ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) + n;
   return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
 }

@@ -19,6 +19,10 @@ export interface ReceivedMh {
   local?: string;
   /** 'udp4' for RFC 5844 IPv4/UDP carriage (MH checksum is 0 and ignored), 'ip6' for raw IPv6. */
   carriage: 'udp4' | 'udp6' | 'ip6' | 'memory';
+  /** Raw IPv6: the interface index the packet arrived on (IPV6_PKTINFO). */
+  ifindex?: number;
+  /** Raw IPv6: the packet's hop limit (IPV6_HOPLIMIT). */
+  hopLimit?: number;
 }
 
 export interface MhTransport {
@@ -27,6 +31,11 @@ export interface MhTransport {
   /** One handler; called for every datagram received. */
   onReceive(handler: (m: ReceivedMh) => void): void;
   onError?(handler: (e: Error) => void): void;
+  /**
+   * RFC 6275 §9.2: answer a received MH whose Payload Proto or Header Len is wrong with an
+   * ICMPv6 Parameter Problem pointing `pointer` octets into the MH. Only raw IPv6 has it.
+   */
+  parameterProblem?(m: ReceivedMh, pointer: number): void;
   /** The bound local address/port (tests bind port 0). */
   localAddress(): Peer;
   close(): Promise<void>;

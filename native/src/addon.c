@@ -1,0 +1,15 @@
+// pmip6_native: the PMIP6 Suite's own Node-API addon. Each feature lives in its own file
+// and adds itself to the exports here (mh_socket.c: raw IPv6 Mobility Header sockets).
+#include <node_api.h>
+
+#include "mh_socket.h"
+
+static napi_value init(napi_env env, napi_value exports) {
+  if (p6_mh_socket_init(env, exports) == NULL) return NULL;
+  napi_value v;
+  // Bumped when the JavaScript-facing interface changes (src/transport/native.ts checks it).
+  if (napi_create_uint32(env, 1, &v) == napi_ok) napi_set_named_property(env, exports, "abiVersion", v);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

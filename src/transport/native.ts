@@ -1,0 +1,146 @@
+// The optional native addon (native/, built by node-gyp during `npm ci`): loading it, and
+// saying in one sentence why raw IPv6 Mobility Header sockets are unavailable when they
+// are (the addon did not build or does not load, or the process lacks CAP_NET_RAW).
+// Everything else in the suite runs without it.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The abiVersion native/src/addon.c exports; bumped with its JavaScript-facing interface. */
+export const NATIVE_ABI_VERSION = 1;
+
+/** What MhSocket hands to its onPackets callback for one received batch (native/src/mh_socket.c). */
+export type MhBatchCallback = (
+  count: number,
+  data: Buffer,
+  /** [offset, length, ifindex, hopLimit] per delivered datagram. */
+  info: Uint32Array,
+  sources: string[],
+  destinations: string[],
+  /** Datagrams dropped in C: [cause, source, mhType] triples (1 oversized, 2 wrong destination, 3 MH Type filtered). */
+  drops: (number | string)[] | undefined,
+) => void;
+
+export interface MhSocketOptions {
+  /** Local IPv6 address to bind ("::" = every address: then every MH on the host arrives). */
+  address: string;
+  onPackets: MhBatchCallback;
+  /** On a socket bound to "::": the destinations to deliver (others are counted as wrong-destination). */
+  accept?: string[];
+  /** 32-octet bit set of the MH Types to deliver (bit t of octet t >> 3); default all. */
+  types?: Uint8Array;
+  /** Kernel MH checksum (IPV6_CHECKSUM offset 4) on send and receive; default true. */
+  checksum?: boolean;
+  recvBufferSize?: number;
+  sendBufferSize?: number;
+  /** Datagrams per recvmmsg call (default 64). */
+  batch?: number;
+  /** recvmmsg calls per wake-up of the event loop (default 8). */
+  drainBatches?: number;
+}
+
+export interface MhSocketStats {
+  rxBatches: number;
+  rxPackets: number;
+  rxBytes: number;
+  delivered: number;
+  oversized: number;
+  wrongDestination: number;
+  typeFiltered: number;
+  rxErrors: number;
+  lastRxError: number;
+  txPackets: number;
+  txBytes: number;
+  txErrors: number;
+  icmpSent: number;
+  icmpErrors: number;
+  /** The kernel's count for this socket: bad checksums and receive-buffer overflows (-1 when closed). */
+  kernelDrops: number;
+  recvBufferSize: number;
+}
+
+export interface MhSocket {
+  /** 0, or the errno of a failed sendmsg (e.g. 11 EAGAIN: send buffer full, 101 ENETUNREACH). */
+  send(data: Uint8Array, destination: string, source?: string): number;
+  /** RFC 6275 §9.2 ICMPv6 Parameter Problem to `peer`; `pointer` is the offset in the MH. 0 or errno. */
+  parameterProblem(pointer: number, mh: Uint8Array, peer: string, local: string, hopLimit: number): number;
+  stats(): MhSocketStats;
+  address(): string;
+  close(): void;
+}
+
+export interface NativeAddon {
+  abiVersion: number;
+  MhSocket: new (o: MhSocketOptions) => MhSocket;
+  probeMh(): { ok: true } | { ok: false; code: string; message: string };
+}
+
+export type NativeStatus = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
+
+const ADDON_FILE = join('native', 'build', 'Release', 'pmip6_native.node');
+
+/** The addon next to this file's package: the first folder upwards holding native/binding.gyp. */
+export function defaultAddonPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'native', 'binding.gyp'))) return join(dir, ADDON_FILE);
+    const up = dirname(dir);
+    if (up === dir) return join(dirname(fileURLToPath(import.meta.url)), '..', '..', ADDON_FILE);
+    dir = up;
+  }
+}
+
+const cache = new Map<string, NativeStatus>();
+
+/** Loads the addon once per path; never throws. */
+export function loadNative(path = defaultAddonPath()): NativeStatus {
+  let s = cache.get(path);
+  if (s === undefined) {
+    s = load(path);
+    cache.set(path, s);
+  }
+  return s;
+}
+
+function load(path: string): NativeStatus {
+  if (!existsSync(path)) {
+    return { ok: false, reason: `the native addon is not built (${ADDON_FILE} is missing: npm ci could not compile it, which needs g++, make and python3; see native/README.md)` };
+  }
+  let addon: NativeAddon;
+  try {
+    addon = createRequire(import.meta.url)(path) as NativeAddon;
+  } catch (e) {
+    return { ok: false, reason: `the native addon ${path} does not load (${(e as Error).message.split('\n')[0]}); rebuild it with npm rebuild or npm ci` };
+  }
+  if (addon.abiVersion !== NATIVE_ABI_VERSION) {
+    return { ok: false, reason: `the native addon ${path} is version ${addon.abiVersion}, this code needs ${NATIVE_ABI_VERSION}; rebuild it with npm ci` };
+  }
+  return { ok: true, addon, path };
+}
+
+/** Raised when raw IPv6 Mobility Header sockets were asked for and cannot be had. */
+export class Ip6TransportUnavailableError extends Error {
+  constructor(readonly reason: string, what: string) {
+    super(`${what}: IPv6 transport (Mobility Header on raw IPv6 sockets, protocol 135) is unavailable: ${reason}`);
+    this.name = 'Ip6TransportUnavailableError';
+  }
+}
+
+/**
+ * The addon, if this process can open raw protocol-135 sockets; otherwise why not, in one
+ * sentence an operator can act on.
+ */
+export function rawMhSupport(path?: string): NativeStatus {
+  const s = loadNative(path);
+  if (!s.ok) return s;
+  const p = s.addon.probeMh();
+  if (p.ok) return s;
+  if (p.code === 'EPERM' || p.code === 'EACCES') {
+    return {
+      ok: false,
+      reason: 'the process lacks CAP_NET_RAW, which raw IPv6 sockets need: run it as root, or grant the capability (setcap cap_net_raw+ep on the node binary, AmbientCapabilities=CAP_NET_RAW in a systemd unit, --cap-add NET_RAW for a container); IPv4/UDP transport (RFC 5844 §4) works without it',
+    };
+  }
+  return { ok: false, reason: `socket(AF_INET6, SOCK_RAW, 135) fails: ${p.message} (${p.code})` };
+}

@@ -1,0 +1,139 @@
+// A helper process that runs inside a test's network namespace (`ip netns exec NS node
+// --import tsx ns-agent.ts`) and does there what the test process cannot: open raw IPv6
+// Mobility Header sockets, run an LMA over them, send crafted datagrams, make HTTP calls
+// to servers that listen only inside the namespace. Driven over the IPC channel:
+// {id, op, ...} -> {id, ok, result | error}. See AgentClient in ns-agent-client.ts.
+import { Ip6Transport, type Ip6TransportOptions } from '../../src/transport/ip6.ts';
+import type { ReceivedMh } from '../../src/transport/types.ts';
+import { Lma } from '../../src/lma/index.ts';
+import { RecordingDataPlane } from '../../src/dataplane/recording.ts';
+import { encodeMessage } from '../../src/mh/index.ts';
+import { setRootLogger } from '../../src/util/log.ts';
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
+import { MapPolicy, buildPbu, makeProfile, type PbuSpec } from '../lma/driver.ts';
+
+interface Req {
+  id: number;
+  op: string;
+  [k: string]: unknown;
+}
+
+// Warn-level log lines of everything in this process, for "logged once per cause and peer".
+const logLines: Record<string, unknown>[] = [];
+setRootLogger(
+  pino(
+    { level: 'warn' },
+    new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        for (const l of chunk.toString().split('\n')) if (l) logLines.push(JSON.parse(l) as Record<string, unknown>);
+        cb();
+      },
+    }),
+  ),
+);
+
+const transports = new Map<string, { t: Ip6Transport; inbox: ReceivedMh[] }>();
+let lma: { lma: Lma; t: Ip6Transport; policy: MapPolicy } | undefined;
+
+function wire(m: ReceivedMh): Record<string, unknown> {
+  return { hex: m.data.toString('hex'), from: m.from, local: m.local, carriage: m.carriage, ifindex: m.ifindex, hopLimit: m.hopLimit };
+}
+
+async function waitFor(f: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!f() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+}
+
+const ops: Record<string, (r: Req) => unknown> = {
+  /** Opens an Ip6Transport named `name`; received datagrams queue up for `take`. */
+  open(r) {
+    const t = Ip6Transport.open(r.options as Ip6TransportOptions);
+    const inbox: ReceivedMh[] = [];
+    t.onReceive((m) => inbox.push({ ...m, data: Buffer.from(m.data) }));
+    transports.set(r.name as string, { t, inbox });
+    return t.localAddresses();
+  },
+  send(r) {
+    const e = transports.get(r.name as string)!;
+    const errors: string[] = [];
+    e.t.onError((err) => errors.push(err.message));
+    e.t.send(Buffer.from(r.hex as string, 'hex'), { address: r.to as string }, r.from as string | undefined);
+    return errors;
+  },
+  /** Sends `packets` `repeat` times as fast as the event loop allows (yielding every 256). */
+  async flood(r) {
+    const e = transports.get(r.name as string)!;
+    const pkts = (r.packets as { hex: string; to: string; from?: string }[]).map((p) => ({ ...p, buf: Buffer.from(p.hex, 'hex') }));
+    let sent = 0;
+    let errors = 0;
+    e.t.onError(() => errors++);
+    for (let k = 0; k < (r.repeat as number); k++) {
+      for (const p of pkts) {
+        e.t.send(p.buf, { address: p.to }, p.from);
+        sent++;
+      }
+      if ((k & 255) === 255) await new Promise((res) => setImmediate(res));
+    }
+    return { sent, errors };
+  },
+  async take(r) {
+    const e = transports.get(r.name as string)!;
+    await waitFor(() => e.inbox.length >= (r.n as number), (r.ms as number) ?? 3000);
+    return e.inbox.splice(0).map(wire);
+  },
+  stats(r) {
+    return (r.name === 'lma' ? lma!.t : transports.get(r.name as string)!.t).stats();
+  },
+  /** An in-process LMA over raw IPv6 on `address`, with profiles and authorised MAGs in memory. */
+  async lma(r) {
+    const t = Ip6Transport.open({ addresses: [r.address as string], types: (r.types as number[] | undefined) ?? undefined, what: 'test LMA' });
+    const policy = new MapPolicy();
+    policy.mags.clear();
+    for (const m of r.mags as string[]) policy.mags.add(m);
+    for (const p of r.profiles as { mnId: string; hnps: string[] }[]) policy.add(makeProfile(p.mnId, { hnps: p.hnps }));
+    const l = new Lma({ transport: t, dataPlane: new RecordingDataPlane(false), policy, config: { address: r.address as string, heartbeatIntervalMs: 0 } });
+    await l.start();
+    lma = { lma: l, t, policy };
+    return true;
+  },
+  async lmaCounters() {
+    await lma!.lma.settle();
+    const c = lma!.lma.counters;
+    return { rx: c.rx, tx: c.tx, dropped: c.dropped, pbaByStatus: Object.fromEntries(c.pbaByStatus.flatMap((v, s) => (v ? [[s, v]] : []))), bindings: lma!.lma.bindingCount, transport: lma!.t.stats() };
+  },
+  /** Encodes a PBU (test/lma/driver.ts spec) to hex. */
+  pbu(r) {
+    return encodeMessage(buildPbu(r.spec as PbuSpec, Date.now, (r.seq as number) ?? 1)).toString('hex');
+  },
+  logs() {
+    return logLines.splice(0);
+  },
+  async fetch(r) {
+    const res = await fetch(r.url as string, { method: (r.method as string) ?? 'GET', headers: r.headers as Record<string, string>, body: r.body === undefined ? undefined : JSON.stringify(r.body) });
+    return { status: res.status, body: await res.text() };
+  },
+  async exit() {
+    for (const e of transports.values()) await e.t.close();
+    if (lma) {
+      await lma.lma.stop();
+      await lma.t.close();
+    }
+    setImmediate(() => process.exit(0));
+    return true;
+  },
+};
+
+process.on('message', (r: Req) => {
+  void (async () => {
+    try {
+      const f = ops[r.op];
+      if (!f) throw new Error(`unknown op ${r.op}`);
+      process.send!({ id: r.id, ok: true, result: await f(r) });
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      process.send!({ id: r.id, ok: false, error: { message: err.message, name: err.name, code: err.code } });
+    }
+  })();
+});
+process.send!({ ready: true });
