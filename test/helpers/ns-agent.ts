@@ -11,6 +11,7 @@ import { encodeMessage } from '../../src/mh/index.ts';
 import { setRootLogger } from '../../src/util/log.ts';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
+import dgram from 'node:dgram';
 import { MapPolicy, buildPbu, makeProfile, type PbuSpec } from '../lma/driver.ts';
 
 interface Req {
@@ -61,16 +62,18 @@ const ops: Record<string, (r: Req) => unknown> = {
     e.t.send(Buffer.from(r.hex as string, 'hex'), { address: r.to as string }, r.from as string | undefined);
     return errors;
   },
-  /** Sends `packets` `repeat` times as fast as the event loop allows (yielding every 256). */
+  /** Sends `packets` (each through transport `via`, default `name`) `repeat` times as fast as the event loop allows. */
   async flood(r) {
-    const e = transports.get(r.name as string)!;
-    const pkts = (r.packets as { hex: string; to: string; from?: string }[]).map((p) => ({ ...p, buf: Buffer.from(p.hex, 'hex') }));
-    let sent = 0;
     let errors = 0;
-    e.t.onError(() => errors++);
+    const pkts = (r.packets as { hex: string; to: string; from?: string; via?: string }[]).map((p) => {
+      const t = transports.get(p.via ?? (r.name as string))!.t;
+      t.onError(() => errors++);
+      return { ...p, t, buf: Buffer.from(p.hex, 'hex') };
+    });
+    let sent = 0;
     for (let k = 0; k < (r.repeat as number); k++) {
       for (const p of pkts) {
-        e.t.send(p.buf, { address: p.to }, p.from);
+        p.t.send(p.buf, { address: p.to }, p.from);
         sent++;
       }
       if ((k & 255) === 255) await new Promise((res) => setImmediate(res));
@@ -105,6 +108,13 @@ const ops: Record<string, (r: Req) => unknown> = {
   /** Encodes a PBU (test/lma/driver.ts spec) to hex. */
   pbu(r) {
     return encodeMessage(buildPbu(r.spec as PbuSpec, Date.now, (r.seq as number) ?? 1)).toString('hex');
+  },
+  /** A UDP datagram carrying `marker` to [::1]:9 (discard): something a capture in this namespace sees. */
+  async probe(r) {
+    const s = dgram.createSocket('udp6');
+    await new Promise<void>((res) => s.send(Buffer.from(r.marker as string), 9, '::1', () => res()));
+    s.close();
+    return true;
   },
   logs() {
     return logLines.splice(0);
