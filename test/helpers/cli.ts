@@ -32,10 +32,13 @@ export interface Child {
   exited: Promise<number | null>;
 }
 
-export function pmip6(args: string[], env: Record<string, string>): Child {
+/** Runs `pmip6 <args>`; `prefix` wraps the command (e.g. ['ip', 'netns', 'exec', NS] runs it in a namespace). */
+export function pmip6(args: string[], env: Record<string, string>, prefix: string[] = []): Child {
   let out = '';
   let stdout = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [process.execPath, '--import', 'tsx', 'src/cli.ts', ...args];
+  const cmd = [...prefix, ...argv];
+  const child = spawn(cmd[0], cmd.slice(1), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d) => {
     out += d;
     stdout += d;

@@ -116,6 +116,20 @@ const ops: Record<string, (r: Req) => unknown> = {
     s.close();
     return true;
   },
+  /** One UDP datagram to `to`:`port` from an ephemeral IPv4 socket; the first answer (hex) or null. */
+  async udp(r) {
+    const s = dgram.createSocket('udp4');
+    try {
+      const reply = new Promise<string | null>((res) => {
+        s.once('message', (m) => res(m.toString('hex')));
+        setTimeout(() => res(null), (r.ms as number) ?? 3000);
+      });
+      s.send(Buffer.from(r.hex as string, 'hex'), r.port as number, r.to as string);
+      return await reply;
+    } finally {
+      s.close();
+    }
+  },
   logs() {
     return logLines.splice(0);
   },
