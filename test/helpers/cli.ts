@@ -49,9 +49,9 @@ export function pmip6(args: string[], env: Record<string, string>, prefix: strin
 }
 
 /** Starts `pmip6 start` and resolves once /readyz answers 200. */
-export async function startSuiteProcess(env: Record<string, string>): Promise<Child & { base: string }> {
+export async function startSuiteProcess(env: Record<string, string>, prefix: string[] = []): Promise<Child & { base: string }> {
   const port = await freePort();
-  const c = pmip6(['start'], { PMIP6_API_PORT: String(port), PMIP6_API_HOST: '127.0.0.1', PMIP6_LOG_LEVEL: 'info', ...env });
+  const c = pmip6(['start'], { PMIP6_API_PORT: String(port), PMIP6_API_HOST: '127.0.0.1', PMIP6_LOG_LEVEL: 'info', ...env }, prefix);
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     if (c.child.exitCode !== null) throw new Error(`pmip6 start exited: ${c.out()}`);
