@@ -1,4 +1,6 @@
 // `npm run bench -- lma [--bindings=100000] [--count=200000] [--window=256] [--rounds=5] [--async-policy] [--mem=100000,1000000]`
+// `npm run bench -- lma --transport ip6 [...]`: raw IPv6 (protocol 135) against IPv4/UDP
+//    between two network namespaces, see lma-ip6.ts.
 //
 // 1. PBU -> PBA registrations per second over UDP loopback (RFC 5844 §4 carriage) with
 //    --bindings held, next to a baseline measured in the same run: a plain Node UDP echo
@@ -33,9 +35,12 @@ import type { MhTransport, ReceivedMh } from '../src/transport/types.ts';
 const SELF = fileURLToPath(import.meta.url);
 const ROLE = process.argv.find((a) => a.startsWith('--lma-bench-role='))?.split('=')[1];
 
-function opt(args: string[], name: string, dflt: string): string {
+/** `--name=value` or `--name value`. */
+export function opt(args: string[], name: string, dflt: string): string {
   const a = args.find((x) => x.startsWith(`--${name}=`));
-  return a ? a.slice(name.length + 3) : dflt;
+  if (a) return a.slice(name.length + 3);
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
 }
 
 /* ------------------------------------------------------------------ shared */
@@ -68,7 +73,7 @@ function profileOf(mn: string): Profile | null {
  * also answers at once (MemoryLmaPolicy.policyNow) unless `async` (--async-policy), which
  * makes every initial registration go through the promise path a store-backed source takes.
  */
-class GeneratedPolicy implements LmaPolicySource, MemoryLmaPolicy {
+export class GeneratedPolicy implements LmaPolicySource, MemoryLmaPolicy {
   readonly policyNow?: (mn: string) => PolicyAnswer;
   constructor(async = false) {
     if (!async) this.policyNow = (mn) => ({ profile: profileOf(mn), magAuthorized: true });
@@ -103,8 +108,10 @@ function writeTimestamp(buf: Buffer, off: number, ms: number): void {
 
 /* ------------------------------------------------------------------ load generator (child) */
 
-interface GenRun {
+export interface GenRun {
   cmd: 'run';
+  /** 'udp4' (default): IPv4/UDP to address:port; 'ip6': raw IPv6 MH to address (the generator needs --ip6=SRC). */
+  carriage?: 'udp4' | 'ip6';
   address: string;
   port: number;
   /** Templates for MN indexes [0, size). */
@@ -123,15 +130,36 @@ interface Templates {
   lastTs: Float64Array;
 }
 
+/** How the generator reaches the LMA: send one PBU, and subscribe to what comes back. */
+interface Wire {
+  send(buf: Buffer): void;
+  listen(h: ((data: Buffer) => void) | null): void;
+}
+
 async function generatorMain(): Promise<void> {
+  const bind4 = process.argv.find((a) => a.startsWith('--bind4='))?.slice(8) ?? '127.0.0.2';
+  const src6 = process.argv.find((a) => a.startsWith('--ip6='))?.slice(6);
   const sock = dgram.createSocket('udp4');
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.2', () => r()));
+  await new Promise<void>((r) => sock.bind(0, bind4, () => r()));
   try {
     sock.setRecvBufferSize(16 << 20);
     sock.setSendBufferSize(16 << 20);
   } catch {
     /* capped */
   }
+  let udpHandler: ((data: Buffer) => void) | null = null;
+  sock.on('message', (d) => udpHandler?.(d));
+  let ip6: import('../src/transport/ip6.ts').Ip6Transport | undefined;
+  let ip6Handler: ((data: Buffer) => void) | null = null;
+  if (src6) {
+    const { Ip6Transport } = await import('../src/transport/ip6.ts');
+    ip6 = Ip6Transport.open({ addresses: [src6], recvBufferSize: 16 << 20, sendBufferSize: 16 << 20, what: 'bench generator' });
+    ip6.onReceive((m) => ip6Handler?.(m.data));
+  }
+  const wireFor = (m: GenRun): Wire =>
+    m.carriage === 'ip6'
+      ? { send: (b) => ip6!.send(b, { address: m.address }), listen: (h) => (ip6Handler = h) }
+      : { send: (b) => sock.send(b, m.port, m.address), listen: (h) => (udpHandler = h) };
   const templates = new Map<string, Templates>();
   process.on('message', (m: GenRun) => {
     if (m.cmd !== 'run') return;
@@ -141,12 +169,12 @@ async function generatorMain(): Promise<void> {
       t = { t: Array.from({ length: m.size }, (_, i) => pbuTemplate(i, m.refresh)), lastTs: new Float64Array(m.size) };
       templates.set(key, t);
     }
-    void drive(sock, t, m).then((r) => process.send!(r));
+    void drive(wireFor(m), t, m).then((r) => process.send!(r));
   });
   process.send!({ ready: true });
 }
 
-async function drive(sock: dgram.Socket, tpl: Templates, m: GenRun): Promise<{ completed: number; ms: number; retransmits: number }> {
+async function drive(wire: Wire, tpl: Templates, m: GenRun): Promise<{ completed: number; ms: number; retransmits: number }> {
   const templates = tpl.t;
   const W = Math.min(m.window, 65536);
   const slotSentAt = new Float64Array(W);
@@ -169,7 +197,7 @@ async function drive(sock: dgram.Socket, tpl: Templates, m: GenRun): Promise<{ c
     buf.writeUInt16BE(slot, 6); // sequence number = window slot (ignored by the LMA in timestamp mode)
     slotSentAt[slot] = performance.now();
     slotMn[slot] = mn;
-    sock.send(buf, m.port, m.address);
+    wire.send(buf);
   };
   const start = performance.now();
   return await new Promise((resolve) => {
@@ -181,14 +209,14 @@ async function drive(sock: dgram.Socket, tpl: Templates, m: GenRun): Promise<{ c
       slotMn[slot] = -1;
       completed++;
       if (completed >= m.count) {
-        sock.off('message', onMsg);
+        wire.listen(null);
         clearInterval(timer);
         resolve({ completed, ms: performance.now() - start, retransmits });
         return;
       }
       if (next < m.count) send(slot, m.from + (next++ % m.n));
     };
-    sock.on('message', onMsg);
+    wire.listen(onMsg);
     const timer = setInterval(() => {
       const now = performance.now();
       for (let s = 0; s < W; s++) {
@@ -272,7 +300,7 @@ async function memMain(): Promise<void> {
 
 /* ------------------------------------------------------------------ parent */
 
-function child(role: string, extraArgs: string[] = [], execArgv: string[] = []): ChildProcess {
+export function child(role: string, extraArgs: string[] = [], execArgv: string[] = []): ChildProcess {
   return fork(SELF, [`--lma-bench-role=${role}`, ...extraArgs], {
     execArgv: ['--import', 'tsx', ...execArgv],
     env: { ...process.env, PMIP6_LOG_LEVEL: 'warn' },
@@ -280,7 +308,7 @@ function child(role: string, extraArgs: string[] = [], execArgv: string[] = []):
   });
 }
 
-function once<T>(c: ChildProcess): Promise<T> {
+export function once<T>(c: ChildProcess): Promise<T> {
   return new Promise((resolve, reject) => {
     const onExit = (code: number | null): void => reject(new Error(`bench child exited with ${code}`));
     c.once('exit', onExit);
@@ -291,10 +319,14 @@ function once<T>(c: ChildProcess): Promise<T> {
   });
 }
 
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 export async function run(args: string[]): Promise<void> {
   process.env.PMIP6_LOG_LEVEL ??= 'warn';
+  if (opt(args, 'transport', 'udp') === 'ip6') {
+    const { runIp6 } = await import('./lma-ip6.ts');
+    return runIp6(args);
+  }
   const n = Number(opt(args, 'bindings', '100000'));
   const count = Number(opt(args, 'count', '200000'));
   const window = Number(opt(args, 'window', '256'));
@@ -390,9 +422,10 @@ export async function run(args: string[]): Promise<void> {
   }
 }
 
-function rate(r: { completed: number; ms: number }): number {
+export function rate(r: { completed: number; ms: number }): number {
   return (r.completed * 1000) / r.ms;
 }
 
 if (ROLE === 'gen') void generatorMain();
 if (ROLE === 'mem') void memMain();
+if (ROLE === 'lma-ns') void import('./lma-ip6.ts').then((m) => m.lmaInNamespaceMain());
