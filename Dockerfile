@@ -2,6 +2,9 @@
 FROM node:20-bookworm-slim
 WORKDIR /opt/pmip6
 COPY package.json package-lock.json ./
+# npm ci runs native/install.mjs; without a compiler in this image it builds nothing and says
+# so (the IPv6 Mobility Header transport is then unavailable; IPv4/UDP works).
+COPY native ./native
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY bin ./bin
 COPY src ./src

@@ -111,10 +111,10 @@ function load(path: string): NativeStatus {
   try {
     addon = createRequire(import.meta.url)(path) as NativeAddon;
   } catch (e) {
-    return { ok: false, reason: `the native addon ${path} does not load (${(e as Error).message.split('\n')[0]}); rebuild it with npm rebuild or npm ci` };
+    return { ok: false, reason: `the native addon ${path} does not load (${(e as Error).message.split('\n')[0]}); rebuild it with npm run install` };
   }
   if (addon.abiVersion !== NATIVE_ABI_VERSION) {
-    return { ok: false, reason: `the native addon ${path} is version ${addon.abiVersion}, this code needs ${NATIVE_ABI_VERSION}; rebuild it with npm ci` };
+    return { ok: false, reason: `the native addon ${path} is version ${addon.abiVersion}, this code needs ${NATIVE_ABI_VERSION}; rebuild it with npm run install` };
   }
   return { ok: true, addon, path };
 }
