@@ -121,6 +121,7 @@ describe('PMIPv6 over IPv6 (protocol 135) between namespaces, end to end', { ski
     }
     for (let i = 0; i < MNS.length; i++) assert.equal((await api(l, 8080, 'POST', '/api/v1/profiles', { mnId: MNS[i], hnps: [hnpOf(i)] })).status, 201);
     assert.equal((await api(l, 8080, 'POST', '/api/v1/profiles', { mnId: 'scapy1@ip6.example', hnps: ['2001:db8:e6:f0ff::/64'] })).status, 201);
+    assert.equal((await api(l, 8080, 'POST', '/api/v1/profiles', { mnId: 'scapy2@ip6.example', hnps: ['2001:db8:e6:f0fe::/64'] })).status, 201);
   });
 
   after(async () => {
@@ -189,7 +190,7 @@ describe('PMIPv6 over IPv6 (protocol 135) between namespaces, end to end', { ski
     assert.deepEqual(problems(capture.file, 'mipv6'), [], 'no malformed frame, no expert error');
   });
 
-  it('a scapy MAG registers with our LMA, heartbeats, hands off to a second scapy MAG (HI 3) and de-registers', async () => {
+  it('a scapy MAG registers with our LMA, heartbeats, hands off to a second scapy MAG (HI 3) and de-registers; a revocation (BRI/BRA) both ways', async () => {
     const s1 = await ScapyPeer.start(lab, nsM1, ['mag', '--address', MAG1, '--lma', LMAA]);
     const s2 = await ScapyPeer.start(lab, nsM2, ['mag', '--address', MAG2, '--lma', LMAA]);
     const mn = 'scapy1@ip6.example';
@@ -215,6 +216,18 @@ describe('PMIPv6 over IPv6 (protocol 135) between namespaces, end to end', { ski
     assert.equal(dereg.status, 0);
     assert.equal(dereg.lifetime, 0);
     await until('binding gone', async () => !(await bindings()).some((b) => b.mnId === mn));
+
+    // RFC 5846 §8.1 over protocol 135: MAG 2 says "handoff state unknown" (HI 4) for an MN MAG 1
+    // holds; the LMA asks MAG 1 with a BRI, scapy acknowledges, and MAG 2 gets its binding.
+    const mn2 = 'scapy2@ip6.example';
+    assert.equal((await s1.command(`register ${mn2} 1`, (e) => e.event === 'pba' || e.event === 'timeout')).status, 0);
+    const pba4 = await s2.command(`register ${mn2} 4`, (e) => e.event === 'pba' || e.event === 'timeout');
+    const bri = await s1.next((e) => e.event === 'bri');
+    assert.deepEqual({ src: bri.src, trigger: bri.trigger, mnId: bri.mnId, checksumOk: bri.checksumOk }, { src: LMAA, trigger: 4, mnId: mn2, checksumOk: true }, 'BRI, trigger 4: Inter-MAG Handover - Unknown');
+    assert.equal(pba4.status, 0);
+    assert.deepEqual(pba4.hnps, ['2001:db8:e6:f0fe::/64']);
+    await until('revocation acknowledged', async () => (await metric(l, 8080, /pmip6_lma_revocation_events_total\{event="acknowledged"\} (\d+)/)) >= 1);
+    assert.equal((await s2.command(`deregister ${mn2} 2001:db8:e6:f0fe::`, (e) => e.event === 'pba' || e.event === 'timeout')).status, 0);
     for (const e of [...s1.events, ...s2.events]) if ('checksumOk' in e) assert.equal(e.checksumOk, true, JSON.stringify(e));
     await s1.stop();
     await s2.stop();
