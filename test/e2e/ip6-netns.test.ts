@@ -110,7 +110,9 @@ describe('PMIPv6 over IPv6 (protocol 135) between namespaces, end to end', { ski
       PMIP6_LMA_ADDRESS: LMAA,
       PMIP6_LMA_IPV4_ADDRESS: LMA_V4,
       PMIP6_LMA_HEARTBEAT_INTERVAL: '1',
-      PMIP6_LMA_MIN_DELAY_BEFORE_BCE_DELETE: '1000',
+      PMIP6_LMA_MIN_DELAY_BEFORE_BCE_DELETE: '5000',
+      // RFC 5213 §5.5: a loaded test machine must not turn a late PBU into status 156.
+      PMIP6_LMA_TIMESTAMP_VALIDITY_WINDOW: '10000',
       PMIP6_LOG_LEVEL: 'warn',
     }, ['ip', 'netns', 'exec', nsL.name]);
     children.push(lma);
@@ -141,7 +143,7 @@ describe('PMIPv6 over IPv6 (protocol 135) between namespaces, end to end', { ski
 
     const [mag1, mag2] = await Promise.all([startMag(nsM1, 'mag1', MAG1), startMag(nsM2, 'mag2', MAG2)]);
     for (const mn of MNS) await attach(m1, mn, 1);
-    await until('bindings at MAG 1', async () => (await bindings()).filter((b) => b.proxyCoa === MAG1).length === MNS.length);
+    await until('bindings at MAG 1', async () => (await bindings()).filter((b) => b.proxyCoa === MAG1).length === MNS.length, 30_000);
     const atMag1 = await bindings();
     assert.deepEqual(atMag1.map((b) => b.hnps[0]).sort(), MNS.map((_, i) => hnpOf(i)).sort());
     await until('MAG 1 registered', async () => (await bul(m1)).filter((b) => b.state === 'registered').length === MNS.length);
@@ -150,21 +152,24 @@ describe('PMIPv6 over IPv6 (protocol 135) between namespaces, end to end', { ski
       (await metric(l, 8080, /pmip6_lma_messages_received_total\{type="heartbeat_response"\} (\d+)/)) >= 1 &&
       (await metric(l, 8080, /pmip6_lma_messages_received_total\{type="heartbeat_request"\} (\d+)/)) >= 2, 15_000);
 
-    // Break before make: detach at MAG 1, attach at MAG 2 saying "handoff between MAGs" (HI 3).
+    // Break before make: detach at MAG 1 (its de-registration answered: RFC 5213 §5.3.5 keeps the
+    // BCE for MinDelayBeforeBCEDelete), then attach at MAG 2 saying "handoff between MAGs" (HI 3).
     for (const mn of MNS) {
       await detach(m1, mn);
+      await until(`${mn} gone from MAG 1`, async () => !(await bul(m1)).some((b) => b.mnId === mn), 30_000);
       await attach(m2, mn, 3);
     }
     await until('bindings moved to MAG 2', async () => {
       const bs = await bindings();
       return bs.length === MNS.length && bs.every((b) => b.proxyCoa === MAG2 && b.state !== 'deregistering');
-    });
+    }, 30_000);
+    assert.equal(await metric(l, 8080, /pmip6_lma_binding_events_total\{event="handed-off"\} (\d+)/), MNS.length, 'RFC 5213 §5.3.4: each BCE moved to MAG 2, none made anew');
     const moved = await bindings();
     assert.deepEqual(moved.map((b) => b.hnps[0]).sort(), atMag1.map((b) => b.hnps[0]).sort(), 'the same prefixes after the handoff');
     await until('MAG 2 registered, MAG 1 empty', async () => (await bul(m2)).filter((b) => b.state === 'registered').length === MNS.length && (await bul(m1)).length === 0);
 
     for (const mn of MNS) await detach(m2, mn);
-    await until('binding cache empty', async () => (await bindings()).length === 0);
+    await until('binding cache empty', async () => (await bindings()).length === 0, 30_000);
     await until('MAG 2 empty', async () => (await bul(m2)).length === 0);
     assert.equal(await metric(l, 8080, /pmip6_lma_pba_sent_total\{status="0"\} (\d+)/) >= 3 * MNS.length, true);
     assert.equal(await metric(l, 8080, /pmip6_mh_ip6_dropped_total\{cause="kernel"\} (\d+)/), 0, 'no MH dropped by the kernel (bad checksum, full buffer)');

@@ -88,14 +88,18 @@ const ops: Record<string, (r: Req) => unknown> = {
   stats(r) {
     return (r.name === 'lma' ? lma!.t : transports.get(r.name as string)!.t).stats();
   },
-  /** An in-process LMA over raw IPv6 on `address`, with profiles and authorised MAGs in memory. */
+  /**
+   * An in-process LMA over raw IPv6 on `address`, with profiles and authorised MAGs in memory.
+   * A wide TimestampValidityWindow (RFC 5213 §5.5): a loaded test machine must not turn a
+   * late PBU into status 156.
+   */
   async lma(r) {
     const t = Ip6Transport.open({ addresses: [r.address as string], types: (r.types as number[] | undefined) ?? undefined, what: 'test LMA' });
     const policy = new MapPolicy();
     policy.mags.clear();
     for (const m of r.mags as string[]) policy.mags.add(m);
     for (const p of r.profiles as { mnId: string; hnps: string[] }[]) policy.add(makeProfile(p.mnId, { hnps: p.hnps }));
-    const l = new Lma({ transport: t, dataPlane: new RecordingDataPlane(false), policy, config: { address: r.address as string, heartbeatIntervalMs: 0 } });
+    const l = new Lma({ transport: t, dataPlane: new RecordingDataPlane(false), policy, config: { address: r.address as string, heartbeatIntervalMs: 0, timestampValidityWindowMs: 10_000 } });
     await l.start();
     lma = { lma: l, t, policy };
     return true;
