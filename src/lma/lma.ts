@@ -146,7 +146,8 @@ export class Lma implements PathContext, CounterSource {
       t.onReceive((m) => receive(this, t, m, this.beBucket));
       t.onError?.((e) => {
         this.counters.sendErrors++;
-        this.log.warn({ err: e }, 'transport error');
+        const x = e as Error & { code?: string; address?: string };
+        this.dropLog.warn(`transport-error${x.code ? ` ${x.code}` : ''}`, x.address ?? '-', { err: e.message });
       });
     }
     this.heartbeat.start();

@@ -19,6 +19,7 @@ import { RecordingDataPlane } from '../dataplane/recording.ts';
 import { systemClock } from '../util/clock.ts';
 import { fileCounterStore } from './files.ts';
 import { logger } from '../util/log.ts';
+import { LogOnce } from '../util/log-once.ts';
 import { startMagAaa, type MagAaa } from './aaa-policy.ts';
 
 export interface MagRoleOptions {
@@ -70,6 +71,12 @@ export async function openMagTransport(o: { id: string; proxyCoa: string; ipv4Pr
 
 export async function startMagRole(config: Config, o: MagRoleOptions): Promise<MagRole> {
   const transport = await openMagTransport({ id: o.id, proxyCoa: o.proxyCoa, ipv4ProxyCoa: o.ipv4ProxyCoa ?? config.mag.ipv4ProxyCoa, port: o.port });
+  // Send failures (e.g. no route, or an LMA of the other address family): logged once per cause and LMA.
+  const sendErrors = new LogOnce(logger('mag').child({ mag: o.id }), 'MAG transport');
+  transport.onError((e) => {
+    const x = e as Error & { code?: string; address?: string };
+    sendErrors.warn(`send-error${x.code ? ` ${x.code}` : ''}`, x.address ?? '-', { err: e.message });
+  });
   const rc = fileCounterStore(join(config.dataDir, `mag-restart-counter-${o.id.replace(/[^\w.-]/g, '_')}`));
   // RFC 5847 §3.2: the MAG keeps no state across restarts, so every start is a restart that lost it.
   const restartCounter = ((await rc.load()) ?? 0) + 1;

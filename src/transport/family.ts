@@ -28,7 +28,8 @@ export class FamilyTransport implements MhTransport {
       return;
     }
     const family = isIpv6Peer(to.address) ? 'IPv6' : 'IPv4';
-    this.errorHandler?.(new Error(`no ${family} Proxy-CoA to signal to ${to.address} from (RFC 5844 §4: IPv6 peers over raw IPv6, IPv4 peers over IPv4/UDP)`));
+    const e = Object.assign(new Error(`no ${family} Proxy-CoA to signal to ${to.address} from (RFC 5844 §4: IPv6 peers over raw IPv6, IPv4 peers over IPv4/UDP)`), { code: 'ENOTRANSPORT', address: to.address });
+    this.errorHandler?.(e);
   }
 
   onReceive(handler: (m: ReceivedMh) => void): void {

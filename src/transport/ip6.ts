@@ -37,6 +37,9 @@ export interface Ip6TransportOptions {
   logger?: Logger;
 }
 
+/** Names of the errno values a raw IPv6 send can meet (Linux numbers). */
+const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 11: 'EAGAIN', 13: 'EACCES', 22: 'EINVAL', 90: 'EMSGSIZE', 99: 'EADDRNOTAVAIL', 101: 'ENETUNREACH', 105: 'ENOBUFS', 113: 'EHOSTUNREACH' };
+
 export type Ip6DropCause = 'oversized' | 'wrong-destination' | 'type-filtered';
 const CAUSES: Record<number, Ip6DropCause> = { 1: 'oversized', 2: 'wrong-destination', 3: 'type-filtered' };
 
@@ -152,7 +155,7 @@ export class Ip6Transport implements MhTransport {
 
   private sendFailed(errno: number, to: string): void {
     this.counters.sendErrors++;
-    const e = Object.assign(new Error(`sendmsg to ${to} over raw IPv6 failed: errno ${errno}${errno === 11 ? ' (EAGAIN: send buffer full)' : ''}`), { errno, code: errno === 11 ? 'EAGAIN' : `E${errno}` });
+    const e = Object.assign(new Error(`sendmsg to ${to} over raw IPv6 failed: errno ${errno}${errno === 11 ? ' (EAGAIN: send buffer full)' : ''}`), { errno, code: ERRNO_NAMES[errno] ?? `E${errno}`, address: to });
     this.errorHandler?.(e);
   }
 
