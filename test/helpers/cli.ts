@@ -53,7 +53,8 @@ export async function startSuiteProcess(env: Record<string, string>, prefix: str
   const port = await freePort();
   const c = pmip6(['start'], { PMIP6_API_PORT: String(port), PMIP6_API_HOST: '127.0.0.1', PMIP6_LOG_LEVEL: 'info', ...env }, prefix);
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
+  // A bound, not a timing check: PGlite alone can take half a minute on a loaded 2-core machine.
+  for (let i = 0; i < 900; i++) {
     if (c.child.exitCode !== null) throw new Error(`pmip6 start exited: ${c.out()}`);
     try {
       if ((await fetch(`${base}/readyz`)).status === 200) return { ...c, base };
