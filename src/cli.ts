@@ -2,7 +2,8 @@
 // on the policy store directly (PostgreSQL via DATABASE_URL, or the embedded store in
 // dataDir when no suite is running on it).
 import { Command, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { SingleBar, Presets } from 'cli-progress';
 import { loadConfig, ConfigError, type Config } from './config/index.ts';
 import { openStore, type Store } from './store/index.ts';
@@ -258,7 +259,8 @@ export async function main(argv = process.argv): Promise<void> {
   }
 }
 
-// Run when executed directly (node --import tsx src/cli.ts ...), not when imported by tests.
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/bin/pmip6.js')) {
+// Run when executed directly (`node --import tsx src/cli.ts ...`, `node dist/cli.js ...`), not
+// when imported: bin/pmip6.js imports this module and calls main() itself.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   await main();
 }
