@@ -13,6 +13,7 @@ import { RecordingDataPlane } from '../dataplane/recording.ts';
 import type { LmaPolicySource } from '../policy/source.ts';
 import { canonicalAddress } from '../util/ip.ts';
 import { fileCounterStore } from './files.ts';
+import { listening } from './errors.ts';
 import type { BindingJson, BindingsSource } from '../api/routes/bindings.ts';
 import type { BindingInfo } from '../lma/index.ts';
 import { logger } from '../util/log.ts';
@@ -166,7 +167,7 @@ export interface LmaRoleOptions {
 export async function startLmaRole(config: Config, store: Store, events?: LmaEventSink, o: LmaRoleOptions = {}): Promise<LmaRole> {
   const c = config.lma;
   const addresses = [...new Set([c.address, c.ipv4Address].filter(Boolean))];
-  const transport = await openUdpTransport({ addresses, port: c.udpPort });
+  const transport = await listening({ what: 'LMA', proto: 'UDP', ports: [{ key: 'lma.udpPort', port: c.udpPort }], addressKey: 'lma.address' }, () => openUdpTransport({ addresses, port: c.udpPort }));
   const lmaId = c.id || c.address;
   let aaa: RadiusAaaClient | null;
   try {

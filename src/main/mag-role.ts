@@ -9,6 +9,7 @@ import { Mag, fanOut, templatePolicy, type MagEventSink } from '../mag/index.ts'
 import type { AttachDetector } from '../attach/types.ts';
 import type { MagPolicySource } from '../policy/source.ts';
 import { openUdpTransport } from '../transport/udp.ts';
+import { listening } from './errors.ts';
 import { RecordingDataPlane } from '../dataplane/recording.ts';
 import { systemClock } from '../util/clock.ts';
 import { fileCounterStore } from './files.ts';
@@ -41,7 +42,7 @@ export function defaultMagPolicy(config: Config): MagPolicySource {
 }
 
 export async function startMagRole(config: Config, o: MagRoleOptions): Promise<MagRole> {
-  const transport = await openUdpTransport({ addresses: [o.proxyCoa], port: o.port });
+  const transport = await listening({ what: `MAG ${o.id}`, proto: 'UDP', ports: [{ key: 'mag.port', port: o.port }], addressKey: 'mag.proxyCoa' }, () => openUdpTransport({ addresses: [o.proxyCoa], port: o.port }));
   const rc = fileCounterStore(join(config.dataDir, `mag-restart-counter-${o.id.replace(/[^\w.-]/g, '_')}`));
   // RFC 5847 §3.2: the MAG keeps no state across restarts, so every start is a restart that lost it.
   const restartCounter = ((await rc.load()) ?? 0) + 1;

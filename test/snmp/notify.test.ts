@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import { Pmip6SnmpAgent } from '../../src/snmp/agent.ts';
 import { MemoryPersistence, Pmip6Settings } from '../../src/snmp/settings.ts';
 import { FakeLma, FakeMag, syntheticBinding } from './fake-view.ts';
-import { OUR_MIBS, standardMibsOnly, startTrapReceiver, tempDir, type TrapReceiver } from './helpers.ts';
+import { OUR_MIBS, IETF_MIBS, startTrapReceiver, tempDir, type TrapReceiver } from './helpers.ts';
 
 let tmp: ReturnType<typeof tempDir>;
 let trapd: TrapReceiver;
 
 before(async () => {
   tmp = tempDir('notify');
-  const mibPath = `${OUR_MIBS}:${standardMibsOnly(tmp.path)}`;
+  const mibPath = `${OUR_MIBS}:${IETF_MIBS}`;
   trapd = await startTrapReceiver(tmp.path, mibPath, [
     'authCommunity log trapcomm',
     'createUser trapuser SHA-256 trap-auth-1 AES trap-priv-1',
