@@ -2,7 +2,7 @@
 // being created): ask again with backoff until it does or the time is up. Errors that
 // waiting cannot cure (wrong password, no such role) end the wait at once.
 import type { Db } from './db.ts';
-import { isUnavailable } from './db.ts';
+import { DbUnavailableError, isUnavailable } from './db.ts';
 import { withoutPassword } from '../util/redact.ts';
 
 /** Codes worth waiting through: 3D000 database does not exist (yet), 57P03 cannot connect now, DNS not resolving yet. */
@@ -17,7 +17,9 @@ export class DatabaseUnreachableError extends Error {
     readonly final: boolean,
     cause: unknown,
   ) {
-    super(`database ${url}: ${final ? '' : `no answer within ${(waitedMs / 1000).toFixed(1)} s: `}${(cause as Error)?.message ?? String(cause)}`, { cause });
+    const c = cause as Error & { cause?: Error };
+    const why = c instanceof DbUnavailableError && c.cause ? c.cause.message : (c?.message ?? String(cause));
+    super(`database ${url}: ${why}${final ? '' : ` (still so after retrying for ${(waitedMs / 1000).toFixed(1)} s)`}`, { cause });
     this.name = 'DatabaseUnreachableError';
   }
 
@@ -41,7 +43,7 @@ export async function waitForDatabase(db: Db, url: string, timeoutMs: number, sl
       const code = (e as { code?: string }).code ?? c?.code;
       const retry = isUnavailable(e) || RETRY_CODES.has(code ?? '');
       const waited = Date.now() - t0;
-      if (!retry || waited + delay > timeoutMs) throw new DatabaseUnreachableError(withoutPassword(url), waited, !retry, e);
+      if (!retry || waited + delay > timeoutMs) throw new DatabaseUnreachableError(withoutPassword(url), Math.max(waited, timeoutMs), !retry, e);
       await sleep(delay);
       delay = Math.min(delay * 2, 2000);
     }
