@@ -52,7 +52,7 @@ export class ApiClient {
       throw new ApiUnreachableError(this.base, e);
     }
     const text = await res.text();
-    let json: unknown = null;
+    let json: unknown;
     try {
       json = text ? JSON.parse(text) : null;
     } catch {
