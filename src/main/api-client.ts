@@ -1,6 +1,7 @@
 // A small client of the operator API for the CLI (`pmip6 profile ...`, `pmip6 import`,
 // `pmip6 simulate --provision`): bearer token, JSON or CSV bodies, the API's error shape
 // ({"error": {"code", "message", "fields"}}) turned into typed errors with a readable message.
+import { toJson } from '../api/http.ts';
 
 export class ApiUnreachableError extends Error {
   constructor(
@@ -46,7 +47,7 @@ export class ApiClient {
       res = await fetch(url, {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': contentType } : {}) },
-        body: body === undefined ? undefined : contentType === 'application/json' ? JSON.stringify(body) : String(body),
+        body: body === undefined ? undefined : contentType === 'application/json' ? toJson(body) : String(body),
       });
     } catch (e) {
       throw new ApiUnreachableError(this.base, e);
