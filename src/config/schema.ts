@@ -1,4 +1,4 @@
-// The one configuration of a PMIP6 Suite process (../shared/DESIGN.md "Configuration").
+// The one configuration of a PMIP6 Suite process (docs/ARCHITECTURE.md "Configuration").
 // Every key can come from the config file or from the environment as PMIP6_ plus its
 // path in upper snake case (api.port -> PMIP6_API_PORT); DATABASE_URL selects PostgreSQL.
 import { z } from 'zod';

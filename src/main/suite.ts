@@ -1,6 +1,6 @@
 // Wiring: builds the roles a deployment asks for from one Config, starts them in order
 // (store, then servers, then the API) and stops them in reverse. Only this folder knows
-// which concrete pieces are plugged together (../shared/DESIGN.md).
+// which concrete pieces are plugged together (docs/ARCHITECTURE.md).
 import { createServer, type Server } from 'node:http';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
