@@ -51,15 +51,19 @@ async function withProfiles<T>(cmd: Command, fn: (ops: ProfileOps, viaApi: boole
   const c = config(cmd);
   const o = cmd.optsWithGlobals<GlobalOptions>();
   const target = chooseTarget(c, o.api);
-  let ops: ProfileOps;
   if (target.kind === 'api') {
-    ops = apiOps(target.url, apiToken(c, o.token));
-  } else {
-    if (!c.databaseUrl) checkDataDir(c.dataDir);
-    ops = storeOps(await openStore({ databaseUrl: c.databaseUrl || undefined, dataDir: c.dataDir, connectTimeoutMs: c.store.connectTimeoutMs }));
+    try {
+      return await fn(apiOps(target.url, apiToken(c, o.token)), true);
+    } catch (e) {
+      // Chosen because a suite holds the store: say so when its API cannot be used.
+      if (target.why === '--api' || !(e instanceof StartupError || e instanceof ApiUnreachableError)) throw e;
+      throw new CliError(`${target.why}, so this command uses its API: ${(e as Error).message}`);
+    }
   }
+  if (!c.databaseUrl) checkDataDir(c.dataDir);
+  const ops = storeOps(await openStore({ databaseUrl: c.databaseUrl || undefined, dataDir: c.dataDir, connectTimeoutMs: c.store.connectTimeoutMs }));
   try {
-    return await fn(ops, target.kind === 'api');
+    return await fn(ops, false);
   } finally {
     await ops.close();
   }
