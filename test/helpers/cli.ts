@@ -92,7 +92,9 @@ export async function startSuiteProcess(env: Record<string, string>, o: SpawnOpt
   const port = await freePort();
   const c = pmip6(['start'], { PMIP6_API_PORT: String(port), PMIP6_API_HOST: '127.0.0.1', PMIP6_LOG_LEVEL: 'info', ...env }, o);
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
+  // A bound, not a timing: PGlite's first open under a loaded 2-core machine has taken over 30 s.
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
     if (c.child.exitCode !== null) throw new Error(`pmip6 start exited: ${c.out()}`);
     try {
       if ((await fetch(`${base}/readyz`)).status === 200) return { ...c, base };
@@ -102,7 +104,7 @@ export async function startSuiteProcess(env: Record<string, string>, o: SpawnOpt
     await new Promise((r) => setTimeout(r, 100));
   }
   c.child.kill('SIGKILL');
-  throw new Error(`pmip6 start did not come up: ${c.out()}`);
+  throw new Error(`pmip6 start did not come up within 180 s: ${c.out()}`);
 }
 
 export async function stopProcess(c: Child): Promise<number | null> {
