@@ -69,6 +69,13 @@ async function withProfiles<T>(cmd: Command, fn: (ops: ProfileOps, viaApi: boole
   }
 }
 
+/** A positive number option (`--rate 0.5`), or a CliError naming the option. */
+function positive(v: string, name: string): number {
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !(n > 0)) throw new CliError(`--${name} must be a number above 0 (got ${JSON.stringify(v)})`);
+  return n;
+}
+
 /** A whole number option (`--limit 20`), or a CliError naming the option. */
 function whole(v: string, name: string, min = 0): number {
   if (!/^\d+$/.test(v.trim()) || Number(v) < min) throw new CliError(`--${name} must be a whole number${min > 0 ? ` of at least ${min}` : ''} (got ${JSON.stringify(v)})`);
@@ -169,7 +176,7 @@ export function buildCli(): Command {
       try {
         report = await simulate(c, {
           mns: whole(o.mns, 'mns'),
-          rate: whole(o.rate, 'rate', 1),
+          rate: positive(o.rate, 'rate'),
           mags: whole(o.mags, 'mags', 1),
           scenario: o.scenario,
           realm: o.realm,
