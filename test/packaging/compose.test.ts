@@ -15,6 +15,7 @@ import { parse } from 'yaml';
 import { loadConfig, configKeys, envName, type Config } from '../../src/config/index.ts';
 import { networkInterfaces } from 'node:os';
 import { ROOT, assertBuilt, freePort } from '../helpers/cli.ts';
+import { createPgDatabase } from '../helpers/db.ts';
 
 interface Service {
   image?: string;
@@ -173,18 +174,17 @@ describe('Dockerfile and .dockerignore', () => {
     assert.ok(own, 'this machine has a non-loopback IPv4 address');
     const dataDir = mkdtempSync(join(tmpdir(), 'pmip6-entry-'));
     const apiPort = await freePort();
+    const pg = await createPgDatabase('pmip6_entry');
     const child = spawn(process.execPath, [join(ROOT, 'bin/container-start.js'), 'start'], {
-      env: { ...process.env, PMIP6_DATA_DIR: dataDir, PMIP6_LOG_LEVEL: 'info', PMIP6_API_HOST: '127.0.0.1', PMIP6_API_PORT: String(apiPort), PMIP6_RADIUS_ENABLED: 'false', PMIP6_LMA_UDP_PORT: String(await freePort('udp')), PMIP6_LMA_ADDRESS: '' },
+      env: { ...process.env, DATABASE_URL: pg.url, PMIP6_DATA_DIR: dataDir, PMIP6_LOG_LEVEL: 'info', PMIP6_API_HOST: '127.0.0.1', PMIP6_API_PORT: String(apiPort), PMIP6_RADIUS_ENABLED: 'false', PMIP6_LMA_UDP_PORT: String(await freePort('udp')), PMIP6_LMA_ADDRESS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     try {
-      for (let i = 0; i < 600 && !/LMA listening/.test(out); i++) {
-        if (child.exitCode !== null) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const deadline = Date.now() + 180_000; // a bound for a loaded machine, not a timing
+      while (Date.now() < deadline && !/LMA listening/.test(out) && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
       const line = out.split('\n').find((l) => l.includes('LMA listening'));
       assert.ok(line, out);
       assert.deepEqual((JSON.parse(line) as { addresses: string[] }).addresses, [own.address]);
@@ -194,6 +194,7 @@ describe('Dockerfile and .dockerignore', () => {
         await new Promise((r) => child.once('exit', r));
       }
       rmSync(dataDir, { recursive: true, force: true });
+      await pg.drop();
     }
   });
 
