@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, assertBuilt, freePort, pmip6, startSuiteProcess, stopProcess, type Child } from '../helpers/cli.ts';
+import { createPgDatabase } from '../helpers/db.ts';
 
 async function cli(args: string[], env: Record<string, string>) {
   const c = pmip6(args, { PMIP6_LOG_LEVEL: 'silent', ...env }, { bin: true });
@@ -103,17 +104,18 @@ describe('pmip6 profile / import / simulate against a running suite', () => {
 });
 
 describe('the sample JSON import file', () => {
-  it('imports into the store when no suite runs', async () => {
+  it('imports into the store (PostgreSQL) when no suite runs', async () => {
     assertBuilt();
-    const dir = mkdtempSync(join(tmpdir(), 'pmip6-sample-'));
+    const pg = await createPgDatabase('pmip6_sample');
+    const e = { DATABASE_URL: pg.url };
     try {
-      const r = await cli(['import', join(ROOT, 'docs/examples/profiles.json')], { PMIP6_DATA_DIR: dir });
+      const r = await cli(['import', join(ROOT, 'docs/examples/profiles.json')], e);
       assert.equal(r.code, 0, r.err);
       assert.match(r.out, /^imported 2 profiles$/m);
-      const erin = JSON.parse((await cli(['profile', 'show', 'erin@example.net'], { PMIP6_DATA_DIR: dir })).out) as { enabled: boolean };
+      const erin = JSON.parse((await cli(['profile', 'show', 'erin@example.net'], e)).out) as { enabled: boolean };
       assert.equal(erin.enabled, false);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await pg.drop();
     }
   });
 });

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, assertBuilt, freePort, pmip6, startSuiteProcess, stopProcess } from '../helpers/cli.ts';
+import { createPgDatabase } from '../helpers/db.ts';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string>; dependencies: Record<string, string>; devDependencies: Record<string, string>; scripts: Record<string, string> };
 
@@ -44,9 +45,11 @@ describe('bin/pmip6.js on dist/', () => {
 
   it('start serves the API, loads no TypeScript loader, and stops on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pmip6-bin-'));
+    const pg = await createPgDatabase('pmip6_bin');
     try {
       const s = await startSuiteProcess(
         {
+          DATABASE_URL: pg.url,
           PMIP6_DATA_DIR: dataDir,
           PMIP6_RADIUS_ENABLED: 'false',
           PMIP6_LMA_UDP_PORT: String(await freePort('udp')),
@@ -69,6 +72,7 @@ describe('bin/pmip6.js on dist/', () => {
       assert.equal((await run(['health'], { PMIP6_API_PORT: String(await freePort()) })).code, 2, 'health fails when nothing answers');
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+      await pg.drop();
     }
   });
 
