@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'build/**', 'native/build/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'build/**', 'native/build/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

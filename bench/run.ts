@@ -5,6 +5,7 @@ const BENCHES: Record<string, string> = {
   lma: './lma.ts',
   radius: './radius.ts',
   snmp: './snmp.ts',
+  startup: './startup.ts',
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,15 +1,18 @@
-// `pmip6`: the command line. `start` runs the all-in-one process; the other commands work
+// `pmip6`: the command line. `start` runs the all-in-one process; `profile` and `import` work
 // on the policy store directly (PostgreSQL via DATABASE_URL, or the embedded store in
-// dataDir when no suite is running on it).
+// dataDir), or through a running suite's operator API (`--api`, or when the embedded store is
+// in use by `pmip6 start`: src/main/profile-ops.ts). Problems a person can fix print one line
+// naming the setting and exit 2; anything else is a bug and prints its stack (exit 1).
 import { Command, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { SingleBar, Presets } from 'cli-progress';
 import { loadConfig, ConfigError, type Config } from './config/index.ts';
-import { openStore, type Store } from './store/index.ts';
+import { openStore } from './store/index.ts';
 import { migrate } from './store/migrate.ts';
 import { profileInputSchema, formatIssues } from './policy/validate.ts';
-import { importProfiles, rowsFromCsv, rowsFromJson, ImportFormatError } from './policy/import.ts';
-import { startSuite, ensureApiToken } from './main/suite.ts';
+import { rowsFromCsv, rowsFromJson, ImportFormatError } from './policy/import.ts';
+import { startSuite, ensureApiToken, listen } from './main/suite.ts';
 import { startMagRole } from './main/mag-role.ts';
 import { startSnmpRole, SnmpConfigError } from './main/snmp-role.ts';
 import type { MagEventSink } from './mag/index.ts';
@@ -21,24 +24,63 @@ import { toJson } from './api/http.ts';
 import { NotFoundError, ConflictError, InvalidError } from './store/errors.ts';
 import { DataDirBusyError } from './store/lock.ts';
 import { Ip6TransportUnavailableError } from './transport/native.ts';
+import { DatabaseUnreachableError } from './store/connect.ts';
+import { StartupError, checkDataDir, listening, setting } from './main/errors.ts';
+import { ApiError, ApiUnreachableError } from './main/api-client.ts';
+import { apiOps, apiToken, chooseTarget, localApiUrl, storeOps, type ProfileOps } from './main/profile-ops.ts';
+import { rootLogger } from './util/log.ts';
 
 class CliError extends Error {}
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-function config(cmd: Command): Config {
-  const o = cmd.optsWithGlobals<{ config?: string }>();
-  return loadConfig({ file: o.config });
+interface GlobalOptions {
+  config?: string;
+  api?: string;
+  token?: string;
 }
 
-async function withStore<T>(cmd: Command, fn: (s: Store) => Promise<T>): Promise<T> {
+function config(cmd: Command): Config {
+  const o = cmd.optsWithGlobals<GlobalOptions>();
+  const c = loadConfig({ file: o.config });
+  rootLogger().level = c.logLevel;
+  return c;
+}
+
+/** The profile operations of this invocation: through the API or on the store (profile-ops.ts). */
+async function withProfiles<T>(cmd: Command, fn: (ops: ProfileOps, viaApi: boolean) => Promise<T>): Promise<T> {
   const c = config(cmd);
-  const s = await openStore({ databaseUrl: c.databaseUrl || undefined, dataDir: c.dataDir });
-  try {
-    return await fn(s);
-  } finally {
-    await s.close();
+  const o = cmd.optsWithGlobals<GlobalOptions>();
+  const target = chooseTarget(c, o.api);
+  if (target.kind === 'api') {
+    try {
+      return await fn(apiOps(target.url, apiToken(c, o.token)), true);
+    } catch (e) {
+      // Chosen because a suite holds the store: say so when its API cannot be used.
+      if (target.why === '--api' || !(e instanceof StartupError || e instanceof ApiUnreachableError)) throw e;
+      throw new CliError(`${target.why}, so this command uses its API: ${(e as Error).message}`);
+    }
   }
+  if (!c.databaseUrl) checkDataDir(c.dataDir);
+  const ops = storeOps(await openStore({ databaseUrl: c.databaseUrl || undefined, dataDir: c.dataDir, connectTimeoutMs: c.store.connectTimeoutMs }));
+  try {
+    return await fn(ops, false);
+  } finally {
+    await ops.close();
+  }
+}
+
+/** A positive number option (`--rate 0.5`), or a CliError naming the option. */
+function positive(v: string, name: string): number {
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !(n > 0)) throw new CliError(`--${name} must be a number above 0 (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+/** A whole number option (`--limit 20`), or a CliError naming the option. */
+function whole(v: string, name: string, min = 0): number {
+  if (!/^\d+$/.test(v.trim()) || Number(v) < min) throw new CliError(`--${name} must be a whole number${min > 0 ? ` of at least ${min}` : ''} (got ${JSON.stringify(v)})`);
+  return Number(v);
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -52,6 +94,8 @@ export function buildCli(): Command {
     .description('PMIP6 Suite: Proxy Mobile IPv6 LMA/MAG with AAA, SNMP and an operator API')
     .version(PACKAGE_VERSION, '-V, --version')
     .option('-c, --config <file>', 'JSON configuration file (also PMIP6_CONFIG)')
+    .option('--api <url>', 'operator API of a running suite for profile, import and simulate --provision (default: this configuration\'s api.host:api.port)')
+    .option('--token <token>', 'API bearer token (default: api.token, else dataDir/api-token)')
     .showHelpAfterError();
 
   program
@@ -91,7 +135,11 @@ export function buildCli(): Command {
       late.snmp = snmpRole?.magEvents;
       const { token, file } = ensureApiToken(c);
       const server = createServer(createMagApp(role.mag, detector, token));
-      await new Promise<void>((r) => server.listen(c.api.port, c.api.host, r));
+      await listening({ what: 'MAG API', proto: 'TCP', ports: [{ key: 'api.port', port: c.api.port }], addressKey: 'api.host' }, () => listen(server, c.api.port, c.api.host)).catch(async (e: unknown) => {
+        await role.stop({ deregister: false });
+        await snmpRole?.stop();
+        throw e;
+      });
       process.stderr.write(`MAG ${o.id ?? c.mag.id} running; API on port ${c.api.port}${file ? ` (token in ${file})` : ''}\n`);
       const stop = async (sig: string) => {
         process.stderr.write(`\n${sig}: de-registering and stopping\n`);
@@ -117,31 +165,34 @@ export function buildCli(): Command {
     .option('--port <p>', 'local UDP port of each MAG (0 = any)', '0')
     .option('--lma <address>', 'LMA address (default mag.lmaAddress)')
     .option('--lma-port <p>', 'LMA UDP port (default mag.lmaPort)')
-    .option('--provision', 'create the pool, MAGs and profiles through the operator API first')
-    .option('--api <url>', 'operator API for --provision', 'http://127.0.0.1:8080')
-    .option('--token <token>', 'API token for --provision (default: api.token or dataDir/api-token)')
-    .option('--expect-all-accepted', 'exit 1 unless every PBA was accepted and no binding is left')
+    .option('--provision', 'create the pool, MAGs and profiles through the operator API first (--api, default api.host:api.port)')
+    .option('--expect-all-accepted', 'exit 1 unless PBAs arrived, every one accepted, and no binding is left')
     .action(async (o, cmd: Command) => {
       const c = config(cmd);
+      const g = cmd.optsWithGlobals<GlobalOptions>();
       if (o.lma) c.mag.lmaAddress = o.lma;
-      if (o.lmaPort) c.mag.lmaPort = Number(o.lmaPort);
-      const num = (v: string, name: string) => {
-        const n = Number(v);
-        if (!Number.isFinite(n) || n < 0) throw new CliError(`--${name} must be a number (got ${v})`);
-        return n;
-      };
-      const report = await simulate(c, {
-        mns: num(o.mns, 'mns'),
-        rate: num(o.rate, 'rate'),
-        mags: Math.max(1, num(o.mags, 'mags')),
-        scenario: o.scenario,
-        realm: o.realm,
-        baseAddress: o.baseAddress,
-        port: num(o.port, 'port'),
-        provision: o.provision ? { api: o.api, token: o.token ?? ensureApiToken(c).token, pool: 'sim' } : undefined,
-      });
+      if (o.lmaPort) c.mag.lmaPort = whole(o.lmaPort, 'lma-port');
+      const api = g.api ?? localApiUrl(c);
+      let report;
+      try {
+        report = await simulate(c, {
+          mns: whole(o.mns, 'mns'),
+          rate: positive(o.rate, 'rate'),
+          mags: whole(o.mags, 'mags', 1),
+          scenario: o.scenario,
+          realm: o.realm,
+          baseAddress: o.baseAddress,
+          port: whole(o.port, 'port'),
+          provision: o.provision ? { api, token: apiToken(c, g.token), pool: 'sim' } : undefined,
+        });
+      } catch (e) {
+        if (e instanceof ApiUnreachableError) throw new CliError(`--provision: ${e.message}; start the suite first ("pmip6 start"), or pass --api URL (this configuration's ${setting('api.port')} is ${c.api.port})`);
+        throw e;
+      }
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       if (o.expectAllAccepted) {
+        const received = Object.values(report.pbaStatus).reduce((a, b) => a + b, 0);
+        if (received === 0) throw new CliError(`no PBA arrived from the LMA at ${c.mag.lmaAddress}:${c.mag.lmaPort}; is it running there? (--lma / --lma-port, ${setting('mag.lmaAddress')} / ${setting('mag.lmaPort')})`);
         const bad = Object.entries(report.pbaStatus).filter(([k]) => k !== '0');
         if (bad.length || report.bulEntriesAtEnd !== 0) throw new CliError(`not every PBA was accepted: ${JSON.stringify(report.pbaStatus)}, ${report.bulEntriesAtEnd} BUL entries left`);
       }
@@ -152,7 +203,8 @@ export function buildCli(): Command {
     .description('apply pending database migrations and exit')
     .action(async (_o, cmd: Command) => {
       const c = config(cmd);
-      const s = await openStore({ databaseUrl: c.databaseUrl || undefined, dataDir: c.dataDir, migrate: false });
+      if (!c.databaseUrl) checkDataDir(c.dataDir);
+      const s = await openStore({ databaseUrl: c.databaseUrl || undefined, dataDir: c.dataDir, migrate: false, connectTimeoutMs: c.store.connectTimeoutMs });
       try {
         const applied = await migrate(s.db);
         process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n');
@@ -190,7 +242,7 @@ export function buildCli(): Command {
       };
       const p = profileInputSchema.safeParse(raw);
       if (!p.success) throw new CliError(formatIssues(p.error).map((f) => `${f.field}: ${f.message}`).join('\n'));
-      await withStore(cmd, async (s) => print(await s.profiles.create(p.data, 'cli')));
+      await withProfiles(cmd, async (ops) => print(await ops.add(p.data)));
     });
   profile
     .command('list')
@@ -200,8 +252,10 @@ export function buildCli(): Command {
     .option('--limit <n>', 'page size', '50')
     .option('--offset <n>', 'skip this many', '0')
     .action(async (o, cmd: Command) => {
-      await withStore(cmd, async (s) => {
-        const r = await s.profiles.list({ q: o.q, lma: o.lma, limit: Number(o.limit), offset: Number(o.offset) });
+      const limit = whole(o.limit, 'limit', 1);
+      const offset = whole(o.offset, 'offset');
+      await withProfiles(cmd, async (ops) => {
+        const r = await ops.list({ q: o.q, lma: o.lma, limit, offset });
         for (const p of r.items) process.stdout.write(`${p.mnId}\t${p.hnps.join(',') || '-'}\t${p.ipv4HoA ?? '-'}\t${p.lma ?? '-'}\t${p.enabled ? 'enabled' : 'disabled'}\n`);
         process.stderr.write(`${r.items.length} of ${r.total}\n`);
       });
@@ -210,14 +264,14 @@ export function buildCli(): Command {
     .command('show')
     .description('show one profile as JSON')
     .argument('<mnId>')
-    .action(async (mnId: string, _o, cmd: Command) => withStore(cmd, async (s) => print(await s.profiles.get(mnId))));
+    .action(async (mnId: string, _o, cmd: Command) => withProfiles(cmd, async (ops) => print(await ops.show(mnId))));
   profile
     .command('rm')
     .description('delete a profile')
     .argument('<mnId>')
     .action(async (mnId: string, _o, cmd: Command) =>
-      withStore(cmd, async (s) => {
-        await s.profiles.delete(mnId, 'cli');
+      withProfiles(cmd, async (ops) => {
+        await ops.rm(mnId);
         process.stdout.write(`deleted ${mnId}\n`);
       }),
     );
@@ -228,38 +282,73 @@ export function buildCli(): Command {
     .argument('<file>')
     .option('--dry-run', 'check every row, keep nothing')
     .action(async (file: string, o, cmd: Command) => {
-      const text = readFileSync(file, 'utf8');
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new CliError(`import file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`);
+      }
+      const json = /\.json$/i.test(file) || /^\s*[[{]/.test(text);
       let rows;
       try {
-        rows = /\.json$/i.test(file) || /^\s*[[{]/.test(text) ? rowsFromJson(JSON.parse(text)) : rowsFromCsv(text);
+        rows = json ? rowsFromJson(JSON.parse(text)) : rowsFromCsv(text);
       } catch (e) {
         throw new CliError(`${file}: ${(e as Error).message}`);
       }
-      await withStore(cmd, async (s) => {
+      await withProfiles(cmd, async (ops, viaApi) => {
         const bar = new SingleBar({ format: 'importing [{bar}] {percentage}% | {value}/{total} rows | {eta}s left', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2000 }, Presets.shades_classic);
         bar.start(rows.length, 0);
-        const report = await importProfiles(s.db, rows, { actor: 'cli', dryRun: Boolean(o.dryRun), onProgress: (d) => bar.update(d) });
+        const report = await ops.import({ text, json, rows }, { dryRun: Boolean(o.dryRun), onProgress: (d) => bar.update(d) });
         bar.stop();
         for (const e of report.errors.slice(0, 200)) process.stderr.write(`${file}:${e.line}: ${e.mnId ? `${e.mnId}: ` : ''}${e.field}: ${e.message}\n`);
         if (report.errors.length > 200) process.stderr.write(`... and ${report.errors.length - 200} more problems\n`);
         if (!report.ok) throw new CliError(`import failed: ${report.errors.length} problem(s) in ${report.total} rows; nothing was imported`);
-        process.stdout.write(o.dryRun ? `dry run: all ${report.total} rows are valid\n` : `imported ${report.imported} profiles\n`);
+        const how = viaApi ? ` through ${ops.where}` : '';
+        process.stdout.write(o.dryRun ? `dry run: all ${report.total} rows are valid${how}\n` : `imported ${report.imported} profiles${how}\n`);
       });
     });
+
+  program
+    .command('health')
+    .description("exit 0 when this configuration's suite answers /readyz (the container HEALTHCHECK)")
+    .action(async (_o, cmd: Command) => {
+      const url = `${cmd.optsWithGlobals<GlobalOptions>().api ?? localApiUrl(config(cmd))}/readyz`;
+      const r = await fetch(url, { signal: AbortSignal.timeout(5000) }).catch((e: unknown) => {
+        throw new CliError(`${url}: ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`);
+      });
+      if (r.status !== 200) throw new CliError(`${url}: HTTP ${r.status} ${await r.text()}`);
+      process.stdout.write('ready\n');
+    });
   return program;
+}
+
+/** The one-line text of a problem a person can fix, or undefined for a bug. */
+function explain(e: unknown): string | undefined {
+  if (e instanceof ApiUnreachableError) return `${e.message}: is "pmip6 start" running there? Pass --api URL, or check ${setting('api.port')}`;
+  if (e instanceof ApiError) return [e.message, ...e.fields.map((f) => `${f.field}: ${f.message}`)].filter((l, i, a) => a.indexOf(l) === i).join('\n');
+  if (e instanceof DatabaseUnreachableError) {
+    if (e.final) return `${e.message}; check the user and password in ${setting('databaseUrl')} (or DATABASE_URL)`;
+    const what = e.code === '3D000' ? 'create the database, or' : 'check that PostgreSQL runs there, or';
+    return `${e.message}; ${what} set ${setting('databaseUrl')} (or DATABASE_URL); ${setting('store.connectTimeoutMs')} is how long to wait`;
+  }
+  const known = [CliError, ConfigError, NotFoundError, ConflictError, InvalidError, ImportFormatError, DataDirBusyError, SnmpConfigError, StartupError, Ip6TransportUnavailableError];
+  return known.some((k) => e instanceof k) ? (e as Error).message : undefined;
 }
 
 export async function main(argv = process.argv): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (e) {
-    const known = e instanceof CliError || e instanceof ConfigError || e instanceof NotFoundError || e instanceof ConflictError || e instanceof InvalidError || e instanceof ImportFormatError || e instanceof DataDirBusyError || e instanceof SnmpConfigError || e instanceof Ip6TransportUnavailableError;
-    process.stderr.write(`pmip6: ${known ? (e as Error).message : ((e as Error).stack ?? String(e))}\n`);
-    process.exit(known ? 2 : 1);
+    const text = explain(e);
+    const lines = text === undefined ? [((e as Error)?.stack ?? String(e))] : text.split('\n');
+    process.stderr.write(lines.map((l) => `pmip6: ${l}\n`).join(''));
+    process.exit(text === undefined ? 1 : 2);
   }
 }
 
-// Run when executed directly (node --import tsx src/cli.ts ...), not when imported by tests.
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/bin/pmip6.js')) {
+// Run when executed directly (`node --import tsx src/cli.ts ...`, `node dist/cli.js ...`), not
+// when imported: bin/pmip6.js imports this module and calls main() itself.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   await main();
 }

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The whole test suite: type check, lint, then every test file. Node 20's test runner
+# The whole test suite: build, type check, lint, then every test file. Node 20's test runner
 # neither finds .ts files nor expands globs, so the files are listed explicitly.
 # TEST_FILTER narrows to paths matching a regex; SKIP_STATIC=1 skips typecheck and lint.
+# The build always runs: the packaging tests spawn bin/pmip6.js on dist/, which must be the
+# compiled form of the sources under test, never a stale one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+npm run --silent build
 if [ -z "${SKIP_STATIC:-}" ] && [ -z "${TEST_FILTER:-}" ]; then
   npx tsc --noEmit -p tsconfig.json
   npx eslint src test bench

@@ -3,14 +3,52 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configSchema, type Config } from './schema.ts';
+import { withoutPassword } from '../util/redact.ts';
 
 export { configSchema, type Config };
 
+/** Every problem found, one line each: the key, where it came from, the value (secrets redacted) and why. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    super(problems.map((p) => `invalid configuration: ${p}`).join('\n'));
     this.name = 'ConfigError';
   }
+}
+
+/** Edit distance, for "did you mean" on unknown keys. */
+function distance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length];
+}
+
+/** The known name nearest to `name`. */
+export function nearest(name: string, known: Iterable<string>): string {
+  let best = '';
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = distance(name, k);
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best;
+}
+
+/** Keys whose values are secrets: never echoed in an error. */
+const SECRET_KEYS = /(^|\.)(token|secret|users|communities|trapCommunity)$/;
+
+/** A value fit for an error message: secrets hidden, the password of a database URL removed. */
+function shown(key: string, value: unknown): string {
+  if (SECRET_KEYS.test(key)) return '"[redacted]"';
+  if (key === 'databaseUrl' && typeof value === 'string') return JSON.stringify(withoutPassword(value));
+  return JSON.stringify(value);
 }
 
 type Json = Record<string, unknown>;
@@ -78,6 +116,23 @@ export interface LoadOptions {
   overrides?: Json;
 }
 
+/** Keys of a config file the schema does not have (zod would drop them silently). */
+function unknownFileKeys(json: Json, schema: z.ZodObject, file: string, prefix: string[] = []): string[] {
+  const out: string[] = [];
+  const all = [...configKeys().map((k) => k.join('.')), ...Object.keys(configSchema.shape)];
+  for (const [k, v] of Object.entries(json)) {
+    const path = [...prefix, k];
+    const field = schema.shape[k] as z.ZodType | undefined;
+    if (!field) {
+      out.push(`config file ${file}: unknown key "${path.join('.')}"; the nearest is "${nearest(path.join('.'), all)}"`);
+      continue;
+    }
+    const inner = innerObject(field);
+    if (inner && v && typeof v === 'object' && !Array.isArray(v)) out.push(...unknownFileKeys(v as Json, inner, file, path));
+  }
+  return out;
+}
+
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
   const problems: string[] = [];
@@ -109,10 +164,11 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     sources.set('databaseUrl', 'environment DATABASE_URL');
   }
   for (const name of Object.keys(env)) {
-    if (name.startsWith('PMIP6_') && !known.has(name) && name !== 'PMIP6_CONFIG' && name !== 'PMIP6_LOG_LEVEL') {
-      problems.push(`environment ${name}: not a configuration key`);
+    if (name.startsWith('PMIP6_') && !known.has(name) && name !== 'PMIP6_CONFIG') {
+      problems.push(`environment ${name}: not a configuration key; the nearest is ${nearest(name, known)}`);
     }
   }
+  problems.push(...unknownFileKeys(fileJson, configSchema, file ?? ''));
   const merged = deepMerge(deepMerge(fileJson, envJson), opts.overrides ?? {});
   const res = configSchema.safeParse(merged);
   if (!res.success) {
@@ -120,7 +176,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       const key = issue.path.join('.');
       const src = sources.get(key) ?? (file ? `config file ${file}` : 'configuration');
       const given = getPath(merged, issue.path);
-      problems.push(`${key} (${src}) = ${JSON.stringify(given)}: ${issue.message}`);
+      problems.push(`${key} (${src}) = ${shown(key, given)}: ${issue.message}`);
     }
   }
   if (problems.length) throw new ConfigError(problems);

@@ -1,4 +1,4 @@
-// The one configuration of a PMIP6 Suite process (../shared/DESIGN.md "Configuration").
+// The one configuration of a PMIP6 Suite process (docs/ARCHITECTURE.md "Configuration").
 // Every key can come from the config file or from the environment as PMIP6_ plus its
 // path in upper snake case (api.port -> PMIP6_API_PORT); DATABASE_URL selects PostgreSQL.
 import { z } from 'zod';
@@ -12,6 +12,15 @@ const bool = z.preprocess((v) => {
   return v;
 }, z.boolean());
 const ms = z.coerce.number().int().min(0);
+
+function isPostgresUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return u.protocol === 'postgres:' || u.protocol === 'postgresql:';
+  } catch {
+    return false;
+  }
+}
 /** RFC 6475 timer objects: 1..65535 ms. */
 const mibMs = z.coerce.number().int().min(1).max(65535);
 /** Lists from the environment are comma separated ("a,b"). */
@@ -24,7 +33,10 @@ export const configSchema = z.object({
   /** Folder for the embedded PGlite store, generated secrets and persisted SNMP objects. */
   dataDir: z.string().min(1).default('./data'),
   /** postgres://... selects PostgreSQL; empty means the embedded PGlite store in dataDir. */
-  databaseUrl: z.string().default(''),
+  databaseUrl: z
+    .string()
+    .refine((v) => v === '' || isPostgresUrl(v), 'must be empty (embedded store) or a URL postgres://user[:password]@host[:port]/database')
+    .default(''),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   store: z
     .object({
@@ -36,6 +48,8 @@ export const configSchema = z.object({
       profileCache: z.enum(['off', 'lazy', 'preload']).default('lazy'),
       /** Longest time cached profiles are used without proof that change notifications still arrive. */
       profileCacheMaxStaleMs: z.coerce.number().int().min(100).default(10000),
+      /** At start, how long to wait for PostgreSQL to answer (retrying with backoff) before giving up, ms. */
+      connectTimeoutMs: ms.default(20000),
     })
     .prefault({}),
   api: z

@@ -1,4 +1,4 @@
-// The data plane behind one interface (../shared/DESIGN.md): the role state machines say
+// The data plane behind one interface (docs/ARCHITECTURE.md): the role state machines say
 // what forwarding state must exist (RFC 5213 §5.6 LMA, §6.10 MAG); an implementation
 // makes it so: a recording no-op for unit tests, kernel tunnels, or a user-space forwarder.
 

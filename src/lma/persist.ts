@@ -1,5 +1,5 @@
 // BCE <-> API record and BCE <-> persisted row, and the write-behind queue
-// (../shared/DESIGN.md "Scale-out": each LMA writes its binding cache behind for restart
+// (docs/ARCHITECTURE.md "Scale-out": each LMA writes its binding cache behind for restart
 // recovery). The queue coalesces: a binding refreshed ten times between flushes is written once.
 import { isIPv4 } from 'node:net';
 import { ipv4ToString, parseIpv4 } from '../mh/index.ts';

@@ -1,6 +1,6 @@
 // The MAG registration state machine (RFC 5213 §6.9, RFC 6275 §11.8, RFC 5844 §3.2,
 // RFC 5845 §5.1, RFC 5847, RFC 5846 §9.1). Pure: the clock, transport, data plane, policy
-// source, attach detector and event sink are injected (../shared/DESIGN.md).
+// source, attach detector and event sink are injected (docs/ARCHITECTURE.md).
 //
 // Per BULE:  registering --PBA 0--> registered --refresh timer--> refreshing --PBA 0--> registered
 //            any --detach / presence lost--> deregistering --PBA or INITIAL_BINDACK_TIMEOUT--> (gone)

@@ -17,6 +17,7 @@ import { RecordingDataPlane } from '../dataplane/recording.ts';
 import type { LmaPolicySource } from '../policy/source.ts';
 import { canonicalAddress } from '../util/ip.ts';
 import { fileCounterStore } from './files.ts';
+import { listening } from './errors.ts';
 import type { BindingJson, BindingsSource } from '../api/routes/bindings.ts';
 import type { BindingInfo } from '../lma/index.ts';
 import { logger } from '../util/log.ts';
@@ -196,7 +197,7 @@ export async function openLmaTransports(c: Config['lma']): Promise<{ transports:
 
 export async function startLmaRole(config: Config, store: Store, events?: LmaEventSink, o: LmaRoleOptions = {}): Promise<LmaRole> {
   const c = config.lma;
-  const { transports, ip6, udp4, port } = await openLmaTransports(c);
+  const { transports, ip6, udp4, port } = await listening({ what: 'LMA', proto: 'UDP', ports: [{ key: 'lma.udpPort', port: c.udpPort }], addressKey: 'lma.address' }, () => openLmaTransports(c));
   const closeAll = async (): Promise<void> => {
     for (const t of transports) await t.close();
   };

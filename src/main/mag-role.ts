@@ -15,6 +15,7 @@ import { allTypesBut, openIp6Transport } from '../transport/ip6.ts';
 import { FamilyTransport } from '../transport/family.ts';
 import type { MhTransport } from '../transport/types.ts';
 import { MH_BU } from '../mh/index.ts';
+import { listening } from './errors.ts';
 import { RecordingDataPlane } from '../dataplane/recording.ts';
 import { systemClock } from '../util/clock.ts';
 import { fileCounterStore } from './files.ts';
@@ -70,7 +71,7 @@ export async function openMagTransport(o: { id: string; proxyCoa: string; ipv4Pr
 }
 
 export async function startMagRole(config: Config, o: MagRoleOptions): Promise<MagRole> {
-  const transport = await openMagTransport({ id: o.id, proxyCoa: o.proxyCoa, ipv4ProxyCoa: o.ipv4ProxyCoa ?? config.mag.ipv4ProxyCoa, port: o.port });
+  const transport = await listening({ what: `MAG ${o.id}`, proto: 'UDP', ports: [{ key: 'mag.port', port: o.port }], addressKey: 'mag.proxyCoa' }, () => openMagTransport({ id: o.id, proxyCoa: o.proxyCoa, ipv4ProxyCoa: o.ipv4ProxyCoa ?? config.mag.ipv4ProxyCoa, port: o.port }));
   // Send failures (e.g. no route, or an LMA of the other address family): logged once per cause and LMA.
   const sendErrors = new LogOnce(logger('mag').child({ mag: o.id }), 'MAG transport');
   transport.onError((e) => {

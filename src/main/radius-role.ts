@@ -6,6 +6,7 @@ import { RadiusServer, DynamicAuthorizer } from '../radius/index.ts';
 import { StoreRadiusPolicy } from './radius-policy.ts';
 import type { ProfileDirectory } from '../store/profile-directory.ts';
 import { logger } from '../util/log.ts';
+import { listening } from './errors.ts';
 
 export interface RadiusRole {
   server: RadiusServer;
@@ -20,13 +21,11 @@ export async function startRadiusRole(config: Config, store: Store, o: { directo
   const log = logger('radius');
   const policy = new StoreRadiusPolicy(store, { directory: o.directory });
   const server = new RadiusServer({ policy, hosts: c.bind, authPort: c.authPort, acctPort: c.acctPort, logger: log });
-  try {
-    await server.start();
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new Error(`RADIUS server: UDP port ${c.authPort} or ${c.acctPort} is in use (another RADIUS server?); set radius.authPort / radius.acctPort or disable with PMIP6_RADIUS_ENABLED=false`, { cause: e });
-    throw e;
-  }
+  const ports = [
+    { key: 'radius.authPort', port: c.authPort },
+    { key: 'radius.acctPort', port: c.acctPort },
+  ];
+  await listening({ what: 'RADIUS server', proto: 'UDP', ports, addressKey: 'radius.bind' }, () => server.start());
   const dac = new DynamicAuthorizer({ policy, defaultPort: c.coaPort, logger: logger('radius-dac') });
   return {
     server,

@@ -9,6 +9,7 @@ import { AttachSimulator, type SimScenario } from '../attach/simulator.ts';
 import { systemClock } from '../util/clock.ts';
 import { startMagRole, type MagRole } from './mag-role.ts';
 import { logger } from '../util/log.ts';
+import { ApiClient, ApiError } from './api-client.ts';
 
 export interface SimulateOptions {
   mns: number;
@@ -50,26 +51,20 @@ export function nthAddress(base: string, n: number): string {
   return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
 }
 
-async function api(base: string, token: string, method: string, path: string, body: unknown): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(`${base}/api/v1${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, json: await res.json().catch(() => null) };
-}
-
 /** Pool, MAGs and profiles for the simulated MNs; what already exists is left as it is. */
 export async function provision(o: SimulateOptions, sim: AttachSimulator, magAddresses: string[]): Promise<void> {
   const p = o.provision!;
-  const pool = await api(p.api, p.token, 'POST', '/pools', { name: p.pool, prefix: '2001:db8:5100::/40', assignLength: 64 });
-  if (pool.status !== 201 && pool.status !== 409) throw new Error(`creating pool ${p.pool}: ${JSON.stringify(pool.json)}`);
+  const api = new ApiClient(p.api, p.token);
+  const conflict = { accept: [409] };
+  await api.request('POST', '/pools', { name: p.pool, prefix: '2001:db8:5100::/40', assignLength: 64 }, conflict);
   for (let i = 0; i < magAddresses.length; i++) {
-    const r = await api(p.api, p.token, 'POST', '/mags', { id: `sim-mag${i + 1}`, proxyCoa: [magAddresses[i]], authorized: true });
-    if (r.status !== 201 && r.status !== 409) throw new Error(`creating MAG: ${JSON.stringify(r.json)}`);
+    await api.request('POST', '/mags', { id: `sim-mag${i + 1}`, proxyCoa: [magAddresses[i]], authorized: true }, conflict);
   }
   const profiles = Array.from({ length: o.mns }, (_, i) => ({ mnId: sim.mnId(i), hnpPool: p.pool, mnLinkLayerIds: [sim.mac(i)] }));
-  const r = await api(p.api, p.token, 'POST', '/profiles/import', profiles);
-  if (r.status === 201) return;
-  const rep = r.json as { errors?: { field: string; message: string }[] };
-  const onlyExisting = rep?.errors?.every((e) => e.field === 'mnId' && /already in use/.test(e.message));
-  if (!onlyExisting) throw new Error(`provisioning profiles: ${JSON.stringify(rep).slice(0, 2000)}`);
+  const r = await api.request<{ errors?: { field: string; message: string }[] }>('POST', '/profiles/import', profiles, { accept: [422] });
+  if (r.status !== 422) return;
+  const onlyExisting = r.json?.errors?.every((e) => e.field === 'mnId' && /already in use/.test(e.message));
+  if (!onlyExisting) throw new ApiError(p.api, 422, 'import_failed', `provisioning profiles: ${JSON.stringify(r.json).slice(0, 2000)}`);
 }
 
 export async function simulate(config: Config, o: SimulateOptions): Promise<SimulateReport> {

@@ -9,6 +9,7 @@ import { lmaSnmpView } from '../lma/snmp-view.ts';
 import type { Mag, MagEventSink } from '../mag/index.ts';
 import { MagSnmpAdapter } from '../mag/snmp-view.ts';
 import { logger } from '../util/log.ts';
+import { listening } from './errors.ts';
 
 export class SnmpConfigError extends Error {}
 
@@ -120,12 +121,10 @@ export async function startSnmpRole(config: Config, roles: { lma?: Lma; mag?: Ma
     }
   });
   try {
-    await agent.start();
+    await listening({ what: 'SNMP agent', proto: 'UDP', ports: [{ key: 'snmp.port', port: c.port }], addressKey: 'snmp.bind' }, () => agent.start());
   } catch (e) {
     unsubscribe();
     lmaAdapter?.close();
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EACCES') throw new SnmpConfigError(`SNMP agent cannot bind UDP port ${c.port}: ports below 1024 need root or CAP_NET_BIND_SERVICE; set snmp.port (PMIP6_SNMP_PORT), e.g. 1161`);
     throw e;
   }
   return {

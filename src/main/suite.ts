@@ -1,6 +1,6 @@
 // Wiring: builds the roles a deployment asks for from one Config, starts them in order
 // (store, then servers, then the API) and stops them in reverse. Only this folder knows
-// which concrete pieces are plugged together (../shared/DESIGN.md).
+// which concrete pieces are plugged together (docs/ARCHITECTURE.md).
 import { createServer, type Server } from 'node:http';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { createApp } from '../api/app.ts';
 import { enableDefaultMetrics } from '../metrics/registry.ts';
 import { logger } from '../util/log.ts';
 import { startLmaRole, type LmaRole } from './lma-role.ts';
+import { checkDataDir, listening } from './errors.ts';
 import { startRadiusRole, type RadiusRole } from './radius-role.ts';
 import { startSnmpRole, type SnmpRole } from './snmp-role.ts';
 import { openProfileDirectory, type ProfileDirectory } from '../store/profile-directory.ts';
@@ -45,7 +46,7 @@ export function ensureApiToken(config: Config): { token: string; file?: string }
   return { token: readFileSync(file, 'utf8').trim(), file };
 }
 
-function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+export function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -58,7 +59,8 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
 export async function startSuite(config: Config): Promise<RunningSuite> {
   const log = logger('main');
   enableDefaultMetrics();
-  const store = await openStore({ databaseUrl: config.databaseUrl || undefined, dataDir: config.dataDir });
+  checkDataDir(config.dataDir);
+  const store = await openStore({ databaseUrl: config.databaseUrl || undefined, dataDir: config.dataDir, connectTimeoutMs: config.store.connectTimeoutMs });
   log.info({ store: store.db.kind, where: config.databaseUrl ? 'postgres' : config.dataDir }, 'policy store open and migrated');
   const roles: Role[] = [];
   let apiUrl: string | undefined;
@@ -104,7 +106,7 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
         },
       });
       const server = createServer(app);
-      const addr = await listen(server, config.api.port, config.api.host);
+      const addr = await listening({ what: 'operator API', proto: 'TCP', ports: [{ key: 'api.port', port: config.api.port }], addressKey: 'api.host' }, () => listen(server, config.api.port, config.api.host));
       const host = addr.family === 'IPv6' ? `[${addr.address === '::' ? '::1' : addr.address}]` : addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address;
       apiUrl = `http://${host}:${addr.port}`;
       log.info({ url: apiUrl, tokenFile: file }, file ? `operator API listening; bearer token in ${file}` : 'operator API listening');

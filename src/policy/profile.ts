@@ -43,7 +43,7 @@ export interface Profile {
   updatedAt: Date;
 }
 
-/** MIP6-Feature-Vector bit values (../shared/spec/aaa-mib.md §1.4). */
+/** MIP6-Feature-Vector bit values (RFC 5447 §4.2.5, RFC 5779 §5.5, RFC 6572 §4.1). */
 export const FeatureVector = {
   MIP6_INTEGRATED: 0x0000000000000001n,
   LOCAL_HOME_AGENT_ASSIGNMENT: 0x0000000000000002n,

@@ -2,7 +2,7 @@
 // Codes: RFC 2865 §3, RFC 2866 §3, RFC 5997 §3, RFC 5176 §2.3.
 // Attributes: RFC 2865 §5, RFC 2866 §5, RFC 2869 §5, RFC 3162, RFC 4372, RFC 5176 §3.5,
 // RFC 5447 §4.2.5 (124), RFC 6572 §4 (145–162). Numbers checked against
-// /usr/share/freeradius/dictionary.rfc6572 and ../shared/spec/aaa-mib.md §1.2–1.3.
+// /usr/share/freeradius/dictionary.rfc6572 and the RFCs named above.
 
 export const Code = {
   AccessRequest: 1,

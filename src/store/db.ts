@@ -1,4 +1,4 @@
-// The `Db` interface over PostgreSQL (`pg`) and embedded PGlite (../shared/DESIGN.md
+// The `Db` interface over PostgreSQL (`pg`) and embedded PGlite (docs/ARCHITECTURE.md
 // "Dependencies"): one small surface so repositories and migrations run unchanged on both.
 // int8 is parsed to bigint on both; callers convert counts with Number().
 

@@ -12,6 +12,7 @@ import { AaaClientRepo } from './repos/aaa-clients.ts';
 import { AccountingRepo } from './repos/accounting.ts';
 import { BindingRepo } from './repos/bindings.ts';
 import { lockDataDir } from './lock.ts';
+import { waitForDatabase } from './connect.ts';
 
 export type { Db } from './db.ts';
 
@@ -45,10 +46,21 @@ export interface OpenStoreOptions {
   dataDir?: string;
   /** Run pending migrations (default true). */
   migrate?: boolean;
+  /** PostgreSQL: how long to wait for the database to answer before giving up, ms (default 0: one try). */
+  connectTimeoutMs?: number;
 }
 
 export async function openDb(opts: OpenStoreOptions): Promise<Db> {
-  if (opts.databaseUrl) return openPostgres(opts.databaseUrl);
+  if (opts.databaseUrl) {
+    const db = await openPostgres(opts.databaseUrl);
+    try {
+      await waitForDatabase(db, opts.databaseUrl, opts.connectTimeoutMs ?? 0);
+    } catch (e) {
+      await db.close().catch(() => undefined);
+      throw e;
+    }
+    return db;
+  }
   if (!opts.dataDir) return openPglite();
   const release = lockDataDir(opts.dataDir);
   try {

@@ -22,6 +22,17 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The PID of the live process holding the lock on `dir`, if any (nothing is changed). */
+export function lockHolder(dir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dir, 'pmip6.lock'), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  return pid && pid !== process.pid && alive(pid) ? pid : undefined;
+}
+
 /** Takes the lock; returns its release function. */
 export function lockDataDir(dir: string): () => void {
   mkdirSync(dir, { recursive: true });

@@ -1,5 +1,5 @@
 // The profile directory: mobile-node profiles held in memory for the AAA and LMA hot paths,
-// kept current across processes (../shared/DESIGN.md "Scale-out": AAA, API and LMA nodes share
+// kept current across processes (docs/ARCHITECTURE.md "Scale-out": AAA, API and LMA nodes share
 // one PostgreSQL, and any of them, or plain SQL, may change a profile).
 //
 // How it stays current: migration 004 has triggers on profiles, hnp_assignments and pools that

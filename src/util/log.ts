@@ -6,9 +6,14 @@ export type { Logger };
 
 let root: Logger | undefined;
 
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
 export function rootLogger(): Logger {
+  // A level that is not one (PMIP6_LOG_LEVEL=verbose) is reported by the configuration check
+  // (logLevel); until then, log at info rather than fail here.
+  const env = process.env.PMIP6_LOG_LEVEL;
   root ??= pino({
-    level: process.env.PMIP6_LOG_LEVEL ?? (process.env.NODE_TEST_CONTEXT ? 'silent' : 'info'),
+    level: env && LEVELS.has(env) ? env : process.env.NODE_TEST_CONTEXT ? 'silent' : 'info',
     base: { pid: process.pid },
     redact: { paths: ['token', 'secret', '*.token', '*.secret', 'req.headers.authorization'], censor: '[redacted]' },
   });

@@ -69,7 +69,7 @@ describe('PMIPv6 over IPv6 (protocol 135) between namespaces, end to end', { ski
   };
   const startMag = async (ns: Netns, id: string, coa: string): Promise<Child> => {
     const env = { PMIP6_DATA_DIR: mkdtempSync(join(dir, `${id}-`)), PMIP6_API_HOST: '127.0.0.1', PMIP6_API_PORT: '8081', PMIP6_API_TOKEN: TOKEN, PMIP6_SNMP_ENABLED: 'false', PMIP6_MAG_HEARTBEAT_INTERVAL: '1', PMIP6_LOG_LEVEL: 'warn' };
-    const c = pmip6(['mag', '--id', id, '--proxy-coa', coa, '--lma', LMAA], env, ['ip', 'netns', 'exec', ns.name]);
+    const c = pmip6(['mag', '--id', id, '--proxy-coa', coa, '--lma', LMAA], env, { prefix: ['ip', 'netns', 'exec', ns.name] });
     children.push(c);
     await until(`${id} up`, () => c.out().includes(`MAG ${id} running`) || c.child.exitCode !== null, 60_000);
     assert.equal(c.child.exitCode, null, c.out());
@@ -114,7 +114,7 @@ describe('PMIPv6 over IPv6 (protocol 135) between namespaces, end to end', { ski
       // RFC 5213 §5.5: a loaded test machine must not turn a late PBU into status 156.
       PMIP6_LMA_TIMESTAMP_VALIDITY_WINDOW: '10000',
       PMIP6_LOG_LEVEL: 'warn',
-    }, ['ip', 'netns', 'exec', nsL.name]);
+    }, { prefix: ['ip', 'netns', 'exec', nsL.name] });
     children.push(lma);
     await until('LMA ready', async () => lma.child.exitCode !== null || (await l.call<{ status: number }>('fetch', { url: 'http://127.0.0.1:8080/readyz' }).catch(() => ({ status: 0 }))).status === 200, 90_000);
     assert.equal(lma.child.exitCode, null, lma.out());

@@ -26,6 +26,9 @@ describe('MAG and LMA as two processes over IPv4/UDP (RFC 5844 §4)', () => {
       PMIP6_LMA_ADDRESS: '127.0.0.1',
       PMIP6_LMA_UDP_PORT: String(lmaPort),
       PMIP6_LMA_MIN_DELAY_BEFORE_BCE_DELETE: '1000',
+      // RFC 5213 §5.5 tolerates clock skew up to TimestampValidityWindow (300 ms by default);
+      // on a loaded 2-core machine a PBU can take longer than that to be read (status 156).
+      PMIP6_LMA_TIMESTAMP_VALIDITY_WINDOW: '10000',
       PMIP6_LOG_LEVEL: process.env.E2E_LOG ?? 'warn',
     });
     children.push(lma);

@@ -1,4 +1,4 @@
-// Scale-out (../shared/DESIGN.md): two nodes on one PostgreSQL. Node A is `pmip6 start` (LMA and
+// Scale-out (docs/ARCHITECTURE.md): two nodes on one PostgreSQL. Node A is `pmip6 start` (LMA and
 // RADIUS server, here in the test process so its profile directory can be inspected) with the
 // profile cache on; node B is another `pmip6 start` process serving only the operator API. An
 // operator's changes through B reach A's cached profiles through the database's notifications:

@@ -2,8 +2,7 @@
 // agent, `pmip6 mag` runs a MAG with its own agent, both as separate processes talking
 // PMIPv6 over IPv4/UDP (RFC 5844 §4). MNs attach and detach through the MAG's API; Debian's
 // net-snmp tools read both agents over SNMPv2c and SNMPv3 authPriv (SHA-256/AES) with our
-// mibs/ first on the MIB path (the standard modules of ../shared/mibs after it, without its
-// PMIPV6 modules), and snmptrapd receives the tunnel notifications: v2c traps from the LMA,
+// mibs/ first on the MIB path (the standard modules of mibs/ietf after it), and snmptrapd receives the tunnel notifications: v2c traps from the LMA,
 // v3 informs from the MAG. A SET of pmip6LmaMinDelayBeforeBCEDelete (RFC 5213 §9.1) over
 // v3 changes the running LMA and is still in force after the LMA process restarts.
 import { after, before, describe, test } from 'node:test';
@@ -11,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, pmip6, startSuiteProcess, stopProcess, type Child } from '../helpers/cli.ts';
-import { OUR_MIBS, freeUdpPort, meaningful, run, standardMibsOnly, startTrapReceiver, tempDir, type RunResult, type TrapReceiver } from '../snmp/helpers.ts';
+import { OUR_MIBS, freeUdpPort, meaningful, run, IETF_MIBS, startTrapReceiver, tempDir, type RunResult, type TrapReceiver } from '../snmp/helpers.ts';
 
 const MAG_COA = '127.0.0.2';
 const MNS = [1, 2, 3].map((i) => ({
@@ -150,7 +149,7 @@ async function startLma(): Promise<void> {
 
 before(async () => {
   tmp = tempDir('e2e-roles');
-  mibPath = `${OUR_MIBS}:${standardMibsOnly(tmp.path)}`;
+  mibPath = `${OUR_MIBS}:${IETF_MIBS}`;
   mkdirSync(join(tmp.path, 'net-snmp'));
   toolEnv = { SNMP_PERSISTENT_DIR: join(tmp.path, 'net-snmp') };
 

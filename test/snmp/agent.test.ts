@@ -1,5 +1,5 @@
 // The agent over UDP (IPv4 and IPv6) against Debian's net-snmp tools, with MIB names from
-// our mibs/ plus the standard modules of ../shared/mibs: v2c and v3 authPriv reads, SETs
+// our mibs/ plus the standard modules of mibs/ietf: v2c and v3 authPriv reads, SETs
 // that persist, and every kind of refused or malformed request.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { communityMessage } from '../../src/snmp/encode.ts';
 import { pmip6Objects } from '../../src/snmp/mib.ts';
 import { JsonFilePersistence, MemoryPersistence, Pmip6Settings } from '../../src/snmp/settings.ts';
 import { FakeMag, populatedLma, syntheticBinding, type FakeLma } from './fake-view.ts';
-import { OUR_MIBS, assertSameText, freeUdpPort, meaningful, run, standardMibsOnly, tempDir, type RunResult } from './helpers.ts';
+import { OUR_MIBS, assertSameText, freeUdpPort, meaningful, run, IETF_MIBS, tempDir, type RunResult } from './helpers.ts';
 
 const N = 25; // LMA bindings
 const USERS: SnmpAgentOptions['users'] = [
@@ -46,7 +46,7 @@ const target = () => `127.0.0.1:${port}`;
 
 before(async () => {
   tmp = tempDir('agent');
-  mibPath = `${OUR_MIBS}:${standardMibsOnly(tmp.path)}`;
+  mibPath = `${OUR_MIBS}:${IETF_MIBS}`;
   const persist = join(tmp.path, 'net-snmp');
   mkdirSync(persist);
   env = { SNMP_PERSISTENT_DIR: persist };

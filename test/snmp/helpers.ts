@@ -2,32 +2,21 @@
 // net-snmp tools (SNMP_PERSISTENT_DIR set, PITFALLS) and an snmptrapd child.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, readdirSync, symlinkSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const OUR_MIBS = resolve(here, '../../mibs');
-export const SHARED_MIBS = resolve(here, '../../../shared/mibs');
+/** The standard modules ours import (and theirs), extracted from their RFCs: mibs/ietf/README.md. */
+export const IETF_MIBS = resolve(here, '../../mibs/ietf');
+/** RFC 6475's own PMIPV6-TC-MIB and PMIPV6-MIB, the reference our modules are compared with. */
+export const RFC6475_MIBS = resolve(here, 'fixtures/rfc6475');
 
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `pmip6-snmp-${prefix}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
-
-/**
- * The standard modules of ../shared/mibs without its PMIPV6 modules, so that a search path
- * "ours:this" can only find our PMIPV6-TC-MIB and PMIPV6-MIB.
- */
-export function standardMibsOnly(dir: string): string {
-  const out = join(dir, 'std-mibs');
-  mkdirSync(out, { recursive: true });
-  for (const f of readdirSync(SHARED_MIBS)) {
-    if (f.startsWith('PMIPV6-') || f === 'README.md') continue;
-    symlinkSync(join(SHARED_MIBS, f), join(out, f));
-  }
-  return out;
 }
 
 export interface RunResult {
@@ -46,12 +35,12 @@ export function run(cmd: string, args: string[], env: Record<string, string> = {
   });
 }
 
-/** Lines of tool output that are not about unresolved imports of IF-MIB (SNMPv2-MIB is not shipped). */
+/** Lines of tool output other than the search path and net-snmp's "Created directory" notice. */
 export function meaningful(stderr: string): string[] {
   return stderr
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .filter((l) => !/SNMPv2-MIB|snmpTraps|IF-MIB|MIB search path|^Created directory/.test(l));
+    .filter((l) => !/MIB search path|^Created directory/.test(l));
 }
 
 /** A UDP port free on both 127.0.0.1 and ::1. */

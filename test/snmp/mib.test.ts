@@ -1,5 +1,5 @@
 // Our MIB modules (mibs/PMIPV6-TC-MIB, mibs/PMIPV6-MIB) against RFC 6475: smilint-clean,
-// the same definitions as the RFC's module in ../shared/mibs (descriptive text aside), and
+// the same definitions as the RFC's own module (test/snmp/fixtures/rfc6475) (descriptive text aside), and
 // the agent's in-code object tree equal to what the module says.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,17 +7,17 @@ import { join } from 'node:path';
 import { pmip6Objects } from '../../src/snmp/mib.ts';
 import { MemoryPersistence, Pmip6Settings } from '../../src/snmp/settings.ts';
 import { FakeLma, FakeMag } from './fake-view.ts';
-import { OUR_MIBS, SHARED_MIBS, run, standardMibsOnly, tempDir } from './helpers.ts';
+import { OUR_MIBS, RFC6475_MIBS, run, IETF_MIBS, tempDir } from './helpers.ts';
 
 const MODULES = ['PMIPV6-TC-MIB', 'PMIPV6-MIB'];
 let tmp: ReturnType<typeof tempDir>;
 let ourPath: string; // our modules first, then the standard ones without any PMIPV6 module
-const rfcPath = SHARED_MIBS;
+const rfcPath = `${RFC6475_MIBS}:${IETF_MIBS}`;
 const noConf = ['-c', '/dev/null']; // ignore /etc/smi.conf search paths
 
 before(() => {
   tmp = tempDir('mib');
-  ourPath = `${OUR_MIBS}:${standardMibsOnly(tmp.path)}`;
+  ourPath = `${OUR_MIBS}:${IETF_MIBS}`;
 });
 after(() => tmp.remove());
 

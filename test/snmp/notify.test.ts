@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import { Pmip6SnmpAgent } from '../../src/snmp/agent.ts';
 import { MemoryPersistence, Pmip6Settings } from '../../src/snmp/settings.ts';
 import { FakeLma, FakeMag, syntheticBinding } from './fake-view.ts';
-import { OUR_MIBS, standardMibsOnly, startTrapReceiver, tempDir, type TrapReceiver } from './helpers.ts';
+import { OUR_MIBS, IETF_MIBS, startTrapReceiver, tempDir, type TrapReceiver } from './helpers.ts';
 
 let tmp: ReturnType<typeof tempDir>;
 let trapd: TrapReceiver;
 
 before(async () => {
   tmp = tempDir('notify');
-  const mibPath = `${OUR_MIBS}:${standardMibsOnly(tmp.path)}`;
+  const mibPath = `${OUR_MIBS}:${IETF_MIBS}`;
   trapd = await startTrapReceiver(tmp.path, mibPath, [
     'authCommunity log trapcomm',
     'createUser trapuser SHA-256 trap-auth-1 AES trap-priv-1',
@@ -74,7 +74,7 @@ describe('notifications (RFC 6475 §5.2, RFC 3416 §4.2.6/§4.2.7)', () => {
         // once as a trap, once as an inform; each starts with sysUpTime.0 and snmpTrapOID.0 (RFC 3416 §4.2.6)
         const hits = got.filter((g) => g.includes(e));
         assert.equal(hits.length, 2, `${e}\nin:\n${got.join('\n')}`);
-        for (const h of hits) assert.match(h, /mib-2\.1\.3\.0 = Timeticks: \(\d+\) [^=]*snmpModules\.1\.1\.4\.1\.0 = OID: PMIPV6-MIB::/);
+        for (const h of hits) assert.match(h, /SNMPv2-MIB::sysUpTime\.0 = Timeticks: \(\d+\) [^=]*SNMPv2-MIB::snmpTrapOID\.0 = OID: PMIPV6-MIB::/);
       }
       assert.equal(agent.stats.notificationsSent, 4);
       assert.equal(agent.stats.informsAcknowledged, 4);

@@ -18,7 +18,7 @@ import { Pmip6SnmpAgent } from '../../src/snmp/agent.ts';
 import { MemoryPersistence, Pmip6Settings } from '../../src/snmp/settings.ts';
 import { MemoryHub } from '../../src/transport/memory.ts';
 import { ManualClock } from '../../src/util/clock.ts';
-import { OUR_MIBS, run, standardMibsOnly, startTrapReceiver, tempDir, type TrapReceiver } from './helpers.ts';
+import { OUR_MIBS, run, IETF_MIBS, startTrapReceiver, tempDir, type TrapReceiver } from './helpers.ts';
 
 const LMAA = '2001:db8:ffff::1';
 const PROXY_COA = '2001:db8:a::1';
@@ -32,7 +32,7 @@ let trapd: TrapReceiver;
 
 before(async () => {
   tmp = tempDir('roles');
-  mibPath = `${OUR_MIBS}:${standardMibsOnly(tmp.path)}`;
+  mibPath = `${OUR_MIBS}:${IETF_MIBS}`;
   mkdirSync(join(tmp.path, 'net-snmp'));
   env = { SNMP_PERSISTENT_DIR: join(tmp.path, 'net-snmp') };
   trapd = await startTrapReceiver(tmp.path, mibPath, ['authCommunity log trapcomm']);

@@ -58,13 +58,13 @@ describe('the native addon is optional', () => {
     const db = await createPgDatabase('pmip6_nocap');
     try {
       const env = { DATABASE_URL: db.url, PMIP6_DATA_DIR: mkdtempSync(join(tmpdir(), 'pmip6-nocap-')), PMIP6_RADIUS_ENABLED: 'false', PMIP6_SNMP_ENABLED: 'false', PMIP6_API_ENABLED: 'false', PMIP6_LOG_LEVEL: 'error' };
-      const lma = pmip6(['start'], { ...env, PMIP6_LMA_ADDRESS: '2001:db8::1' }, NO_NET_RAW);
+      const lma = pmip6(['start'], { ...env, PMIP6_LMA_ADDRESS: '2001:db8::1' }, { prefix: NO_NET_RAW });
       children.push(lma);
       assert.equal(await lma.exited, 2, lma.out());
       const out = lma.out().trim().split('\n');
       assert.equal(out.length, 1, lma.out());
       assert.match(out[0], /^pmip6: LMA on 2001:db8::1: IPv6 transport \(Mobility Header on raw IPv6 sockets, protocol 135\) is unavailable: the process lacks CAP_NET_RAW/);
-      const mag = pmip6(['mag', '--proxy-coa', '2001:db8::2', '--lma', '2001:db8::1'], env, NO_NET_RAW);
+      const mag = pmip6(['mag', '--proxy-coa', '2001:db8::2', '--lma', '2001:db8::1'], env, { prefix: NO_NET_RAW });
       children.push(mag);
       assert.equal(await mag.exited, 2, mag.out());
       assert.match(mag.out().trim(), /^pmip6: MAG mag1 on 2001:db8::2: IPv6 transport .* unavailable: the process lacks CAP_NET_RAW[^\n]*$/);
@@ -76,7 +76,7 @@ describe('the native addon is optional', () => {
   it('without CAP_NET_RAW, everything else runs: pmip6 start with an IPv4 LMA (UDP, RFC 5844 §4) becomes ready', async () => {
     const db = await createPgDatabase('pmip6_nocap4');
     try {
-      const s = await startSuiteProcess({ DATABASE_URL: db.url, PMIP6_DATA_DIR: mkdtempSync(join(tmpdir(), 'pmip6-nocap4-')), PMIP6_RADIUS_ENABLED: 'false', PMIP6_SNMP_ENABLED: 'false', PMIP6_LMA_ADDRESS: '127.0.0.1', PMIP6_LMA_UDP_PORT: '0', PMIP6_LOG_LEVEL: 'warn' }, NO_NET_RAW);
+      const s = await startSuiteProcess({ DATABASE_URL: db.url, PMIP6_DATA_DIR: mkdtempSync(join(tmpdir(), 'pmip6-nocap4-')), PMIP6_RADIUS_ENABLED: 'false', PMIP6_SNMP_ENABLED: 'false', PMIP6_LMA_ADDRESS: '127.0.0.1', PMIP6_LMA_UDP_PORT: '0', PMIP6_LOG_LEVEL: 'warn' }, { prefix: NO_NET_RAW });
       children.push(s);
       assert.equal((await fetch(`${s.base}/readyz`)).status, 200);
       await stopProcess(s);

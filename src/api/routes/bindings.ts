@@ -1,6 +1,6 @@
 // /api/v1/bindings: read-only view of mobility bindings. From the live binding cache of
 // the LMA running in this process when there is one; otherwise from the bindings the
-// LMAs persisted to the store (../shared/DESIGN.md "Scale-out").
+// LMAs persisted to the store (docs/ARCHITECTURE.md "Scale-out").
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Store } from '../../store/index.ts';

@@ -1,4 +1,4 @@
-// Bindings an LMA writes behind to the store, for restart recovery (../shared/DESIGN.md
+// Bindings an LMA writes behind to the store, for restart recovery (docs/ARCHITECTURE.md
 // "Scale-out": each LMA owns its binding cache in memory and persists it here).
 import type { Db } from '../db.ts';
 

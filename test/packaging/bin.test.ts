@@ -1,0 +1,84 @@
+// The installed command: bin/pmip6.js (package.json "bin", `npx pmip6`, the image's
+// ENTRYPOINT) runs plain Node.js on the compiled dist/, with no TypeScript loader, for
+// --version, --help and start; `npx pmip6` resolves to it from the repository.
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, assertBuilt, freePort, pmip6, startSuiteProcess, stopProcess } from '../helpers/cli.ts';
+import { createPgDatabase } from '../helpers/db.ts';
+
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string>; dependencies: Record<string, string>; devDependencies: Record<string, string>; scripts: Record<string, string> };
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const c = pmip6(args, env, { bin: true });
+  const code = await c.exited;
+  return { code, out: c.stdout(), all: c.out() };
+}
+
+describe('bin/pmip6.js on dist/', () => {
+  before(() => assertBuilt());
+
+  it('package.json: the pmip6 command is bin/pmip6.js; tsx is for development only; npm ci builds (prepare)', () => {
+    assert.equal(pkg.bin.pmip6, 'bin/pmip6.js');
+    assert.equal(pkg.dependencies.tsx, undefined);
+    assert.ok(pkg.devDependencies.tsx);
+    assert.match(pkg.scripts.prepare, /npm run build/);
+    assert.match(pkg.scripts.start, /^node bin\/pmip6\.js start$/);
+    const bin = readFileSync(join(ROOT, 'bin/pmip6.js'), 'utf8');
+    assert.doesNotMatch(bin, /tsx|register\(/, 'no TypeScript loader at run time');
+  });
+
+  it('--version prints the package version', async () => {
+    const r = await run(['--version']);
+    assert.equal(r.code, 0, r.all);
+    assert.equal(r.out.trim(), pkg.version);
+  });
+
+  it('--help lists the commands', async () => {
+    const r = await run(['--help']);
+    assert.equal(r.code, 0, r.all);
+    for (const c of ['start', 'mag', 'simulate', 'migrate', 'profile', 'import', 'health']) assert.match(r.out, new RegExp(`^  ${c}\\b`, 'm'), c);
+  });
+
+  it('start serves the API, loads no TypeScript loader, and stops on SIGTERM', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pmip6-bin-'));
+    const pg = await createPgDatabase('pmip6_bin');
+    try {
+      const s = await startSuiteProcess(
+        {
+          DATABASE_URL: pg.url,
+          PMIP6_DATA_DIR: dataDir,
+          PMIP6_RADIUS_ENABLED: 'false',
+          PMIP6_LMA_UDP_PORT: String(await freePort('udp')),
+          PMIP6_LMA_AUTHORIZE_ANY_MAG: 'true',
+        },
+        { bin: true },
+      );
+      try {
+        // tsx would show in the command line and run an esbuild child process.
+        const pid = s.child.pid!;
+        assert.doesNotMatch(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /tsx/);
+        const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+        for (const c of children) assert.doesNotMatch(readFileSync(`/proc/${c}/cmdline`, 'utf8'), /esbuild/);
+        const ready = (await (await fetch(`${s.base}/readyz`)).json()) as { status: string };
+        assert.equal(ready.status, 'ready');
+        assert.equal((await run(['health'], { PMIP6_API_PORT: new URL(s.base).port })).code, 0);
+      } finally {
+        assert.equal(await stopProcess(s), 0);
+      }
+      assert.equal((await run(['health'], { PMIP6_API_PORT: String(await freePort()) })).code, 2, 'health fails when nothing answers');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      await pg.drop();
+    }
+  });
+
+  it('npx pmip6 from the repository runs the same command', () => {
+    const r = spawnSync('npx', ['--no-install', 'pmip6', '--version'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), pkg.version);
+  });
+});
