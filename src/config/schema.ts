@@ -15,7 +15,10 @@ const ms = z.coerce.number().int().min(0);
 
 function isPostgresUrl(v: string): boolean {
   try {
-    const u = new URL(v);
+    // A Unix-socket server has no host part: postgres://user@/db?host=/run/postgresql (libpq
+    // and pg accept it; WHATWG URL does not, so it is checked with a placeholder host).
+    const socket = /^(postgres(?:ql)?:\/\/(?:[^/@]*@)?)(\/[^?]*\?(?:.*&)?host=(?:\/|%2F))/i.exec(v);
+    const u = new URL(socket ? v.replace(socket[0], `${socket[1]}localhost${socket[2]}`) : v);
     return u.protocol === 'postgres:' || u.protocol === 'postgresql:';
   } catch {
     return false;

@@ -69,4 +69,11 @@ describe('configuration', () => {
       assert.ok(readme.includes(`| \`${k.join('.')}\` | \`${envName(k)}\``), `README lacks ${k.join('.')} / ${envName(k)}`);
     }
   });
+
+  it('DATABASE_URL may name a Unix-socket server (no host, ?host=/dir or %2Fdir), as libpq does', () => {
+    for (const url of ['postgres://pmip6@/pmip6?host=/run/postgresql', 'postgres://pmip6@/pmip6?host=%2Ftmp%2Fsock&port=5432']) {
+      assert.equal(loadConfig({ env: { DATABASE_URL: url } }).databaseUrl, url);
+    }
+    assert.throws(() => loadConfig({ env: { DATABASE_URL: 'postgres://pmip6@/pmip6' } }), /databaseUrl/);
+  });
 });
