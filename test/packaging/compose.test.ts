@@ -187,7 +187,7 @@ describe('Dockerfile and .dockerignore', () => {
       while (Date.now() < deadline && !/LMA listening/.test(out) && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
       const line = out.split('\n').find((l) => l.includes('LMA listening'));
       assert.ok(line, out);
-      assert.deepEqual((JSON.parse(line) as { addresses: string[] }).addresses, [own.address]);
+      assert.deepEqual((JSON.parse(line) as { udp4: string[] }).udp4, [own.address]);
     } finally {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
