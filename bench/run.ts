@@ -6,6 +6,7 @@ const BENCHES: Record<string, string> = {
   radius: './radius.ts',
   snmp: './snmp.ts',
   startup: './startup.ts',
+  flood: './flood.ts',
 };
 
 const [name, ...args] = process.argv.slice(2);

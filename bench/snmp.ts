@@ -144,7 +144,7 @@ async function ours(sizes: number[], runs: number, withV3: boolean, source: Sour
       {
         port: 0,
         bind: ['127.0.0.1'],
-        communities: [{ name: 'public' }],
+        communities: [{ name: 'public', view: 'full' }],
         users: [{ name: 'bench', authProtocol: 'sha256', authKey: 'bench-auth-1', privProtocol: 'aes', privKey: 'bench-priv-1' }],
       },
       { lma, settings: await Pmip6Settings.open(new MemoryPersistence()) },

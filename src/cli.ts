@@ -12,7 +12,9 @@ import { openStore } from './store/index.ts';
 import { migrate } from './store/migrate.ts';
 import { profileInputSchema, formatIssues } from './policy/validate.ts';
 import { rowsFromCsv, rowsFromJson, ImportFormatError } from './policy/import.ts';
-import { startSuite, ensureApiToken, listen } from './main/suite.ts';
+import { startSuite, ensureApiToken, listen, secretBox } from './main/suite.ts';
+import { privateUmask } from './main/private-files.ts';
+import { logToStderr, setLogLevel } from './util/log.ts';
 import { startMagRole } from './main/mag-role.ts';
 import { startSnmpRole, SnmpConfigError } from './main/snmp-role.ts';
 import type { MagEventSink } from './mag/index.ts';
@@ -28,7 +30,6 @@ import { DatabaseUnreachableError } from './store/connect.ts';
 import { StartupError, checkDataDir, listening, setting } from './main/errors.ts';
 import { ApiError, ApiUnreachableError } from './main/api-client.ts';
 import { apiOps, apiToken, chooseTarget, localApiUrl, storeOps, type ProfileOps } from './main/profile-ops.ts';
-import { rootLogger } from './util/log.ts';
 
 class CliError extends Error {}
 
@@ -43,7 +44,7 @@ interface GlobalOptions {
 function config(cmd: Command): Config {
   const o = cmd.optsWithGlobals<GlobalOptions>();
   const c = loadConfig({ file: o.config });
-  rootLogger().level = c.logLevel;
+  setLogLevel(c.logLevel); // the root and every component logger made before
   return c;
 }
 
@@ -62,7 +63,7 @@ async function withProfiles<T>(cmd: Command, fn: (ops: ProfileOps, viaApi: boole
     }
   }
   if (!c.databaseUrl) checkDataDir(c.dataDir);
-  const ops = storeOps(await openStore({ databaseUrl: c.databaseUrl || undefined, dataDir: c.dataDir, connectTimeoutMs: c.store.connectTimeoutMs }));
+  const ops = storeOps(await openStore({ databaseUrl: c.databaseUrl || undefined, dataDir: c.dataDir, connectTimeoutMs: c.store.connectTimeoutMs, secrets: secretBox(c).box }));
   try {
     return await fn(ops, false);
   } finally {
@@ -101,8 +102,11 @@ export function buildCli(): Command {
   program
     .command('start')
     .description('run the all-in-one process: policy store, API and the configured servers')
-    .action(async (_o, cmd: Command) => {
-      const suite = await startSuite(config(cmd));
+    .option('--allow-unprotected-signalling', 'run MAG-LMA signalling without IPsec (RFC 5213 §4) on an isolated network: sets security.allowUnprotectedSignalling')
+    .action(async (o: { allowUnprotectedSignalling?: boolean }, cmd: Command) => {
+      const c = config(cmd);
+      if (o.allowUnprotectedSignalling) c.security.allowUnprotectedSignalling = true;
+      const suite = await startSuite(c);
       const stop = async (sig: string) => {
         process.stderr.write(`\n${sig}: stopping\n`);
         await suite.stop();
@@ -118,16 +122,18 @@ export function buildCli(): Command {
     .option('--id <id>', 'MAG identity (default mag.id)')
     .option('--proxy-coa <address>', 'Proxy-CoA: the MAG address towards the LMA (default mag.proxyCoa)')
     .option('--lma <address>', 'default LMA address (default mag.lmaAddress)')
+    .option('--allow-unprotected-signalling', 'run MAG-LMA signalling without IPsec (RFC 5213 §4): sets security.allowUnprotectedSignalling')
     .action(async (o, cmd: Command) => {
       const c = config(cmd);
       if (o.lma) c.mag.lmaAddress = o.lma;
+      if (o.allowUnprotectedSignalling) c.security.allowUnprotectedSignalling = true;
       const detector = new ManualDetector();
       // The SNMP agent (PMIPV6-MIB MAG tables, pmip6MagHomeTunnel* notifications) needs the
       // MAG first; the MAG's events reach it through this late-bound sink.
       const late: { snmp?: MagEventSink } = {};
       const role = await startMagRole(c, { id: o.id ?? c.mag.id, proxyCoa: o.proxyCoa ?? c.mag.proxyCoa, port: c.mag.port, detector, events: { emit: (e) => late.snmp?.emit(e) } });
       const snmpRole = c.snmp.enabled
-        ? await startSnmpRole(c, { mag: role.mag }).catch(async (e: unknown) => {
+        ? await startSnmpRole(c, { mag: role.mag, signalling: role.signalling }).catch(async (e: unknown) => {
             await role.stop({ deregister: false });
             throw e;
           })
@@ -167,9 +173,12 @@ export function buildCli(): Command {
     .option('--lma-port <p>', 'LMA UDP port (default mag.lmaPort)')
     .option('--provision', 'create the pool, MAGs and profiles through the operator API first (--api, default api.host:api.port)')
     .option('--expect-all-accepted', 'exit 1 unless PBAs arrived, every one accepted, and no binding is left')
+    .option('--allow-unprotected-signalling', 'run MAG-LMA signalling without IPsec (RFC 5213 §4): sets security.allowUnprotectedSignalling')
     .action(async (o, cmd: Command) => {
+      logToStderr(); // standard output carries the report
       const c = config(cmd);
       const g = cmd.optsWithGlobals<GlobalOptions>();
+      if (o.allowUnprotectedSignalling) c.security.allowUnprotectedSignalling = true;
       if (o.lma) c.mag.lmaAddress = o.lma;
       if (o.lmaPort) c.mag.lmaPort = whole(o.lmaPort, 'lma-port');
       const api = g.api ?? localApiUrl(c);
@@ -337,6 +346,7 @@ function explain(e: unknown): string | undefined {
 }
 
 export async function main(argv = process.argv): Promise<void> {
+  privateUmask(); // every file this process creates (PGlite's included) is private to the user
   try {
     await buildCli().parseAsync(argv);
   } catch (e) {

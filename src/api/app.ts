@@ -54,7 +54,10 @@ export function createApp(opts: ApiOptions): express.Express {
   app.use((req, res, next) => {
     const end = httpDuration.startTimer();
     res.on('finish', () => {
-      const route = (req.route?.path as string | undefined) ?? (res.statusCode === 404 ? 'unmatched' : req.path);
+      // The route template (bounded by the code), never the request path: a client choosing
+      // paths must not create metric series. Refused before routing (401) or unrouted: 'unmatched'.
+      const tpl = req.route?.path as string | undefined;
+      const route = typeof tpl === 'string' ? tpl : 'unmatched';
       httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       end({ method: req.method, route });
     });

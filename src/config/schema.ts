@@ -32,6 +32,12 @@ const strList = z.preprocess(
   z.array(z.string().min(1)),
 );
 
+/** Lists whose items contain commas: ";" separated in the environment. */
+const semiList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(';').map((s) => s.trim()).filter(Boolean) : v),
+  z.array(z.string().min(1)),
+);
+
 export const configSchema = z.object({
   /** Folder for the embedded PGlite store, generated secrets and persisted SNMP objects. */
   dataDir: z.string().min(1).default('./data'),
@@ -74,7 +80,10 @@ export const configSchema = z.object({
       authPort: port.default(1812),
       acctPort: port.default(1813),
       coaPort: port.default(3799),
-      /** Require Message-Authenticator on Access-Request (BlastRADIUS, CVE-2024-3596). */
+      /**
+       * Require Message-Authenticator on every Access-Request, whatever a client's own setting
+       * (BlastRADIUS, CVE-2024-3596). false: each client's requireMessageAuthenticator decides.
+       */
       requireMessageAuthenticator: bool.default(true),
       /**
        * Client-side (a MAG with RADIUS AAA, RFC 6572): servers in order of preference as
@@ -115,6 +124,29 @@ export const configSchema = z.object({
       notificationRate: z.coerce.number().min(0.1).max(10000).default(10),
     })
     .prefault({}),
+  security: z
+    .object({
+      /**
+       * Key sealing AAA shared secrets at rest (32 bytes as 64 hex digits or base64). Empty: the
+       * key file. Every process sharing one PostgreSQL needs the same key.
+       */
+      secretKey: z.string().default(''),
+      /** Key file when secretKey is empty; created (random key, mode 0600) when missing. Default dataDir/secret.key. */
+      secretKeyFile: z.string().default(''),
+      /** Keys sealed with earlier (rotation): rows sealed with one of them are re-sealed with secretKey at start. */
+      previousSecretKeys: strList.default([]),
+      /**
+       * RFC 5213 §4 requires IPsec between MAG and LMA. Where the kernel has no ESP (or no SAs are
+       * configured) the LMA and MAG start only when this is true, and say so in the log and the MIB.
+       */
+      allowUnprotectedSignalling: bool.default(false),
+      /**
+       * RFC 5213 §4 / RFC 3776 transport-mode SAs for the signalling, one per direction and peer:
+       * "peer=<ip>,spiIn=<n>,spiOut=<n>,auth=hmac(sha256)|hmac(sha1),authKeyIn=<hex>,authKeyOut=<hex>[,enc=cbc(aes),encKeyIn=<hex>,encKeyOut=<hex>]".
+       */
+      ipsecSas: semiList.default([]),
+    })
+    .prefault({}),
   lma: z
     .object({
       enabled: bool.default(true),
@@ -130,14 +162,22 @@ export const configSchema = z.object({
       minDelayBeforeBCEDelete: mibMs.default(10000),
       maxDelayBeforeNewBCEAssign: mibMs.default(1500),
       timestampValidityWindow: mibMs.default(300),
-      /** RFC 5213 §9.3 TimestampBasedApproachInUse. */
+      /** RFC 5213 §9.3 TimestampBasedApproachInUse: false = sequence numbers order PBUs (a Timestamp option is ignored). */
       timestampBasedApproach: bool.default(true),
+      /** RFC 5213 §9.3 MobileNodeGeneratedTimestampInUse (only with timestampBasedApproach). */
+      mobileNodeGeneratedTimestamp: bool.default(false),
+      /** RFC 5844 §5 AcceptForcedIPv4UDPEncapsulationRequest: honour the F flag (IPv4-UDP tunnel). */
+      acceptForcedIpv4UdpEncapsulation: bool.default(false),
       /** Longest binding lifetime granted, seconds. */
       maxLifetime: z.coerce.number().int().min(4).max(262140).default(3600),
       /** Authorise any MAG (lab use); otherwise MAGs must be provisioned and authorised. */
       authorizeAnyMag: bool.default(false),
-      /** RFC 5847 HEARTBEAT_INTERVAL in seconds (0: send no requests; responses are always sent). */
+      /** RFC 5847 §5 HEARTBEAT_INTERVAL in seconds (0: send no requests; responses are always sent); under 30 only with heartbeatIntervalForce. */
       heartbeatInterval: z.coerce.number().int().min(0).max(3600).default(60),
+      /** Accept a heartbeat interval under 30 s (RFC 5847 §5: SHOULD NOT; tests and labs). */
+      heartbeatIntervalForce: bool.default(false),
+      /** RFC 5847 §5 MISSING_HEARTBEATS_ALLOWED. */
+      missingHeartbeatsAllowed: z.coerce.number().int().min(1).max(255).default(3),
       /** Names/addresses under which this LMA anchors MNs; a profile naming another LMA gets status 153. */
       servedNames: strList.default([]),
       /**
@@ -161,12 +201,34 @@ export const configSchema = z.object({
       /** Local UDP port for signalling (RFC 5844 §4: 5436; 0 = any free port). */
       port: port.default(5436),
       lifetime: z.coerce.number().int().min(4).max(262140).default(300),
-      /** RFC 5847 HEARTBEAT_INTERVAL in seconds (0: send no requests). */
+      /** RFC 5847 §5 HEARTBEAT_INTERVAL in seconds (0: send no requests); under 30 only with heartbeatIntervalForce. */
       heartbeatInterval: z.coerce.number().int().min(0).max(3600).default(60),
+      /** Accept a heartbeat interval under 30 s (RFC 5847 §5: SHOULD NOT; tests and labs). */
+      heartbeatIntervalForce: bool.default(false),
+      /** RFC 5847 §5 MISSING_HEARTBEATS_ALLOWED. */
+      missingHeartbeatsAllowed: z.coerce.number().int().min(1).max(255).default(3),
       /** Ask for an IPv4 home address too (RFC 5844). */
       requestIpv4: bool.default(false),
+      /** RFC 5213 §9.3 TimestampBasedApproachInUse: Timestamp option (true) or per-session sequence numbers. */
+      timestampBasedApproach: bool.default(true),
+      /** RFC 5213 §9.1 TimestampValidityWindow, ms: how far a 157's timestamp may move the next PBU ahead of our clock. */
+      timestampValidityWindow: mibMs.default(300),
+      /** RFC 5844 §5 ForceIPv4UDPEncapsulationSupport: set the F flag (ask for an IPv4-UDP tunnel). */
+      forceIpv4UdpEncapsulation: bool.default(false),
     })
     .prefault({}),
+}).superRefine((c, ctx) => {
+  // RFC 5847 §5: HEARTBEAT_INTERVAL SHOULD NOT be less than 30 seconds.
+  for (const role of ['lma', 'mag'] as const) {
+    const r = c[role];
+    if (r.heartbeatInterval > 0 && r.heartbeatInterval < 30 && !r.heartbeatIntervalForce) {
+      ctx.addIssue({ code: 'custom', path: [role, 'heartbeatInterval'], message: `RFC 5847 §5: a heartbeat interval under 30 s is refused; set ${role}.heartbeatIntervalForce=true to use it anyway` });
+    }
+  }
+  // RFC 5213 §9.3: MobileNodeGeneratedTimestampInUse MUST NOT be 1 when TimestampBasedApproachInUse is 0.
+  if (c.lma.mobileNodeGeneratedTimestamp && !c.lma.timestampBasedApproach) {
+    ctx.addIssue({ code: 'custom', path: ['lma', 'mobileNodeGeneratedTimestamp'], message: 'RFC 5213 §9.3: needs lma.timestampBasedApproach=true' });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

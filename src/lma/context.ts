@@ -8,6 +8,7 @@ import type { MhTransport, Peer } from '../transport/types.ts';
 import type { Bce, BindingCache, MagPeer } from './bce.ts';
 import type { LmaCounters, TxType } from './counters.ts';
 import type { Forwarding } from './forwarding.ts';
+import type { MagTable } from './sender.ts';
 import type { BindingEventKind, LmaConfig, LmaEventSink, MemoryLmaPolicy, PeerEvent } from './types.ts';
 
 export interface LmaContext {
@@ -20,6 +21,10 @@ export interface LmaContext {
   readonly log: Logger;
   readonly serial: Serializer;
   readonly events: LmaEventSink | undefined;
+  /** Provisioned MAGs, from memory (sender.ts); undefined: every source is its own MAG. */
+  readonly mags: MagTable | undefined;
+  /** Rate of 154 answers to PBUs refused from memory (a flood of forged sources gets no more). */
+  readonly refusals: { take(now: number): boolean; has(now: number): boolean };
   /** RFC 5847 §3.2: our Restart Counter. */
   readonly restartCounter: number;
   /** Encodes and sends; counts it under `tx`. */
@@ -45,7 +50,27 @@ type Job = () => void | Promise<void>;
  */
 export class Serializer {
   private readonly busy = new Map<string, Job[] | null>();
-  constructor(private readonly onError: (e: unknown) => void) {}
+  constructor(
+    private readonly onError: (e: unknown) => void,
+    /** Bounds for work keyed by what a packet says (tryRun): MNs with work pending, jobs queued per MN. */
+    private readonly bounds: { maxKeys: number; maxPerKey: number } = { maxKeys: Infinity, maxPerKey: Infinity },
+  ) {}
+
+  /**
+   * run() for work a peer asked for (a PBU): refused, and left to the caller to count, when
+   * `maxKeys` MNs already have work pending or this MN has `maxPerKey` jobs queued. Timer and
+   * operator work uses run(), which is never refused.
+   */
+  tryRun(key: string, job: Job): 'ok' | 'key-full' | 'keys-full' {
+    const q = this.busy.get(key);
+    if (q === undefined) {
+      if (this.busy.size >= this.bounds.maxKeys) return 'keys-full';
+    } else if (q !== null && q.length >= this.bounds.maxPerKey) {
+      return 'key-full';
+    }
+    this.run(key, job);
+    return 'ok';
+  }
 
   get pending(): number {
     return this.busy.size;

@@ -5,6 +5,7 @@ import { Counter, Gauge } from 'prom-client';
 import { registry } from '../metrics/registry.ts';
 import type { DecodeErrorCode } from '../mh/index.ts';
 import type { BindingEventKind } from './types.ts';
+import { SENDER_REFUSALS, type SenderRefusal } from './sender.ts';
 
 export const RX_TYPES = [
   'pbu', 'bu', 'pba', 'be', 'heartbeat_request', 'heartbeat_response', 'bri', 'bra', 'unknown',
@@ -29,6 +30,9 @@ export const DROP_CAUSES = [
   'policy-unavailable', // the policy source failed and no cached policy could stand in
   'unencodable-reply', // the reply would not fit an MH (e.g. echoing hundreds of HNPs)
   'internal-error', // an exception in processing (counted, logged, the process keeps going)
+  'refusal-rate-limited', // a PBU refused from memory (sender.ts) whose 154 was over the reply rate
+  'mn-queue-full', // the MN already has maxQueuedPerMn PBUs waiting: this one is dropped (the MAG retransmits)
+  'mn-queues-full', // maxPendingMns MNs already have work waiting
 ] as const;
 export type DropCause = (typeof DROP_CAUSES)[number];
 const _decodeCausesAreDropCauses: DecodeErrorCode extends DropCause ? true : never = true;
@@ -52,6 +56,8 @@ export interface LmaCounters {
   pbaByStatus: number[];
   dropped: Record<DropCause, number>;
   pbuIgnored: Record<IgnoreReason, number>;
+  /** PBUs refused from memory before any per-MN work (sender.ts), by cause (answered 154 within the reply rate). */
+  refused: Record<SenderRefusal, number>;
   bindings: Record<BindingEventKind, number>;
   /** RFC 6475 registration counters (RFC 5213 §5.3.2 - §5.3.5). */
   reg: { initial: number; extensionNoHandoff: number; extensionAfterHandoff: number; deregistrations: number };
@@ -77,6 +83,7 @@ export function newCounters(now: number): LmaCounters {
     pbaByStatus: new Array<number>(256).fill(0),
     dropped: zeros(DROP_CAUSES),
     pbuIgnored: zeros(IGNORE_REASONS),
+    refused: zeros(SENDER_REFUSALS),
     bindings: zeros(BINDING_EVENTS),
     reg: { initial: 0, extensionNoHandoff: 0, extensionAfterHandoff: 0, deregistrations: 0 },
     heartbeat: { missed: 0, peersUnreachable: 0, peerRestarts: 0 },
@@ -153,6 +160,9 @@ pulled('pmip6_lma_rx_dropped_total', 'Received Mobility Header datagrams dropped
 });
 pulled('pmip6_lma_pbu_ignored_total', 'PBUs left unanswered as RFC 5213 says, by reason', ['reason'] as const, (set) => {
   for (const k of IGNORE_REASONS) set({ reason: k }, sum((c) => c.pbuIgnored[k]));
+});
+pulled('pmip6_lma_pbu_refused_total', 'PBUs refused from memory before any per-MN work (RFC 5213 §5.3.1 steps 5-6, RFC 5844 §4.1.1), by cause', ['cause'] as const, (set) => {
+  for (const k of SENDER_REFUSALS) set({ cause: k }, sum((c) => c.refused[k]));
 });
 pulled('pmip6_lma_binding_events_total', 'Binding cache changes, by event', ['event'] as const, (set) => {
   for (const k of BINDING_EVENTS) set({ event: k }, sum((c) => c.bindings[k]));

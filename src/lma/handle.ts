@@ -14,6 +14,7 @@ import type { Bce } from './bce.ts';
 import { applyNew, applyUpdate, NEED_PROFILE, park, reject } from './apply.ts';
 import type { ApplyContext, Outcome } from './apply.ts';
 import { lookupBce } from './lookup.ts';
+import { inScope, judgeSender } from './sender.ts';
 import type { Lookup, LookupKey } from './lookup.ts';
 import { POLICY_BITS, policyFromProfile, policyFromSnapshot } from './pbu.ts';
 import type { PbuJob, Policy } from './pbu.ts';
@@ -27,7 +28,18 @@ export function handlePbu(ctx: ApplyContext, j: PbuJob): void {
     reject(ctx, j, BaStatus.MISSING_MN_IDENTIFIER_OPTION);
     return;
   }
-  ctx.serial.run(j.mnId, () => processPbu(ctx, j));
+  // Steps 5-6 from memory, before any per-MN queue or policy query (sender.ts).
+  const who = judgeSender(ctx.mags, { address: j.replyTo.address, carriage: j.carriage }, j.altCoa, j.mnId);
+  if (!who.ok) {
+    ctx.counters.refused[who.cause]++;
+    if (ctx.refusals.take(ctx.clock.now())) reject(ctx, j, BaStatus.MAG_NOT_AUTHORIZED_FOR_PROXY_REG);
+    else ctx.counters.dropped['refusal-rate-limited']++;
+    return;
+  }
+  j.mag = who.mag;
+  const q = ctx.serial.tryRun(j.mnId, () => processPbu(ctx, j));
+  if (q === 'key-full') ctx.counters.dropped['mn-queue-full']++;
+  else if (q === 'keys-full') ctx.counters.dropped['mn-queues-full']++;
 }
 
 function processPbu(ctx: ApplyContext, j: PbuJob): void | Promise<void> {
@@ -131,6 +143,11 @@ function decide(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
   const v = j.v;
   // Steps 5-6: the MAG must be authorised to send PBUs for this MN.
   if (!pol.magOk) return reject(ctx, j, BaStatus.MAG_NOT_AUTHORIZED_FOR_PROXY_REG);
+  // RFC 5213 §4: a MAG limited by prefix serves only MNs whose prefixes lie inside its scope.
+  if (j.mag?.scope && pol.profile && !inScope(j.mag.scope, j.mnId, pol.profile.hnps, pol.profile.ipv4HoA)) {
+    ctx.counters.refused['out-of-scope']++;
+    return reject(ctx, j, BaStatus.MAG_NOT_AUTHORIZED_FOR_PROXY_REG);
+  }
   // Step 7: we must know the MN (and be its LMA).
   if ((!pol.snapshot && !pol.profile) || pol.otherLma) return reject(ctx, j, BaStatus.NOT_LMA_FOR_THIS_MOBILE_NODE);
   // Step 8: network-based mobility enabled for it.
@@ -139,7 +156,7 @@ function decide(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
   // Step 9 (§5.5): ordering.
   let lk: Lookup | undefined;
   const mine = ctx.cache.mnEntry(j.mnId);
-  if (v.timestamp !== undefined) {
+  if (v.timestamp !== undefined && ctx.cfg.timestampBasedApproachInUse) {
     // Timestamp mode: the sequence number is ignored (but copied into the PBA).
     let prev = 0;
     if (mine !== undefined) {

@@ -29,6 +29,7 @@ import type { PathContext } from './path.ts';
 import { bindingInfo, fromPersisted, WriteBehind } from './persist.ts';
 import type { PbuJob, Policy } from './pbu.ts';
 import { Revocations } from './revoke.ts';
+import type { MagTable } from './sender.ts';
 import { defaultLmaConfig } from './types.ts';
 import type {
   BindingEvent,
@@ -60,6 +61,8 @@ export class Lma implements PathContext, CounterSource {
   readonly heartbeat: HeartbeatManager;
   readonly revocations: Revocations;
   readonly dropLog: LogOnce;
+  readonly mags: MagTable | undefined;
+  readonly refusals: TokenBucket;
   /** Read-only view of the binding cache for the API. */
   readonly bindings: BindingsView;
   restartCounter = 0;
@@ -90,7 +93,9 @@ export class Lma implements PathContext, CounterSource {
     this.serial = new Serializer((e) => {
       this.counters.dropped['internal-error']++;
       this.log.error({ err: e }, 'internal error in binding processing');
-    });
+    }, { maxKeys: this.cfg.maxPendingMns, maxPerKey: this.cfg.maxQueuedPerMn });
+    this.mags = deps.mags;
+    this.refusals = new TokenBucket(this.cfg.refusalRatePerS, this.clock.now());
     this.heartbeat = new HeartbeatManager(this);
     this.revocations = new Revocations(this);
     this.bindings = new BindingsView(this.cache);
@@ -450,8 +455,7 @@ export class Lma implements PathContext, CounterSource {
   }
 
   newUplinkKey(b: Bce): number {
-    const k = (this.greKeyBase + b.id * 2654435761) | 0; // distinct per session id (odd multiplier mod 2^32)
-    return k === 0 ? 1 : k;
+    return uplinkGreKey(this.greKeyBase, b.id);
   }
 
   /** fe80::/64 with an interface identifier unique per session (u/l bit set: locally assigned). */
@@ -470,4 +474,16 @@ export class Lma implements PathContext, CounterSource {
   refetch(j: PbuJob, then: (pol: Policy) => Outcome): void | Promise<void> {
     return fetchAndDecide(this, j, then);
   }
+}
+
+/**
+ * RFC 5845 §3.3: an uplink GRE key per session. Session id times an odd constant, plus a random
+ * base, all in 32-bit integer arithmetic (Math.imul): a bijection of the id modulo 2^32, so keys
+ * are distinct for ids 1 .. 2^32-1. (A float product loses bits past 2^53, i.e. after a few
+ * million sessions.) Key 0 is avoided: the id that would get it takes `base`, the key of id 0,
+ * which is never a session id.
+ */
+export function uplinkGreKey(base: number, id: number): number {
+  const k = (Math.imul(id, 0x9e3779b1) + base) | 0;
+  return k === 0 ? base : k;
 }

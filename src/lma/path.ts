@@ -6,7 +6,8 @@
 // (logged once per cause and peer); a wrong Payload Proto or Header Len also gets an ICMPv6
 // Parameter Problem where the transport can send one (raw IPv6, RFC 6275 §9.2); nothing a
 // peer sends can throw out of here.
-import { decodeMessage, encodeMessage, isPbu, MH_MAX_LENGTH } from '../mh/index.ts';
+import { decodeMessage, encodeMessage, isPbu, MH_BU, MH_MAX_LENGTH } from '../mh/index.ts';
+import { canonicalSource } from './sender.ts';
 import type { MhMessage } from '../mh/index.ts';
 import type { MhTransport, Peer, ReceivedMh } from '../transport/types.ts';
 import { buildBindingError } from './build.ts';
@@ -43,11 +44,15 @@ export class TokenBucket {
     this.last = now;
   }
   take(now: number): boolean {
-    this.tokens = Math.min(this.ratePerS, this.tokens + ((now - this.last) * this.ratePerS) / 1000);
-    this.last = now;
-    if (this.tokens < 1) return false;
+    if (!this.has(now)) return false;
     this.tokens -= 1;
     return true;
+  }
+  /** Whether a token is there (refills, takes nothing). */
+  has(now: number): boolean {
+    this.tokens = Math.min(this.ratePerS, this.tokens + ((now - this.last) * this.ratePerS) / 1000);
+    this.last = now;
+    return this.tokens >= 1;
   }
 }
 
@@ -70,6 +75,16 @@ export function receive(ctx: PathContext, t: MhTransport, m: ReceivedMh, beBucke
     if (m.data.length > MH_MAX_LENGTH) {
       drop(ctx, 'oversized', m);
       return;
+    }
+    // A BU from a source that is no provisioned MAG, while its 154 would be over the reply rate:
+    // counted and dropped before decoding, so a flood costs a map lookup per datagram (issue 9).
+    if (ctx.mags !== undefined && m.data.length > 2 && m.data[2] === MH_BU && !ctx.refusals.has(ctx.clock.now())) {
+      if (ctx.mags.bySource(canonicalSource(m.from.address)) === undefined) {
+        c.rx.pbu++;
+        c.refused['unknown-source']++;
+        c.dropped['refusal-rate-limited']++;
+        return;
+      }
     }
     const res = decodeMessage(m.data, { zeroCopy: true });
     if (!res.ok) {

@@ -6,6 +6,8 @@ import type { MhTransport, Peer } from '../transport/types.ts';
 import { allowsIpv4, allowsIpv6 } from '../policy/profile.ts';
 import type { Profile } from '../policy/profile.ts';
 import type { PbuView } from './build.ts';
+import { canonicalSource } from './sender.ts';
+import type { MagRecord } from './sender.ts';
 import { F } from './bce.ts';
 
 export interface PbuJob {
@@ -20,11 +22,16 @@ export interface PbuJob {
   llId: string | null;
   /** Raw RFC 5213 §8.8 timestamp as a number (exact below 2^53), 0 when absent. */
   tsNum: number;
-  /** Proxy-CoA: the Alternate CoA if present, else the source address. */
+  /** Proxy-CoA: the Alternate CoA if present (accepted only when it is the sending MAG's own, sender.ts), else the source address. */
   coa: string;
+  /** The Alternate Care-of Address option's address, when present. */
+  altCoa: string | undefined;
   /** MAG UDP port, -1 when not UDP/memory. */
   port: number;
-  /** Peer key: Proxy-CoA, plus "#port" when the MAG is reached by port (UDP, RFC 5844 §4). */
+  /**
+   * Peer key: the Proxy-CoA. A MAG's identity is its address, not address and UDP source port
+   * (RFC 5213 §5.3.5 compares addresses); the PBA still goes to the port the PBU came from.
+   */
   coaKey: string;
   /** LMAA for this PBU: the address it was sent to, or the configured one. */
   local: string;
@@ -36,6 +43,8 @@ export interface PbuJob {
   t: MhTransport;
   /** Arrival time, ms. */
   at: number;
+  /** The sending MAG's record, when the LMA has a MAG table (sender.ts). */
+  mag?: MagRecord;
   /** Set when resumed after MaxDelayBeforeNewBCEAssign (RFC 5213 §5.4.1.2 (4)). */
   afterWait?: boolean;
 }
@@ -119,7 +128,8 @@ export function parsePbu(bu: BindingUpdate, src: PbuSource, at: number): PbuJob 
       default: break; // RFC 6275 §6.2.1: skip what we do not use
     }
   }
-  const coa = altCoa ? ipv6ToString(altCoa) : src.from.address;
+  const alt = altCoa ? ipv6ToString(altCoa) : undefined;
+  const coa = alt ?? canonicalSource(src.from.address);
   const port = src.from.port ?? -1;
   const local = src.local !== undefined && src.local !== '0.0.0.0' && src.local !== '::' ? src.local : src.lmaa;
   return {
@@ -130,8 +140,9 @@ export function parsePbu(bu: BindingUpdate, src: PbuSource, at: number): PbuJob 
     llId: v.llIdOpt && v.llIdOpt.id.length > 0 && !isZero(v.llIdOpt.id) ? hex(v.llIdOpt.id) : null,
     tsNum: v.timestamp === undefined ? 0 : Number(v.timestamp),
     coa,
+    altCoa: alt,
     port,
-    coaKey: altCoa ? coa : peerKeyOf(src.from),
+    coaKey: coa,
     local,
     replyFrom: src.local,
     replyTo: src.from,
@@ -143,9 +154,9 @@ export function parsePbu(bu: BindingUpdate, src: PbuSource, at: number): PbuJob 
 
 const NONE: string[] = [];
 
-/** The peer key of a signalling source without an Alternate CoA (see PbuJob.coaKey). */
+/** The peer key of a signalling source (see PbuJob.coaKey): its address, whatever the port. */
 export function peerKeyOf(from: Peer): string {
-  return from.port !== undefined ? `${from.address}#${from.port}` : from.address;
+  return canonicalSource(from.address);
 }
 
 /** RFC 6275 §6.1.7 / RFC 5213 §8.1 flags. */

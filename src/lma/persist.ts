@@ -118,7 +118,7 @@ export function fromPersisted(
   const port = typeof s.port === 'number' ? s.port : -1;
   const local = typeof s.local === 'string' ? s.local : '';
   const carriage = typeof s.carriage === 'string' ? s.carriage : isIPv4(p.proxyCoa) ? 'udp4' : 'ip6';
-  const key = port >= 0 ? `${p.proxyCoa}#${port}` : p.proxyCoa;
+  const key = p.proxyCoa; // a MAG is its address (RFC 5213 §5.3.5), whatever its UDP port
   const peer = peerFor(key, p.proxyCoa, port, local, carriage);
   if (!peer) return null;
   const b = new Bce(id, p.mnId, p.mnLlId, p.att ?? 0, peer);

@@ -15,6 +15,7 @@ import type { ApplyContext } from './apply.ts';
 import { peerAddr } from './heartbeat.ts';
 import { mnIdOption, mnIdText, peerKeyOf, prefixKey } from './pbu.ts';
 import { v4Route } from './forwarding.ts';
+import { canonicalSource } from './sender.ts';
 import type { RevocationOutcome } from './types.ts';
 
 type Purpose = 'admin' | 'handoff';
@@ -111,7 +112,7 @@ export class Revocations {
     const { ctx } = this;
     ctx.counters.rx.bra++;
     const rec = this.out.get(msg.seq);
-    if (!rec || rec.peer.address !== m.from.address) {
+    if (!rec || rec.peer.address !== canonicalSource(m.from.address)) {
       ctx.counters.dropped['bra-unknown-seq']++;
       return;
     }
@@ -193,8 +194,12 @@ export class Revocations {
     let victims: Bce[];
     if (global) {
       if (!mnIdOpt || !ctx.cfg.allowMagGlobalRevocation) return answer(BraStatus.GLOBAL_REVOCATION_NOT_AUTHORIZED);
+      // The sending MAG must be a provisioned, authorised one; "Per-Peer Policy" names it in the MN-ID (§8.2).
+      const mag = ctx.mags?.bySource(canonicalSource(m.from.address));
+      if (ctx.mags && (!mag || !mag.authorized)) return answer(BraStatus.GLOBAL_REVOCATION_NOT_AUTHORIZED);
+      if (mag && trigger === RevocationTrigger.PER_PEER_POLICY && mnIdText(mnIdOpt) !== mag.id) return answer(BraStatus.GLOBAL_REVOCATION_NOT_AUTHORIZED);
       const alt = getOption(msg, 'altCoa');
-      if (alt && ipv6ToString(alt.addr) !== m.from.address) return answer(BraStatus.GLOBAL_REVOCATION_NOT_AUTHORIZED);
+      if (alt && canonicalSource(ipv6ToString(alt.addr)) !== canonicalSource(m.from.address)) return answer(BraStatus.GLOBAL_REVOCATION_NOT_AUTHORIZED);
       victims = peer ? ctx.cache.ofPeer(peer) : [];
       if (trigger === RevocationTrigger.REVOKING_MOBILITY_NODE_LOCAL_POLICY) {
         const id = mnIdText(mnIdOpt);

@@ -8,6 +8,7 @@ import type { LmaPolicySource } from '../policy/source.ts';
 import type { Profile } from '../policy/profile.ts';
 import type { Logger } from '../util/log.ts';
 import type { PersistedBinding } from '../store/repos/bindings.ts';
+import type { MagTable } from './sender.ts';
 import { Rfc5213Defaults, Rfc5846Defaults, Rfc5847Defaults } from '../mh/index.ts';
 
 export interface LmaConfig {
@@ -32,6 +33,8 @@ export interface LmaConfig {
   takeOverPrefixesOfSameMn: boolean;
   /** RFC 5213 §9.1 TimestampValidityWindow. */
   timestampValidityWindowMs: number;
+  /** RFC 5213 §9.3 TimestampBasedApproachInUse: false = sequence numbers order PBUs, a Timestamp option is ignored. */
+  timestampBasedApproachInUse: boolean;
   /** RFC 5213 §9.3 MobileNodeGeneratedTimestampInUse. */
   mobileNodeGeneratedTimestampInUse: boolean;
   /** Longest lifetime granted, seconds (the PBU's request is capped to it). */
@@ -63,6 +66,11 @@ export interface LmaConfig {
   servedLmaNames: string[];
   /** Write-behind period for the binding store. */
   persistIntervalMs: number;
+  /** Bounds on work queued by what PBUs say: MNs with PBUs pending, PBUs queued per MN (dropped beyond, counted). */
+  maxPendingMns: number;
+  maxQueuedPerMn: number;
+  /** 154 answers per second to PBUs refused from memory (unknown source, forged Alternate-CoA); beyond: dropped, counted. */
+  refusalRatePerS: number;
 }
 
 export const defaultLmaConfig: LmaConfig = {
@@ -75,6 +83,7 @@ export const defaultLmaConfig: LmaConfig = {
   takeOverPrefixesOfSameMn: true,
   timestampValidityWindowMs: Rfc5213Defaults.TIMESTAMP_VALIDITY_WINDOW_MS,
   mobileNodeGeneratedTimestampInUse: Rfc5213Defaults.MOBILE_NODE_GENERATED_TIMESTAMP_IN_USE,
+  timestampBasedApproachInUse: true,
   maxLifetimeS: 3600,
   acceptForcedIpv4UdpEncapsulation: false,
   heartbeatIntervalMs: Rfc5847Defaults.HEARTBEAT_INTERVAL_S * 1000,
@@ -89,6 +98,9 @@ export const defaultLmaConfig: LmaConfig = {
   bindingErrorRatePerS: 10,
   servedLmaNames: [],
   persistIntervalMs: 1000,
+  maxPendingMns: 20_000,
+  maxQueuedPerMn: 16,
+  refusalRatePerS: 100,
 };
 
 /** Persistence hook (write-behind, restart recovery). `BindingRepo` (src/store) fits it as is. */
@@ -125,6 +137,8 @@ export interface LmaDeps {
   transport: MhTransport | MhTransport[];
   dataPlane: DataPlane;
   policy: LmaPolicySource & MemoryLmaPolicy;
+  /** Provisioned MAGs in memory (sender.ts): PBUs from other sources get 154 before any per-MN work. */
+  mags?: MagTable;
   clock?: Clock;
   events?: LmaEventSink;
   store?: BindingStore;

@@ -49,6 +49,22 @@ export function echoMismatch(ba: BindingAck, sent: SentPbu): string | null {
 }
 
 /**
+ * RFC 5213 §6.9.1.2 items 3, 6 and 12 with §5.3.6 / §8.2: an accepted PBA carries the MN-ID,
+ * Handoff Indicator and Access Technology Type options, the MN-LL-ID and Timestamp options
+ * when the PBU had them, and an HNP option when IPv6 was asked for and no IPv4 HoA Reply
+ * stands in. The name of the first one missing, or null. Such a PBA is ignored (issue 9).
+ */
+export function missingOption(ba: BindingAck, sent: SentPbu, askedIpv6: boolean): string | null {
+  if (!getOption(ba, 'mnId')) return 'mnId';
+  if (!getOption(ba, 'handoffIndicator')) return 'handoffIndicator';
+  if (!getOption(ba, 'accessTechType')) return 'accessTechType';
+  if (sent.mnLinkLayerId && !getOption(ba, 'mnLinkLayerId')) return 'mnLinkLayerId';
+  if (sent.timestamp !== null && !getOption(ba, 'timestamp')) return 'timestamp';
+  if (askedIpv6 && !getOption(ba, 'hnp') && !getOption(ba, 'ipv4HoaReply')) return 'hnp';
+  return null;
+}
+
+/**
  * RFC 5213 §5.5 (timestamp mode): an accepted PBA echoes the PBU's Timestamp. A different
  * value means the PBA is not the answer to this transmission.
  */

@@ -6,7 +6,7 @@ import type { BindingAck } from '../mh/index.ts';
 import type { Peer } from '../transport/types.ts';
 import { Gre, PbuKind, TimerKind } from './bul.ts';
 import type { Bule, PbuKindValue } from './bul.ts';
-import { echoMismatch, granted, ipv4Granted, statusAction, timestampMatches } from './handle.ts';
+import { echoMismatch, granted, ipv4Granted, missingOption, statusAction, timestampMatches } from './handle.ts';
 import type { Granted } from './handle.ts';
 import type { Mag } from './sm.ts';
 
@@ -66,6 +66,12 @@ export class PbaHandler {
       this.m.failedEvent(mnId, b.link, b.lma, ba.status, 'option-mismatch');
       return;
     }
+    const missing = ba.status < 128 ? missingOption(ba, sent, b.wantIpv6) : null;
+    if (missing) {
+      this.m.metrics.drop('optionMissing');
+      this.m.log.warn({ mnId, lma: b.lma, option: missing }, 'accepted PBA without a required option; ignored (RFC 5213 §6.9.1.2)');
+      return;
+    }
     if (ba.status < 128 && !timestampMatches(ba, sent)) {
       this.m.metrics.drop('timestamp');
       return;
@@ -83,6 +89,38 @@ export class PbaHandler {
   }
 
   private onStatus(b: Bule, ba: BindingAck, kind: PbuKindValue, hi: number): void | Promise<void> {
+    // §6.9.1.2 item 11: a rejected binding gets no forwarding. A refused re-registration first
+    // removes what the refused family had, before any retry (issue 9).
+    if (ba.status >= 128 && b.routes !== null && b.routes.length > 0) {
+      return this.withdraw(b, statusAction(ba.status)).then(() => this.decideStatus(b, ba, kind, hi));
+    }
+    return this.decideStatus(b, ba, kind, hi);
+  }
+
+  /** Removes the forwarding a rejection refused: IPv4 only, IPv6 only, or all of it. */
+  private async withdraw(b: Bule, action: ReturnType<typeof statusAction>): Promise<void> {
+    const fwd = this.m.forwarding;
+    if (action === 'retryWithoutIpv4' || action === 'retryDynamicIpv4') {
+      const v4 = b.ipv4HoA ? `${b.ipv4HoA}/32` : null;
+      if (v4 && b.tunnelId && b.routes) {
+        const i = b.routes.indexOf(v4);
+        if (i >= 0) {
+          await this.m.deps.dataPlane.removeRoute(v4, b.tunnelId).catch(() => this.m.metrics.drop('dataplane'));
+          b.routes.splice(i, 1);
+        }
+      }
+    } else if (action === 'retryWithoutIpv6') {
+      const keep = b.wantIpv6;
+      b.wantIpv6 = false;
+      await fwd.install(b).catch(() => this.m.metrics.drop('dataplane'));
+      b.wantIpv6 = keep;
+    } else {
+      await fwd.uninstall(b);
+    }
+    this.m.log.info({ mnId: b.mnId, link: b.link, lma: b.lma, status: b.lastStatus, action }, 'binding refused: forwarding withdrawn (RFC 5213 §6.9.1.2)');
+  }
+
+  private decideStatus(b: Bule, ba: BindingAck, kind: PbuKindValue, hi: number): void | Promise<void> {
     const status = ba.status;
     const retry = (): void => {
       b.statusRetries--;

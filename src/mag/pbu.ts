@@ -102,14 +102,18 @@ export class PbuSender {
   /**
    * The Timestamp option for a PBU sent at `now`: the time of day, but always above the last
    * one sent, so two PBUs for one MN within a clock tick still order (RFC 5213 §5.5: the LMA
-   * answers 157 to a timestamp not greater than the last accepted), and above `floor` (the
-   * LMA's time from a 157) when given.
+   * answers 157 to a timestamp not greater than the last accepted). `floor` (the LMA's time
+   * from a 157) raises this one PBU only, and never beyond now plus TimestampValidityWindow:
+   * a peer's timestamp must not move the clock of every other binding (issue 9).
    */
   private nextTimestamp(now: number, floor: bigint | null): bigint {
     let t = timestampFromMs(now);
-    if (floor !== null && t <= floor) t = floor + 1n;
     if (t <= this.lastTs) t = this.lastTs + 1n;
     this.lastTs = t;
+    if (floor !== null && t <= floor) {
+      const cap = timestampFromMs(now + this.m.config.timestampValidityWindowMs);
+      t = floor < cap ? floor + 1n : cap;
+    }
     return t;
   }
 

@@ -35,6 +35,16 @@ export async function handleBri(mag: Mag, bri: BindingRevocationIndication, from
       const targets: Bule[] = [];
       for (const mnId of d.mnIds) {
         const found: Bule[] = [];
+        if (d.global && mnId.startsWith('@')) {
+          // §8.1 / §9.1 "Revoking Mobility Node Local Policy": "@realm" names every MN whose
+          // MN-ID has exactly that realm ("@example.com" is not "x@foo.example.com"); a full
+          // MN-ID names that MN only (below).
+          const realm = realmOf(mnId);
+          for (const b of mag.bul.entries()) if (b.lma === from.address && realm !== null && realmOf(b.mnId) === realm) found.push(b);
+          if (found.length === 0) missing.push(mnId);
+          targets.push(...found);
+          continue;
+        }
         for (let b = mag.bul.head(mnId); b; b = b.nextSession ?? undefined) {
           if (b.lma !== from.address) continue;
           if (d.hnps.length > 0 && !b.hnps.some((h) => d.hnps.includes(h))) continue;
@@ -67,6 +77,12 @@ export async function handleBri(mag: Mag, bri: BindingRevocationIndication, from
       return answer(BraStatus.SUCCESS, opts);
     }
   }
+}
+
+/** The realm of an NAI (after the last "@", lower case), or null without one. */
+function realmOf(nai: string): string | null {
+  const at = nai.lastIndexOf('@');
+  return at < 0 || at === nai.length - 1 ? null : nai.slice(at + 1).toLowerCase();
 }
 
 async function revoke(mag: Mag, b: Bule, trigger: number, ipv4Only = false): Promise<void> {

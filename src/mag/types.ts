@@ -32,6 +32,11 @@ export interface MagConfig {
   /** RFC 5213 §9.3 TimestampBasedApproachInUse: Timestamp option + per-MAG sequence counter. */
   timestampMode: boolean;
   /**
+   * RFC 5213 §9.1 TimestampValidityWindow, ms: the LMA's time carried by a 157 raises the next
+   * timestamp of that one binding, never beyond our clock plus this window.
+   */
+  timestampValidityWindowMs: number;
+  /**
    * Set the H (home registration) flag. RFC 5213 §6.9.1.5 and §8.1 require only A and P;
    * H is an RFC 6275 mobile-node request whose §10.3.1 processing RFC 5213 §5.3 replaces,
    * so the default is false. An interop knob for LMAs that insist on H.
@@ -83,6 +88,7 @@ export const MAG_DEFAULTS: Omit<MagConfig, 'proxyCoa'> = {
   lmaPort: 5436,
   lifetimeS: 300,
   timestampMode: true,
+  timestampValidityWindowMs: 300,
   homeRegistrationFlag: false,
   forceUdpEncapsulation: false,
   defaultHandoffIndicator: HandoffIndicator.UNKNOWN,
@@ -262,6 +268,7 @@ export type MagDropCause =
   | 'notProxy' // BA without P (not a PBA)
   | 'unmatched' // PBA matching no outstanding PBU (§6.9.1.2 item 5)
   | 'optionMismatch' // §6.9.1.2 item 6
+  | 'optionMissing' // accepted PBA without an option §5.3.6 / §8.2 require (MN-ID, HI, ATT, MN-LL-ID, Timestamp, HNP)
   | 'timestamp' // accepted PBA whose Timestamp is not the one we sent (§5.5)
   | 'unexpectedType' // BU, BRA, unknown MH type...
   | 'unknownPeer' // heartbeat response from a peer we never asked
@@ -313,6 +320,7 @@ export function newMagCounters(): MagCounters {
       notProxy: 0,
       unmatched: 0,
       optionMismatch: 0,
+      optionMissing: 0,
       timestamp: 0,
       unexpectedType: 0,
       unknownPeer: 0,

@@ -9,13 +9,16 @@ import type { Config } from '../config/index.ts';
 import type { Store } from '../store/index.ts';
 import { Lma, type LmaEventSink, type MemoryLmaPolicy } from '../lma/index.ts';
 import { ProfileDirectory } from '../store/profile-directory.ts';
+import { openPeerDirectory } from '../store/peer-directory.ts';
 import { openUdpTransport } from '../transport/udp.ts';
 import { allTypesBut, openIp6Transport } from '../transport/ip6.ts';
 import type { MhTransport } from '../transport/types.ts';
 import { MH_BA } from '../mh/index.ts';
 import { RecordingDataPlane } from '../dataplane/recording.ts';
 import type { LmaPolicySource } from '../policy/source.ts';
-import { canonicalAddress } from '../util/ip.ts';
+import { canonicalSource, type MagRecord, type MagTable } from '../lma/sender.ts';
+import type { PeerDirectory } from '../store/peer-directory.ts';
+import type { Mag } from '../store/repos/mags.ts';
 import { fileCounterStore } from './files.ts';
 import { listening } from './errors.ts';
 import type { BindingJson, BindingsSource } from '../api/routes/bindings.ts';
@@ -26,42 +29,46 @@ import { RadiusAaaClient, type AaaProfile, type LmaAuthorizeRequest } from '../r
 import { profileFrom } from '../mag/index.ts';
 import type { Profile } from '../policy/profile.ts';
 import { parseRadiusServer, profileFromAaa } from './aaa-policy.ts';
+import { signallingProtection } from './protection.ts';
+import type { ProtectionDecision, SignallingProtection } from '../security/ipsec.ts';
 
 /**
- * RFC 5213 §5.3.1 checks 5-8 against the store: MAG authorisation by Proxy-CoA, the MN's
- * profile. A MAG's authorisation is cached for `magCacheMs` (every new session of every MN
- * behind a MAG asks the same question), so a change to a MAG takes effect within that time.
- * Profiles come from the profile directory (in memory while it follows the database's change
+ * RFC 5213 §5.3.1 checks 5-8 against the store: MAG authorisation by Proxy-CoA from the MAG
+ * table held in memory (the peer directory, kept current by change notifications), the MN's
+ * profile from the profile directory (in memory while it follows the database's change
  * notifications; default: batched database reads); when both answers are in memory the LMA
  * decides at once (policyNow).
  */
-export function storeLmaPolicy(store: Store, opts: { authorizeAnyMag: boolean; magCacheMs?: number; now?: () => number; directory?: ProfileDirectory }): LmaPolicySource & MemoryLmaPolicy {
-  const ttl = opts.magCacheMs ?? 5000;
-  const now = opts.now ?? Date.now;
+export function storeLmaPolicy(store: Store, opts: { authorizeAnyMag: boolean; peers: PeerDirectory; directory?: ProfileDirectory }): LmaPolicySource & MemoryLmaPolicy {
   const directory = opts.directory ?? new ProfileDirectory(store, { mode: 'off' });
-  const mags = new Map<string, { ok: boolean; until: number }>();
-  // Keyed by the Proxy-CoA as the LMA spells it: no canonicalisation per PBU (only per store query).
-  const magNow = (proxyCoa: string): boolean | undefined => {
-    if (opts.authorizeAnyMag) return true;
-    const hit = mags.get(proxyCoa);
-    return hit && hit.until > now() ? hit.ok : undefined;
-  };
+  const magNow = (proxyCoa: string): boolean => opts.authorizeAnyMag || opts.peers.mag(canonicalSource(proxyCoa))?.authorized === true;
   return {
     profile: (mnId) => directory.find(mnId),
-    async magAuthorized(proxyCoa) {
-      const known = magNow(proxyCoa);
-      if (known !== undefined) return known;
-      const mag = await store.mags.findByProxyCoa(canonicalAddress(proxyCoa) ?? proxyCoa);
-      const ok = mag?.authorized === true;
-      if (mags.size > 10000) mags.clear();
-      mags.set(proxyCoa, { ok, until: now() + ttl });
-      return ok;
-    },
+    magAuthorized: async (proxyCoa) => magNow(proxyCoa),
     policyNow(mnId, proxyCoa) {
       const profile = directory.peek(mnId);
-      if (profile === undefined) return undefined;
-      const magAuthorized = magNow(proxyCoa);
-      return magAuthorized === undefined ? undefined : { profile, magAuthorized };
+      return profile === undefined ? undefined : { profile, magAuthorized: magNow(proxyCoa) };
+    },
+  };
+}
+
+/**
+ * The LMA's MagTable (src/lma/sender.ts) over the peer directory. With lma.authorizeAnyMag
+ * (lab use) every source is an authorised MAG whose only Proxy-CoA is that source.
+ */
+export function magTable(peers: PeerDirectory, authorizeAnyMag: boolean): MagTable {
+  const records = new WeakMap<Mag, MagRecord>();
+  return {
+    bySource(address) {
+      if (authorizeAnyMag) return { id: address, proxyCoas: [address], authorized: true, scope: null };
+      const m = peers.mag(address);
+      if (!m) return undefined;
+      let r = records.get(m);
+      if (!r) {
+        r = { id: m.id, proxyCoas: m.proxyCoa.map((a) => canonicalSource(a)), authorized: m.authorized, scope: m.scope };
+        records.set(m, r);
+      }
+      return r;
     },
   };
 }
@@ -157,6 +164,8 @@ export function bindingJson(b: BindingInfo, lmaId: string): BindingJson {
 
 export interface LmaRole {
   lma: Lma;
+  /** RFC 5213 §4: how the signalling with the MAGs is protected. */
+  signalling: SignallingProtection;
   /** The API's live bindings source. */
   bindings: BindingsSource;
   port: number;
@@ -166,6 +175,8 @@ export interface LmaRole {
 export interface LmaRoleOptions {
   /** Where profiles come from (pmip6 start shares one with the RADIUS server); default batched database reads. */
   directory?: ProfileDirectory;
+  /** The MAG table in memory (pmip6 start shares one with the RADIUS server); default one of its own. */
+  peers?: PeerDirectory;
 }
 
 /**
@@ -209,9 +220,34 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
     await closeAll();
     throw e;
   }
-  const storePolicy = storeLmaPolicy(store, { authorizeAnyMag: c.authorizeAnyMag, directory: o.directory });
+  let peers: PeerDirectory;
+  let ownPeers = false;
+  try {
+    if (o.peers) peers = o.peers;
+    else {
+      peers = await openPeerDirectory(store, { listenUrl: config.databaseUrl || undefined, tables: ['mags'] });
+      ownPeers = true;
+    }
+  } catch (e) {
+    await closeAll();
+    aaa?.close();
+    throw e;
+  }
+  let protection: ProtectionDecision;
+  try {
+    // The SAs select the Mobility Header (protocol 135) when the LMA signals over IPv6 only, else UDP.
+    protection = await signallingProtection(config, { local: c.address, port, role: 'lma', carriage: ip6.length > 0 && udp4.length === 0 ? 'mh' : 'udp' });
+  } catch (e) {
+    await closeAll();
+    aaa?.close();
+    if (ownPeers) await peers.close();
+    throw e;
+  }
+  if (c.authorizeAnyMag) logger('main').warn('lma.authorizeAnyMag is set: every source address is treated as an authorised MAG (lab use only)');
+  const storePolicy = storeLmaPolicy(store, { authorizeAnyMag: c.authorizeAnyMag, peers, directory: o.directory });
   const lma = new Lma({
     transport: transports,
+    mags: magTable(peers, c.authorizeAnyMag),
     // The kernel data plane is a later piece of work: signalling runs, forwarding state is recorded.
     dataPlane: new RecordingDataPlane(false),
     policy: aaa ? radiusLmaPolicy(aaa, { lmaAddress: c.address, magAuthorized: storePolicy.magAuthorized }) : storePolicy,
@@ -227,6 +263,10 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
       timestampValidityWindowMs: c.timestampValidityWindow,
       maxLifetimeS: c.maxLifetime,
       heartbeatIntervalMs: c.heartbeatInterval * 1000,
+      missingHeartbeatsAllowed: c.missingHeartbeatsAllowed,
+      timestampBasedApproachInUse: c.timestampBasedApproach,
+      mobileNodeGeneratedTimestampInUse: c.mobileNodeGeneratedTimestamp,
+      acceptForcedIpv4UdpEncapsulation: c.acceptForcedIpv4UdpEncapsulation,
       servedLmaNames: c.servedNames,
       policyCacheTtlMs: c.policyCacheTtl,
     },
@@ -239,6 +279,7 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
   return {
     lma,
     port,
+    signalling: protection.protection,
     bindings: {
       list: (f) => {
         const r = lma.bindings.list(f);
@@ -249,6 +290,8 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
       await lma.stop();
       await closeAll();
       aaa?.close();
+      if (ownPeers) await peers.close();
+      await protection.remove();
     },
   };
 }

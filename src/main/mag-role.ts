@@ -22,6 +22,8 @@ import { fileCounterStore } from './files.ts';
 import { logger } from '../util/log.ts';
 import { LogOnce } from '../util/log-once.ts';
 import { startMagAaa, type MagAaa } from './aaa-policy.ts';
+import { signallingProtection } from './protection.ts';
+import type { ProtectionDecision, SignallingProtection } from '../security/ipsec.ts';
 
 export interface MagRoleOptions {
   id: string;
@@ -40,6 +42,8 @@ export interface MagRole {
   mag: Mag;
   /** The RADIUS client, accounting and RFC 5176 listener, when the MAG uses RADIUS. */
   aaa?: MagAaa;
+  /** RFC 5213 §4: how the signalling with the LMA is protected. */
+  signalling: SignallingProtection;
   stop(opts?: { deregister?: boolean }): Promise<void>;
 }
 
@@ -78,6 +82,13 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
     const x = e as Error & { code?: string; address?: string };
     sendErrors.warn(`send-error${x.code ? ` ${x.code}` : ''}`, x.address ?? '-', { err: e.message });
   });
+  let protection: ProtectionDecision;
+  try {
+    protection = await signallingProtection(config, { local: o.proxyCoa, port: config.mag.lmaPort, role: 'mag', carriage: o.proxyCoa.includes(':') ? 'mh' : 'udp' });
+  } catch (e) {
+    await transport.close();
+    throw e;
+  }
   const rc = fileCounterStore(join(config.dataDir, `mag-restart-counter-${o.id.replace(/[^\w.-]/g, '_')}`));
   // RFC 5847 §3.2: the MAG keeps no state across restarts, so every start is a restart that lost it.
   const restartCounter = ((await rc.load()) ?? 0) + 1;
@@ -88,6 +99,7 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
       aaa = await startMagAaa(config, { nasId: o.id, proxyCoa: o.proxyCoa, detector: o.detector, requestIpv4: config.mag.requestIpv4 });
     } catch (e) {
       await transport.close();
+      await protection.remove();
       throw e;
     }
   }
@@ -100,7 +112,11 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
       lifetimeS: config.mag.lifetime,
       restartCounter,
       heartbeatIntervalS: config.mag.heartbeatInterval,
+      missingHeartbeatsAllowed: config.mag.missingHeartbeatsAllowed,
       requestIpv4: config.mag.requestIpv4,
+      timestampMode: config.mag.timestampBasedApproach,
+      timestampValidityWindowMs: config.mag.timestampValidityWindow,
+      forceUdpEncapsulation: config.mag.forceIpv4UdpEncapsulation,
     },
     {
       clock: systemClock,
@@ -116,6 +132,7 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
   } catch (e) {
     await aaa?.stop();
     await transport.close();
+    await protection.remove();
     throw e;
   }
   await mag.start();
@@ -134,10 +151,12 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
   return {
     mag,
     aaa,
+    signalling: protection.protection,
     async stop(opts = { deregister: true }) {
       await mag.stop(opts);
       await aaa?.stop();
       await transport.close();
+      await protection.remove();
     },
   };
 }

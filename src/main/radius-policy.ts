@@ -14,7 +14,10 @@ import type { RadiusPolicy, RadiusClient, RadiusSession, AccountingRecord, LmaAu
 import { allocateHnps, allocateIpv4 } from '../store/repos/pools.ts';
 import { getProfileIn } from '../store/repos/profiles.ts';
 import { audit } from '../store/repos/audit.ts';
+import { isIPv4 } from 'node:net';
 import { canonicalAddress } from '../util/ip.ts';
+import type { PeerDirectory } from '../store/peer-directory.ts';
+import type { RadiusClientSecret } from '../store/repos/aaa-clients.ts';
 
 const unmap = (a: string) => (a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a);
 
@@ -25,13 +28,34 @@ export interface StoreRadiusPolicyOptions {
   batchSize?: number;
   /** For the default directory: batched profile queries running at once (default 4). */
   maxBatchesInFlight?: number;
+  /** The RADIUS client table in memory (clientNow); without it every new source is looked up in the database. */
+  peers?: PeerDirectory;
 }
+
+const asClient = (c: RadiusClientSecret): RadiusClient => ({ address: c.address, secret: c.secret, requireMessageAuthenticator: c.requireMessageAuthenticator, name: c.name ?? c.address, role: c.role, lmaAddresses: c.lmaAddresses });
 
 export class StoreRadiusPolicy implements RadiusPolicy {
   readonly directory: ProfileDirectory;
 
+  private readonly peers: PeerDirectory | undefined;
+  private readonly asClients = new WeakMap<RadiusClientSecret, RadiusClient>();
+
   constructor(private readonly store: Store, o: StoreRadiusPolicyOptions = {}) {
     this.directory = o.directory ?? new ProfileDirectory(store, { mode: 'off', batchSize: o.batchSize, maxBatchesInFlight: o.maxBatchesInFlight });
+    this.peers = o.peers;
+  }
+
+  clientNow(address: string): RadiusClient | null | undefined {
+    if (!this.peers) return undefined;
+    const a = unmap(address);
+    const c = this.peers.radiusClient(isIPv4(a) ? a : (canonicalAddress(a) ?? a));
+    if (!c) return null;
+    let r = this.asClients.get(c);
+    if (!r) {
+      r = asClient(c);
+      this.asClients.set(c, r);
+    }
+    return r;
   }
 
   /** Forget a profile held in memory (after an operator change; RFC 5176 requests then read it fresh). */
@@ -45,7 +69,7 @@ export class StoreRadiusPolicy implements RadiusPolicy {
 
   async findClientByAddress(address: string): Promise<RadiusClient | null> {
     const c = await this.store.aaaClients.radiusClientByAddress(unmap(address));
-    return c ? { address: c.address, secret: c.secret, requireMessageAuthenticator: c.requireMessageAuthenticator, name: c.name ?? c.address } : null;
+    return c ? asClient(c) : null;
   }
 
   async authorizeLma(req: LmaAuthorizationRequest): Promise<LmaAuthorizationResult> {

@@ -7,6 +7,7 @@ import { StoreRadiusPolicy } from './radius-policy.ts';
 import type { ProfileDirectory } from '../store/profile-directory.ts';
 import { logger } from '../util/log.ts';
 import { listening } from './errors.ts';
+import { openPeerDirectory, type PeerDirectory } from '../store/peer-directory.ts';
 
 export interface RadiusRole {
   server: RadiusServer;
@@ -16,16 +17,27 @@ export interface RadiusRole {
 }
 
 /** `directory`: where profiles come from (pmip6 start shares one with the LMA); default batched database reads. */
-export async function startRadiusRole(config: Config, store: Store, o: { directory?: ProfileDirectory } = {}): Promise<RadiusRole> {
+export async function startRadiusRole(config: Config, store: Store, o: { directory?: ProfileDirectory; peers?: PeerDirectory } = {}): Promise<RadiusRole> {
   const c = config.radius;
   const log = logger('radius');
-  const policy = new StoreRadiusPolicy(store, { directory: o.directory });
-  const server = new RadiusServer({ policy, hosts: c.bind, authPort: c.authPort, acctPort: c.acctPort, logger: log });
+  const peers = o.peers ?? (await openPeerDirectory(store, { listenUrl: config.databaseUrl || undefined, tables: ['aaa_clients'] }));
+  const closePeers = () => (o.peers ? Promise.resolve() : peers.close());
+  const policy = new StoreRadiusPolicy(store, { directory: o.directory, peers });
+  const server = new RadiusServer({ policy, hosts: c.bind, authPort: c.authPort, acctPort: c.acctPort, requireMessageAuthenticator: c.requireMessageAuthenticator, logger: log });
+  const unfollow = peers.onChange((t) => {
+    if (t === 'aaa_clients') server.invalidateClients();
+  });
   const ports = [
     { key: 'radius.authPort', port: c.authPort },
     { key: 'radius.acctPort', port: c.acctPort },
   ];
-  await listening({ what: 'RADIUS server', proto: 'UDP', ports, addressKey: 'radius.bind' }, () => server.start());
+  try {
+    await listening({ what: 'RADIUS server', proto: 'UDP', ports, addressKey: 'radius.bind' }, () => server.start());
+  } catch (e) {
+    unfollow();
+    await closePeers();
+    throw e;
+  }
   const dac = new DynamicAuthorizer({ policy, defaultPort: c.coaPort, logger: logger('radius-dac') });
   return {
     server,
@@ -39,6 +51,10 @@ export async function startRadiusRole(config: Config, store: Store, o: { directo
         (e: unknown) => log.warn({ mnId, err: (e as Error).message }, 'dynamic authorisation failed'),
       );
     },
-    stop: () => server.stop(),
+    async stop() {
+      unfollow();
+      await server.stop();
+      await closePeers();
+    },
   };
 }

@@ -16,6 +16,9 @@ import { checkDataDir, listening } from './errors.ts';
 import { startRadiusRole, type RadiusRole } from './radius-role.ts';
 import { startSnmpRole, type SnmpRole } from './snmp-role.ts';
 import { openProfileDirectory, type ProfileDirectory } from '../store/profile-directory.ts';
+import { openPeerDirectory, type PeerDirectory } from '../store/peer-directory.ts';
+import { loadSecretBox, type SecretBox } from '../store/secret-box.ts';
+import { makePrivate, privateUmask } from './private-files.ts';
 
 export interface Role {
   name: string;
@@ -46,6 +49,12 @@ export function ensureApiToken(config: Config): { token: string; file?: string }
   return { token: readFileSync(file, 'utf8').trim(), file };
 }
 
+/** The key sealing AAA shared secrets (security.secretKey, else its file in dataDir). */
+export function secretBox(config: Config): { box: SecretBox; source: string } {
+  const s = config.security;
+  return loadSecretBox({ key: s.secretKey, file: s.secretKeyFile || join(config.dataDir, 'secret.key'), previous: s.previousSecretKeys });
+}
+
 export function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -59,15 +68,26 @@ export function listen(server: Server, port: number, host: string): Promise<Addr
 export async function startSuite(config: Config): Promise<RunningSuite> {
   const log = logger('main');
   enableDefaultMetrics();
+  privateUmask();
   checkDataDir(config.dataDir);
-  const store = await openStore({ databaseUrl: config.databaseUrl || undefined, dataDir: config.dataDir, connectTimeoutMs: config.store.connectTimeoutMs });
-  log.info({ store: store.db.kind, where: config.databaseUrl ? 'postgres' : config.dataDir }, 'policy store open and migrated');
+  makePrivate(config.dataDir);
+  const { box, source } = secretBox(config);
+  const store = await openStore({ databaseUrl: config.databaseUrl || undefined, dataDir: config.dataDir, connectTimeoutMs: config.store.connectTimeoutMs, secrets: box });
+  makePrivate(config.dataDir); // what PGlite created before the umask applied (an older version's files)
+  log.info({ store: store.db.kind, where: config.databaseUrl ? 'postgres' : config.dataDir, secretKey: source, secretKeyId: box.keyId }, 'policy store open and migrated');
+  try {
+    const n = await store.aaaClients.reseal();
+    if (n > 0) log.info({ clients: n }, 'AAA shared secrets sealed with the current key');
+  } catch (e) {
+    log.warn({ err: (e as Error).message }, 'could not re-seal AAA shared secrets');
+  }
   const roles: Role[] = [];
   let apiUrl: string | undefined;
   let lma: LmaRole | undefined;
   let radius: RadiusRole | undefined;
   let snmp: SnmpRole | undefined;
   let profiles: ProfileDirectory | undefined;
+  let peers: PeerDirectory | undefined;
   try {
     // Its readers: the RADIUS server, and the LMA unless it asks RADIUS AAA instead (radius.servers).
     if (config.radius.enabled || (config.lma.enabled && config.radius.servers.length === 0)) {
@@ -75,18 +95,24 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
       profiles = d;
       roles.push({ name: 'profile-directory', stop: () => d.close() });
     }
+    // The MAG and RADIUS client tables in memory (issue 9): one instance for the LMA and the RADIUS server.
+    if (config.radius.enabled || config.lma.enabled) {
+      const d = await openPeerDirectory(store, { listenUrl: config.databaseUrl || undefined });
+      peers = d;
+      roles.push({ name: 'peer-directory', stop: () => d.close() });
+    }
     if (config.lma.enabled) {
-      const role = await startLmaRole(config, store, undefined, { directory: profiles });
+      const role = await startLmaRole(config, store, undefined, { directory: profiles, peers });
       lma = role;
       roles.push({ name: 'lma', stop: () => role.stop() });
     }
     if (config.radius.enabled) {
-      const role = await startRadiusRole(config, store, { directory: profiles });
+      const role = await startRadiusRole(config, store, { directory: profiles, peers });
       radius = role;
       roles.push({ name: 'radius', stop: () => role.stop() });
     }
     if (config.snmp.enabled) {
-      const role = await startSnmpRole(config, { lma: lma?.lma });
+      const role = await startSnmpRole(config, { lma: lma?.lma, signalling: lma?.signalling });
       if (role) {
         snmp = role;
         roles.push({ name: 'snmp', stop: () => role.stop() });

@@ -190,6 +190,19 @@ export const magInputSchema = z
     proxyCoa: z.array(ipAddress).max(16).default([]),
     authorized: z.boolean().default(true),
     description: z.string().max(1024).nullable().default(null),
+    /**
+     * RFC 5213 §4 authorisation scope: null (default) = every provisioned MN; otherwise the MNs
+     * matching one of the realms, identifiers or prefixes.
+     */
+    scope: z
+      .object({
+        realms: z.array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.-]+$/, 'a realm is a domain name')).max(256).default([]),
+        mnIds: z.array(z.string().min(1).max(253)).max(10_000).default([]),
+        prefixes: z.array(prefixAny).max(256).default([]),
+      })
+      .strict()
+      .nullable()
+      .default(null),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -206,6 +219,10 @@ export const aaaClientInputSchema = z.discriminatedUnion('kind', [
       address: ipAddress,
       secret: z.string().min(8, 'shared secret must be at least 8 characters').max(128),
       requireMessageAuthenticator: z.boolean().default(true),
+      /** RFC 6572: 'mag' (Access-Request, accounting) or 'lma' (also Authorize-Only, §6, for its own address). */
+      role: z.enum(['mag', 'lma']).default('mag'),
+      /** Role 'lma': further addresses of this LMA it may name in Authorize-Only (besides its source address). */
+      lmaAddresses: z.array(ipAddress).max(16).default([]),
     })
     .strict(),
   z

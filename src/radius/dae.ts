@@ -149,16 +149,28 @@ export interface DaeServerOptions {
   nasIdentifier?: string;
   nasIpAddress?: string;
   nasIpv6Address?: string;
-  /** Event-Timestamp window in seconds (RFC 5176 §6.3; default 300) and whether it is required (default false). */
+  /**
+   * Event-Timestamp window in seconds (RFC 5176 §6.3; default 300) and whether it is required
+   * (default true: a request without one cannot be told from a replay).
+   */
   eventTimestampWindowS?: number;
   requireEventTimestamp?: boolean;
   logger?: Logger;
   now?: () => number;
 }
 
+/** Requests remembered within the replay window; beyond, new requests are refused (never forgotten early). */
+const MAX_WINDOW_ENTRIES = 100_000;
+
 export class DaeServer {
   private sock: dgram.Socket | null = null;
-  private readonly dup = new DupCache(30_000, 10_000);
+  /**
+   * §2.3 duplicate detection over the whole §6.3 window: a request stamped T is current from
+   * T - W to T + W, so its entry lives 2W. Keyed by client and Request Authenticator (the MD5 of
+   * the whole packet and the secret), not by source port: a replay from another port is found.
+   */
+  private readonly dup: DupCache;
+  private readonly windowS: number;
   private readonly clients = new Map<string, { c: DaeClient; secret: Buffer }>();
   private readonly log: Logger;
   private readonly once: LogOnce;
@@ -169,6 +181,8 @@ export class DaeServer {
     this.log = o.logger ?? logger('radius-dae');
     this.once = new LogOnce(this.log);
     this.now = o.now ?? Date.now;
+    this.windowS = o.eventTimestampWindowS ?? 300;
+    this.dup = new DupCache(2 * this.windowS * 1000, MAX_WINDOW_ENTRIES);
     for (const c of o.clients) {
       this.clients.set(unmapAddress(c.address), { c, secret: Buffer.isBuffer(c.secret) ? c.secret : Buffer.from(c.secret, 'utf8') });
     }
@@ -228,12 +242,13 @@ export class DaeServer {
     const ts = getAttr(p, Attr.EventTimestamp);
     if (ts) {
       const t = ts.length === 4 ? ts.readUInt32BE(0) : -1;
-      if (Math.abs(t - this.now() / 1000) > (this.o.eventTimestampWindowS ?? 300)) return this.drop(c.name, 'stale_event_timestamp');
-    } else if (this.o.requireEventTimestamp) {
+      if (Math.abs(t - this.now() / 1000) > this.windowS) return this.drop(c.name, 'stale_event_timestamp');
+    } else if (this.o.requireEventTimestamp ?? true) {
       return this.drop(c.name, 'missing_event_timestamp');
     }
-    // §2.3: duplicate detection is required.
-    const key = `${rinfo.address}|${rinfo.port}|${p.identifier}`;
+    // §2.3: duplicate detection is required, over the same window (§6.3).
+    const key = `${addr}|${p.authenticator.toString('hex')}`;
+    if (this.dup.full(key, this.now())) return this.drop(c.name, 'replay_window_full');
     const v = this.dup.check(key, p.authenticator, this.now());
     if (v.kind === 'in_progress') return this.drop(c.name, 'duplicate_in_progress');
     if (v.kind === 'answered') {

@@ -38,6 +38,13 @@ export class DupCache {
     return { kind: 'new' };
   }
 
+  /** True when `key` is new and no entry can be made without evicting one still in its lifetime. */
+  full(key: string, now: number): boolean {
+    if (this.map.size < this.maxEntries || this.map.has(key)) return false;
+    this.sweep(now);
+    return this.map.size >= this.maxEntries;
+  }
+
   /** Record the response of a request registered by check(). */
   complete(key: string, authenticator: Buffer, response: Buffer, now: number): void {
     const e = this.map.get(key);

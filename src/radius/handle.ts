@@ -15,8 +15,10 @@ import {
   formatIpv4,
   formatIpv6,
   formatIpv6Prefix,
+  unmapAddress,
 } from './values.ts';
 import { allowsIpv4 } from '../policy/profile.ts';
+import { canonicalAddress } from '../util/ip.ts';
 
 export type Outcome =
   | { kind: 'respond'; code: number; attrs: Buffer; withMa: boolean; reason?: string; warnings?: string[] }
@@ -124,6 +126,12 @@ async function handleLmaRequest(p: Packet, client: RadiusClient, policy: RadiusP
   const v4 = getAttr(p, Attr.Pmip6HomeLmaIpv4Address) ?? getAttr(p, Attr.Pmip6VisitedLmaIpv4Address);
   if ((v6 && v6.length !== 16) || (v4 && v4.length !== 4)) return reject(p, 'malformed LMA address', true);
   const lmaAddress = v6 ? formatIpv6(v6) : v4 ? formatIpv4(v4) : null;
+  // RFC 6572 §6: Authorize-Only is the LMA's request, about the LMA itself: only a client with the
+  // role 'lma' may send it, and only naming its own address (no LMA may anchor MNs elsewhere).
+  if (client.role !== 'lma') return reject(p, 'Authorize-Only is accepted from LMA clients only', true);
+  if (lmaAddress === null || ![client.address, ...(client.lmaAddresses ?? [])].some((a) => sameAddress(lmaAddress, a))) {
+    return reject(p, "the LMA address is not the client's own", true);
+  }
 
   let hnps: 'delegate' | string[] | null = null;
   let delegate = false;
@@ -267,4 +275,9 @@ export async function handleAccounting(p: Packet, client: RadiusClient, clientAd
   const w = new AttrWriter(64);
   w.raw(proxyStateBytes(p));
   return { kind: 'respond', code: Code.AccountingResponse, attrs: w.bytes(), withMa: p.maOffset >= 0 };
+}
+
+function sameAddress(a: string, b: string): boolean {
+  const x = canonicalAddress(unmapAddress(a));
+  return x !== null && x === canonicalAddress(unmapAddress(b));
 }

@@ -18,6 +18,10 @@ export interface RadiusClient {
   requireMessageAuthenticator: boolean;
   /** Label used in logs and metrics. */
   name: string;
+  /** RFC 6572: 'lma' clients may send Authorize-Only (§6) for their own address; absent = 'mag'. */
+  role?: 'mag' | 'lma';
+  /** Role 'lma': addresses it may name as its own besides `address` (an LMAA other than its RADIUS source). */
+  lmaAddresses?: readonly string[];
   /** UDP port of the client's Dynamic Authorization Server (RFC 5176 §2.3); default 3799. */
   daePort?: number;
   /** Per-client request rate limit (requests/second); default from the server options. */
@@ -107,6 +111,11 @@ export interface RadiusSession {
 export interface RadiusPolicy {
   /** The client whose packets come from this source address, or null (packet dropped, counted `unknown_client`). */
   findClientByAddress(address: string): Promise<RadiusClient | null>;
+  /**
+   * Optional: the same answer from memory (a client table kept current elsewhere), or undefined
+   * to ask findClientByAddress. With it, packets from unknown sources cost no lookup and no memory.
+   */
+  clientNow?(address: string): RadiusClient | null | undefined;
   /** The MN's profile by MN-Identifier / NAI (RFC 6572 §5.1), or null. Disabled profiles are returned with enabled=false. */
   findProfile(mnId: string): Promise<RadiusProfile | null>;
   /**

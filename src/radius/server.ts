@@ -34,6 +34,8 @@ export interface RadiusServerOptions {
   clientCacheTtlMs?: number;
   /** Answer Status-Server (RFC 5997); default true. */
   statusServer?: boolean;
+  /** Require Message-Authenticator on every Access-Request whatever the client's own flag (default false: the client's flag). */
+  requireMessageAuthenticator?: boolean;
   logger?: Logger;
   /** Clock (ms), injectable for tests. */
   now?: () => number;
@@ -67,6 +69,9 @@ function literalLookup(address: string, options: dns.LookupOneOptions, cb: (err:
   else dns.lookup(address, options, cb); // a host name in `hosts`
 }
 
+/** Client lookups in flight at once (one per source address); packets from further new sources are dropped. */
+const MAX_PENDING_LOOKUPS = 1024;
+
 const REQUEST_KEYS: Record<RequestKind, string> = { access: 'request:access', lma_authorize: 'request:lma_authorize', accounting: 'request:accounting', status: 'request:status' };
 const SENT_KEYS: Record<string, string> = { access_accept: 'sent:access_accept', access_reject: 'sent:access_reject', accounting_response: 'sent:accounting_response' };
 
@@ -80,6 +85,7 @@ export class RadiusServer {
   private readonly clients = new Map<string, ClientEntry>();
   private readonly pendingLookups = new Map<string, Promise<ClientEntry>>();
   private readonly buckets = new Map<string, TokenBucket>();
+  private readonly dropCounters = new Map<string, { inc(): void }>();
   private readonly sockets: { sock: dgram.Socket; port: Port; host: string; dup: DupCache }[] = [];
   private sweepTimer: NodeJS.Timeout | null = null;
   /** Per-instance counts for tests and status views: drop causes, "received", "duplicate", "request:<kind>", "sent:<code>". */
@@ -100,6 +106,7 @@ export class RadiusServer {
       rateLimit: options.rateLimit ?? { perSecond: 20_000, burst: 20_000 },
       clientCacheTtlMs: options.clientCacheTtlMs ?? 5_000,
       statusServer: options.statusServer ?? true,
+      requireMessageAuthenticator: options.requireMessageAuthenticator ?? false,
     };
   }
 
@@ -165,10 +172,18 @@ export class RadiusServer {
     this.counts[key] = (this.counts[key] ?? 0) + 1;
   }
 
-  private drop(port: Port, client: string, cause: string, fields: Record<string, unknown> = {}): void {
+  private drop(port: Port, client: string, cause: string, fields?: Record<string, unknown>): void {
     this.bump(cause);
-    radiusDropped.labels(port, client, cause).inc();
-    this.once.warn(cause, client, fields);
+    // The labelled child is kept: a flood of drops costs a map lookup, not a label hash, per packet.
+    const k = `${port}|${client}|${cause}`;
+    let c = this.dropCounters.get(k);
+    if (c === undefined) {
+      if (this.dropCounters.size >= 10_000) this.dropCounters.clear();
+      c = radiusDropped.labels(port, client, cause);
+      this.dropCounters.set(k, c);
+    }
+    c.inc();
+    this.once.warn(cause, client, fields ?? {});
   }
 
   // ---------------------------------------------------------------- receive path
@@ -180,6 +195,20 @@ export class RadiusServer {
     const e = this.clients.get(addr);
     if (e && e.expires > now) {
       this.withClient(sock, port, dup, msg, rinfo, addr, e, now);
+      return;
+    }
+    // A client table in memory: an unknown source costs no lookup and leaves nothing behind.
+    const known = this.policy.clientNow?.(addr);
+    if (known === null) {
+      this.drop(port, 'unknown', 'unknown_client');
+      return;
+    }
+    if (known !== undefined) {
+      this.withClient(sock, port, dup, msg, rinfo, addr, this.entryFor(addr, known, now), now);
+      return;
+    }
+    if (!this.pendingLookups.has(addr) && this.pendingLookups.size >= MAX_PENDING_LOOKUPS) {
+      this.drop(port, 'unknown', 'lookups_full', { from: addr });
       return;
     }
     this.lookupClient(addr, now).then(
@@ -194,24 +223,7 @@ export class RadiusServer {
     p = this.policy.findClientByAddress(addr).then(
       (client) => {
         this.pendingLookups.delete(addr);
-        if (this.clients.size >= 100_000) this.clients.clear(); // spoofed-source floods: stay bounded
-        const secret = client ? (Buffer.isBuffer(client.secret) ? client.secret : Buffer.from(client.secret, 'utf8')) : Buffer.alloc(0);
-        const ok = client !== null && secret.length > 0;
-        const entry: ClientEntry = {
-          client: ok ? client : null, secret, expires: now + this.opts.clientCacheTtlMs, bucket: null,
-          auth: ok ? trafficFor('auth', client.name) : null, acct: ok ? trafficFor('acct', client.name) : null,
-        };
-        if (entry.client) {
-          let b = this.buckets.get(addr);
-          if (!b) {
-            const rate = entry.client.maxRequestsPerSecond ?? this.opts.rateLimit.perSecond;
-            b = new TokenBucket(rate, Math.max(rate, this.opts.rateLimit.burst), now);
-            this.buckets.set(addr, b);
-          }
-          entry.bucket = b;
-        }
-        this.clients.set(addr, entry);
-        return entry;
+        return this.entryFor(addr, client, now);
       },
       (err: unknown) => {
         this.pendingLookups.delete(addr);
@@ -220,6 +232,28 @@ export class RadiusServer {
     );
     this.pendingLookups.set(addr, p);
     return p;
+  }
+
+  /** A cache entry for a source address (known client or not), with the client's rate limiter. */
+  private entryFor(addr: string, client: RadiusClient | null, now: number): ClientEntry {
+    if (this.clients.size >= 100_000) this.clients.clear(); // spoofed-source floods: stay bounded
+    const secret = client ? (Buffer.isBuffer(client.secret) ? client.secret : Buffer.from(client.secret, 'utf8')) : Buffer.alloc(0);
+    const ok = client !== null && secret.length > 0;
+    const entry: ClientEntry = {
+      client: ok ? client : null, secret, expires: now + this.opts.clientCacheTtlMs, bucket: null,
+      auth: ok ? trafficFor('auth', client.name) : null, acct: ok ? trafficFor('acct', client.name) : null,
+    };
+    if (entry.client) {
+      let b = this.buckets.get(addr);
+      if (!b) {
+        const rate = entry.client.maxRequestsPerSecond ?? this.opts.rateLimit.perSecond;
+        b = new TokenBucket(rate, Math.max(rate, this.opts.rateLimit.burst), now);
+        this.buckets.set(addr, b);
+      }
+      entry.bucket = b;
+    }
+    this.clients.set(addr, entry);
+    return entry;
   }
 
   private withClient(sock: dgram.Socket, port: Port, dup: DupCache, msg: Buffer, rinfo: dgram.RemoteInfo, addr: string, e: ClientEntry, now: number): void {
@@ -263,7 +297,7 @@ export class RadiusServer {
       // Authorize-Only (draft-ietf-radext-deprecating-radius: explicitly vulnerable).
       const st = getAttr(p, Attr.ServiceType);
       const authorizeOnly = st !== undefined && st.length === 4 && st.readUInt32BE(0) === ServiceType.AuthorizeOnly;
-      if (kind === 'status' || client.requireMessageAuthenticator || authorizeOnly) {
+      if (kind === 'status' || client.requireMessageAuthenticator || this.opts.requireMessageAuthenticator || authorizeOnly) {
         return this.drop(port, name, 'missing_message_authenticator', { from: addr });
       }
     }

@@ -22,12 +22,15 @@ import { Notifier, type NotificationRate, type NotificationStats, type Notificat
 import type { Pmip6Settings } from './settings.ts';
 import { bindingCacheIndex, bulIndex, inetIndex } from './table.ts';
 import { Level, Usm, makeUser, type Access, type UsmUser, type UsmUserConfig } from './usm.ts';
+import { decideAccess, viewObjects, type AccessDecision, type SecurityLevel, type ViewName } from './vacm.ts';
 import type { BindingRegCounters, LmaTunnelEvent, LmaView, MagTunnelEvent, MagView, Pmip6EventSink } from './view.ts';
 
 export interface CommunityConfig {
   name: string;
-  /** Default read-only. */
+  /** Only read-only: RFC 3415 VACM here grants write to authPriv v3 users alone (a community travels in clear). */
   access?: Access;
+  /** RFC 3415 read view (vacm.ts); default restricted. */
+  view?: ViewName;
 }
 
 /** Plain options; config/ maps the snmp.* keys onto them. */
@@ -103,7 +106,7 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
     usmStatsDecryptionErrors: 0,
   };
   private readonly requestStats = { getRequests: 0, getNextRequests: 0, getBulkRequests: 0, setRequests: 0, setErrors: 0, tooBig: 0, internalErrors: 0 };
-  private readonly communities = new Map<string, Access>();
+  private readonly communities = new Map<string, ViewName | undefined>();
   private readonly users: UsmUser[];
   private readonly port: number;
   private readonly bind: string[];
@@ -113,6 +116,8 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
   private agent: Agent | undefined;
   private sockets: SocketInfo[] = [];
   private engine: MibEngine | undefined;
+  /** The same objects without subscriber data (vacm.ts 'restricted'). */
+  private restricted: MibEngine | undefined;
   private usm: Usm | undefined;
   private notifier: Notifier | undefined;
   private engineId: Buffer = Buffer.alloc(0);
@@ -131,7 +136,8 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
     for (const a of this.bind) if (!isIPv4(a) && !isIPv6(a)) throw new RangeError(`snmp bind address is not an IP address: ${a}`);
     for (const c of options.communities ?? []) {
       if (!c.name) throw new RangeError('snmp community must not be empty');
-      this.communities.set(c.name, c.access ?? 'read-only');
+      if (c.access === 'read-write') throw new RangeError(`snmp community ${c.name}: SNMPv2c communities are read-only; write access needs an SNMPv3 authPriv user`);
+      this.communities.set(c.name, c.view);
     }
     this.users = (options.users ?? []).map(makeUser);
   }
@@ -158,6 +164,7 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
       }),
     ];
     this.engine = new MibEngine(objects, settings);
+    this.restricted = new MibEngine(viewObjects(objects, 'restricted'), settings);
     this.usm = new Usm(this.users, { engineId: this.engineId, engineBoots: this.engineBoots, engineTime: () => this.engineTime() }, this.counters, this.maxMessageSize);
     const rate: NotificationRate = { perSecond: this.options.notificationRate?.perSecond ?? 10, burst: this.options.notificationRate?.burst ?? 20 };
     this.notifier = new Notifier(this.options.notificationTargets ?? [], rate, () => this.upTime(), this.log, this.engineId);
@@ -350,9 +357,23 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
 
   // ------------------------------------------------------------ requests
 
-  private access(message: Message): Access | undefined {
-    if (message.version === snmp.Version3) return this.users.find((u) => u.name === message.user?.name)?.access;
-    return this.communities.get(message.community ?? '');
+  /** RFC 3415 §3.2: the principal's read view and write right at this message's security level. */
+  private access(message: Message): AccessDecision | undefined {
+    if (message.version === snmp.Version3) {
+      const u = this.users.find((x) => x.name === message.user?.name);
+      if (!u) return undefined;
+      const flags = message.msgGlobalData?.msgFlags ?? 0;
+      const level: SecurityLevel = flags & 2 ? 'authPriv' : flags & 1 ? 'authNoPriv' : 'noAuthNoPriv';
+      return decideAccess({ kind: 'user', view: u.view, readWrite: u.access === 'read-write' }, level);
+    }
+    const c = message.community ?? '';
+    if (!this.communities.has(c)) return undefined;
+    return decideAccess({ kind: 'community', view: this.communities.get(c), readWrite: false }, 'noAuthNoPriv');
+  }
+
+  /** The engine answering inside the principal's read view. */
+  private engineFor(message: Message): MibEngine {
+    return this.access(message)?.read === 'full' ? this.engine! : this.restricted!;
   }
 
   private context(): ReadContext {
@@ -381,9 +402,10 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
   private onGet(message: Message): { varbinds: OutVarbind[] } {
     this.requestStats.getRequests++;
     const ctx = this.context();
+    const engine = this.engineFor(message);
     return {
       varbinds: message.pdu.varbinds.map((vb) => {
-        const v = this.engine!.get(parseOid(vb.oid), ctx);
+        const v = engine.get(parseOid(vb.oid), ctx);
         return { prefix: oidContent(vb.oid), suffix: NO_SUFFIX, type: v.type, value: v.value };
       }),
     };
@@ -392,14 +414,15 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
   private onGetNext(message: Message): { varbinds: OutVarbind[] } {
     this.requestStats.getNextRequests++;
     const ctx = this.context();
-    return { varbinds: message.pdu.varbinds.map((vb) => this.engine!.next(parseOid(vb.oid), oidContent(vb.oid), ctx)) };
+    const engine = this.engineFor(message);
+    return { varbinds: message.pdu.varbinds.map((vb) => engine.next(parseOid(vb.oid), oidContent(vb.oid), ctx)) };
   }
 
   /** GETBULK (RFC 3416 §4.2.3), stopping when the next varbind would not fit the response. */
   private onGetBulk(message: Message): { varbinds: OutVarbind[]; encoded: Buffer[] } {
     this.requestStats.getBulkRequests++;
     const ctx = this.context();
-    const engine = this.engine!;
+    const engine = this.engineFor(message);
     const req = message.pdu.varbinds;
     const n = Math.min(Math.max(message.pdu.nonRepeaters ?? 0, 0), req.length);
     const m = Math.max(message.pdu.maxRepetitions ?? 0, 0);
@@ -455,13 +478,12 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
       this.respond(socket, rinfo, message, [], ErrorStatus.genErr, 0);
       return;
     }
-    const access = this.access(message);
-    const mayWrite = access === 'read-write';
+    const mayWrite = this.access(message)?.write === true;
     if (!mayWrite && message.version !== snmp.Version3) this.counters.snmpInBadCommunityUses++;
     const run = this.setChain.then(async () => {
       let outcome;
       try {
-        outcome = await this.engine!.set(varbinds, mayWrite);
+        outcome = await this.engineFor(message).set(varbinds, mayWrite);
       } catch (e) {
         this.requestStats.internalErrors++;
         this.log.error({ err: e }, 'snmp set failed');

@@ -196,6 +196,9 @@ export class MibEngine {
     if (touched.size > 0) {
       const bad = checkSettings({ ...current, ...patch });
       if (bad) return fail(ErrorStatus[bad.error], touched.get(bad.key) ?? 0);
+      // A change this process cannot put into effect is refused, never only saved.
+      const refused = this.settings.refusal(patch);
+      if (refused) return fail(ErrorStatus.inconsistentValue, touched.get(refused) ?? 0);
     }
 
     const done: typeof rowWrites = [];

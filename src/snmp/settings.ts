@@ -190,19 +190,52 @@ export interface EngineState {
 
 const MAX_BOOTS = 2147483647;
 
+/** Which saved-document keys hold each setting. */
+const DOC_KEYS: Record<SettingKey, string[]> = {
+  mobileNodeGeneratedTimestampInUse: ['mobileNodeGeneratedTimestampInUse'],
+  fixedMagLinkLocalAddress: ['fixedMagLinkLocalAddressType', 'fixedMagLinkLocalAddress'],
+  fixedMagLinkLayerAddress: ['fixedMagLinkLayerAddress'],
+  magStatus: ['magStatus'],
+  magEnableLocalRouting: ['magEnableLocalRouting'],
+  lmaStatus: ['lmaStatus'],
+  lmaMinDelayBeforeBCEDelete: ['lmaMinDelayBeforeBCEDelete'],
+  lmaMaxDelayBeforeNewBCEAssign: ['lmaMaxDelayBeforeNewBCEAssign'],
+  lmaTimestampValidityWindow: ['lmaTimestampValidityWindow'],
+};
+
+/** Says why a change cannot take effect in this process (RFC 3416 §4.2.5 inconsistentValue), or undefined. */
+export type SettingsGuard = (patch: Partial<Pmip6SettingsValues>, current: Readonly<Pmip6SettingsValues>) => SettingKey | undefined;
+
 export class Pmip6Settings {
   private current: Pmip6SettingsValues;
   private engine: { id: Buffer; boots: number } | undefined;
   private readonly listeners = new Set<Listener>();
   private chain: Promise<unknown> = Promise.resolve();
+  private guardFn: SettingsGuard | undefined;
 
   private constructor(
     private readonly persistence: SettingsPersistence,
     values: Pmip6SettingsValues,
     engine: { id: Buffer; boots: number } | undefined,
+    /** Settings a SET changed: only these are saved, so a changed configuration wins over the rest. */
+    private readonly setKeys: Set<SettingKey>,
   ) {
     this.current = values;
     this.engine = engine;
+  }
+
+  /** Who applies the values decides which changes can take effect; the others are refused. */
+  guard(fn: SettingsGuard): void {
+    this.guardFn = fn;
+  }
+
+  /** The first key of `patch` that cannot take effect here (changes only; equal values pass). */
+  refusal(patch: Partial<Pmip6SettingsValues>): SettingKey | undefined {
+    const changed: Partial<Pmip6SettingsValues> = {};
+    for (const k of Object.keys(patch) as SettingKey[]) {
+      if (!sameValue(this.current[k], patch[k])) (changed as Record<string, unknown>)[k] = patch[k];
+    }
+    return Object.keys(changed).length > 0 ? this.guardFn?.(changed, this.current) : undefined;
   }
 
   /**
@@ -218,10 +251,18 @@ export class Pmip6Settings {
     const values = fromDoc(objects, base);
     const badSaved = checkSettings(values);
     if (badSaved) throw new RangeError(`snmp settings: saved ${badSaved.key} is invalid (${badSaved.error})`);
+    // Version 2 saves only what a SET changed. A version 1 document saved every value: a value
+    // equal to the configuration's is taken as never set, so a later configuration change wins.
+    const setKeys = new Set<SettingKey>();
+    for (const k of Object.keys(DOC_KEYS) as SettingKey[]) {
+      if (!DOC_KEYS[k].some((d) => objects[d] !== undefined)) continue;
+      if (doc.version === 2 || !sameValue(values[k], base[k])) setKeys.add(k);
+      else values[k] = base[k] as never;
+    }
     let engine: { id: Buffer; boots: number } | undefined;
     const e = doc.engine as { id?: unknown; boots?: unknown } | undefined;
     if (e && typeof e.id === 'string' && typeof e.boots === 'number') engine = { id: Buffer.from(unhex(e.id, 'engine.id')), boots: e.boots };
-    return new Pmip6Settings(persistence, values, engine);
+    return new Pmip6Settings(persistence, values, engine, setKeys);
   }
 
   get values(): Readonly<Pmip6SettingsValues> {
@@ -243,8 +284,12 @@ export class Pmip6Settings {
       const next = { ...this.current, ...patch };
       const bad = checkSettings(next);
       if (bad) throw new SettingsError(bad.key, bad.error);
-      await this.persistence.save(this.document(next, this.engine));
+      const refused = this.refusal(patch);
+      if (refused) throw new SettingsError(refused, 'inconsistentValue');
       const changed = (Object.keys(patch) as SettingKey[]).filter((k) => !sameValue(this.current[k], next[k]));
+      const keys = new Set([...this.setKeys, ...changed]);
+      await this.persistence.save(this.document(next, this.engine, keys));
+      for (const k of changed) this.setKeys.add(k);
       this.current = next;
       if (changed.length > 0) for (const l of this.listeners) l(next, changed);
     });
@@ -262,16 +307,19 @@ export class Pmip6Settings {
       const prev = sameEngine ? this.engine!.boots : 0;
       const boots = Math.min(prev + 1, MAX_BOOTS);
       const engine = { id, boots };
-      await this.persistence.save(this.document(this.current, engine));
+      await this.persistence.save(this.document(this.current, engine, this.setKeys));
       this.engine = engine;
       return { engineId: id, engineBoots: boots };
     });
   }
 
-  private document(values: Pmip6SettingsValues, engine: { id: Buffer; boots: number } | undefined): Record<string, unknown> {
+  private document(values: Pmip6SettingsValues, engine: { id: Buffer; boots: number } | undefined, keys: ReadonlySet<SettingKey>): Record<string, unknown> {
+    const all = toDoc(values);
+    const objects: Record<string, unknown> = {};
+    for (const k of keys) for (const d of DOC_KEYS[k]) objects[d] = all[d];
     return {
-      version: 1,
-      objects: toDoc(values),
+      version: 2,
+      objects,
       ...(engine ? { engine: { id: engine.id.toString('hex'), boots: engine.boots } } : {}),
     };
   }

@@ -4,6 +4,7 @@
 // 1 MB hash and one cache entry per new ID), and checks neither the engine ID nor the time
 // window. Here every v3 message is checked in RFC order and answered with the Report the
 // RFCs prescribe; only messages that pass go on to net-snmp.
+import type { ViewName } from './vacm.ts';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import snmp from 'net-snmp';
 import { BerError, BerReader, CONFIRMED_PDUS, Tag, ber, encode, type BerNode } from './ber.ts';
@@ -22,8 +23,10 @@ export interface UsmUserConfig {
   /** AES = AES-128-CFB (RFC 3826). Needs authProtocol. */
   privProtocol?: PrivProtocol;
   privKey?: string;
-  /** Default read-only. */
+  /** Default read-only. Write is granted only at authPriv (vacm.ts). */
   access?: Access;
+  /** RFC 3415 read view; default by security level (vacm.ts). */
+  view?: ViewName;
 }
 
 /** net-snmp SecurityLevel values. */
@@ -41,6 +44,7 @@ export interface UsmUser {
   readonly name: string;
   readonly level: number;
   readonly access: Access;
+  readonly view?: ViewName;
   readonly auth?: { readonly protocol: AuthProtocol; readonly password: string; key: Buffer };
   readonly priv?: { readonly protocol: PrivProtocol; readonly password: string };
   /** The user object net-snmp's authorizer holds. */
@@ -61,6 +65,7 @@ export function makeUser(u: UsmUserConfig): UsmUser {
     name: u.name,
     level,
     access: u.access ?? 'read-only',
+    view: u.view,
     auth: u.authProtocol ? { protocol: u.authProtocol, password: u.authKey!, key: Buffer.alloc(0) } : undefined,
     priv: u.privProtocol ? { protocol: u.privProtocol, password: u.privKey! } : undefined,
     netSnmpUser: {

@@ -13,6 +13,7 @@ import { AccountingRepo } from './repos/accounting.ts';
 import { BindingRepo } from './repos/bindings.ts';
 import { lockDataDir } from './lock.ts';
 import { waitForDatabase } from './connect.ts';
+import type { SecretBox } from './secret-box.ts';
 
 export type { Db } from './db.ts';
 
@@ -27,13 +28,14 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export function storeOn(db: Db): Store {
+/** `secrets`: seals AAA shared secrets at rest (default: a key of this process only). */
+export function storeOn(db: Db, o: { secrets?: SecretBox } = {}): Store {
   return {
     db,
     profiles: new ProfileRepo(db),
     lmas: new LmaRepo(db),
     mags: new MagRepo(db),
-    aaaClients: new AaaClientRepo(db),
+    aaaClients: new AaaClientRepo(db, o.secrets),
     accounting: new AccountingRepo(db),
     bindings: new BindingRepo(db),
     close: () => db.close(),
@@ -48,6 +50,8 @@ export interface OpenStoreOptions {
   migrate?: boolean;
   /** PostgreSQL: how long to wait for the database to answer before giving up, ms (default 0: one try). */
   connectTimeoutMs?: number;
+  /** Seals AAA shared secrets at rest (main: the key from security.secretKey or its file). */
+  secrets?: SecretBox;
 }
 
 export async function openDb(opts: OpenStoreOptions): Promise<Db> {
@@ -86,5 +90,5 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     await db.close().catch(() => undefined);
     throw e;
   }
-  return storeOn(db);
+  return storeOn(db, { secrets: opts.secrets });
 }

@@ -46,6 +46,8 @@ export interface ProfileDirectoryOptions {
   maxStaleMs?: number;
   /** Most unknown MNs remembered (default 100,000; oldest dropped first). */
   maxNegativeEntries?: number;
+  /** Most MNs waiting for a database read at once (default 20,000); lookups beyond fail at once, counted (issue 9). */
+  maxWaiting?: number;
   /** Most MNs per batched database read (default 256; 1 = one query per lookup). */
   batchSize?: number;
   /** Batched reads running at once (default 4). */
@@ -100,7 +102,7 @@ export class ProfileDirectory {
    */
   readonly stats = {
     hits: 0, negativeHits: 0, misses: 0, bypasses: 0, invalidatedOne: 0, invalidatedAll: 0,
-    reads: 0, notifications: 0, resets: 0, preloaded: 0,
+    reads: 0, notifications: 0, resets: 0, preloaded: 0, refusedFull: 0,
   };
 
   constructor(
@@ -290,6 +292,11 @@ export class ProfileDirectory {
 
   /** One profile read, batched with the other reads of this event-loop turn. */
   private read(mnId: string): Promise<Profile | null> {
+    if (this.waiting.size >= (this.o.maxWaiting ?? 20_000) && !this.waiting.has(mnId) && !this.inflight.has(mnId)) {
+      // Keyed by what packets say: bounded. The caller drops the request; the peer retransmits.
+      this.stats.refusedFull++;
+      return Promise.reject(new Error('profile directory: too many lookups waiting for the database'));
+    }
     return new Promise((resolve, reject) => {
       const w = this.inflight.get(mnId) ?? this.waiting.get(mnId);
       if (w) w.push({ resolve, reject });

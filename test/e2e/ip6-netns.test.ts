@@ -68,7 +68,7 @@ describe('PMIPv6 over IPv6 (protocol 135) between namespaces, end to end', { ski
     return Number(re.exec(text)?.[1] ?? 0);
   };
   const startMag = async (ns: Netns, id: string, coa: string): Promise<Child> => {
-    const env = { PMIP6_DATA_DIR: mkdtempSync(join(dir, `${id}-`)), PMIP6_API_HOST: '127.0.0.1', PMIP6_API_PORT: '8081', PMIP6_API_TOKEN: TOKEN, PMIP6_SNMP_ENABLED: 'false', PMIP6_MAG_HEARTBEAT_INTERVAL: '1', PMIP6_LOG_LEVEL: 'warn' };
+    const env = { PMIP6_DATA_DIR: mkdtempSync(join(dir, `${id}-`)), PMIP6_API_HOST: '127.0.0.1', PMIP6_API_PORT: '8081', PMIP6_API_TOKEN: TOKEN, PMIP6_SNMP_ENABLED: 'false', PMIP6_MAG_HEARTBEAT_INTERVAL: '1', PMIP6_MAG_HEARTBEAT_INTERVAL_FORCE: 'true', PMIP6_LOG_LEVEL: 'warn' };
     const c = pmip6(['mag', '--id', id, '--proxy-coa', coa, '--lma', LMAA], env, { prefix: ['ip', 'netns', 'exec', ns.name] });
     children.push(c);
     await until(`${id} up`, () => c.out().includes(`MAG ${id} running`) || c.child.exitCode !== null, 60_000);
@@ -110,6 +110,7 @@ describe('PMIPv6 over IPv6 (protocol 135) between namespaces, end to end', { ski
       PMIP6_LMA_ADDRESS: LMAA,
       PMIP6_LMA_IPV4_ADDRESS: LMA_V4,
       PMIP6_LMA_HEARTBEAT_INTERVAL: '1',
+      PMIP6_LMA_HEARTBEAT_INTERVAL_FORCE: 'true', // RFC 5847 §5 says at least 30 s; a test may force 1 s
       PMIP6_LMA_MIN_DELAY_BEFORE_BCE_DELETE: '5000',
       // RFC 5213 §5.5: a loaded test machine must not turn a late PBU into status 156.
       PMIP6_LMA_TIMESTAMP_VALIDITY_WINDOW: '10000',

@@ -44,7 +44,7 @@ describe('RFC 6572 §6: the LMA authorises PBUs at our RADIUS server', () => {
     await migrate(db);
     store = storeOn(db);
     // The LMA's RADIUS client sends from 127.0.0.1; the MAG's Proxy-CoA is 127.0.0.2.
-    await store.aaaClients.create(aaaClientInputSchema.parse({ kind: 'radius', name: 'lma1', address: '127.0.0.1', secret: SECRET }), 'test');
+    await store.aaaClients.create(aaaClientInputSchema.parse({ kind: 'radius', name: 'lma1', address: '127.0.0.1', secret: SECRET, role: 'lma' }), 'test');
     await store.mags.create(magInputSchema.parse({ id: 'mag1', proxyCoa: ['127.0.0.2'], authorized: true }), 'test');
     await db.exec(`INSERT INTO pools (name, family, prefix, assign_length) VALUES ('p6', 6, '2001:db8:f000::/48', 64)`);
     // An MN whose prefix is still to be drawn from its pool, anchored at no LMA yet.
@@ -56,11 +56,12 @@ describe('RFC 6572 §6: the LMA authorises PBUs at our RADIUS server', () => {
     radius = new RadiusServer({ policy: new StoreRadiusPolicy(store), hosts: ['127.0.0.1'], authPort: 0, acctPort: 0 });
     await radius.start();
     lma = await startLmaRole(configSchema.parse({
+      security: { allowUnprotectedSignalling: true },
       dataDir,
       lma: { address: '127.0.0.1', udpPort: 0, heartbeatInterval: 0 },
       radius: { servers: [`127.0.0.1:${radius.ports.auth}/${radius.ports.acct}`], secret: SECRET, timeoutMs: 500, retries: 2 },
     }), store);
-    mag = await startMagRole(configSchema.parse({ dataDir, mag: { lmaAddress: '127.0.0.1', lmaPort: lma.port, heartbeatInterval: 0 } }), {
+    mag = await startMagRole(configSchema.parse({ dataDir, security: { allowUnprotectedSignalling: true }, mag: { lmaAddress: '127.0.0.1', lmaPort: lma.port, heartbeatInterval: 0 } }), {
       id: 'mag1', proxyCoa: '127.0.0.2', port: 0, detector,
       policy: templatePolicy({ lma: '127.0.0.1', hnpPool: 'assigned-by-lma' }),
       events: { emit: (e) => void events.push(e) },

@@ -72,6 +72,7 @@ describe('RFC 6572: a MAG learns the MN profile over RADIUS and registers it at 
 
     const lmaConfig: Config = configSchema.parse({
       dataDir,
+      security: { allowUnprotectedSignalling: true },
       lma: { address: '127.0.0.1', udpPort: 0, authorizeAnyMag: true, heartbeatInterval: 0, minDelayBeforeBCEDelete: 200 },
     });
     lma = await startLmaRole(lmaConfig, store);
@@ -79,6 +80,7 @@ describe('RFC 6572: a MAG learns the MN profile over RADIUS and registers it at 
     const coaPort = await freePort('udp');
     const magConfig: Config = configSchema.parse({
       dataDir,
+      security: { allowUnprotectedSignalling: true },
       mag: { lmaAddress: '192.0.2.99', lmaPort: lma.port, heartbeatInterval: 0 },
       radius: {
         bind: ['127.0.0.1'],

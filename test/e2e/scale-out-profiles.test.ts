@@ -4,6 +4,7 @@
 // operator's changes through B reach A's cached profiles through the database's notifications:
 // the RADIUS server (RFC 6572 §5) and the LMA (RFC 5213 §5.3.1) answer from memory, and an MN
 // that B provisions, or disables, is accepted, or refused (Access-Reject, PBA 152), by A.
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,25 +42,29 @@ describe('scale-out: a profile changed through another node reaches the cached p
   const api = (path: string, method = 'GET', body?: unknown) =>
     fetch(`${b.base}/api/v1${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
 
+  const SEALING_KEY = randomBytes(32).toString('hex');
+
   before(async () => {
     pg = await createPgDatabase('pmip6_scale_out');
     a = await startSuite(configSchema.parse({
       dataDir: tmp(),
       databaseUrl: pg.url,
       store: { profileCache: 'lazy' },
+      // Nodes sharing one PostgreSQL share the key that seals AAA secrets (README "Security").
+      security: { secretKey: SEALING_KEY, allowUnprotectedSignalling: true },
       api: { enabled: false },
       snmp: { enabled: false },
       radius: { bind: ['127.0.0.1'], authPort: 0, acctPort: 0, coaPort: await freePort('udp') },
       lma: { address: '127.0.0.1', udpPort: 0, authorizeAnyMag: true, heartbeatInterval: 0 },
     }));
     b = await startSuiteProcess({
-      DATABASE_URL: pg.url, PMIP6_DATA_DIR: tmp(), PMIP6_API_TOKEN: TOKEN,
+      DATABASE_URL: pg.url, PMIP6_DATA_DIR: tmp(), PMIP6_API_TOKEN: TOKEN, PMIP6_SECURITY_SECRET_KEY: SEALING_KEY,
       PMIP6_LMA_ENABLED: 'false', PMIP6_RADIUS_ENABLED: 'false', PMIP6_SNMP_ENABLED: 'false', PMIP6_LOG_LEVEL: 'warn',
     });
     assert.equal((await api('/aaa-clients', 'POST', { kind: 'radius', name: 'mag1', address: '127.0.0.1', secret: SECRET })).status, 201);
     assert.equal((await api('/profiles', 'POST', { mnId: MN1, hnps: ['2001:db8:1:1::/64'], lma: '127.0.0.1' })).status, 201);
     aaa = new RadiusAaaClient({ servers: [{ host: '127.0.0.1', port: a.radius!.server.ports.auth, secret: SECRET }], nasIdentifier: 'mag1', cacheTtlMs: 0, timeoutMs: 500 });
-    mag = await startMagRole(configSchema.parse({ dataDir: tmp(), mag: { lmaAddress: '127.0.0.1', lmaPort: a.lma!.port, heartbeatInterval: 0 } }), {
+    mag = await startMagRole(configSchema.parse({ dataDir: tmp(), security: { allowUnprotectedSignalling: true }, mag: { lmaAddress: '127.0.0.1', lmaPort: a.lma!.port, heartbeatInterval: 0 } }), {
       id: 'mag1', proxyCoa: '127.0.0.2', port: 0, detector,
       policy: templatePolicy({ lma: '127.0.0.1', hnpPool: 'assigned-by-lma' }),
       events: { emit: (e) => void events.push(e) },

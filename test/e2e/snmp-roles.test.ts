@@ -174,7 +174,7 @@ before(async () => {
     PMIP6_LMA_MIN_DELAY_BEFORE_BCE_DELETE: String(CONFIG_MIN_DELAY_MS),
     PMIP6_SNMP_PORT: String(lmaSnmpPort),
     PMIP6_SNMP_BIND: '127.0.0.1',
-    PMIP6_SNMP_COMMUNITIES: 'noc-public',
+    PMIP6_SNMP_COMMUNITIES: 'noc-public:full', // the full view, opted into (RFC 3415; default: no subscriber data over v2c)
     PMIP6_SNMP_USERS: 'noc:sha256:noc-auth-pass:aes:noc-priv-pass:rw,viewer:sha256:viewer-auth-1:aes:viewer-priv-1',
     PMIP6_SNMP_TRAP_TARGETS: `127.0.0.1:${trapd.port}`,
     PMIP6_SNMP_TRAP_COMMUNITY: 'trapcomm',
@@ -205,7 +205,7 @@ before(async () => {
     PMIP6_API_TOKEN: MAG_TOKEN,
     PMIP6_SNMP_PORT: String(magSnmpPort),
     PMIP6_SNMP_BIND: '127.0.0.1',
-    PMIP6_SNMP_COMMUNITIES: 'noc-public',
+    PMIP6_SNMP_COMMUNITIES: 'noc-public:full', // the full view, opted into (RFC 3415; default: no subscriber data over v2c)
     PMIP6_SNMP_USERS: 'noc:sha256:noc-auth-pass:aes:noc-priv-pass:rw,trapuser:sha256:trap-auth-1:aes:trap-priv-1',
     PMIP6_SNMP_TRAP_TARGETS: `v3:trapuser@127.0.0.1:${trapd.port}`,
     PMIP6_LOG_LEVEL: process.env.E2E_LOG || 'warn',

@@ -72,12 +72,18 @@ export function cliArgs(o: SpawnOptions = {}): string[] {
   return o.bin ? [join(ROOT, 'bin/pmip6.js')] : ['--import', 'tsx', join(ROOT, 'src/cli.ts')];
 }
 
+/**
+ * The kernels here have no ESP (RFC 5213 §4 IPsec cannot be had): processes started by tests
+ * accept unprotected signalling on loopback explicitly, as the README's quick start does.
+ */
+export const LAB_ENV = { PMIP6_SECURITY_ALLOW_UNPROTECTED_SIGNALLING: 'true' };
+
 export function pmip6(args: string[], env: Record<string, string>, o: SpawnOptions = {}): Child {
   let out = '';
   let stdout = '';
   let stderr = '';
   const cmd = [...(o.prefix ?? []), process.execPath, ...cliArgs(o), ...args];
-  const child = spawn(cmd[0], cmd.slice(1), { cwd: o.cwd ?? ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(o.uid !== undefined ? { uid: o.uid, gid: o.uid } : {}) });
+  const child = spawn(cmd[0], cmd.slice(1), { cwd: o.cwd ?? ROOT, env: { ...process.env, ...LAB_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(o.uid !== undefined ? { uid: o.uid, gid: o.uid } : {}) });
   child.stdout!.on('data', (d) => {
     out += d;
     stdout += d;

@@ -26,7 +26,7 @@ describe('bin/pmip6.js on dist/', () => {
     assert.equal(pkg.dependencies.tsx, undefined);
     assert.ok(pkg.devDependencies.tsx);
     assert.match(pkg.scripts.prepare, /npm run build/);
-    assert.match(pkg.scripts.start, /^node bin\/pmip6\.js start$/);
+    assert.match(pkg.scripts.start, /^node bin\/pmip6\.js start --allow-unprotected-signalling$/); // the lab quick start accepts unprotected signalling explicitly (README "Security")
     const bin = readFileSync(join(ROOT, 'bin/pmip6.js'), 'utf8');
     assert.doesNotMatch(bin, /tsx|register\(/, 'no TypeScript loader at run time');
   });

@@ -176,7 +176,7 @@ describe('Dockerfile and .dockerignore', () => {
     const apiPort = await freePort();
     const pg = await createPgDatabase('pmip6_entry');
     const child = spawn(process.execPath, [join(ROOT, 'bin/container-start.js'), 'start'], {
-      env: { ...process.env, DATABASE_URL: pg.url, PMIP6_DATA_DIR: dataDir, PMIP6_LOG_LEVEL: 'info', PMIP6_API_HOST: '127.0.0.1', PMIP6_API_PORT: String(apiPort), PMIP6_RADIUS_ENABLED: 'false', PMIP6_LMA_UDP_PORT: String(await freePort('udp')), PMIP6_LMA_ADDRESS: '' },
+      env: { ...process.env, DATABASE_URL: pg.url, PMIP6_DATA_DIR: dataDir, PMIP6_LOG_LEVEL: 'info', PMIP6_API_HOST: '127.0.0.1', PMIP6_API_PORT: String(apiPort), PMIP6_RADIUS_ENABLED: 'false', PMIP6_LMA_UDP_PORT: String(await freePort('udp')), PMIP6_LMA_ADDRESS: '', PMIP6_SECURITY_ALLOW_UNPROTECTED_SIGNALLING: 'true' /* as the compose file sets it */ },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -85,14 +85,15 @@ describe('RFC 5176 dynamic authorisation', () => {
   });
 
   it('§3.4/§2.3: wrong secret and missing Message-Authenticator are dropped; NAS mismatch NAKs 403', async () => {
-    const attrs = new AttrWriter().text(Attr.UserName, 'mn1@example.net').text(Attr.NasIdentifier, 'mag1').bytes();
+    const stamp = Math.floor(Date.now() / 1000);
+    const attrs = new AttrWriter().text(Attr.UserName, 'mn1@example.net').text(Attr.NasIdentifier, 'mag1').integer(Attr.EventTimestamp, stamp).bytes();
     const wrong = encodeRequest(Code.CoaRequest, 1, attrs, Buffer.from('wrong'), true).packet;
     assert.equal(await exchange(dae.port, wrong, { waitMs: 150 }), null);
     assert.equal(dae.stat('bad_authenticator'), 1);
     const noMa = encodeRequest(Code.DisconnectRequest, 2, attrs, Buffer.from(SECRET), false).packet;
     assert.equal(await exchange(dae.port, noMa, { waitMs: 150 }), null);
     assert.equal(dae.stat('missing_message_authenticator'), 1);
-    const other = new AttrWriter().text(Attr.UserName, 'mn1@example.net').text(Attr.NasIdentifier, 'mag7').bytes();
+    const other = new AttrWriter().text(Attr.UserName, 'mn1@example.net').text(Attr.NasIdentifier, 'mag7').integer(Attr.EventTimestamp, stamp).bytes();
     const resp = await exchange(dae.port, encodeRequest(Code.CoaRequest, 3, other, Buffer.from(SECRET), true).packet);
     assert.ok(resp);
     const d = decodePacket(resp);
@@ -110,7 +111,7 @@ describe('RFC 5176 dynamic authorisation', () => {
     assert.equal(parseReply(coa.stdout).code, 'CoA-ACK');
     assert.deepEqual(seen.at(-1)?.profile?.hnps, ['2001:db8:66::/64']);
     const dis = await radclient(['-x', '-r', '1', '-t', '3', `127.0.0.1:${dae.port}`, 'disconnect', SECRET],
-      'User-Name = "mn1@example.net"\nNAS-Identifier = "mag1"\nMessage-Authenticator = 0x00\n');
+      `User-Name = "mn1@example.net"\nNAS-Identifier = "mag1"\nEvent-Timestamp = ${now}\nMessage-Authenticator = 0x00\n`);
     assert.equal(dis.code, 0, dis.stdout + dis.stderr);
     assert.equal(parseReply(dis.stdout).code, 'Disconnect-ACK');
   });
@@ -119,5 +120,23 @@ describe('RFC 5176 dynamic authorisation', () => {
     const attrs = new AttrWriter().text(Attr.UserName, 'mn1@example.net').integer(Attr.EventTimestamp, Math.floor(Date.now() / 1000) - 3600).bytes();
     assert.equal(await exchange(dae.port, encodeRequest(Code.CoaRequest, 9, attrs, Buffer.from(SECRET), true).packet, { waitMs: 150 }), null);
     assert.equal(dae.stat('stale_event_timestamp'), 1);
+  });
+
+  it('§6.3 (issue 9): Event-Timestamp is required; a replay within the window, from another port, is not acted on again', async () => {
+    const bare = new AttrWriter().text(Attr.UserName, 'mn1@example.net').text(Attr.NasIdentifier, 'mag1').bytes();
+    assert.equal(await exchange(dae.port, encodeRequest(Code.CoaRequest, 20, bare, Buffer.from(SECRET), true).packet, { waitMs: 150 }), null);
+    assert.equal(dae.stat('missing_event_timestamp'), 1);
+    const attrs = new AttrWriter().text(Attr.UserName, 'mn1@example.net').text(Attr.NasIdentifier, 'mag1')
+      .integer(Attr.EventTimestamp, Math.floor(Date.now() / 1000) - 200).bytes(); // current: inside the 300 s window
+    const packet = encodeRequest(Code.DisconnectRequest, 21, attrs, Buffer.from(SECRET), true).packet;
+    const before = seen.length;
+    const first = await exchange(dae.port, packet);
+    assert.ok(first);
+    assert.equal(seen.length, before + 1);
+    // The same packet again, from a new socket (another source port), as a replayer would send it.
+    const again = await exchange(dae.port, packet);
+    assert.ok(again && again.equals(first), 'the cached answer, nothing more');
+    assert.equal(seen.length, before + 1, 'the handler ran once');
+    assert.equal(dae.stat('duplicate'), 1);
   });
 });

@@ -171,7 +171,7 @@ describe('fuzzing a live RADIUS server (RFC 2865 §3: silently discard)', () => 
             resolve(m);
           }
         });
-        sock.send(encodeRequest(Code.CoaRequest, 200, new AttrWriter().text(Attr.UserName, 'mn1@example.net').bytes(), S).packet, dae.port, '127.0.0.1');
+        sock.send(encodeRequest(Code.CoaRequest, 200, new AttrWriter().text(Attr.UserName, 'mn1@example.net').integer(Attr.EventTimestamp, Math.floor(Date.now() / 1000)).bytes(), S).packet, dae.port, '127.0.0.1');
       });
       assert.ok(ok, 'valid CoA answered after the fuzz');
       assert.ok(handled > before);

@@ -12,7 +12,8 @@ export const LEGACY_SECRET = 'legacy-secret';
 /** mn1: dual stack, everything set. mn-off: disabled. mn-v4: IPv4 only. mn-bad: contradictory vector. */
 export function fixturePolicy(): MemoryRadiusPolicy {
   const pol = new MemoryRadiusPolicy();
-  pol.addClient({ address: '127.0.0.1', secret: SECRET, requireMessageAuthenticator: true, name: 'mag1' });
+  // 127.0.0.1 is also an LMA (RFC 6572 §6) whose LMAA is 2001:db8::1.
+  pol.addClient({ address: '127.0.0.1', secret: SECRET, requireMessageAuthenticator: true, name: 'mag1', role: 'lma', lmaAddresses: ['2001:db8::1'] });
   pol.addClient({ address: '::1', secret: SECRET, requireMessageAuthenticator: true, name: 'mag1-v6' });
   pol.addClient({ address: '127.0.0.2', secret: LEGACY_SECRET, requireMessageAuthenticator: false, name: 'legacy' });
   pol.addProfile(makeProfile({

@@ -89,6 +89,28 @@ describe('RADIUS server', () => {
     }
   });
 
+  it('RFC 6572 §6 (issue 9): Authorize-Only only from an LMA client, for its own address; a MAG client is refused', async () => {
+    // A server where 127.0.0.1 is a MAG client.
+    const magOnly = await startServer(fixturePolicy().addClient({ address: '127.0.0.1', secret: SECRET, requireMessageAuthenticator: true, name: 'mag1' }));
+    const asMag = new RadiusAaaClient({ servers: [{ host: '127.0.0.1', port: magOnly.auth, secret: SECRET }], nasIdentifier: 'mag1', timeoutMs: 500, retries: 1 });
+    const asLma = new RadiusAaaClient({ servers: [{ host: '127.0.0.1', port: ctx.auth, secret: SECRET }], nasIdentifier: 'lma1', timeoutMs: 500, retries: 1 });
+    try {
+      const fromMag = await asMag.authorizeLma({ mnId: 'mn1@example.net', lmaAddress: '127.0.0.1' });
+      assert.equal(fromMag.status, 'reject');
+      assert.match(fromMag.status === 'reject' ? fromMag.replyMessage ?? '' : '', /LMA clients only/);
+      const elsewhere = await asLma.authorizeLma({ mnId: 'mn1@example.net', lmaAddress: '2001:db8::77' });
+      assert.equal(elsewhere.status, 'reject');
+      assert.match(elsewhere.status === 'reject' ? elsewhere.replyMessage ?? '' : '', /not the client's own/);
+      assert.equal((await asLma.authorizeLma({ mnId: 'mn1@example.net', lmaAddress: '2001:db8::1' })).status, 'accept', 'one of its LMA addresses');
+      const own = await asLma.authorizeLma({ mnId: 'mn1@example.net', lmaAddress: '127.0.0.1' });
+      assert.doesNotMatch(own.status === 'reject' ? own.replyMessage ?? '' : '', /LMA clients only|not the client's own/, 'its source address is its own (the MN is anchored elsewhere: the policy decides)');
+    } finally {
+      asMag.close();
+      asLma.close();
+      await magOnly.server.stop();
+    }
+  });
+
   it('RFC 5080 §2.2.2: a retransmission gets the identical cached response', async () => {
     const { packet } = accessRequest(42);
     const dgram = await import('node:dgram');

@@ -34,7 +34,7 @@ let settingsFile: string;
 async function startAgent(): Promise<Pmip6SnmpAgent> {
   const settings = await Pmip6Settings.open(new JsonFilePersistence(settingsFile), { lmaStatus: 'enabled', magStatus: 'enabled' });
   const a = new Pmip6SnmpAgent(
-    { port, bind: ['127.0.0.1', '::1'], communities: [{ name: 'public' }, { name: 'private', access: 'read-write' }], users: USERS },
+    { port, bind: ['127.0.0.1', '::1'], communities: [{ name: 'public', view: 'full' }], users: USERS },
     { lma, mag, settings },
   );
   await a.start();
@@ -262,9 +262,9 @@ describe('refused requests get no data and are counted (RFC 3584, RFC 3412, RFC 
 
 describe('SET of the read-write objects (RFC 3416 §4.2.5, RFC 6475)', () => {
   const set = (auth: string[], ...vbs: string[]) => tool('snmpset', ['-Ir', ...auth, target(), ...vbs]);
-  const RW = ['-v2c', '-c', 'private'];
+  const RW = V3_SHA256; // write access: authPriv v3 users only (RFC 3415 VACM, src/snmp/vacm.ts)
 
-  test('RFC 3416 §4.2.5: SETs with the right type and range succeed over v2c and v3; the rest get the prescribed error', async () => {
+  test('RFC 3416 §4.2.5: SETs with the right type and range succeed for an authPriv v3 user; the rest get the prescribed error', async () => {
     const ok = await set(RW, 'PMIPV6-MIB::pmip6LmaMinDelayBeforeBCEDelete.0', 'i', '4000', 'PMIPV6-MIB::pmip6MagStatus.0', 'i', '2');
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /pmip6LmaMinDelayBeforeBCEDelete\.0 = INTEGER: 4000 milliseconds/);

@@ -29,11 +29,11 @@ before(async () => {
   env = { SNMP_PERSISTENT_DIR: join(tmp.path, 'net-snmp') };
   lma = populatedLma(ROWS);
   const users = [{ name: 'bulk', authProtocol: 'sha256' as const, authKey: 'bulk-auth-1', privProtocol: 'aes' as const, privKey: 'bulk-priv-1' }];
-  agent = new Pmip6SnmpAgent({ port: 0, bind: ['127.0.0.1'], communities: [{ name: 'public' }], users }, { lma, settings: await Pmip6Settings.open(new MemoryPersistence()) });
+  agent = new Pmip6SnmpAgent({ port: 0, bind: ['127.0.0.1'], communities: [{ name: 'public', view: 'full' }], users }, { lma, settings: await Pmip6Settings.open(new MemoryPersistence()) });
   await agent.start();
   port = agent.addresses()[0].port;
   small = new Pmip6SnmpAgent(
-    { port: 0, bind: ['127.0.0.1'], communities: [{ name: 'public' }], maxMessageSize: 1500 },
+    { port: 0, bind: ['127.0.0.1'], communities: [{ name: 'public', view: 'full' }], maxMessageSize: 1500 },
     { lma, settings: await Pmip6Settings.open(new MemoryPersistence()) },
   );
   await small.start();

@@ -40,7 +40,7 @@ describe('notifications (RFC 6475 §5.2, RFC 3416 §4.2.6/§4.2.7)', () => {
       {
         port: 0,
         bind: ['127.0.0.1'],
-        communities: [{ name: 'public' }],
+        communities: [{ name: 'public', view: 'full' }],
         notificationTargets: [
           { address: '127.0.0.1', port: trapd.port, version: '2c', community: 'trapcomm' },
           { address: '127.0.0.1', port: trapd.port, version: '3', user: { name: 'trapuser', authProtocol: 'sha256', authKey: 'trap-auth-1', privProtocol: 'aes', privKey: 'trap-priv-1' } },

@@ -85,7 +85,7 @@ describe('agent over a running MAG and LMA', () => {
     const magSide = new MagSnmpAdapter(mag, { events: sink });
     sinks.push(magSide);
     const agent = new Pmip6SnmpAgent(
-      { port: 0, bind: ['127.0.0.1'], communities: [{ name: 'public' }], notificationTargets: [{ address: '127.0.0.1', port: trapd.port, version: '2c', community: 'trapcomm' }] },
+      { port: 0, bind: ['127.0.0.1'], communities: [{ name: 'public', view: 'full' }], notificationTargets: [{ address: '127.0.0.1', port: trapd.port, version: '2c', community: 'trapcomm' }] },
       { lma: lmaSide.view, mag: magSide.view, settings },
     );
     ref.agent = agent;

@@ -10,20 +10,29 @@ export interface Mag {
   proxyCoa: string[];
   authorized: boolean;
   description: string | null;
+  /** RFC 5213 §4 scope; null = every provisioned MN. */
+  scope: MagScopeRow | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+export interface MagScopeRow {
+  realms: string[];
+  mnIds: string[];
+  prefixes: string[];
 }
 
 interface Row {
   id: string;
   authorized: boolean;
   description: string | null;
+  mn_scope: MagScopeRow | null;
   created_at: Date;
   updated_at: Date;
   coas: string[] | null;
 }
 
-const SELECT = `SELECT m.id, m.authorized, m.description, m.created_at, m.updated_at,
+const SELECT = `SELECT m.id, m.authorized, m.description, m.mn_scope, m.created_at, m.updated_at,
   (SELECT array_agg(host(c.address) ORDER BY c.position) FROM mag_proxy_coas c WHERE c.mag_id = m.id) AS coas FROM mags m`;
 
 const toMag = (r: Row): Mag => ({
@@ -31,6 +40,7 @@ const toMag = (r: Row): Mag => ({
   proxyCoa: r.coas ?? [],
   authorized: r.authorized,
   description: r.description,
+  scope: r.mn_scope ?? null,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -47,13 +57,15 @@ async function setCoas(q: Queryable, id: string, coas: string[]): Promise<void> 
   }
 }
 
+const scopeJson = (i: MagInput): string | null => (i.scope ? JSON.stringify(i.scope) : null);
+
 export class MagRepo {
   constructor(private readonly db: Db) {}
 
   async create(i: MagInput, actor: Actor): Promise<Mag> {
     try {
       return await this.db.transaction(async (tx) => {
-        await tx.query(`INSERT INTO mags (id, authorized, description) VALUES ($1, $2, $3)`, [i.id, i.authorized, i.description]);
+        await tx.query(`INSERT INTO mags (id, authorized, description, mn_scope) VALUES ($1, $2, $3, $4::jsonb)`, [i.id, i.authorized, i.description, scopeJson(i)]);
         await setCoas(tx, i.id, i.proxyCoa);
         const m = (await getIn(tx, i.id))!;
         await audit(tx, actor, 'create', 'mag', i.id, null, m);
@@ -81,7 +93,7 @@ export class MagRepo {
       return await this.db.transaction(async (tx) => {
         const before = await getIn(tx, id);
         if (!before) throw new NotFoundError('mag', id);
-        await tx.query(`UPDATE mags SET authorized = $2, description = $3, updated_at = now() WHERE id = $1`, [id, i.authorized, i.description]);
+        await tx.query(`UPDATE mags SET authorized = $2, description = $3, mn_scope = $4::jsonb, updated_at = now() WHERE id = $1`, [id, i.authorized, i.description, scopeJson(i)]);
         await setCoas(tx, id, i.proxyCoa);
         const after = (await getIn(tx, id))!;
         await audit(tx, actor, 'update', 'mag', id, before, after);
@@ -99,6 +111,12 @@ export class MagRepo {
       await tx.query(`DELETE FROM mags WHERE id = $1`, [id]);
       await audit(tx, actor, 'delete', 'mag', id, before, null);
     });
+  }
+
+  /** Every MAG with its Proxy-CoAs (the LMA's in-memory MAG table, src/store/peer-directory.ts). */
+  async all(): Promise<Mag[]> {
+    const r = await this.db.query<Row>(`${SELECT} ORDER BY m.id`);
+    return r.rows.map(toMag);
   }
 
   async list(f: { authorized?: boolean; limit?: number; offset?: number } = {}): Promise<{ items: Mag[]; total: number }> {
