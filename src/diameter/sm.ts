@@ -103,8 +103,8 @@ export class PeerConnection {
       random: o.random,
       actions: {
         sendDwr: () => this.sendDwr(),
-        failover: () => o.events.watchdog?.('SUSPECT'),
-        failback: () => o.events.watchdog?.('OKAY'),
+        failover: () => o.events.watchdog?.(this.watchdog.status),
+        failback: () => o.events.watchdog?.(this.watchdog.status),
         closeConnection: () => this.fail('watchdog: no answer to DWR within 2 Tw'),
       },
     });
