@@ -65,7 +65,8 @@ export interface ErrorInfo {
 function errorAvps(w: AvpWriter, e: ErrorInfo | undefined): void {
   if (e?.errorMessage) w.utf8(Avp.ErrorMessage, e.errorMessage.slice(0, 200), 0);
   const f = e?.failedAvp;
-  if (f) w.group(Avp.FailedAvp, (g) => g.raw(f));
+  // The offending AVP as received lacks its padding: add it so the group stays aligned (§4.4).
+  if (f) w.group(Avp.FailedAvp, (g) => g.raw(f.length % 4 === 0 ? f : Buffer.concat([f, Buffer.alloc(4 - (f.length % 4))])));
 }
 
 /** CEA (§5.3.2): Result-Code plus our capabilities. */

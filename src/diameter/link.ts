@@ -106,8 +106,7 @@ export class PeerLink {
           this.o.events.open(this);
         },
         request: (m) => this.o.events.request(m),
-        closed: (reason, unanswered) => {
-          for (const u of unanswered) u.resolve({ ok: false, error: 'closed' });
+        closed: (reason) => {
           this.status = 'DOWN';
           this.lastError = reason;
           if (this.conn === conn) this.conn = null;

@@ -188,9 +188,8 @@ export class DiameterServer {
           this.log.info({ peer: caps.originHost, from: info.remoteAddress, tls: info.tls }, 'diameter peer connected (CER/CEA)');
         },
         request: (m) => this.onRequest(c, m),
-        closed: (reason, unanswered) => {
+        closed: (reason) => {
           this.conns.delete(c);
-          for (const u of unanswered) u.resolve({ ok: false, error: 'closed' });
           if (c.conn.peer && this.byPeer.get(c.conn.peer.originHost.toLowerCase()) === c) {
             this.byPeer.delete(c.conn.peer.originHost.toLowerCase());
             diameterConnections.labels('server').dec();

@@ -49,8 +49,8 @@ export interface ConnectionEvents {
   open(peer: Capabilities): void;
   /** An application request (not CER/DWR/DPR), AVPs checked; answer with conn.write(). */
   request(msg: DiameterMessage): void;
-  /** Why the connection ended; the requests still unanswered, for failover (§5.5.4). */
-  closed(reason: string, unanswered: { endToEnd: number; bytes: Buffer; resolve: (r: RequestResult) => void }[]): void;
+  /** Why the connection ended (requests still unanswered have resolved 'closed': the owner may fail them over, §5.5.4). */
+  closed(reason: string): void;
   /** Something was counted: a cause from a fixed set, and detail for the log. */
   problem(cause: string, detail: string): void;
   /** Watchdog transitions (failover / failback of the owner's routing). */
@@ -338,14 +338,15 @@ export class PeerConnection {
     this.timer?.cancel();
     this.timer = null;
     this.watchdog.connectionDown();
-    const unanswered = [...this.pending.values()].map((p) => {
-      p.timer.cancel();
-      return { endToEnd: p.endToEnd, bytes: p.bytes, resolve: p.resolve };
-    });
+    const unanswered = [...this.pending.values()];
     this.pending.clear();
     this.o.io.close();
     if (!quiet) this.o.events.problem('connection_error', reason);
-    this.o.events.closed(reason, unanswered);
+    this.o.events.closed(reason);
+    for (const p of unanswered) {
+      p.timer.cancel();
+      p.resolve({ ok: false, error: 'closed' });
+    }
   }
 }
 
