@@ -6,7 +6,8 @@
 import type net from 'node:net';
 import type { LocalNode } from './build.ts';
 import type { Capabilities } from './capabilities.ts';
-import { DisconnectCause } from './constants.ts';
+import { Cmd, CmdFlag, DisconnectCause } from './constants.ts';
+import { commandLabel, trafficFor } from './metrics.ts';
 import type { EndToEnd } from './ids.ts';
 import { SocketChannel, transportInfo } from './path.ts';
 import { PeerConnection, type ConnectionEvents } from './sm.ts';
@@ -49,6 +50,8 @@ export class PeerLink {
   peer: Capabilities | null = null;
   attempts = 0;
   lastError: string | null = null;
+  /** Base protocol messages received (CER/CEA, DWR/DWA, DPR/DPA) by name: what the peer did. */
+  readonly received = new Map<string, number>();
   private timer: TimerHandle | null = null;
   private stopped = false;
   private everOpen = false;
@@ -121,8 +124,17 @@ export class PeerLink {
       },
     });
     this.conn = conn;
+    const traffic = trafficFor('client', this.o.name);
     channel.attach({
-      receive: (b) => conn.receive(b),
+      receive: (b) => {
+        const code = b.length >= 8 ? b.readUIntBE(5, 3) : 0;
+        if (code === Cmd.CapabilitiesExchange || code === Cmd.DeviceWatchdog || code === Cmd.DisconnectPeer) {
+          const label = commandLabel(code, (b[4] & CmdFlag.R) !== 0);
+          this.received.set(label, (this.received.get(label) ?? 0) + 1);
+          traffic.requests[label] = (traffic.requests[label] ?? 0) + 1;
+        }
+        conn.receive(b);
+      },
       transportClosed: () => conn.transportClosed(),
       framingError: (e) => {
         this.o.events.problem(this, e.kind, `framing: ${e.kind}`);
