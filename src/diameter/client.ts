@@ -399,7 +399,7 @@ export class DiameterAaaClient {
       r = { resultCode: Result.UnableToComply };
     }
     answer(r.resultCode);
-    if (kind === 'asr' && r.resultCode === Result.Success) this.forget(userName);
+    // After an ASA the session is still ours until the owner ends it with an STR (§8.5, §8.4).
     r.after?.();
   }
 

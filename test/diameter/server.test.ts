@@ -248,6 +248,7 @@ describe('RFC 6733 §8.3 / §8.5, RFC 5779 §6: profile changes pushed to the se
       const gone = await server.profileChanged('mn1@example.net', true);
       assert.deepEqual(gone.map((o) => [o.kind, o.outcome]), [['asr', 'ack']]);
       assert.ok(!server.sessions.has(sid));
+      assert.ok(await client.terminate('mn1@example.net'), 'the client ends the session with STR (§8.5)');
       assert.equal(client.sessionId('mn1@example.net'), undefined);
       // Nobody serves it now: nothing to push.
       assert.deepEqual(await server.profileChanged('mn1@example.net', true), []);
