@@ -14,16 +14,37 @@ export interface DiameterHeader {
   endToEnd: number;
 }
 
-export interface RawAvp {
-  code: number;
-  /** AVP Flags octet: V M P (AvpFlag). */
-  flags: number;
-  /** 0 when the V bit is clear (the IETF space). */
-  vendorId: number;
+/** One AVP as received: header fields, and views of its value and of the whole AVP made on first use. */
+export class RawAvp {
+  private d: Buffer | undefined;
+  private r: Buffer | undefined;
+
+  constructor(
+    readonly code: number,
+    /** AVP Flags octet: V M P (AvpFlag). */
+    readonly flags: number,
+    /** 0 when the V bit is clear (the IETF space). */
+    readonly vendorId: number,
+    private readonly src: Buffer,
+    private readonly start: number,
+    private readonly headerLength: number,
+    /** AVP Length: header + value, without padding. */
+    readonly length: number,
+  ) {}
+
   /** The value (a view, without header or padding). */
-  data: Buffer;
+  get data(): Buffer {
+    return (this.d ??= this.src.subarray(this.start + this.headerLength, this.start + this.length));
+  }
+
+  get dataLength(): number {
+    return this.length - this.headerLength;
+  }
+
   /** The whole AVP as received (header + data, no padding): what Failed-AVP carries (§7.5). */
-  raw: Buffer;
+  get raw(): Buffer {
+    return (this.r ??= this.src.subarray(this.start, this.start + this.length));
+  }
 }
 
 export interface DiameterMessage extends DiameterHeader {
@@ -112,13 +133,7 @@ export function decodeAvps(b: Buffer, start: number, end: number): Decoded<RawAv
     }
     const next = off + pad4(len);
     if (next > end) return fail('bad_avp_length', Result.InvalidAvpLength, `AVP ${code} padding runs past its container`, Buffer.from(b.subarray(off, off + len)));
-    out.push({
-      code,
-      flags,
-      vendorId: vendor ? b.readUInt32BE(off + 8) : 0,
-      data: b.subarray(off + hlen, off + len),
-      raw: b.subarray(off, off + len),
-    });
+    out.push(new RawAvp(code, flags, vendor ? b.readUInt32BE(off + 8) : 0, b, off, hlen, len));
     off = next;
   }
   return { ok: true, value: out };
@@ -130,16 +145,28 @@ export function decodeAvps(b: Buffer, start: number, end: number): Decoded<RawAv
  * set is for the caller to answer (DIAMETER_INVALID_HDR_BITS); the decoder only frames.
  */
 export function decodeMessage(b: Buffer): Decoded<DiameterMessage> {
-  const h = decodeHeader(b);
-  if (!h.ok) return h;
-  const { length, ...hdr } = h.value;
-  if (hdr.version !== DIAMETER_VERSION) return fail('unsupported_version', Result.UnsupportedVersion, `version ${hdr.version}`);
-  if (length !== b.length || length % 4 !== 0 || length < HEADER_LENGTH) {
+  if (b.length < HEADER_LENGTH) return fail('truncated_header', Result.InvalidMessageLength, `${b.length} octets, a header is ${HEADER_LENGTH}`);
+  const word0 = b.readUInt32BE(0);
+  const version = word0 >>> 24;
+  const length = word0 & 0xffffff;
+  if (version !== DIAMETER_VERSION) return fail('unsupported_version', Result.UnsupportedVersion, `version ${version}`);
+  if (length !== b.length || length % 4 !== 0) {
     return fail('bad_message_length', Result.InvalidMessageLength, `Message Length ${length} for ${b.length} octets`);
   }
   const avps = decodeAvps(b, HEADER_LENGTH, length);
   if (!avps.ok) return avps;
-  return { ok: true, value: { ...hdr, avps: avps.value, bytes: b } };
+  const word1 = b.readUInt32BE(4);
+  const value: DiameterMessage = {
+    version,
+    flags: word1 >>> 24,
+    commandCode: word1 & 0xffffff,
+    applicationId: b.readUInt32BE(8),
+    hopByHop: b.readUInt32BE(12),
+    endToEnd: b.readUInt32BE(16),
+    avps: avps.value,
+    bytes: b,
+  };
+  return { ok: true, value };
 }
 
 /** The AVPs inside a Grouped AVP's data (§4.4). */

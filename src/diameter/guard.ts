@@ -77,6 +77,8 @@ export class SessionTable {
 
   add(s: KeptSession): void {
     const old = this.byId.get(s.sessionId);
+    // A re-authorisation in the same session (the common case): nothing changes.
+    if (old && old.mnId === s.mnId && old.peer === s.peer && old.originHost === s.originHost && old.userName === s.userName) return;
     if (old) {
       this.byId.delete(s.sessionId);
       if (old.mnId !== s.mnId) this.unindex(old);

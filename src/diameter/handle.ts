@@ -17,7 +17,7 @@ import type { DiameterPolicy } from './policy.ts';
 import { readAgentInfo, writeLmaAnswer, writeMagAnswer } from './rfc5779.ts';
 import { missingAvp } from './validate.ts';
 import { decU32, decU64, decUtf8, sameIdentity } from './values.ts';
-import { decideService, serviceAllowed, type RadiusProfile, type ServiceDecision } from '../radius/rfc6572.ts';
+import { decideService, serviceAllowed, type RadiusProfile } from '../radius/rfc6572.ts';
 import { allowsIpv4 } from '../policy/profile.ts';
 
 export interface HandleContext {
@@ -129,22 +129,31 @@ function handleAar(m: DiameterMessage, ctx: Ctx): Outcome | Promise<Outcome> {
   return ctx.policy.findProfile(mnId).then((p) => magAnswer(m, ctx, mnId, userName, fv, service, p));
 }
 
-/** Encoded profile AVPs per profile object and decision (a new object after a change is a new key). */
-const blockCache = new WeakMap<object, Map<string, Buffer>>();
+/**
+ * The answer's profile AVPs per profile object and requested MIP6-Feature-Vector (a new object
+ * after a change is a new key): a profile is asked about with one or two vectors, so a short
+ * list beats a keyed map, and the decision (RFC 5447 §4.2.5 / RFC 5779 §5.5) is made once.
+ */
+type Block = { fv: bigint | undefined; realm: string; bytes: Buffer | null; reason: string };
+const blockCache = new WeakMap<object, Block[]>();
 
-function magBlock(p: RadiusProfile, d: ServiceDecision, realm: string): Buffer {
-  const k = `${d.featureVector}|${d.ipv6 ? 1 : 0}${d.ipv4 ? 1 : 0}|${realm}`;
-  let m = blockCache.get(p);
-  const hit = m?.get(k);
-  if (hit) return hit;
-  const w = new AvpWriter(undefined, 256);
-  writeMagAnswer(w, p, d, realm);
-  const b = Buffer.from(w.bytes());
-  if (!m) {
-    m = new Map();
-    blockCache.set(p, m);
+function magBlock(p: RadiusProfile, fv: bigint | undefined, realm: string): Block {
+  let list = blockCache.get(p);
+  if (list) {
+    for (const b of list) if (b.fv === fv && b.realm === realm) return b;
+  } else {
+    list = [];
+    blockCache.set(p, list);
   }
-  m.set(k, b);
+  const d = decideService(fv, p);
+  let b: Block;
+  if (!d.ok) b = { fv, realm, bytes: null, reason: d.reason };
+  else {
+    const w = new AvpWriter(undefined, 256);
+    writeMagAnswer(w, p, d.decision, realm);
+    b = { fv, realm, bytes: Buffer.from(w.bytes()), reason: '' };
+  }
+  if (list.length < 8) list.push(b);
   return b;
 }
 
@@ -152,15 +161,14 @@ function magAnswer(m: DiameterMessage, ctx: Ctx, mnId: string, userName: string 
   if (!p) return reject(m, ctx, 'mag_aar', `unknown mobile node ${mnId}`);
   if (!p.enabled) return reject(m, ctx, 'mag_aar', `mobile node ${mnId} is disabled`);
   if (!serviceAllowed(service, p)) return reject(m, ctx, 'mag_aar', `service '${service}' not allowed for ${mnId}`);
-  const d = decideService(fv, p);
-  if (!d.ok) return reject(m, ctx, 'mag_aar', d.reason);
-  const block = magBlock(p, d.decision, ctx.node.originRealm);
-  const w = aaaHead(m, ctx, Result.Success, 160 + block.length);
+  const block = magBlock(p, fv, ctx.node.originRealm);
+  if (!block.bytes) return reject(m, ctx, 'mag_aar', block.reason);
+  const w = aaaHead(m, ctx, Result.Success, 160 + block.bytes.length);
   if (userName) w.utf8(Avp.UserName, userName);
   const ass = findAvp(m.avps, Avp.AuthSessionState);
   const state = ass ? decU32(ass.data) : AuthSessionState.StateMaintained; // §8.11: absent = STATE_MAINTAINED
   w.u32(Avp.AuthSessionState, state === AuthSessionState.NoStateMaintained ? AuthSessionState.NoStateMaintained : AuthSessionState.StateMaintained);
-  w.raw(block);
+  w.raw(block.bytes);
   const out: Outcome = { kind: 'mag_aar', resultCode: Result.Success, answer: w.bytes() };
   if (state !== AuthSessionState.NoStateMaintained) {
     out.keep = { sessionId: decUtf8(findAvp(m.avps, Avp.SessionId)!.data) ?? '', mnId: p.mnId, originHost: text(m.avps, Avp.OriginHost) ?? '', userName };

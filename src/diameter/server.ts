@@ -11,7 +11,7 @@ import { AvpWriter, decodeHeader, findAvp, type DiameterMessage } from './codec.
 import { buildErrorAnswer, type LocalNode } from './build.ts';
 import type { Capabilities } from './capabilities.ts';
 import { DupCache, LogOnce, SessionTable, type KeptSession } from './guard.ts';
-import { handleRequest, type Outcome } from './handle.ts';
+import { handleRequest, type HandleContext, type Outcome } from './handle.ts';
 import { EndToEnd } from './ids.ts';
 import { commandLabel, diameterConnections, diameterPushes, diameterSessions, resultLabel, trafficFor, type PeerTraffic } from './metrics.ts';
 import type { DiameterPeer, DiameterPolicy } from './policy.ts';
@@ -62,6 +62,9 @@ interface Conn {
   peer: DiameterPeer | null;
   traffic: PeerTraffic;
   inFlight: number;
+  /** Set once the peer is admitted: what handle.ts needs, and its duplicate cache. */
+  ctx: HandleContext | null;
+  dup: DupCache | null;
 }
 
 /** Whether `address` is one of `allowed` (addresses or prefixes). */
@@ -164,7 +167,7 @@ export class DiameterServer {
   private accept(sock: net.Socket): void {
     const info = transportInfo(sock);
     const channel = new SocketChannel(sock, { maxMessageSize: this.o.maxMessageSize ?? 65_536 });
-    const c: Conn = { conn: undefined as unknown as PeerConnection, channel, info, peer: null, traffic: trafficFor('server', 'unknown'), inFlight: 0 };
+    const c: Conn = { conn: undefined as unknown as PeerConnection, channel, info, peer: null, traffic: trafficFor('server', 'unknown'), inFlight: 0, ctx: null, dup: null };
     const problem = (cause: string, detail: string): void => {
       c.traffic.problems[cause] = (c.traffic.problems[cause] ?? 0) + 1;
       this.count(`problem:${cause}`);
@@ -185,6 +188,8 @@ export class DiameterServer {
           this.count('open');
           diameterConnections.labels('server').inc();
           this.byPeer.set(caps.originHost.toLowerCase(), c);
+          c.ctx = { node: this.node, policy: this.o.policy, peerName: c.peer!.name, sessionKnown: (id) => this.sessions.has(id) };
+          c.dup = this.dupCache(caps.originHost.toLowerCase());
           this.log.info({ peer: caps.originHost, from: info.remoteAddress, tls: info.tls }, 'diameter peer connected (CER/CEA)');
         },
         request: (m) => this.onRequest(c, m),
@@ -262,12 +267,11 @@ export class DiameterServer {
   private onRequest(c: Conn, m: DiameterMessage): void {
     const label = commandLabel(m.commandCode, true);
     c.traffic.requests[label] = (c.traffic.requests[label] ?? 0) + 1;
-    this.count(`request:${label}`);
+    this.count(label === 'AA-Request' ? 'request:AA-Request' : `request:${label}`);
     // §3: Origin-Host + End-to-End Identifier identify a duplicate (the peer connection's identity
     // stands for Origin-Host: requests are not relayed to this server).
-    const dup = this.dupCache(c.conn.peer!.originHost.toLowerCase());
-    const now = this.clock.now();
-    const v = dup.check(m.endToEnd, now);
+    const dup = c.dup!;
+    const v = dup.check(m.endToEnd, this.clock.now());
     if (v.kind !== 'new') {
       c.traffic.duplicates++;
       this.count('duplicate');
@@ -278,40 +282,42 @@ export class DiameterServer {
       }
       return;
     }
-    const done = (o: Outcome): void => {
-      c.inFlight--;
-      if (c.inFlight < (this.o.maxInFlight ?? 1024) / 2) c.channel.release();
-      if (o.keep) {
-        this.sessions.add({ ...o.keep, peer: c.conn.peer!.originHost.toLowerCase() });
-        diameterSessions.set(this.sessions.size);
-      }
-      if (o.end && this.sessions.remove(o.end)) diameterSessions.set(this.sessions.size);
-      dup.complete(m.endToEnd, o.answer, this.clock.now());
-      const rl = resultLabel(o.resultCode);
-      c.traffic.answers[rl] = (c.traffic.answers[rl] ?? 0) + 1;
-      this.count(`answer:${o.kind}:${o.resultCode}`);
-      c.channel.write(o.answer);
-    };
     c.inFlight++;
     if (c.inFlight >= (this.o.maxInFlight ?? 1024)) c.channel.hold();
-    const ctx = { node: this.node, policy: this.o.policy, peerName: c.peer!.name, sessionKnown: (id: string) => this.sessions.has(id) };
     let r: Outcome | Promise<Outcome>;
     try {
-      r = handleRequest(m, ctx);
+      r = handleRequest(m, c.ctx!);
     } catch (e) {
       r = Promise.reject(e);
     }
-    if (!(r instanceof Promise)) return done(r);
-    r.then(done, (e: unknown) => {
-      // The policy failed (store down): DIAMETER_UNABLE_TO_COMPLY, not cached (a retry is processed anew).
-      c.inFlight--;
-      dup.abandon(m.endToEnd);
-      c.traffic.problems.policy_error = (c.traffic.problems.policy_error ?? 0) + 1;
-      this.count('problem:policy_error');
-      this.logOnce.warn('policy_error', c.peer!.name, { err: (e as Error).message });
-      const sid = findAvp(m.avps, Avp.SessionId);
-      c.channel.write(buildErrorAnswer(this.node, m, Result.UnableToComply, sid ? sid.data : null, { errorMessage: 'policy store unavailable' }));
-    });
+    if (!(r instanceof Promise)) return this.answered(c, m, r);
+    r.then((o) => this.answered(c, m, o), (e: unknown) => this.failed(c, m, e));
+  }
+
+  private answered(c: Conn, m: DiameterMessage, o: Outcome): void {
+    c.inFlight--;
+    if (c.inFlight < (this.o.maxInFlight ?? 1024) / 2) c.channel.release();
+    if (o.keep) {
+      this.sessions.add({ ...o.keep, peer: c.conn.peer!.originHost.toLowerCase() });
+      diameterSessions.set(this.sessions.size);
+    }
+    if (o.end && this.sessions.remove(o.end)) diameterSessions.set(this.sessions.size);
+    c.dup!.complete(m.endToEnd, o.answer, this.clock.now());
+    const rl = resultLabel(o.resultCode);
+    c.traffic.answers[rl] = (c.traffic.answers[rl] ?? 0) + 1;
+    this.count(o.kind === 'mag_aar' && o.resultCode === Result.Success ? 'answer:mag_aar:2001' : `answer:${o.kind}:${o.resultCode}`);
+    c.channel.write(o.answer);
+  }
+
+  /** The policy failed (store down): DIAMETER_UNABLE_TO_COMPLY, not cached (a retry is processed anew). */
+  private failed(c: Conn, m: DiameterMessage, e: unknown): void {
+    c.inFlight--;
+    c.dup!.abandon(m.endToEnd);
+    c.traffic.problems.policy_error = (c.traffic.problems.policy_error ?? 0) + 1;
+    this.count('problem:policy_error');
+    this.logOnce.warn('policy_error', c.peer!.name, { err: (e as Error).message });
+    const sid = findAvp(m.avps, Avp.SessionId);
+    c.channel.write(buildErrorAnswer(this.node, m, Result.UnableToComply, sid ? sid.data : null, { errorMessage: 'policy store unavailable' }));
   }
 
   /**

@@ -34,7 +34,7 @@ function headerOnly(a: RawAvp): Buffer {
 function checkValue(a: RawAvp, type: AvpType, depth: number): AvpProblem | null {
   const fixed = FIXED[type];
   if (fixed !== undefined) {
-    return a.data.length === fixed ? null : { resultCode: Result.InvalidAvpLength, failedAvp: Buffer.from(a.raw), detail: `AVP ${a.code} (${type}) has ${a.data.length} value octets, not ${fixed}` };
+    return a.dataLength === fixed ? null : { resultCode: Result.InvalidAvpLength, failedAvp: Buffer.from(a.raw), detail: `AVP ${a.code} (${type}) has ${a.dataLength} value octets, not ${fixed}` };
   }
   switch (type) {
     case 'Address': {

@@ -41,6 +41,9 @@ export class Watchdog {
   private pending = false;
   private numDwa = 0;
   private timer: TimerHandle | null = null;
+  /** When the current Tw started: traffic moves it instead of re-arming a timer per message. */
+  private since = 0;
+  private tw = 0;
   private readonly random: () => number;
 
   constructor(private readonly o: WatchdogOptions) {
@@ -55,7 +58,14 @@ export class Watchdog {
 
   private set(): void {
     this.timer?.cancel();
-    this.timer = this.o.clock.setTimer(this.nextTw(), () => this.expired());
+    this.tw = this.nextTw();
+    this.since = this.o.clock.now();
+    this.timer = this.o.clock.setTimer(this.tw, () => this.expired());
+  }
+
+  /** Restart Tw from now without touching the timer (it re-arms for the rest when it fires). */
+  private restart(): void {
+    this.since = this.o.clock.now();
   }
 
   connectionUp(): void {
@@ -77,7 +87,7 @@ export class Watchdog {
     switch (this.status) {
       case 'OKAY':
         this.pending = false;
-        this.set();
+        this.restart();
         return;
       case 'SUSPECT':
         this.status = 'OKAY';
@@ -100,6 +110,12 @@ export class Watchdog {
 
   private expired(): void {
     this.timer = null;
+    // Traffic since the timer was armed: Tw runs from the last message (RFC 3539 §3.4.1 reset).
+    const left = this.since + this.tw - this.o.clock.now();
+    if (this.status === 'OKAY' && left > 0) {
+      this.timer = this.o.clock.setTimer(left, () => this.expired());
+      return;
+    }
     switch (this.status) {
       case 'OKAY':
         if (!this.pending) {
