@@ -50,7 +50,7 @@ export const configSchema = z.object({
   store: z
     .object({
       /**
-       * Profiles in memory for the RADIUS server and the LMA, kept current by change
+       * Profiles in memory for the RADIUS and Diameter servers and the LMA, kept current by change
        * notifications from the database (src/store/profile-directory.ts): off (every lookup
        * reads the database), lazy (filled on first lookup), preload (all loaded at start).
        */
