@@ -120,6 +120,19 @@ describe('RFC 6733 §5.3, §5.6: capabilities exchange', () => {
     assert.equal(relay.r.conn.state, 'R-Open');
   });
 
+  it('§5.3/§6.11: an application advertised only in Vendor-Specific-Application-Id counts (its Vendor-Id does not)', () => {
+    const { r } = pair();
+    r.conn.start();
+    const w = new AvpWriter({ flags: CmdFlag.R, commandCode: Cmd.CapabilitiesExchange, applicationId: 0, hopByHop: 1, endToEnd: 1 });
+    w.utf8(Avp.OriginHost, 'v.example.net').utf8(Avp.OriginRealm, 'example.net').octets(Avp.HostIpAddress, Buffer.from([0, 1, 192, 0, 2, 9]));
+    w.group(Avp.VendorSpecificApplicationId, (g) => g.u32(Avp.VendorId, 10415).u32(Avp.AuthApplicationId, App.Nasreq));
+    r.conn.receive(Buffer.from(w.bytes()));
+    assert.equal(resultOf(r.out[0]), Result.Success);
+    assert.equal(r.conn.state, 'R-Open');
+    assert.deepEqual(r.conn.peer?.vendorSpecific, [{ vendorId: 10415, authApplicationId: 1, acctApplicationId: null }]);
+    assert.deepEqual(r.conn.peer?.hostIpAddresses, ['192.0.2.9']);
+  });
+
   it('§5.3/§6.10: a CER offering only in-band TLS has no security in common (5017)', () => {
     const { r, clock } = pair();
     r.conn.start();
