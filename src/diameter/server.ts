@@ -43,6 +43,8 @@ export interface DiameterServerOptions {
   maxSessions?: number;
   /** Requests in progress per connection before its reading pauses (default 1024). */
   maxInFlight?: number;
+  /** Connections at once per listener, admitted or not (default 4096; more are refused by the kernel's backlog). */
+  maxConnections?: number;
   hostIpAddresses?: string[];
   clock?: Clock;
   logger?: Logger;
@@ -146,6 +148,7 @@ export class DiameterServer {
     try {
       for (const host of this.o.hosts) {
         const s = net.createServer((sock) => this.accept(sock));
+        s.maxConnections = this.o.maxConnections ?? 4096;
         this.servers.push(s);
         this.ports.tcp = await listen(s, this.ports.tcp || this.o.port, host);
       }
@@ -153,6 +156,7 @@ export class DiameterServer {
       if (t) {
         for (const host of this.o.hosts) {
           const s = tls.createServer({ cert: t.material.cert, key: t.material.key, ca: t.material.ca, requestCert: true, rejectUnauthorized: false }, (sock) => this.accept(sock));
+          s.maxConnections = this.o.maxConnections ?? 4096;
           s.on('tlsClientError', () => this.count('problem:tls_handshake'));
           this.servers.push(s);
           this.ports.tls = await listen(s, this.ports.tls || t.port, host);
