@@ -25,12 +25,16 @@ interface Cfg {
 const cfg = JSON.parse(process.argv[2]) as Cfg;
 const FV = 0x0000030000000000n;
 
-/** MN indices spread over all profiles (32-bit LCG, as bench/radius.ts). */
-function mnSequence(seed: number): () => number {
+/**
+ * MN indices spread over the profiles (32-bit LCG, as bench/radius.ts). Connection i of n draws
+ * from its own share (MNs i, i + n, ...): each MN is served by one MAG, as in a deployment.
+ */
+function mnSequence(seed: number, i: number): () => number {
   let x = seed;
+  const share = Math.max(1, Math.floor(cfg.profiles / cfg.connections));
   return () => {
     x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff;
-    return x % cfg.profiles;
+    return (x % share) * cfg.connections + i;
   };
 }
 
@@ -40,7 +44,7 @@ async function diameterConnection(i: number, quota: number): Promise<{ ok: numbe
   sock.setNoDelay(true);
   await new Promise<void>((res, rej) => sock.once('connect', () => res()).once('error', rej));
   const framer = new Framer(1 << 20);
-  const next = mnSequence(12345 + i * 7919);
+  const next = mnSequence(12345 + i * 7919, i);
   let hbh = 1;
   let sent = 0;
   let ok = 0;
@@ -91,7 +95,7 @@ async function radiusSocket(i: number, quota: number): Promise<{ ok: number; bad
   const secret = Buffer.from(cfg.secret ?? '');
   const sock = dgram.createSocket('udp4');
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
-  const next = mnSequence(12345 + i * 7919);
+  const next = mnSequence(12345 + i * 7919, i);
   const window = Math.min(cfg.window, 255);
   let id = 0;
   let sent = 0;

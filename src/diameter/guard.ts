@@ -75,10 +75,11 @@ export class SessionTable {
     return this.byId.has(sessionId);
   }
 
-  add(s: KeptSession): void {
-    const old = this.byId.get(s.sessionId);
+  add(k: Omit<KeptSession, 'peer'>, peer: string): void {
+    const old = this.byId.get(k.sessionId);
     // A re-authorisation in the same session (the common case): nothing changes.
-    if (old && old.mnId === s.mnId && old.peer === s.peer && old.originHost === s.originHost && old.userName === s.userName) return;
+    if (old && old.mnId === k.mnId && old.peer === peer && old.originHost === k.originHost && old.userName === k.userName) return;
+    const s: KeptSession = { sessionId: k.sessionId, mnId: k.mnId, peer, originHost: k.originHost, userName: k.userName };
     if (old) {
       this.byId.delete(s.sessionId);
       if (old.mnId !== s.mnId) this.unindex(old);

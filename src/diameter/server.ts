@@ -64,8 +64,9 @@ interface Conn {
   peer: DiameterPeer | null;
   traffic: PeerTraffic;
   inFlight: number;
-  /** Set once the peer is admitted: what handle.ts needs, and its duplicate cache. */
+  /** Set once the peer is admitted: what handle.ts needs, its identity lower-cased, and its duplicate cache. */
   ctx: HandleContext | null;
+  peerKey: string | null;
   dup: DupCache | null;
 }
 
@@ -171,7 +172,7 @@ export class DiameterServer {
   private accept(sock: net.Socket): void {
     const info = transportInfo(sock);
     const channel = new SocketChannel(sock, { maxMessageSize: this.o.maxMessageSize ?? 65_536 });
-    const c: Conn = { conn: undefined as unknown as PeerConnection, channel, info, peer: null, traffic: trafficFor('server', 'unknown'), inFlight: 0, ctx: null, dup: null };
+    const c: Conn = { conn: undefined as unknown as PeerConnection, channel, info, peer: null, traffic: trafficFor('server', 'unknown'), inFlight: 0, ctx: null, peerKey: null, dup: null };
     const problem = (cause: string, detail: string): void => {
       c.traffic.problems[cause] = (c.traffic.problems[cause] ?? 0) + 1;
       this.count(`problem:${cause}`);
@@ -193,7 +194,8 @@ export class DiameterServer {
           diameterConnections.labels('server').inc();
           this.byPeer.set(caps.originHost.toLowerCase(), c);
           c.ctx = { node: this.node, policy: this.o.policy, peerName: c.peer!.name, sessionKnown: (id) => this.sessions.has(id) };
-          c.dup = this.dupCache(caps.originHost.toLowerCase());
+          c.peerKey = caps.originHost.toLowerCase();
+          c.dup = this.dupCache(c.peerKey);
           this.log.info({ peer: caps.originHost, from: info.remoteAddress, tls: info.tls }, 'diameter peer connected (CER/CEA)');
         },
         request: (m) => this.onRequest(c, m),
@@ -302,7 +304,7 @@ export class DiameterServer {
     c.inFlight--;
     if (c.inFlight < (this.o.maxInFlight ?? 1024) / 2) c.channel.release();
     if (o.keep) {
-      this.sessions.add({ ...o.keep, peer: c.conn.peer!.originHost.toLowerCase() });
+      this.sessions.add(o.keep, c.peerKey!);
       diameterSessions.set(this.sessions.size);
     }
     if (o.end && this.sessions.remove(o.end)) diameterSessions.set(this.sessions.size);
