@@ -5,6 +5,7 @@ import type { Store } from '../store/index.ts';
 import { DiameterServer, loadTls } from '../diameter/index.ts';
 import type { ProfileDirectory } from '../store/profile-directory.ts';
 import { StoreDiameterPolicy } from './diameter-policy.ts';
+import { StartupError, listening, setting } from './errors.ts';
 import { logger } from '../util/log.ts';
 
 export interface DiameterRole {
@@ -19,8 +20,16 @@ export interface DiameterRole {
 export function diameterTls(config: Config): ReturnType<typeof loadTls> | null {
   const c = config.diameter;
   if (!c.tlsCert && !c.tlsKey) return null;
-  if (!c.tlsCert || !c.tlsKey || !c.tlsCa) throw new Error('diameter.tlsCert, diameter.tlsKey and diameter.tlsCa go together (the CA checks peers\' certificates)');
-  return loadTls({ cert: c.tlsCert, key: c.tlsKey, ca: c.tlsCa });
+  for (const [key, v] of [['diameter.tlsCert', c.tlsCert], ['diameter.tlsKey', c.tlsKey], ['diameter.tlsCa', c.tlsCa]] as const) {
+    if (!v) throw new StartupError(`Diameter TLS: diameter.tlsCert, diameter.tlsKey and diameter.tlsCa go together (the CA checks peers' certificates); set ${setting(key)}`);
+  }
+  try {
+    return loadTls({ cert: c.tlsCert, key: c.tlsKey, ca: c.tlsCa });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { path?: string };
+    const key = err.path === c.tlsKey ? 'diameter.tlsKey' : err.path === c.tlsCa ? 'diameter.tlsCa' : 'diameter.tlsCert';
+    throw new StartupError(`Diameter TLS: cannot read ${err.path ?? 'a certificate file'} (${err.code ?? err.message}); set ${setting(key)}`, { cause: e });
+  }
 }
 
 export async function startDiameterRole(config: Config, store: Store, o: { directory?: ProfileDirectory } = {}): Promise<DiameterRole> {
@@ -40,13 +49,8 @@ export async function startDiameterRole(config: Config, store: Store, o: { direc
     requestTimeoutMs: c.requestTimeoutMs,
     logger: log,
   });
-  try {
-    await server.start();
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new Error(`Diameter server: TCP port ${c.port}${tls ? ` or ${c.tlsPort}` : ''} is in use; set diameter.port / diameter.tlsPort or disable with PMIP6_DIAMETER_ENABLED=false`, { cause: e });
-    throw e;
-  }
+  const ports = [{ key: 'diameter.port', port: c.port }, ...(tls ? [{ key: 'diameter.tlsPort', port: c.tlsPort }] : [])];
+  await listening({ what: 'Diameter server', proto: 'TCP', ports, addressKey: 'diameter.bind' }, () => server.start());
   log.info({ identity: c.identity, realm: c.realm, tcp: server.ports.tcp, tls: tls ? server.ports.tls : 'off' }, 'Diameter server listening (RFC 6733, NASREQ + RFC 5779)');
   return {
     server,

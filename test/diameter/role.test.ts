@@ -72,5 +72,10 @@ describe('diameter.* and aaa.protocol settings', () => {
     const c = loadConfig({ env: { PMIP6_DIAMETER_TLS_CERT: certs.serverCert, PMIP6_DIAMETER_TLS_KEY: certs.serverKey, PMIP6_DIAMETER_PORT: '0' } });
     await assert.rejects(startDiameterRole(c, store), /diameter\.tlsCa/);
     assert.throws(() => diameterClientFor(loadConfig({ env: { PMIP6_DIAMETER_PEERS: 'http://x' } }), {}), /diameter\.peers/);
+    const missing = loadConfig({ env: { PMIP6_DIAMETER_TLS_CERT: '/nonexistent/cert.pem', PMIP6_DIAMETER_TLS_KEY: certs.serverKey, PMIP6_DIAMETER_TLS_CA: certs.ca, PMIP6_DIAMETER_PORT: '0' } });
+    await assert.rejects(startDiameterRole(missing, store), /cannot read \/nonexistent\/cert\.pem .*diameter\.tlsCert \(PMIP6_DIAMETER_TLS_CERT\)/);
+    // A port in use names the setting to change (src/main/errors.ts).
+    const busy = loadConfig({ env: { PMIP6_DIAMETER_BIND: '127.0.0.1', PMIP6_DIAMETER_PORT: String(role.server.ports.tcp) } });
+    await assert.rejects(startDiameterRole(busy, store), /Diameter server: TCP port \d+ on 127\.0\.0\.1 is in use .*diameter\.port \(PMIP6_DIAMETER_PORT\)/);
   });
 });
