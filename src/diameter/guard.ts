@@ -63,7 +63,8 @@ export interface KeptSession {
 /** Sessions by Session-Id, indexed by MN; oldest evicted beyond `max`. */
 export class SessionTable {
   private readonly byId = new Map<string, KeptSession>();
-  private readonly byMn = new Map<string, Set<string>>();
+  /** MN → its Session-Id, or several (an MN is usually in one session: no Set per MN). */
+  private readonly byMn = new Map<string, string | string[]>();
   evicted = 0;
   constructor(private readonly max: number) {}
 
@@ -91,18 +92,23 @@ export class SessionTable {
       }
     }
     this.byId.set(s.sessionId, s);
-    let set = this.byMn.get(s.mnId);
-    if (!set) {
-      set = new Set();
-      this.byMn.set(s.mnId, set);
-    }
-    set.add(s.sessionId);
+    const ids = this.byMn.get(s.mnId);
+    if (ids === undefined) this.byMn.set(s.mnId, s.sessionId);
+    else if (typeof ids === 'string') {
+      if (ids !== s.sessionId) this.byMn.set(s.mnId, [ids, s.sessionId]);
+    } else if (!ids.includes(s.sessionId)) ids.push(s.sessionId);
   }
 
   private unindex(s: KeptSession): void {
-    const set = this.byMn.get(s.mnId);
-    set?.delete(s.sessionId);
-    if (set && set.size === 0) this.byMn.delete(s.mnId);
+    const ids = this.byMn.get(s.mnId);
+    if (ids === undefined) return;
+    if (typeof ids === 'string') {
+      if (ids === s.sessionId) this.byMn.delete(s.mnId);
+      return;
+    }
+    const rest = ids.filter((id) => id !== s.sessionId);
+    if (rest.length === 0) this.byMn.delete(s.mnId);
+    else this.byMn.set(s.mnId, rest.length === 1 ? rest[0] : rest);
   }
 
   remove(sessionId: string): KeptSession | undefined {
@@ -114,8 +120,9 @@ export class SessionTable {
   }
 
   ofMn(mnId: string): KeptSession[] {
-    const set = this.byMn.get(mnId);
-    return set ? [...set].map((id) => this.byId.get(id)!).filter(Boolean) : [];
+    const ids = this.byMn.get(mnId);
+    if (ids === undefined) return [];
+    return (typeof ids === 'string' ? [ids] : ids).map((id) => this.byId.get(id)!).filter(Boolean);
   }
 }
 

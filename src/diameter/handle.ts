@@ -151,7 +151,12 @@ function magBlock(p: RadiusProfile, fv: bigint | undefined, realm: string): Bloc
   else {
     const w = new AvpWriter(undefined, 256);
     writeMagAnswer(w, p, d.decision, realm);
-    b = { fv, realm, bytes: Buffer.from(w.bytes()), reason: '' };
+    // Kept as long as the profile: its own memory, not a slice of Node's shared 8 KiB pool
+    // (a cached slice would keep a whole pool slab of short-lived buffers alive).
+    const out = w.bytes();
+    const bytes = Buffer.allocUnsafeSlow(out.length);
+    out.copy(bytes);
+    b = { fv, realm, bytes, reason: '' };
   }
   if (list.length < 8) list.push(b);
   return b;
