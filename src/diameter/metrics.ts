@@ -34,11 +34,20 @@ export function trafficFor(role: 'server' | 'client', peer: string): PeerTraffic
   return e.t;
 }
 
+const labels = new Map<number, string>();
+/** "AA-Request", "Device-Watchdog-Answer", or "other" (memoised: no string built per message). */
 export const commandLabel = (code: number, request: boolean): string => {
-  const n = commandName(code, request);
-  return n.startsWith('command ') ? 'other' : n;
+  const k = request ? code : -code - 1;
+  let l = labels.get(k);
+  if (l === undefined) {
+    const n = commandName(code, request);
+    l = n.startsWith('command ') ? 'other' : n;
+    if (labels.size < 64) labels.set(k, l);
+  }
+  return l;
 };
-export const resultLabel = (code: number | null): string => (code !== null && KNOWN_RESULTS.has(code) ? String(code) : 'other');
+const resultLabels = new Map<number, string>([...KNOWN_RESULTS].map((c) => [c, String(c)]));
+export const resultLabel = (code: number | null): string => (code !== null ? resultLabels.get(code) ?? 'other' : 'other');
 
 export const diameterRequests = new Counter({
   name: 'pmip6_diameter_requests_total',

@@ -112,9 +112,11 @@ export class SocketChannel implements ConnectionIo {
   write(b: Buffer): void {
     if (this.closed || this.socket.destroyed) return;
     if (!this.corked) {
+      // Everything written until the event loop's check phase leaves in one writev: the answers
+      // to all the reads of this turn, not one system call per read.
       this.corked = true;
       this.socket.cork();
-      process.nextTick(() => {
+      setImmediate(() => {
         this.corked = false;
         this.socket.uncork();
       });
