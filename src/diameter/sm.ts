@@ -38,8 +38,6 @@ export type Admission = { ok: true } | { ok: false; resultCode: number; errorMes
 export type RequestResult = { ok: true; answer: DiameterMessage } | { ok: false; error: 'timeout' | 'closed' };
 
 interface Pending {
-  endToEnd: number;
-  bytes: Buffer;
   timer: TimerHandle;
   resolve: (r: RequestResult) => void;
 }
@@ -303,7 +301,7 @@ export class PeerConnection {
       const timer = this.o.clock.setTimer(timeoutMs, () => {
         if (this.pending.delete(hopByHop)) resolve({ ok: false, error: 'timeout' });
       });
-      this.pending.set(hopByHop, { endToEnd, bytes, timer, resolve });
+      this.pending.set(hopByHop, { timer, resolve });
       this.o.io.write(bytes);
     });
   }
