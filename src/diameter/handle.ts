@@ -13,18 +13,23 @@
 import { App, Avp, AuthRequestType, AuthSessionState, Cmd, Result } from './constants.ts';
 import { AvpWriter, findAll, findAvp, type DiameterMessage, type RawAvp } from './codec.ts';
 import { answerHeader, buildErrorAnswer, type LocalNode } from './build.ts';
-import type { DiameterPolicy } from './policy.ts';
+import type { DiameterPeer, DiameterPolicy } from './policy.ts';
 import { readAgentInfo, writeLmaAnswer, writeMagAnswer } from './rfc5779.ts';
 import { missingAvp } from './validate.ts';
 import { decU32, decU64, decUtf8, sameIdentity } from './values.ts';
 import { decideService, serviceAllowed, type RadiusProfile } from '../radius/rfc6572.ts';
 import { allowsIpv4 } from '../policy/profile.ts';
+import { canonicalAddress } from '../util/ip.ts';
+
+const sameIp = (a: string, b: string): boolean => a === b || (canonicalAddress(a) ?? a) === (canonicalAddress(b) ?? b);
 
 export interface HandleContext {
   node: LocalNode;
   policy: DiameterPolicy;
   /** The peer connection's provisioned name (audit, logs). */
   peerName: string;
+  /** The admitted peer's role and own LMA addresses, and the address it connects from. */
+  peer: Pick<DiameterPeer, 'role' | 'lmaAddresses'> & { remoteAddress: string };
   /** Whether a Session-Id names a session this server keeps (STR). */
   sessionKnown(sessionId: string): boolean;
 }
@@ -40,6 +45,8 @@ export interface Outcome {
   /** A session that ended (STR, §8.4). */
   end?: string;
   reason?: string;
+  /** A refusal the server counts as a problem of the peer (a fixed cause). */
+  problem?: 'not_an_lma' | 'lma_address_not_own';
 }
 
 type Ctx = HandleContext;
@@ -188,13 +195,18 @@ async function handleLma(m: DiameterMessage, ctx: Ctx): Promise<Outcome> {
   if (!mnId) return error(m, ctx, 'lma_aar', Result.MissingAvp, 'no User-Name', missingAvp(Avp.UserName));
   const info = readAgentInfo(m.avps);
   if (!info.ok) return error(m, ctx, 'lma_aar', Result.InvalidAvpValue, info.reason, Buffer.from(info.failed.raw));
+  const v = info.value;
+  // RFC 5779 §4.2 is the LMA's request, about the LMA itself: only a peer provisioned with the
+  // role 'lma' may send it, and only naming its own address (as over RADIUS, RFC 6572 §6).
+  if (ctx.peer.role !== 'lma') return { ...reject(m, ctx, 'lma_aar', 'PBU authorisation is accepted from LMA peers only'), problem: 'not_an_lma' };
+  const own = v.lmaAddress !== null && [ctx.peer.remoteAddress, ...ctx.peer.lmaAddresses].some((a) => sameIp(a, v.lmaAddress!));
+  if (!own) return { ...reject(m, ctx, 'lma_aar', "the LMA address is not the peer's own"), problem: 'lma_address_not_own' };
   const fvA = findAvp(m.avps, Avp.Mip6FeatureVector);
   const fv = fvA ? decU64(fvA.data) ?? undefined : undefined;
-  const v = info.value;
   const res = await ctx.policy.authorizeLma({
     mnId,
     userName,
-    lmaAddress: v.lmaAddress ?? v.lmaHost,
+    lmaAddress: v.lmaAddress,
     hnps: v.hnps,
     ipv4HoA: v.ipv4HoA === null || v.ipv4HoA === 'delegate' ? v.ipv4HoA : { address: v.ipv4HoA, prefixLength: 32 },
     serviceSelection: text(m.avps, Avp.ServiceSelection),

@@ -16,6 +16,8 @@ export class MemoryDiameterPolicy implements DiameterPolicy {
       name: p.identity,
       addresses: ['127.0.0.0/8', '::1/128'],
       certificateFingerprint: null,
+      role: 'mag',
+      lmaAddresses: [],
       ...p,
     });
     return this;

@@ -17,6 +17,10 @@ export interface DiameterPeer {
   addresses: string[];
   /** SHA-256 fingerprint (lowercase hex) of the TLS certificate allowed to claim it, or null. */
   certificateFingerprint: string | null;
+  /** RFC 5779: 'mag' (§4.1) or 'lma' (may also ask §4.2 PBU authorisation, for its own addresses). */
+  role: 'mag' | 'lma';
+  /** Role 'lma': LMA addresses it may name besides the address it connects from. */
+  lmaAddresses: string[];
 }
 
 /** An LMA's authorisation request (RFC 5779 §4.2), decoded. */

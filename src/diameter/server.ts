@@ -193,7 +193,10 @@ export class DiameterServer {
           this.count('open');
           diameterConnections.labels('server').inc();
           this.byPeer.set(caps.originHost.toLowerCase(), c);
-          c.ctx = { node: this.node, policy: this.o.policy, peerName: c.peer!.name, sessionKnown: (id) => this.sessions.has(id) };
+          c.ctx = {
+            node: this.node, policy: this.o.policy, peerName: c.peer!.name, sessionKnown: (id) => this.sessions.has(id),
+            peer: { role: c.peer!.role, lmaAddresses: c.peer!.lmaAddresses, remoteAddress: info.remoteAddress },
+          };
           c.peerKey = caps.originHost.toLowerCase();
           c.dup = this.dupCache(c.peerKey);
           this.log.info({ peer: caps.originHost, from: info.remoteAddress, tls: info.tls }, 'diameter peer connected (CER/CEA)');
@@ -311,6 +314,11 @@ export class DiameterServer {
     c.dup!.complete(m.endToEnd, o.answer, this.clock.now());
     const rl = resultLabel(o.resultCode);
     c.traffic.answers[rl] = (c.traffic.answers[rl] ?? 0) + 1;
+    if (o.problem) {
+      c.traffic.problems[o.problem] = (c.traffic.problems[o.problem] ?? 0) + 1;
+      this.count(`problem:${o.problem}`);
+      this.logOnce.warn(o.problem, c.peer!.name, { detail: o.reason });
+    }
     this.count(o.kind === 'mag_aar' && o.resultCode === Result.Success ? 'answer:mag_aar:2001' : `answer:${o.kind}:${o.resultCode}`);
     c.channel.write(o.answer);
   }

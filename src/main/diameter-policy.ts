@@ -41,6 +41,8 @@ export class StoreDiameterPolicy implements DiameterPolicy {
         name: r.name ?? r.identity,
         addresses: r.allowedAddresses,
         certificateFingerprint: r.tlsFingerprint,
+        role: r.role,
+        lmaAddresses: r.lmaAddresses,
       });
     }
     this.peers = next;

@@ -17,7 +17,7 @@ const FV = FeatureVector.PMIP6_SUPPORTED | FeatureVector.IP4_HOA_SUPPORTED;
 function policy(): MemoryDiameterPolicy {
   const p = new MemoryDiameterPolicy()
     .addPeer({ identity: 'mag1.example.net', realm: REALM, addresses: ['127.0.0.0/8'] })
-    .addPeer({ identity: 'lma1.example.net', realm: REALM, addresses: ['127.0.0.1/32'] })
+    .addPeer({ identity: 'lma1.example.net', realm: REALM, addresses: ['127.0.0.1/32'], role: 'lma', lmaAddresses: ['2001:db8::11'] })
     .addPeer({ identity: 'far.example.net', realm: REALM, addresses: ['192.0.2.200/32'] })
     .addPeer({ identity: 'other.example.net', realm: 'example.org', addresses: ['127.0.0.1'] });
   p.addProfile(makeProfile({ mnId: 'mn1@example.net', hnps: ['2001:db8:1:1::/64', '2001:db8:1:2::/64'], lma: '2001:db8::1', ipv4HoA: '10.0.0.5', dhcpv4Server: '10.0.0.53', dhcpv6Server: '2001:db8::53', serviceSelection: 'internet', mip6FeatureVector: FV }));
@@ -118,6 +118,28 @@ describe('Diameter server over TCP (RFC 6733, RFC 7155, RFC 5779)', () => {
       // §4.2.1: refusal is 5003.
       const no = await lma.request(aar({ hopByHop: lma.nextHbh(), sessionId: 'lma1.example.net;1;2', originHost: 'lma1.example.net', userName: 'off@example.net', fill: (w) => w.group(Avp.Mip6AgentInfo, (g) => g.octets(Avp.MipHomeAgentAddress, encAddress('2001:db8::11')!)) }));
       assert.equal(resultCode(no), Result.AuthorizationRejected);
+    } finally {
+      lma.close();
+    }
+  });
+
+  it('RFC 5779 §4.2 from a peer that is not an LMA, or naming another LMA\'s address: 5003, counted', async () => {
+    const agent = (addr: string) => (w: AvpWriter) => w.group(Avp.Mip6AgentInfo, (g) => g.octets(Avp.MipHomeAgentAddress, encAddress(addr)!));
+    const before = server.stat('problem:not_an_lma');
+    const a = await mag.request(aar({ hopByHop: mag.nextHbh(), sessionId: 'mag1.example.net;7;1', originHost: 'mag1.example.net', userName: 'pool@example.net', fill: agent('2001:db8::11') }));
+    assert.equal(resultCode(a), Result.AuthorizationRejected);
+    assert.equal(server.stat('problem:not_an_lma'), before + 1);
+    const lma = await RawPeer.connect(server.ports.tcp);
+    try {
+      assert.equal(await lma.exchangeCapabilities('lma1.example.net', 9), Result.Success);
+      // (End-to-End Identifiers of their own: lma1's earlier connection used this RawPeer's first ones, §3 duplicates.)
+      const other = await lma.request(aar({ hopByHop: lma.nextHbh(), endToEnd: 0x7001, sessionId: 'lma1.example.net;7;2', originHost: 'lma1.example.net', userName: 'pool@example.net', fill: agent('2001:db8::99') }));
+      assert.equal(resultCode(other), Result.AuthorizationRejected);
+      assert.equal(server.stat('problem:lma_address_not_own'), 1);
+      // Its connection address counts as its own.
+      const self = await lma.request(aar({ hopByHop: lma.nextHbh(), endToEnd: 0x7002, sessionId: 'lma1.example.net;7;3', originHost: 'lma1.example.net', userName: 'mn1@example.net', fill: agent('127.0.0.1') }));
+      assert.equal(resultCode(self), Result.AuthorizationRejected, 'mn1 is anchored at 2001:db8::1: refused by the profile, not by the peer check');
+      assert.equal(server.stat('problem:lma_address_not_own'), 1);
     } finally {
       lma.close();
     }

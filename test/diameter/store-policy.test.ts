@@ -34,7 +34,7 @@ for (const kind of ['postgres'] as const) {
         return q(...args);
       }) as typeof t.db.query;
       await store.aaaClients.create(aaaClientInputSchema.parse({ kind: 'diameter', name: 'mag one', identity: 'mag1.example.net', realm: REALM, allowedAddresses: ['127.0.0.1'] }), 'test');
-      await store.aaaClients.create(aaaClientInputSchema.parse({ kind: 'diameter', identity: 'lma1.example.net', realm: REALM, allowedAddresses: ['127.0.0.0/8'] }), 'test');
+      await store.aaaClients.create(aaaClientInputSchema.parse({ kind: 'diameter', identity: 'lma1.example.net', realm: REALM, allowedAddresses: ['127.0.0.0/8'], role: 'lma', lmaAddresses: ['2001:db8::1'] }), 'test');
       await store.aaaClients.create(aaaClientInputSchema.parse({ kind: 'diameter', identity: 'tls-only.example.net', realm: REALM, tlsFingerprint: 'AB:'.repeat(31) + 'AB' }), 'test');
       await t.db.exec(`INSERT INTO pools (name, family, prefix, assign_length) VALUES ('p6', 6, '2001:db8:70::/48', 64)`);
       await store.profiles.create(profileInputSchema.parse({ mnId: 'mn1@example.net', hnps: ['2001:db8:1:1::/64'], lma: '2001:db8::1' }), 'test');

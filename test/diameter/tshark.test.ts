@@ -40,7 +40,7 @@ describe('tshark decodes our Diameter traffic (RFC 6733, RFC 7155, RFC 5779)', (
   const pick = (pred: (f: Record<string, string>) => boolean, fields: string[]): string[][] => frames.filter(pred).map((f) => fields.map((k) => f[k]));
 
   before(async () => {
-    const policy = new MemoryDiameterPolicy().addPeer({ identity: 'mag1.example.net', realm: REALM }).addPeer({ identity: 'lma1.example.net', realm: REALM });
+    const policy = new MemoryDiameterPolicy().addPeer({ identity: 'mag1.example.net', realm: REALM }).addPeer({ identity: 'lma1.example.net', realm: REALM, role: 'lma', lmaAddresses: ['2001:db8::1'] });
     policy.addProfile(makeProfile({ mnId: 'mn1@example.net', hnps: ['2001:db8:1:1::/64'], lma: '2001:db8::1', ipv4HoA: '10.0.0.5', serviceSelection: 'internet', dhcpv4Server: '10.0.0.53', dhcpv6Server: '2001:db8::53', mip6FeatureVector: FV }));
     policy.addProfile(makeProfile({ mnId: 'pool@example.net', hnpPool: 'p6', mip6FeatureVector: FeatureVector.PMIP6_SUPPORTED }));
     policy.store.hnpPools.set('p6', ['2001:db8:77::/64']);

@@ -49,8 +49,8 @@ describe('RFC 5779: a MAG learns the MN profile over Diameter, the LMA authorise
     const db = await openPglite();
     await migrate(db);
     store = storeOn(db);
-    for (const identity of ['mag1.example.net', 'lma1.example.net']) {
-      await store.aaaClients.create(aaaClientInputSchema.parse({ kind: 'diameter', identity, realm: REALM, allowedAddresses: ['127.0.0.1'] }), 'test');
+    for (const [identity, role] of [['mag1.example.net', 'mag'], ['lma1.example.net', 'lma']]) {
+      await store.aaaClients.create(aaaClientInputSchema.parse({ kind: 'diameter', identity, realm: REALM, allowedAddresses: ['127.0.0.1'], role }), 'test');
     }
     await store.profiles.create(profileInputSchema.parse({ mnId: MN, hnps: [HNP], lma: '127.0.0.1', serviceSelection: 'internet' }), 'test');
 
@@ -61,6 +61,7 @@ describe('RFC 5779: a MAG learns the MN profile over Diameter, the LMA authorise
     const lmaConfig: Config = configSchema.parse({
       dataDir,
       aaa: { protocol: 'diameter' },
+      security: { allowUnprotectedSignalling: true },
       diameter: { identity: 'lma1.example.net', realm: REALM, peers },
       lma: { address: '127.0.0.1', udpPort: 0, authorizeAnyMag: true, heartbeatInterval: 0, minDelayBeforeBCEDelete: 200 },
     });
@@ -69,6 +70,7 @@ describe('RFC 5779: a MAG learns the MN profile over Diameter, the LMA authorise
     const magConfig: Config = configSchema.parse({
       dataDir,
       aaa: { protocol: 'diameter' },
+      security: { allowUnprotectedSignalling: true },
       diameter: { identity: 'mag1.example.net', realm: REALM, peers },
       mag: { lmaAddress: '192.0.2.99', lmaPort: lma.port, heartbeatInterval: 0 },
     });
