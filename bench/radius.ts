@@ -88,7 +88,7 @@ const FEATURE_VECTOR = FeatureVector.PMIP6_SUPPORTED | FeatureVector.IP4_HOA_SUP
  * benchMns(n) (mn<i>@example.net, HNP 2001:db8:<i>>16>:<i&0xffff>::/64, HoA 10.0.0.0 + i /16),
  * and the bench's RADIUS client (127.0.0.1, Message-Authenticator required).
  */
-async function populate(db: Db, n: number): Promise<void> {
+export async function populate(db: Db, n: number): Promise<void> {
   await db.exec(`INSERT INTO profiles (mn_id, lma, ipv4_hoa, ipv4_prefix_length, ipv4_default_router, service_selection, mip6_feature_vector)
     SELECT 'mn' || i || '@example.net', '2001:db8::1', ('10.0.0.0'::inet + i), 16, '10.0.0.1', 'internet', ${BigInt.asIntN(64, FEATURE_VECTOR)}
     FROM generate_series(0, ${n - 1}) AS i`);

@@ -7,6 +7,7 @@ const BENCHES: Record<string, string> = {
   snmp: './snmp.ts',
   startup: './startup.ts',
   flood: './flood.ts',
+  diameter: './diameter.ts',
 };
 
 const [name, ...args] = process.argv.slice(2);

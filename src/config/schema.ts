@@ -50,7 +50,7 @@ export const configSchema = z.object({
   store: z
     .object({
       /**
-       * Profiles in memory for the RADIUS server and the LMA, kept current by change
+       * Profiles in memory for the RADIUS and Diameter servers and the LMA, kept current by change
        * notifications from the database (src/store/profile-directory.ts): off (every lookup
        * reads the database), lazy (filled on first lookup), preload (all loaded at start).
        */
@@ -99,11 +99,45 @@ export const configSchema = z.object({
     .prefault({}),
   diameter: z
     .object({
+      /** The Diameter server (RFC 6733 base, NASREQ with the RFC 5779 PMIPv6 AVPs) on `port` (TCP) and `tlsPort`. */
       enabled: bool.default(false),
+      /** Addresses the server listens on ("::" is dual-stack where the host allows it). */
+      bind: strList.default(['::']),
       port: port.default(3868),
+      /** TLS/TCP listener (RFC 6733 §2.1), run when tlsCert and tlsKey are set. */
       tlsPort: port.default(5658),
-      identity: z.string().default('aaa.pmip6.local'),
-      realm: z.string().default('pmip6.local'),
+      /** This node's DiameterIdentity (Origin-Host), as server and as client. */
+      identity: z.string().min(1).default('aaa.pmip6.local'),
+      realm: z.string().min(1).default('pmip6.local'),
+      /** PEM files: this node's certificate and key (server and aaas:// client), and the CA peers' certificates must chain to. */
+      tlsCert: z.string().default(''),
+      tlsKey: z.string().default(''),
+      tlsCa: z.string().default(''),
+      /** RFC 3539 Twinit: a DWR after this long without traffic (jitter ±2 s); RFC 3539 forbids less than 6 s. */
+      watchdogMs: z.coerce.number().int().min(6000).default(30000),
+      /** Authorization sessions kept for RAR/ASR pushes (oldest dropped beyond). */
+      maxSessions: z.coerce.number().int().min(1).default(1_000_000),
+      /**
+       * Client side (a MAG or LMA with aaa.protocol=diameter): servers in order of preference as
+       * DiameterURIs, "aaa://host[:port]" (TCP, 3868) or "aaas://host[:port]" (TLS, 5658). With an
+       * FQDN the server's CEA must carry it as Origin-Host.
+       */
+      peers: strList.default([]),
+      /** Time a request may take, failover to another peer included. */
+      requestTimeoutMs: ms.default(3000),
+      /** Tc (RFC 6733 §2.1): the longest wait between reconnection attempts (back-off starts at 1 s). */
+      reconnectMaxMs: z.coerce.number().int().min(1000).default(30000),
+      cacheTtlMs: ms.default(30000),
+    })
+    .prefault({}),
+  aaa: z
+    .object({
+      /**
+       * The AAA protocol this process's MAG and LMA speak as clients: radius (with radius.servers)
+       * or diameter (with diameter.peers). Without servers/peers they use no AAA: the MAG asks
+       * the LMA to assign, the LMA reads the store.
+       */
+      protocol: z.enum(['radius', 'diameter']).default('radius'),
     })
     .prefault({}),
   snmp: z

@@ -30,7 +30,7 @@ import { logger, type Logger } from '../util/log.ts';
 
 const lookups = new Counter({
   name: 'pmip6_mag_aaa_lookups_total',
-  help: 'MAG profile lookups over RADIUS (RFC 6572 §5) by result: accept, reject, error',
+  help: 'MAG profile lookups over AAA (RADIUS RFC 6572 §5 or Diameter RFC 5779 §4.1) by result: accept, reject, error',
   labelNames: ['result'] as const,
   registers: [registry],
 });
@@ -110,7 +110,10 @@ type Lookup = { ok: true; profile: Profile | null; cls: Buffer | null } | { ok: 
 /** How long a profile resolved for an attach waits for the MAG to ask for it. */
 const HANDOFF_MS = 5000;
 
-export class RadiusMagPolicy implements MagPolicySource {
+/** What the MAG's policy needs of an AAA client: RadiusAaaClient, or DiameterAaaClient (diameter-mag.ts). */
+export type MagAaaClient = Pick<RadiusAaaClient, 'authorize' | 'invalidate'>;
+
+export class RadiusMagPolicy<C extends MagAaaClient = RadiusAaaClient> implements MagPolicySource {
   /** MAG key (AAA Mobile-Node-Identifier) → the NAI the MN attached with, when they differ. */
   private readonly naiByKey = new Map<string, string>();
   private readonly keyByNai = new Map<string, string>();
@@ -120,8 +123,8 @@ export class RadiusMagPolicy implements MagPolicySource {
   readonly stats = { accept: 0, reject: 0, error: 0 };
 
   constructor(
-    readonly client: RadiusAaaClient,
-    private readonly o: { featureVector?: bigint; serviceSelection?: string; log: Logger },
+    readonly client: C,
+    private readonly o: { featureVector?: bigint; serviceSelection?: string; log: Logger; protocol?: string },
   ) {}
 
   /** The NAI (User-Name) of a MAG key. */
@@ -144,13 +147,13 @@ export class RadiusMagPolicy implements MagPolicySource {
     if (r.status === 'reject') {
       this.stats.reject++;
       lookups.labels('reject').inc();
-      this.o.log.info({ mnId: nai, server: r.server, reply: r.replyMessage }, 'AAA rejected the MN (Access-Reject)');
+      this.o.log.info({ mnId: nai, server: r.server, reply: r.replyMessage }, 'AAA rejected the MN (Access-Reject / DIAMETER_AUTHORIZATION_REJECTED)');
       return { ok: true, profile: null, cls: null };
     }
     this.stats.error++;
     lookups.labels('error').inc();
     this.o.log.warn({ mnId: nai, error: r.error, detail: r.detail, server: r.server }, 'no usable answer from AAA');
-    return { ok: false, error: new Error(`RADIUS: ${r.error}${r.detail ? ` (attribute ${r.detail.attribute}: ${r.detail.reason})` : ''}`) };
+    return { ok: false, error: new Error(`${this.o.protocol ?? 'RADIUS'}: ${r.error}${r.detail ? ` (attribute ${r.detail.attribute}: ${r.detail.reason})` : ''}`) };
   }
 
   /** Resolves an attaching NAI to the MAG key (the AAA Mobile-Node-Identifier); never rejects. */
@@ -192,7 +195,7 @@ export class AaaDetector implements AttachDetector {
 
   constructor(
     private readonly inner: AttachDetector,
-    private readonly policy: RadiusMagPolicy,
+    private readonly policy: RadiusMagPolicy<MagAaaClient>,
     /** Whether the MAG already has a session of this key on this link (no AAA round trip then). */
     private readonly hasSession: (key: string, link: string) => boolean,
     private readonly log: Logger,

@@ -1,7 +1,8 @@
 // Wires an LMA into the process: Mobility Header over raw IPv6 (protocol 135) on its IPv6
 // address(es) and over IPv4/UDP 5436 (RFC 5844 §4) on its IPv4 address(es), both at once,
 // the policy store as policy source and binding store, a restart counter in dataDir, and a data plane. With
-// `radius.servers` set, the MN's authorisation comes from the AAA server instead (RFC 6572 §6).
+// an AAA client configured (aaa.protocol radius + radius.servers, or diameter + diameter.peers), the
+// MN's authorisation comes from the AAA server instead (RFC 6572 §6, RFC 5779 §4.2).
 import { join } from 'node:path';
 import { isIPv4, isIPv6 } from 'node:net';
 import { Counter } from 'prom-client';
@@ -31,6 +32,7 @@ import type { Profile } from '../policy/profile.ts';
 import { parseRadiusServer, profileFromAaa } from './aaa-policy.ts';
 import { signallingProtection } from './protection.ts';
 import type { ProtectionDecision, SignallingProtection } from '../security/ipsec.ts';
+import { diameterClientFor } from './diameter-mag.ts';
 
 /**
  * RFC 5213 §5.3.1 checks 5-8 against the store: MAG authorisation by Proxy-CoA from the MAG
@@ -75,7 +77,7 @@ export function magTable(peers: PeerDirectory, authorizeAnyMag: boolean): MagTab
 
 const aaaAuthorizations = new Counter({
   name: 'pmip6_lma_aaa_authorizations_total',
-  help: 'PBU authorisations the LMA asked of RADIUS AAA (RFC 6572 §6.1) by result: accept, reject, error',
+  help: 'PBU authorisations the LMA asked of AAA (RADIUS RFC 6572 §6.1, Diameter RFC 5779 §4.2) by result: accept, reject, error',
   labelNames: ['result'] as const,
   registers: [registry],
 });
@@ -99,12 +101,12 @@ const aaaAuthorizations = new Counter({
  * LmaPolicySource.profile() carries only the MN identifier, so Calling-Station-Id and
  * Service-Selection (SHOULD in §6.1) are not sent. MAG authorisation is not AAA's: `magAuthorized`.
  */
-export function radiusLmaPolicy(client: Pick<RadiusAaaClient, 'authorizeLma'>, o: { lmaAddress: string; magAuthorized: LmaPolicySource['magAuthorized'] }): LmaPolicySource {
+export function radiusLmaPolicy(client: Pick<RadiusAaaClient, 'authorizeLma'>, o: { lmaAddress: string; magAuthorized: LmaPolicySource['magAuthorized']; protocol?: string }): LmaPolicySource {
   const ask = async (req: LmaAuthorizeRequest): Promise<AaaProfile | null> => {
     const r = await client.authorizeLma(req);
     if (r.status === 'error') {
       aaaAuthorizations.labels('error').inc();
-      throw new Error(`RADIUS authorisation of ${req.mnId} failed: ${r.error}${r.server ? ` (${r.server})` : ''}`);
+      throw new Error(`${o.protocol ?? 'RADIUS'} authorisation of ${req.mnId} failed: ${r.error}${r.server ? ` (${r.server})` : ''}`);
     }
     aaaAuthorizations.labels(r.status).inc();
     return r.status === 'accept' ? r.profile : null;
@@ -130,13 +132,18 @@ export function radiusLmaPolicy(client: Pick<RadiusAaaClient, 'authorizeLma'>, o
   };
 }
 
-/** The LMA's RADIUS client from `config.radius` (servers, secret, timeouts), or null without servers. */
-function lmaAaaClient(config: Config, nasIdentifier: string): RadiusAaaClient | null {
+/** The LMA's AAA client: RADIUS from `config.radius`, Diameter from `config.diameter` (by aaa.protocol), or null. */
+function lmaAaaClient(config: Config, nasIdentifier: string): { client: Pick<RadiusAaaClient, 'authorizeLma'>; close(): Promise<void> | void; protocol: string } | null {
+  if (config.aaa.protocol === 'diameter') {
+    if (config.diameter.peers.length === 0) return null;
+    const d = diameterClientFor(config, { nasIdentifier, nasIpAddress: config.lma.address });
+    return { client: d.client, close: () => d.release(), protocol: 'Diameter' };
+  }
   const c = config.radius;
   if (c.servers.length === 0) return null;
   if (!c.secret) throw new Error('radius.servers is set but radius.secret is empty');
   const a = config.lma.address;
-  return new RadiusAaaClient({
+  const client = new RadiusAaaClient({
     servers: c.servers.map((s) => parseRadiusServer(s, c.secret)),
     timeoutMs: c.timeoutMs,
     retries: c.retries,
@@ -144,6 +151,7 @@ function lmaAaaClient(config: Config, nasIdentifier: string): RadiusAaaClient | 
     ...(isIPv4(a) ? { nasIpAddress: a } : isIPv6(a) ? { nasIpv6Address: a } : {}),
     logger: logger('lma-aaa'),
   });
+  return { client, close: () => client.close(), protocol: 'RADIUS' };
 }
 
 export function bindingJson(b: BindingInfo, lmaId: string): BindingJson {
@@ -213,7 +221,7 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
     for (const t of transports) await t.close();
   };
   const lmaId = c.id || c.address;
-  let aaa: RadiusAaaClient | null;
+  let aaa: ReturnType<typeof lmaAaaClient>;
   try {
     aaa = lmaAaaClient(config, lmaId);
   } catch (e) {
@@ -250,7 +258,7 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
     mags: magTable(peers, c.authorizeAnyMag),
     // The kernel data plane is a later piece of work: signalling runs, forwarding state is recorded.
     dataPlane: new RecordingDataPlane(false),
-    policy: aaa ? radiusLmaPolicy(aaa, { lmaAddress: c.address, magAuthorized: storePolicy.magAuthorized }) : storePolicy,
+    policy: aaa ? radiusLmaPolicy(aaa.client, { lmaAddress: c.address, magAuthorized: storePolicy.magAuthorized, protocol: aaa.protocol }) : storePolicy,
     events,
     store: store.bindings,
     restartCounterStore: fileCounterStore(join(config.dataDir, `lma-restart-counter-${lmaId.replace(/[^\w.-]/g, '_')}`)),
@@ -273,7 +281,7 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
   });
   await lma.start();
   logger('main').info(
-    { ip6, udp4, port: udp4.length > 0 ? port : undefined, lmaId, restartCounter: lma.restartCounter, aaa: aaa ? { radius: config.radius.servers } : 'store' },
+    { ip6, udp4, port: udp4.length > 0 ? port : undefined, lmaId, restartCounter: lma.restartCounter, aaa: aaa ? (aaa.protocol === 'RADIUS' ? { radius: config.radius.servers } : { diameter: config.diameter.peers }) : 'store' },
     `LMA listening (PMIPv6${ip6.length > 0 ? ' over IPv6, protocol 135' : ''}${ip6.length > 0 && udp4.length > 0 ? ' and' : ''}${udp4.length > 0 ? ' over IPv4/UDP, RFC 5844' : ''})`,
   );
   return {
@@ -289,7 +297,7 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
     async stop() {
       await lma.stop();
       await closeAll();
-      aaa?.close();
+      await aaa?.close();
       if (ownPeers) await peers.close();
       await protection.remove();
     },

@@ -2,8 +2,10 @@
 // protocol 135, from an IPv6 Proxy-CoA to IPv6 LMAs; IPv4/UDP 5436 from an IPv4 Proxy-CoA
 // to IPv4 LMAs; never MH over UDP over IPv6), a policy source (the MN's profile tells the LMA and prefixes), an attach detector, and a data
 // plane. Used by `pmip6 mag` (one MAG, events from the API) and `pmip6 simulate`.
-// With `radius.servers` set (and no policy given), the MAG learns profiles over RADIUS
-// (aaa-policy.ts: RFC 6572 §5 lookups, accounting, RFC 5176 CoA/Disconnect on radius.coaPort).
+// With no policy given, the MAG learns profiles over the AAA protocol `aaa.protocol` names:
+// RADIUS when `radius.servers` is set (aaa-policy.ts: RFC 6572 §5 lookups, accounting, RFC 5176
+// CoA/Disconnect on radius.coaPort), Diameter when `diameter.peers` is set (diameter-mag.ts:
+// RFC 5779 AAR/STR, RAR/ASR pushes).
 import { join } from 'node:path';
 import type { Config } from '../config/index.ts';
 import { Mag, fanOut, templatePolicy, type MagEventSink } from '../mag/index.ts';
@@ -24,6 +26,7 @@ import { LogOnce } from '../util/log-once.ts';
 import { startMagAaa, type MagAaa } from './aaa-policy.ts';
 import { signallingProtection } from './protection.ts';
 import type { ProtectionDecision, SignallingProtection } from '../security/ipsec.ts';
+import { startMagDiameter, type MagDiameter } from './diameter-mag.ts';
 
 export interface MagRoleOptions {
   id: string;
@@ -44,6 +47,8 @@ export interface MagRole {
   aaa?: MagAaa;
   /** RFC 5213 §4: how the signalling with the LMA is protected. */
   signalling: SignallingProtection;
+  /** The Diameter client and its session handling, when the MAG uses Diameter. */
+  diameter?: MagDiameter;
   stop(opts?: { deregister?: boolean }): Promise<void>;
 }
 
@@ -94,14 +99,15 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
   const restartCounter = ((await rc.load()) ?? 0) + 1;
   await rc.save(restartCounter);
   let aaa: MagAaa | undefined;
-  if (!o.policy && config.radius.servers.length > 0) {
-    try {
-      aaa = await startMagAaa(config, { nasId: o.id, proxyCoa: o.proxyCoa, detector: o.detector, requestIpv4: config.mag.requestIpv4 });
-    } catch (e) {
-      await transport.close();
-      await protection.remove();
-      throw e;
-    }
+  let dia: MagDiameter | undefined;
+  const aaaOptions = { nasId: o.id, proxyCoa: o.proxyCoa, detector: o.detector, requestIpv4: config.mag.requestIpv4 };
+  try {
+    if (!o.policy && config.aaa.protocol === 'radius' && config.radius.servers.length > 0) aaa = await startMagAaa(config, aaaOptions);
+    if (!o.policy && config.aaa.protocol === 'diameter' && config.diameter.peers.length > 0) dia = await startMagDiameter(config, aaaOptions);
+  } catch (e) {
+    await transport.close();
+    await protection.remove();
+    throw e;
   }
   const mag = new Mag(
     {
@@ -122,15 +128,17 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
       clock: systemClock,
       transport,
       dataPlane: new RecordingDataPlane(false),
-      policy: o.policy ?? aaa?.policy ?? defaultMagPolicy(config),
-      detector: aaa?.detector ?? o.detector,
-      events: aaa ? fanOut(o.events, aaa.accounting) : o.events,
+      policy: o.policy ?? aaa?.policy ?? dia?.policy ?? defaultMagPolicy(config),
+      detector: aaa?.detector ?? dia?.detector ?? o.detector,
+      events: aaa ? fanOut(o.events, aaa.accounting) : dia ? fanOut(o.events, dia.events) : o.events,
     },
   );
   try {
     await aaa?.bind(mag);
+    await dia?.bind(mag);
   } catch (e) {
     await aaa?.stop();
+    await dia?.stop();
     await transport.close();
     await protection.remove();
     throw e;
@@ -144,7 +152,7 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
       udp4: transport.udp4 ? transport.udp4.localAddress() : undefined,
       lma: isIPv6(config.mag.lmaAddress) ? config.mag.lmaAddress : `${config.mag.lmaAddress}:${config.mag.lmaPort}`,
       restartCounter,
-      aaa: aaa ? { radius: config.radius.servers, coaPort: aaa.daePort() } : 'none',
+      aaa: aaa ? { radius: config.radius.servers, coaPort: aaa.daePort() } : dia ? { diameter: config.diameter.peers } : 'none',
     },
     'MAG running',
   );
@@ -152,9 +160,11 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
     mag,
     aaa,
     signalling: protection.protection,
+    diameter: dia,
     async stop(opts = { deregister: true }) {
       await mag.stop(opts);
       await aaa?.stop();
+      await dia?.stop();
       await transport.close();
       await protection.remove();
     },

@@ -14,6 +14,7 @@ import { logger } from '../util/log.ts';
 import { startLmaRole, type LmaRole } from './lma-role.ts';
 import { checkDataDir, listening } from './errors.ts';
 import { startRadiusRole, type RadiusRole } from './radius-role.ts';
+import { startDiameterRole, type DiameterRole } from './diameter-role.ts';
 import { startSnmpRole, type SnmpRole } from './snmp-role.ts';
 import { openProfileDirectory, type ProfileDirectory } from '../store/profile-directory.ts';
 import { openPeerDirectory, type PeerDirectory } from '../store/peer-directory.ts';
@@ -32,8 +33,9 @@ export interface RunningSuite {
   apiUrl?: string;
   lma?: LmaRole;
   radius?: RadiusRole;
+  diameter?: DiameterRole;
   snmp?: SnmpRole;
-  /** Profiles in memory for the LMA and the RADIUS server (one instance for both). */
+  /** Profiles in memory for the LMA and the AAA servers (one instance for all). */
   profiles?: ProfileDirectory;
   roles: Role[];
   stop(): Promise<void>;
@@ -85,12 +87,14 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
   let apiUrl: string | undefined;
   let lma: LmaRole | undefined;
   let radius: RadiusRole | undefined;
+  let diameter: DiameterRole | undefined;
   let snmp: SnmpRole | undefined;
   let profiles: ProfileDirectory | undefined;
   let peers: PeerDirectory | undefined;
   try {
-    // Its readers: the RADIUS server, and the LMA unless it asks RADIUS AAA instead (radius.servers).
-    if (config.radius.enabled || (config.lma.enabled && config.radius.servers.length === 0)) {
+    // Its readers: the RADIUS and Diameter servers, and the LMA unless it asks an AAA server instead.
+    const lmaUsesAaa = config.aaa.protocol === 'radius' ? config.radius.servers.length > 0 : config.diameter.peers.length > 0;
+    if (config.radius.enabled || config.diameter.enabled || (config.lma.enabled && !lmaUsesAaa)) {
       const d = await openProfileDirectory(store, { mode: config.store.profileCache, listenUrl: config.databaseUrl || undefined, maxStaleMs: config.store.profileCacheMaxStaleMs });
       profiles = d;
       roles.push({ name: 'profile-directory', stop: () => d.close() });
@@ -111,6 +115,11 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
       radius = role;
       roles.push({ name: 'radius', stop: () => role.stop() });
     }
+    if (config.diameter.enabled) {
+      const role = await startDiameterRole(config, store, { directory: profiles });
+      diameter = role;
+      roles.push({ name: 'diameter', stop: () => role.stop() });
+    }
     if (config.snmp.enabled) {
       const role = await startSnmpRole(config, { lma: lma?.lma, signalling: lma?.signalling });
       if (role) {
@@ -125,10 +134,12 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
         token,
         bodyLimit: config.api.bodyLimit,
         bindings: () => lma?.bindings,
-        // RFC 5176: a changed, disabled or deleted profile reaches the MAGs serving the MN.
+        // RFC 5176 CoA / Disconnect, RFC 6733 RAR / ASR: a changed, disabled or deleted profile
+        // reaches the MAGs serving the MN.
         onProfileChange: ({ before, after }) => {
           profiles?.invalidate(before.mnId); // at once in this process; others follow the database's notification
           radius?.profileChanged(before.mnId, after === null || !after.enabled);
+          diameter?.profileChanged(before.mnId, after === null || !after.enabled);
         },
       });
       const server = createServer(app);
@@ -157,6 +168,7 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
     apiUrl,
     lma,
     radius,
+    diameter,
     snmp,
     profiles,
     roles,

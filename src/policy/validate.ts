@@ -34,6 +34,29 @@ function addr(kind: 4 | 6 | 'any') {
     return canonicalAddress(t)!;
   });
 }
+/** An address ("192.0.2.10" → "192.0.2.10/32") or a prefix, canonical. */
+const addressOrPrefix = z.string().transform((s, ctx) => {
+  const t = s.trim();
+  const a = canonicalAddress(t);
+  if (a) return `${a}/${a.includes(':') ? 128 : 32}`;
+  const r = parsePrefix(t);
+  if (!r.ok) {
+    ctx.addIssue({ code: 'custom', message: `"${s}" is neither an IP address nor a prefix: ${r.reason}` });
+    return z.NEVER;
+  }
+  return canonicalPrefix(t)!;
+});
+
+/** A SHA-256 certificate fingerprint as 64 lowercase hex digits (colons and case ignored). */
+const fingerprint = z.string().transform((s, ctx) => {
+  const h = s.trim().replace(/:/g, '').toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(h)) {
+    ctx.addIssue({ code: 'custom', message: 'not a SHA-256 fingerprint (64 hex digits)' });
+    return z.NEVER;
+  }
+  return h;
+});
+
 export const ipv4Address = addr(4);
 export const ipv6Address = addr(6);
 export const ipAddress = addr('any');
@@ -231,6 +254,14 @@ export const aaaClientInputSchema = z.discriminatedUnion('kind', [
       name: z.string().max(128).nullable().default(null),
       identity: z.string().min(1).max(253),
       realm: z.string().min(1).max(253),
+      /** RFC 5779: 'mag' (§4.1 AA for MNs) or 'lma' (also §4.2 PBU authorisation, for its own addresses). */
+      role: z.enum(['mag', 'lma']).default('mag'),
+      /** Role 'lma': the LMA addresses it may name in MIP6-Agent-Info (besides the address it connects from). */
+      lmaAddresses: z.array(ipAddress).max(16).default([]),
+      /** Source addresses or prefixes allowed to claim the identity (RFC 6733 §5.3 CER). */
+      allowedAddresses: z.array(addressOrPrefix).max(64).default([]),
+      /** SHA-256 fingerprint of the peer's TLS certificate ("AB:CD:..." or hex); null = a certificate naming the identity. */
+      tlsFingerprint: fingerprint.nullable().default(null),
     })
     .strict(),
 ]);

@@ -190,6 +190,13 @@ describe('operator API (/api/v1)', () => {
     assert.equal((await call('POST', '/api/v1/aaa-clients', { kind: 'radius', address: '192.0.2.10', secret: 'anothersecret' })).status, 409);
     assert.equal((await call('POST', '/api/v1/aaa-clients', { kind: 'radius', address: '192.0.2.11', secret: 'short' })).status, 400);
     assert.equal((await call('POST', '/api/v1/aaa-clients', { kind: 'diameter', identity: 'mag1.example.net', realm: 'example.net' })).status, 201);
+    // Diameter peers: who may claim the identity (RFC 6733 §5.3): addresses/prefixes, a TLS certificate fingerprint.
+    const d = await call('POST', '/api/v1/aaa-clients', { kind: 'diameter', identity: 'mag2.example.net', realm: 'example.net', allowedAddresses: ['2001:db8:f::1', '192.0.2.0/24'], tlsFingerprint: 'AB:'.repeat(31) + 'AB' });
+    assert.equal(d.status, 201);
+    assert.deepEqual(d.body.allowedAddresses, ['2001:db8:f::1/128', '192.0.2.0/24']);
+    assert.equal(d.body.tlsFingerprint, 'ab'.repeat(32));
+    assert.equal((await call('POST', '/api/v1/aaa-clients', { kind: 'diameter', identity: 'mag3.example.net', realm: 'example.net', allowedAddresses: ['not-an-ip'] })).status, 400);
+    assert.equal((await call('POST', '/api/v1/aaa-clients', { kind: 'diameter', identity: 'mag3.example.net', realm: 'example.net', tlsFingerprint: 'abc' })).status, 400);
     assert.equal((await call('GET', '/api/v1/aaa-clients/abc')).status, 400);
     assert.equal((await call('DELETE', `/api/v1/aaa-clients/${c.body.id}`)).status, 204);
     const audit = await call('GET', '/api/v1/audit?resource=aaa-client');

@@ -19,6 +19,10 @@ export interface AaaClient {
   lmaAddresses: string[];
   identity: string | null;
   realm: string | null;
+  /** Diameter: source addresses/prefixes allowed to claim the identity. */
+  allowedAddresses: string[];
+  /** Diameter: SHA-256 fingerprint of the allowed TLS certificate. */
+  tlsFingerprint: string | null;
   /** Present only in RADIUS server lookups, never in API output. */
   hasSecret: boolean;
   createdAt: Date;
@@ -46,12 +50,15 @@ interface Row {
   lma_addresses: string[] | null;
   identity: string | null;
   realm: string | null;
+  allowed_addresses: string[];
+  tls_fingerprint: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const SELECT = `SELECT id, kind, name, host(address) AS address, secret IS NOT NULL AS has_secret, require_message_authenticator, role,
-  (SELECT array_agg(host(a)) FROM unnest(lma_addresses) a) AS lma_addresses, identity, realm, created_at, updated_at FROM aaa_clients`;
+  (SELECT array_agg(host(a)) FROM unnest(lma_addresses) a) AS lma_addresses, identity, realm,
+  allowed_addresses::text[] AS allowed_addresses, tls_fingerprint, created_at, updated_at FROM aaa_clients`;
 
 const toClient = (r: Row): AaaClient => ({
   id: Number(r.id),
@@ -63,6 +70,8 @@ const toClient = (r: Row): AaaClient => ({
   lmaAddresses: r.lma_addresses ?? [],
   identity: r.identity,
   realm: r.realm,
+  allowedAddresses: r.allowed_addresses ?? [],
+  tlsFingerprint: r.tls_fingerprint,
   hasSecret: r.has_secret,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
@@ -75,8 +84,8 @@ async function getIn(q: Queryable, id: number): Promise<AaaClient | null> {
 
 function columns(i: AaaClientInput, box: SecretBox): unknown[] {
   return i.kind === 'radius'
-    ? [i.kind, i.name, i.address, box.seal(i.secret), i.requireMessageAuthenticator, null, null, i.role, i.lmaAddresses]
-    : [i.kind, i.name, null, null, true, i.identity, i.realm, 'mag', []];
+    ? [i.kind, i.name, i.address, box.seal(i.secret), i.requireMessageAuthenticator, null, null, i.role, i.lmaAddresses, [], null]
+    : [i.kind, i.name, null, null, true, i.identity, i.realm, i.role, i.lmaAddresses, i.allowedAddresses, i.tlsFingerprint];
 }
 
 interface SecretRow {
@@ -114,8 +123,8 @@ export class AaaClientRepo {
     try {
       return await this.db.transaction(async (tx) => {
         const r = await tx.query<{ id: bigint }>(
-          `INSERT INTO aaa_clients (kind, name, address, secret, require_message_authenticator, identity, realm, role, lma_addresses)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::inet[]) RETURNING id`,
+          `INSERT INTO aaa_clients (kind, name, address, secret, require_message_authenticator, identity, realm, role, lma_addresses, allowed_addresses, tls_fingerprint)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::inet[], $10::cidr[], $11) RETURNING id`,
           columns(i, this.box),
         );
         const c = (await getIn(tx, Number(r.rows[0].id)))!;
@@ -140,7 +149,8 @@ export class AaaClientRepo {
         if (!before) throw new NotFoundError('aaa-client', String(id));
         await tx.query(
           `UPDATE aaa_clients SET kind = $2, name = $3, address = $4, secret = $5, require_message_authenticator = $6,
-             identity = $7, realm = $8, role = $9, lma_addresses = $10::inet[], updated_at = now() WHERE id = $1`,
+             identity = $7, realm = $8, role = $9, lma_addresses = $10::inet[], allowed_addresses = $11::cidr[], tls_fingerprint = $12,
+             updated_at = now() WHERE id = $1`,
           [id, ...columns(i, this.box)],
         );
         const after = (await getIn(tx, id))!;
@@ -212,5 +222,11 @@ export class AaaClientRepo {
   async diameterPeer(identity: string): Promise<AaaClient | null> {
     const r = await this.db.query<Row>(`${SELECT} WHERE kind = 'diameter' AND identity = $1`, [identity]);
     return r.rows[0] ? toClient(r.rows[0]) : null;
+  }
+
+  /** Every Diameter peer (the server holds them in memory: a CER costs no query). */
+  async diameterPeers(): Promise<AaaClient[]> {
+    const r = await this.db.query<Row>(`${SELECT} WHERE kind = 'diameter' ORDER BY id`);
+    return r.rows.map(toClient);
   }
 }
