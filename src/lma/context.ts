@@ -31,7 +31,13 @@ export interface LmaContext {
   send(t: MhTransport, msg: MhMessage, to: Peer, from: string | undefined, tx: TxType): void;
   /** Sets a BCE's deadline (and re-arms the single expiry timer when needed). */
   schedule(b: Bce, at: number): void;
-  /** Counts, logs, persists and publishes a binding change. */
+  /**
+   * Acknowledged means durable: queues b's state as a change whose PBA waits, and resolves
+   * true once it is committed (store or journal, commit.ts); false: not durable, send no PBA.
+   * `true` at once when nothing is persisted.
+   */
+  durable(b: Bce): true | Promise<boolean>;
+  /** Counts, logs, persists (lazily) and publishes a binding change. */
   changed(b: Bce, kind: BindingEventKind, extra?: { reason?: string; previousProxyCoa?: string }): void;
   /** Publishes a MAG peer event to every sink. */
   peerEvent(e: PeerEvent): void;

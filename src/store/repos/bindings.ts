@@ -1,6 +1,7 @@
-// Bindings an LMA writes behind to the store, for restart recovery (docs/ARCHITECTURE.md
-// "Scale-out": each LMA owns its binding cache in memory and persists it here).
-import type { Db } from '../db.ts';
+// Bindings an LMA commits to the store, for restart recovery (docs/ARCHITECTURE.md
+// "Scale-out": each LMA owns its binding cache in memory and persists it here by group
+// commit, src/lma/commit.ts: one transaction per batch, one multi-row statement per chunk).
+import type { Db, Queryable } from '../db.ts';
 
 export interface PersistedBinding {
   lmaId: string;
@@ -51,8 +52,56 @@ const toBinding = (r: Row): PersistedBinding => ({
 const SELECT = `SELECT lma_id, session_key, mn_id, mn_ll_id, att, host(proxy_coa) AS proxy_coa, hnps::text[] AS hnps,
   host(ipv4_hoa) AS ipv4_hoa, lifetime_s, registered_at, expires_at, state FROM bindings`;
 
+/** Rows per statement: bounds one statement's size (and, on PGlite, one synchronous stretch). */
+const CHUNK = 500;
+
+const UPSERT_MANY = `INSERT INTO bindings (lma_id, session_key, mn_id, mn_ll_id, att, proxy_coa, hnps, ipv4_hoa, lifetime_s, registered_at, expires_at, state, updated_at)
+  SELECT $1, r.k, r.m, r.ll, r.att, r.coa::inet, r.hnps::cidr[], r.v4::inet, r.lt, to_timestamp(r.reg / 1000.0), to_timestamp(r.exp / 1000.0), r.st, now()
+  FROM jsonb_to_recordset($2::jsonb) AS r(k text, m text, ll text, att smallint, coa text, hnps text[], v4 text, lt integer, reg float8, exp float8, st jsonb)
+  ON CONFLICT (lma_id, session_key) DO UPDATE SET mn_id = EXCLUDED.mn_id, mn_ll_id = EXCLUDED.mn_ll_id, att = EXCLUDED.att,
+    proxy_coa = EXCLUDED.proxy_coa, hnps = EXCLUDED.hnps, ipv4_hoa = EXCLUDED.ipv4_hoa, lifetime_s = EXCLUDED.lifetime_s,
+    registered_at = EXCLUDED.registered_at, expires_at = EXCLUDED.expires_at, state = EXCLUDED.state, updated_at = now()`;
+
+function rowJson(b: PersistedBinding): Record<string, unknown> {
+  return {
+    k: b.sessionKey, m: b.mnId, ll: b.mnLlId, att: b.att, coa: b.proxyCoa, hnps: b.hnps, v4: b.ipv4HoA, lt: b.lifetimeS,
+    reg: b.registeredAt.getTime(), exp: b.expiresAt.getTime(), st: b.state,
+  };
+}
+
+class Abandoned extends Error {
+  constructor() {
+    super('binding commit abandoned by its caller');
+    this.name = 'Abandoned';
+  }
+}
+
 export class BindingRepo {
   constructor(private readonly db: Db) {}
+
+  /**
+   * One transaction: every upsert and deletion (src/lma BindingStore port). Session keys are
+   * unique within a call. When `signal` is aborted the transaction rolls back instead of
+   * committing, so a batch its caller gave up on cannot land after a newer one.
+   */
+  async commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: AbortSignal): Promise<void> {
+    if (upserts.length === 0 && removals.length === 0) return;
+    const check = () => {
+      if (signal?.aborted) throw new Abandoned();
+    };
+    await this.db.transaction(async (tx: Queryable) => {
+      for (let i = 0; i < upserts.length; i += CHUNK) {
+        check();
+        const rows = upserts.slice(i, i + CHUNK).map(rowJson);
+        await tx.query(UPSERT_MANY, [lmaId, JSON.stringify(rows)]);
+      }
+      for (let i = 0; i < removals.length; i += CHUNK) {
+        check();
+        await tx.query(`DELETE FROM bindings WHERE lma_id = $1 AND session_key = ANY($2::text[])`, [lmaId, removals.slice(i, i + CHUNK)]);
+      }
+      check();
+    });
+  }
 
   async upsert(b: PersistedBinding): Promise<void> {
     await this.db.query(
