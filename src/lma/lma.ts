@@ -4,7 +4,6 @@
 // Pure in the DESIGN.md sense: clock, transports, data plane, policy source, event sink,
 // binding store and journal are injected; the only timers are the clock's (one expiry timer,
 // one heartbeat timer, one per outstanding BRI / waiting PBU / lazy flush).
-import { isIPv4 } from 'node:net';
 import { ipv4ToString, RevocationTrigger } from '../mh/index.ts';
 import type { MhMessage } from '../mh/index.ts';
 import type { MhTransport, Peer } from '../transport/types.ts';
@@ -26,7 +25,7 @@ import { fetchAndDecide } from './handle.ts';
 import { HeartbeatManager } from './heartbeat.ts';
 import { receive, sendMessage, TokenBucket } from './path.ts';
 import type { PathContext } from './path.ts';
-import { bindingInfo, fromPersisted } from './persist.ts';
+import { bindingInfo } from './persist.ts';
 import { GroupCommit } from './commit.ts';
 import { announceRestart, restoreBindings } from './restart.ts';
 import type { PbuJob, Policy } from './pbu.ts';
