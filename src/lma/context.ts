@@ -2,6 +2,7 @@
 // injected pieces and its cross-cutting operations. Implemented by the Lma class (lma.ts).
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
+import type { LogEvery } from '../util/log-rate.ts';
 import type { LmaPolicySource } from '../policy/source.ts';
 import type { MhMessage } from '../mh/index.ts';
 import type { MhTransport, Peer } from '../transport/types.ts';
@@ -19,6 +20,8 @@ export interface LmaContext {
   readonly fwd: Forwarding;
   readonly policy: LmaPolicySource & MemoryLmaPolicy;
   readonly log: Logger;
+  /** One log line per cause per interval, with a count (conditions that repeat per PBU). */
+  readonly logEvery: LogEvery;
   readonly serial: Serializer;
   readonly events: LmaEventSink | undefined;
   /** Provisioned MAGs, from memory (sender.ts); undefined: every source is its own MAG. */

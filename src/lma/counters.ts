@@ -64,6 +64,8 @@ export interface LmaCounters {
   heartbeat: { missed: number; peersUnreachable: number; peerRestarts: number };
   revocation: { initiated: number; acknowledged: number; timedOut: number; received: number };
   persist: { writes: number; errors: number; commits: number; journalled: number; waits: number; waitFailures: number };
+  /** PBUs whose MN-ID is not a usable identifier (answered 153 without a lookup). */
+  badMnIds: number;
   /** Send failures reported by a transport. */
   sendErrors: number;
   /** When these counters started (ms since 1970). */
@@ -89,6 +91,7 @@ export function newCounters(now: number): LmaCounters {
     heartbeat: { missed: 0, peersUnreachable: 0, peerRestarts: 0 },
     revocation: { initiated: 0, acknowledged: 0, timedOut: 0, received: 0 },
     persist: { writes: 0, errors: 0, commits: 0, journalled: 0, waits: 0, waitFailures: 0 },
+    badMnIds: 0,
     sendErrors: 0,
     discontinuityTime: now,
   };
@@ -187,6 +190,7 @@ pulled('pmip6_lma_commit_waits_total', 'PBAs held until their binding was durabl
   set({ result: 'ok' }, sum((c) => c.persist.waits - c.persist.waitFailures));
   set({ result: 'failed' }, sum((c) => c.persist.waitFailures));
 });
+pulled('pmip6_lma_bad_mn_identifiers_total', 'PBUs refused with 153 because their MN-ID is not a usable identifier (NUL, control or bidirectional control characters, broken UTF-8)', [], (set) => set({}, sum((c) => c.badMnIds)));
 pulled('pmip6_lma_send_errors_total', 'Transport send failures', [], (set) => set({}, sum((c) => c.sendErrors)));
 
 new Gauge({

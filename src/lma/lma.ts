@@ -13,6 +13,7 @@ import type { Clock, TimerHandle } from '../util/clock.ts';
 import { logger } from '../util/log.ts';
 import type { Logger } from '../util/log.ts';
 import { LogOnce } from '../util/log-once.ts';
+import { LogEvery } from '../util/log-rate.ts';
 import { BindingCache, F, MagPeer } from './bce.ts';
 import type { Bce } from './bce.ts';
 import { Serializer } from './context.ts';
@@ -57,6 +58,7 @@ export class Lma implements PathContext, CounterSource {
   readonly fwd: Forwarding;
   readonly policy: LmaPolicySource & MemoryLmaPolicy;
   readonly log: Logger;
+  readonly logEvery: LogEvery;
   readonly serial: Serializer;
   readonly events: LmaEventSink | undefined;
   readonly parked = new Map<string, Parked>();
@@ -91,6 +93,7 @@ export class Lma implements PathContext, CounterSource {
     this.events = deps.events;
     this.log = deps.logger ?? logger('lma');
     this.dropLog = new LogOnce(this.log, 'LMA');
+    this.logEvery = new LogEvery(this.log, 60_000, () => this.clock.now());
     this.counters = newCounters(this.clock.now());
     this.transports = Array.isArray(deps.transport) ? deps.transport : [deps.transport];
     this.fwd = new Forwarding(deps.dataPlane, (e, what) => this.log.warn({ err: e, op: what }, 'data plane operation failed'));

@@ -91,7 +91,12 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
   try {
     // Its readers: the RADIUS server, and the LMA unless it asks RADIUS AAA instead (radius.servers).
     if (config.radius.enabled || (config.lma.enabled && config.radius.servers.length === 0)) {
-      const d = await openProfileDirectory(store, { mode: config.store.profileCache, listenUrl: config.databaseUrl || undefined, maxStaleMs: config.store.profileCacheMaxStaleMs });
+      const d = await openProfileDirectory(store, {
+        mode: config.store.profileCache,
+        listenUrl: config.databaseUrl || undefined,
+        maxStaleMs: config.store.profileCacheMaxStaleMs,
+        outageServeMs: config.store.outageServeMs,
+      });
       profiles = d;
       roles.push({ name: 'profile-directory', stop: () => d.close() });
     }

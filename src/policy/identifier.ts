@@ -9,10 +9,9 @@
 //
 // Pure: no I/O. ASCII identifiers (the common case) cost one pass over the bytes.
 
-/** Longest identifier, in octets (RFC 7542 §2.3: at least 253 must be supported; RADIUS attributes hold 253). */
-export const MAX_IDENTIFIER_OCTETS = 253;
-
-export type IdentifierProblem = 'empty' | 'too-long' | 'nul' | 'invalid-utf8' | 'control-character' | 'bidi-control';
+// Length is not judged here: the schemas and the store have their limits, and an over-long
+// identifier harms nothing downstream (it simply matches no profile).
+export type IdentifierProblem = 'empty' | 'nul' | 'invalid-utf8' | 'control-character' | 'bidi-control';
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -36,7 +35,7 @@ export function identifierProblem(s: string): IdentifierProblem | null {
     if (c < 0x20 || c === 0x7f) return 'control-character';
     if (c > 0x7f) ascii = false;
   }
-  if (ascii) return s.length > MAX_IDENTIFIER_OCTETS ? 'too-long' : null;
+  if (ascii) return null;
   for (const ch of s) {
     const c = ch.codePointAt(0)!;
     // A lone surrogate cannot be encoded as UTF-8 (a JSON string may carry one).
@@ -44,7 +43,7 @@ export function identifierProblem(s: string): IdentifierProblem | null {
     if (isControl(c)) return 'control-character';
     if (isBidiControl(c)) return 'bidi-control';
   }
-  return Buffer.byteLength(s, 'utf8') > MAX_IDENTIFIER_OCTETS ? 'too-long' : null;
+  return null;
 }
 
 export type DecodedIdentifier = { ok: true; text: string } | { ok: false; problem: IdentifierProblem };
@@ -59,7 +58,6 @@ export function decodeIdentifier(bytes: Uint8Array): DecodedIdentifier {
     if (b < 0x20 || b === 0x7f) return { ok: false, problem: 'control-character' };
     if (b > 0x7f) ascii = false;
   }
-  if (bytes.length > MAX_IDENTIFIER_OCTETS) return { ok: false, problem: 'too-long' };
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (ascii) return { ok: true, text: buf.toString('latin1') };
   let text: string;
@@ -77,8 +75,6 @@ export function describeIdentifierProblem(p: IdentifierProblem): string {
   switch (p) {
     case 'empty':
       return 'must not be empty';
-    case 'too-long':
-      return `longer than ${MAX_IDENTIFIER_OCTETS} octets`;
     case 'nul':
       return 'must not contain NUL';
     case 'invalid-utf8':
