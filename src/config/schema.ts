@@ -64,6 +64,8 @@ export const configSchema = z.object({
        * keep answering from the profiles, MAG authorisations and AAA clients they hold (0 = not at all).
        */
       outageServeMs: ms.default(300_000),
+      /** Embedded store (PGlite): PostgreSQL shared_buffers, inside the process's memory. */
+      embeddedSharedBuffers: z.string().regex(/^\d+(kB|MB|GB)$/, 'a size such as 16MB').default('16MB'),
     })
     .prefault({}),
   api: z

@@ -72,7 +72,10 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
   checkDataDir(config.dataDir);
   makePrivate(config.dataDir);
   const { box, source } = secretBox(config);
-  const store = await openStore({ databaseUrl: config.databaseUrl || undefined, dataDir: config.dataDir, connectTimeoutMs: config.store.connectTimeoutMs, secrets: box });
+  const store = await openStore({
+    databaseUrl: config.databaseUrl || undefined, dataDir: config.dataDir, connectTimeoutMs: config.store.connectTimeoutMs, secrets: box,
+    embeddedSharedBuffers: config.store.embeddedSharedBuffers,
+  });
   makePrivate(config.dataDir); // what PGlite created before the umask applied (an older version's files)
   log.info({ store: store.db.kind, where: config.databaseUrl ? 'postgres' : config.dataDir, secretKey: source, secretKeyId: box.keyId }, 'policy store open and migrated');
   try {
