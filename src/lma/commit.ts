@@ -6,7 +6,8 @@
 // flush for the end of the turn, and every change queued meanwhile (from any MN) joins that
 // one transaction: one multi-row statement per batch, one promise per batch (waiters await
 // the batch, no promise per PBU). While a batch is being committed the next one gathers, so
-// the wait is bounded by one commit and throughput grows with the batch.
+// the wait is bounded by one commit and throughput grows with the batch. Up to `maxInFlight`
+// batches are committed at once (a row is in at most one of them, so rows commit in order).
 //
 // Lazy changes (refreshes that only extend the lifetime, de-registrations, expiries) are
 // queued the same way but do not schedule a flush of their own: they go with the next
@@ -41,6 +42,8 @@ export interface GroupCommitOptions {
   commitTimeoutMs: number;
   /** False: write-behind only (PBAs never wait; for comparison in benches). */
   durable: boolean;
+  /** Batches committed at once (PostgreSQL: on separate connections; default 2). */
+  maxInFlight?: number;
   counters: LmaCounters;
   log: Logger;
   /** Runs fn after the current turn's I/O callbacks (default setImmediate). */
@@ -59,24 +62,32 @@ function newBatch(): Batch {
   return { promise, resolve };
 }
 
+/** A batch being committed: its waiters, what it writes and which of its BCEs wait for it. */
+interface InFlight {
+  batch: Batch;
+  items: Map<number, Bce | string>;
+  durable: Map<number, Bce>;
+}
+
 export class GroupCommit {
   /** id -> BCE to upsert (its state at flush time), or the session key to delete. */
   private dirty = new Map<number, Bce | string>();
   /** BCEs in `dirty` whose PBA waits for the commit (they carry F.UNSYNCED). */
   private durable = new Map<number, Bce>();
-  /** The batch being committed: its waiters and its durable BCEs. */
-  private inflight: Batch | null = null;
-  private inflightDurable = new Map<number, Bce>();
+  /** Waiters of the batch being gathered. */
+  private next: Batch | null = null;
+  private readonly inflight: InFlight[] = [];
+  /** Ids in some batch in flight: not taken into another one until it ends (commit order per row). */
+  private readonly inflightIds = new Set<number>();
   /** Session key -> row (or null: deleted) written to the journal and not yet to the store. */
   private readonly journalled = new Map<string, PersistedBinding | null>();
-  private next: Batch | null = null;
-  private flushing = false;
   private deferred = false;
   private timer: TimerHandle | null = null;
   private nextStoreTry = 0;
   private stopped = false;
   private readonly defer: (fn: () => void) => void;
   private readonly logEvery: LogEvery;
+  private readonly maxInFlight: number;
 
   constructor(
     private readonly store: BindingStore,
@@ -85,6 +96,7 @@ export class GroupCommit {
   ) {
     this.defer = o.defer ?? ((fn) => void setImmediate(fn));
     this.logEvery = new LogEvery(o.log, 60_000, () => o.clock.now());
+    this.maxInFlight = Math.max(1, o.maxInFlight ?? 2);
   }
 
   /** Changes queued and not yet durable. */
@@ -136,15 +148,16 @@ export class GroupCommit {
    */
   async committed(b: Bce): Promise<boolean> {
     while (b.flags & F.UNSYNCED) {
-      let p: Promise<boolean>;
+      let p: Promise<boolean> | undefined;
       if (this.durable.has(b.id)) {
         this.next ??= newBatch();
         p = this.next.promise;
-      } else if (this.inflight !== null && this.inflightDurable.has(b.id)) {
-        p = this.inflight.promise;
       } else {
-        this.upsert(b, true); // flagged but queued nowhere: queue it again
-        continue;
+        for (const f of this.inflight) if (f.durable.has(b.id)) p = f.batch.promise;
+        if (p === undefined) {
+          this.upsert(b, true); // flagged but queued nowhere: queue it again
+          continue;
+        }
       }
       if (!(await p)) return false;
     }
@@ -155,10 +168,12 @@ export class GroupCommit {
   async flushAll(): Promise<boolean> {
     this.timer?.cancel();
     this.timer = null;
-    for (let i = 0; i < 3 && (this.dirty.size > 0 || this.flushing); i++) {
-      while (this.flushing) await this.inflight?.promise;
-      if (this.dirty.size > 0) await this.flush();
+    for (let i = 0; i < 3; i++) {
+      while (this.inflight.length > 0) await Promise.all(this.inflight.map((f) => f.batch.promise));
+      if (this.dirty.size === 0) break;
+      await this.flush();
     }
+    while (this.inflight.length > 0) await Promise.all(this.inflight.map((f) => f.batch.promise));
     return this.dirty.size === 0;
   }
 
@@ -170,12 +185,17 @@ export class GroupCommit {
 
   /* ------------------------------------------------------------ scheduling */
 
+  /** Batches in flight at once: one while the journal holds rows (its replay must not race a newer write). */
+  private capacity(): number {
+    return this.journalled.size > 0 ? 1 : this.maxInFlight;
+  }
+
   private soon(): void {
-    if (this.deferred || this.flushing) return; // a running flush starts the next one when it ends
+    if (this.deferred || this.inflight.length >= this.capacity()) return; // an ending flush starts the next one
     this.deferred = true;
     this.defer(() => {
       this.deferred = false;
-      if (!this.flushing) void this.flush();
+      void this.flush();
     });
   }
 
@@ -183,31 +203,41 @@ export class GroupCommit {
     if (this.timer !== null || this.stopped) return;
     this.timer = this.o.clock.setTimer(ms, () => {
       this.timer = null;
-      if (!this.flushing) void this.flush();
+      void this.flush();
     });
   }
 
   /* ------------------------------------------------------------ one batch */
 
   private async flush(): Promise<void> {
-    if (this.flushing) return;
-    if (this.dirty.size === 0 && this.journalled.size === 0) {
-      this.next?.resolve(true);
-      this.next = null;
+    if (this.inflight.length >= this.capacity()) return;
+    // Everything queued, except rows of a batch still in flight (they wait for it to end).
+    const items = new Map<number, Bce | string>();
+    const durable = new Map<number, Bce>();
+    for (const [id, item] of this.dirty) {
+      if (this.inflightIds.has(id)) continue;
+      items.set(id, item);
+      const d = this.durable.get(id);
+      if (d !== undefined) durable.set(id, d);
+    }
+    if (items.size === 0 && this.journalled.size === 0) {
+      if (this.inflight.length === 0) {
+        this.next?.resolve(true); // its waiters look again
+        this.next = null;
+      }
       return;
     }
-    this.flushing = true;
-    const batch = this.dirty;
-    const durable = this.durable;
-    const waiters = this.next ?? newBatch();
-    this.inflight = waiters;
-    this.inflightDurable = durable;
-    this.dirty = new Map();
-    this.durable = new Map();
+    for (const id of items.keys()) {
+      this.dirty.delete(id);
+      this.durable.delete(id);
+      this.inflightIds.add(id);
+    }
+    const f: InFlight = { batch: this.next ?? newBatch(), items, durable };
     this.next = null;
+    this.inflight.push(f);
     const upserts: PersistedBinding[] = [];
     const removals: string[] = [];
-    for (const item of batch.values()) {
+    for (const item of items.values()) {
       if (typeof item === 'string') removals.push(item);
       else upserts.push(toPersisted(this.o.lmaId, item));
     }
@@ -217,18 +247,17 @@ export class GroupCommit {
     } catch (e) {
       this.o.log.error({ err: e }, 'binding commit failed unexpectedly');
     }
+    for (const id of items.keys()) this.inflightIds.delete(id);
+    this.inflight.splice(this.inflight.indexOf(f), 1);
     if (ok) {
-      for (const [id, b] of durable) if (!this.durable.has(id)) b.flags &= ~F.UNSYNCED; // else changed again: next batch
+      for (const [id, b] of durable) if (!this.durable.has(id)) b.flags &= ~F.UNSYNCED; // else changed again: a later batch
     } else {
       // Put back what was not changed since (newer state wins) and try again later.
-      for (const [id, item] of batch) if (!this.dirty.has(id)) this.dirty.set(id, item);
+      for (const [id, item] of items) if (!this.dirty.has(id)) this.dirty.set(id, item);
       for (const [id, b] of durable) if (!this.durable.has(id)) this.durable.set(id, b);
     }
-    this.flushing = false;
-    this.inflight = null;
-    this.inflightDurable = new Map();
-    waiters.resolve(ok);
-    if (this.durable.size > 0 && ok) this.soon();
+    f.batch.resolve(ok);
+    if (ok && this.durable.size > 0) this.soon();
     else if (this.dirty.size > 0 || this.journalled.size > 0) this.arm(ok ? this.o.lazyIntervalMs : this.o.retryMs);
   }
 

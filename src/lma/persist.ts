@@ -68,7 +68,9 @@ interface PersistedState {
 const PERSISTED_FLAGS = F.DEREG | F.GRE | F.GRE_KEYS | F.POL_V6 | F.POL_V4 | F.POL_GRE_OPT | F.POL_GRE_REQ | F.POL_MAG_OK | F.UDP_ENCAP;
 
 export function toPersisted(lmaId: string, b: Bce): PersistedBinding {
-  const state: PersistedState = {
+  // Fields at their default are left out (fromPersisted reads them back as 0 / null / expiresAt):
+  // a smaller row on the registration path.
+  const state: Partial<PersistedState> = {
     v: 1,
     port: b.peer.port,
     local: b.peer.local,
@@ -77,15 +79,15 @@ export function toPersisted(lmaId: string, b: Bce): PersistedBinding {
     ts: b.ts,
     seq: b.seq,
     flags: b.flags & PERSISTED_FLAGS,
-    v4Len: b.v4Len,
-    v4Router: b.v4Router,
-    lla: b.lla,
-    greUp: b.greUp,
-    greDown: b.greDown,
     policyAt: b.policyAt,
     refreshedAt: b.refreshedAt,
-    deadline: b.deadline,
   };
+  if (b.v4Len !== 0) state.v4Len = b.v4Len;
+  if (b.v4Router !== 0) state.v4Router = b.v4Router;
+  if (b.lla !== null) state.lla = b.lla;
+  if (b.greUp !== 0) state.greUp = b.greUp;
+  if (b.greDown !== 0) state.greDown = b.greDown;
+  if (b.flags & F.DEREG) state.deadline = b.deadline;
   return {
     lmaId,
     sessionKey: b.sessionKey,

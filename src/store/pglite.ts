@@ -15,6 +15,7 @@
 // being killed (kill -9, a crash): the kernel has the data. It may not survive a power loss
 // or a kernel crash; deployments that need that use PostgreSQL.
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -44,11 +45,14 @@ export const DEFAULT_SHARED_BUFFERS = '16MB';
 
 /** Creates a new data folder in a child process, so initdb's memory is not kept by this one. */
 async function initInChild(dataDir: string): Promise<void> {
-  const url = import.meta.resolve('@electric-sql/pglite');
-  const script = `const { PGlite } = await import(${JSON.stringify(url)}); const pg = new PGlite({ dataDir: process.argv[1] }); await pg.waitReady; await pg.close();`;
+  // The package's CommonJS entry: resolvable the same way whether this module runs as ESM, under tsx or compiled.
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const script = `const { PGlite } = require(${JSON.stringify(entry)});
+    (async () => { const pg = new PGlite({ dataDir: process.argv[1] }); await pg.waitReady; await pg.close(); })()
+      .catch((e) => { console.error(e); process.exit(1); });`;
   await new Promise<void>((resolve, reject) => {
     let err = '';
-    const c = spawn(process.execPath, ['--input-type=module', '-e', script, dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const c = spawn(process.execPath, ['-e', script, dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
     c.stderr!.on('data', (d) => (err += d));
     c.on('error', reject);
     c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`creating the embedded store in ${dataDir} failed (exit ${code}): ${err.slice(-2000)}`))));

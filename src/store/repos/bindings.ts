@@ -57,10 +57,14 @@ const CHUNK = 500;
 
 const UPSERT_MANY = `INSERT INTO bindings (lma_id, session_key, mn_id, mn_ll_id, att, proxy_coa, hnps, ipv4_hoa, lifetime_s, registered_at, expires_at, state, updated_at)
   SELECT $1, r.k, r.m, r.ll, r.att, r.coa::inet, r.hnps::cidr[], r.v4::inet, r.lt, to_timestamp(r.reg / 1000.0), to_timestamp(r.exp / 1000.0), r.st, now()
-  FROM jsonb_to_recordset($2::jsonb) AS r(k text, m text, ll text, att smallint, coa text, hnps text[], v4 text, lt integer, reg float8, exp float8, st jsonb)
+  FROM json_to_recordset($2::json) AS r(k text, m text, ll text, att smallint, coa text, hnps text[], v4 text, lt integer, reg float8, exp float8, st json)
   ON CONFLICT (lma_id, session_key) DO UPDATE SET mn_id = EXCLUDED.mn_id, mn_ll_id = EXCLUDED.mn_ll_id, att = EXCLUDED.att,
     proxy_coa = EXCLUDED.proxy_coa, hnps = EXCLUDED.hnps, ipv4_hoa = EXCLUDED.ipv4_hoa, lifetime_s = EXCLUDED.lifetime_s,
     registered_at = EXCLUDED.registered_at, expires_at = EXCLUDED.expires_at, state = EXCLUDED.state, updated_at = now()`;
+
+/** A batch that fits one statement: deletions and upserts together (one statement is one transaction). */
+const DELETE_AND_UPSERT = `WITH gone AS (DELETE FROM bindings WHERE lma_id = $1 AND session_key = ANY($3::text[]))
+${UPSERT_MANY}`;
 
 function rowJson(b: PersistedBinding): Record<string, unknown> {
   return {
@@ -81,14 +85,23 @@ export class BindingRepo {
 
   /**
    * One transaction: every upsert and deletion (src/lma BindingStore port). Session keys are
-   * unique within a call. When `signal` is aborted the transaction rolls back instead of
-   * committing, so a batch its caller gave up on cannot land after a newer one.
+   * unique within a call. A batch of up to CHUNK rows of each kind is one statement; a larger
+   * one is a transaction of several, which rolls back instead of committing when `signal` was
+   * aborted meanwhile (a batch its caller gave up on must not land after a newer one).
    */
   async commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: AbortSignal): Promise<void> {
     if (upserts.length === 0 && removals.length === 0) return;
     const check = () => {
       if (signal?.aborted) throw new Abandoned();
     };
+    if (upserts.length <= CHUNK && removals.length <= CHUNK) {
+      // The common case: one statement, atomic by itself, no BEGIN / COMMIT round trips.
+      check();
+      if (upserts.length === 0) await this.db.query(`DELETE FROM bindings WHERE lma_id = $1 AND session_key = ANY($2::text[])`, [lmaId, removals]);
+      else if (removals.length === 0) await this.db.query(UPSERT_MANY, [lmaId, JSON.stringify(upserts.map(rowJson))]);
+      else await this.db.query(DELETE_AND_UPSERT, [lmaId, JSON.stringify(upserts.map(rowJson)), removals]);
+      return;
+    }
     await this.db.transaction(async (tx: Queryable) => {
       for (let i = 0; i < upserts.length; i += CHUNK) {
         check();
@@ -106,7 +119,7 @@ export class BindingRepo {
   async upsert(b: PersistedBinding): Promise<void> {
     await this.db.query(
       `INSERT INTO bindings (lma_id, session_key, mn_id, mn_ll_id, att, proxy_coa, hnps, ipv4_hoa, lifetime_s, registered_at, expires_at, state, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::cidr[], $8, $9, $10, $11, $12::jsonb, now())
+       VALUES ($1, $2, $3, $4, $5, $6, $7::cidr[], $8, $9, $10, $11, $12::json, now())
        ON CONFLICT (lma_id, session_key) DO UPDATE SET mn_id = EXCLUDED.mn_id, mn_ll_id = EXCLUDED.mn_ll_id, att = EXCLUDED.att,
          proxy_coa = EXCLUDED.proxy_coa, hnps = EXCLUDED.hnps, ipv4_hoa = EXCLUDED.ipv4_hoa, lifetime_s = EXCLUDED.lifetime_s,
          registered_at = EXCLUDED.registered_at, expires_at = EXCLUDED.expires_at, state = EXCLUDED.state, updated_at = now()`,
