@@ -35,7 +35,9 @@ describe('data folder lock (src/store/lock.ts)', () => {
       lockOf(dir, String(child.pid)); // the older format: a bare PID
       assert.throws(() => lockDataDir(dir), DataDirBusyError);
     } finally {
+      const gone = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
+      await gone; // killed and reaped: now the lock is stale
     }
     const release = lockDataDir(dir);
     const written = JSON.parse(readFileSync(join(dir, 'pmip6.lock'), 'utf8')) as { pid: number; start: string; boot: string };
