@@ -34,6 +34,8 @@ function syncDir(path: string): void {
 export class FileBindingJournal {
   private fh: FileHandle | null = null;
   private bytes = 0;
+  /** Size at which the next compaction is considered. */
+  private nextCompactAt: number;
   /** Coalesced content (for compaction). */
   private readonly rows = new Map<string, PersistedBinding | null>();
 
@@ -41,7 +43,9 @@ export class FileBindingJournal {
   constructor(
     readonly path: string,
     private readonly compactAt = 32 << 20,
-  ) {}
+  ) {
+    this.nextCompactAt = compactAt;
+  }
 
   async load(): Promise<Map<string, PersistedBinding | null>> {
     let text = '';
@@ -75,7 +79,7 @@ export class FileBindingJournal {
     this.bytes += Buffer.byteLength(line);
     for (const u of upserts) this.rows.set(u.sessionKey, u);
     for (const k of removals) this.rows.set(k, null);
-    if (this.bytes > this.compactAt) await this.compact();
+    if (this.bytes > this.nextCompactAt) await this.compact();
   }
 
   async clear(): Promise<void> {
@@ -83,6 +87,7 @@ export class FileBindingJournal {
     await fh.truncate(0);
     await fh.datasync();
     this.bytes = 0;
+    this.nextCompactAt = this.compactAt;
     this.rows.clear();
   }
 
@@ -108,6 +113,8 @@ export class FileBindingJournal {
       else u.push(toJson(v));
     }
     const text = `${JSON.stringify({ u, r } satisfies Line)}\n`;
+    // Considered again only after the file doubled: no O(rows) work on every append.
+    this.nextCompactAt = Math.max(this.compactAt, 2 * Math.max(this.bytes, Buffer.byteLength(text)));
     if (Buffer.byteLength(text) * 4 > this.bytes) return; // mostly distinct rows: nothing to gain
     const tmp = `${this.path}.tmp`;
     const fh = await open(tmp, 'w', 0o600);
@@ -122,5 +129,6 @@ export class FileBindingJournal {
     await rename(tmp, this.path);
     syncDir(this.path);
     this.bytes = Buffer.byteLength(text);
+    this.nextCompactAt = Math.max(this.compactAt, 2 * this.bytes);
   }
 }
