@@ -55,22 +55,49 @@ const SELECT = `SELECT lma_id, session_key, mn_id, mn_ll_id, att, host(proxy_coa
 /** Rows per statement: bounds one statement's size (and, on PGlite, one synchronous stretch). */
 const CHUNK = 500;
 
+// One array per column (unnest): PostgreSQL parses typed arrays several times faster than a
+// JSON document of rows (json_to_recordset), and writing rows is on the registration path.
 const UPSERT_MANY = `INSERT INTO bindings (lma_id, session_key, mn_id, mn_ll_id, att, proxy_coa, hnps, ipv4_hoa, lifetime_s, registered_at, expires_at, state, updated_at)
-  SELECT $1, r.k, r.m, r.ll, r.att, r.coa::inet, r.hnps::cidr[], r.v4::inet, r.lt, to_timestamp(r.reg / 1000.0), to_timestamp(r.exp / 1000.0), r.st, now()
-  FROM json_to_recordset($2::json) AS r(k text, m text, ll text, att smallint, coa text, hnps text[], v4 text, lt integer, reg float8, exp float8, st json)
+  SELECT $1, r.k, r.m, r.ll, r.att, r.coa, r.h::cidr[], r.v4, r.lt, to_timestamp(r.reg / 1000.0), to_timestamp(r.exp / 1000.0), r.st, now()
+  FROM unnest($2::text[], $3::text[], $4::text[], $5::int2[], $6::inet[], $7::text[], $8::inet[], $9::int4[], $10::float8[], $11::float8[], $12::json[])
+    AS r(k, m, ll, att, coa, h, v4, lt, reg, exp, st)
   ON CONFLICT (lma_id, session_key) DO UPDATE SET mn_id = EXCLUDED.mn_id, mn_ll_id = EXCLUDED.mn_ll_id, att = EXCLUDED.att,
     proxy_coa = EXCLUDED.proxy_coa, hnps = EXCLUDED.hnps, ipv4_hoa = EXCLUDED.ipv4_hoa, lifetime_s = EXCLUDED.lifetime_s,
     registered_at = EXCLUDED.registered_at, expires_at = EXCLUDED.expires_at, state = EXCLUDED.state, updated_at = now()`;
 
 /** A batch that fits one statement: deletions and upserts together (one statement is one transaction). */
-const DELETE_AND_UPSERT = `WITH gone AS (DELETE FROM bindings WHERE lma_id = $1 AND session_key = ANY($3::text[]))
+const DELETE_AND_UPSERT = `WITH gone AS (DELETE FROM bindings WHERE lma_id = $1 AND session_key = ANY($13::text[]))
 ${UPSERT_MANY}`;
 
-function rowJson(b: PersistedBinding): Record<string, unknown> {
-  return {
-    k: b.sessionKey, m: b.mnId, ll: b.mnLlId, att: b.att, coa: b.proxyCoa, hnps: b.hnps, v4: b.ipv4HoA, lt: b.lifetimeS,
-    reg: b.registeredAt.getTime(), exp: b.expiresAt.getTime(), st: b.state,
-  };
+/** The column arrays of UPSERT_MANY ($2..$12). */
+function columns(rows: readonly PersistedBinding[]): unknown[] {
+  const n = rows.length;
+  const k = new Array<string>(n);
+  const m = new Array<string>(n);
+  const ll = new Array<string | null>(n);
+  const att = new Array<number | null>(n);
+  const coa = new Array<string>(n);
+  const h = new Array<string>(n);
+  const v4 = new Array<string | null>(n);
+  const lt = new Array<number>(n);
+  const reg = new Array<number>(n);
+  const exp = new Array<number>(n);
+  const st = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const b = rows[i];
+    k[i] = b.sessionKey;
+    m[i] = b.mnId;
+    ll[i] = b.mnLlId;
+    att[i] = b.att;
+    coa[i] = b.proxyCoa;
+    h[i] = `{${b.hnps.join(',')}}`; // cidr text never holds ',', '{' or '"'
+    v4[i] = b.ipv4HoA;
+    lt[i] = b.lifetimeS;
+    reg[i] = b.registeredAt.getTime();
+    exp[i] = b.expiresAt.getTime();
+    st[i] = JSON.stringify(b.state);
+  }
+  return [k, m, ll, att, coa, h, v4, lt, reg, exp, st];
 }
 
 class Abandoned extends Error {
@@ -98,15 +125,14 @@ export class BindingRepo {
       // The common case: one statement, atomic by itself, no BEGIN / COMMIT round trips.
       check();
       if (upserts.length === 0) await this.db.query(`DELETE FROM bindings WHERE lma_id = $1 AND session_key = ANY($2::text[])`, [lmaId, removals]);
-      else if (removals.length === 0) await this.db.query(UPSERT_MANY, [lmaId, JSON.stringify(upserts.map(rowJson))]);
-      else await this.db.query(DELETE_AND_UPSERT, [lmaId, JSON.stringify(upserts.map(rowJson)), removals]);
+      else if (removals.length === 0) await this.db.query(UPSERT_MANY, [lmaId, ...columns(upserts)]);
+      else await this.db.query(DELETE_AND_UPSERT, [lmaId, ...columns(upserts), removals]);
       return;
     }
     await this.db.transaction(async (tx: Queryable) => {
       for (let i = 0; i < upserts.length; i += CHUNK) {
         check();
-        const rows = upserts.slice(i, i + CHUNK).map(rowJson);
-        await tx.query(UPSERT_MANY, [lmaId, JSON.stringify(rows)]);
+        await tx.query(UPSERT_MANY, [lmaId, ...columns(upserts.slice(i, i + CHUNK))]);
       }
       for (let i = 0; i < removals.length; i += CHUNK) {
         check();
