@@ -1,4 +1,4 @@
-// Restart recovery (../shared/DESIGN.md "Scale-out") and restart announcement (RFC 5847 §3.2).
+// Restart recovery (docs/ARCHITECTURE.md "Scale-out") and restart announcement (RFC 5847 §3.2).
 //
 // Recovery: the store's live rows of this LMA, overlaid by the local journal (batches the
 // store could not take before the stop; newer than any row), become BCEs again with their
