@@ -14,7 +14,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.ts';
 import { startSuite, type RunningSuite } from '../../src/main/suite.ts';
-import { openStore } from '../../src/store/index.ts';
 import { profileInputSchema, aaaClientInputSchema } from '../../src/policy/validate.ts';
 import { AttrWriter } from '../../src/radius/attrs.ts';
 import { decodePacket, encodeRequest } from '../../src/radius/codec.ts';
@@ -72,13 +71,6 @@ for (const kind of ['pglite', 'postgres'] as const) {
         databaseUrl = db.url;
         drop = db.drop;
       }
-      const store = await openStore({ dataDir, databaseUrl: databaseUrl || undefined });
-      try {
-        for (let i = 0; i < VALID; i++) await store.profiles.create(profileInputSchema.parse({ mnId: mn(i), hnps: [`2001:db8:b${i.toString(16).padStart(3, '0')}::/64`] }), 'test');
-        await store.aaaClients.create(aaaClientInputSchema.parse({ kind: 'radius', address: '127.0.0.1', secret: SECRET }), 'test');
-      } finally {
-        await store.close();
-      }
       token = 'bad-identifiers-token';
       suite = await startSuite(loadConfig({
         env: {
@@ -88,6 +80,10 @@ for (const kind of ['pglite', 'postgres'] as const) {
           PMIP6_API_HOST: '127.0.0.1', PMIP6_API_PORT: '0', PMIP6_API_TOKEN: token,
         },
       }));
+      // Provisioned through the suite's own store (one embedded-store open per run).
+      const store = suite.store;
+      for (let i = 0; i < VALID; i++) await store.profiles.create(profileInputSchema.parse({ mnId: mn(i), hnps: [`2001:db8:b${i.toString(16).padStart(3, '0')}::/64`] }), 'test');
+      await store.aaaClients.create(aaaClientInputSchema.parse({ kind: 'radius', address: '127.0.0.1', secret: SECRET }), 'test');
     });
     after(async () => {
       await suite?.stop();
