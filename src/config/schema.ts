@@ -61,7 +61,7 @@ export const configSchema = z.object({
       connectTimeoutMs: ms.default(20000),
       /**
        * While the database cannot be reached: how long after it was last seen RADIUS and the LMA
-       * keep answering from the profiles, MAG authorisations and AAA clients they hold (0 = not at all).
+       * keep answering from the profiles they hold (0 = not at all).
        */
       outageServeMs: ms.default(300_000),
       /** Embedded store (PGlite): PostgreSQL shared_buffers, inside the process's memory. */
