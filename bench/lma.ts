@@ -1,4 +1,5 @@
 // `npm run bench -- lma [--bindings=100000] [--count=200000] [--window=256] [--rounds=5] [--async-policy] [--mem=100000,1000000]`
+//   [--store-only | --no-store] [--store-mns=20000] [--store-window=256] [--store-rounds=3] [--stores=postgres,pglite]
 // `npm run bench -- lma --transport ip6 [...]`: raw IPv6 (protocol 135) against IPv4/UDP
 //    between two network namespaces, see lma-ip6.ts.
 //
@@ -20,6 +21,8 @@
 // MemoryLmaPolicy.policyNow, or with --async-policy only through its promises (the path a
 // store-backed source takes); data plane: recording without its op log (throughput) /
 // counting only (memory). Logs at "warn".
+// 3. With the binding store attached: durable acknowledgements next to write-behind, on
+//    PostgreSQL and PGlite, PBA/s, ratio and p99 (lma-store.ts).
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -31,6 +34,7 @@ import type { LmaPolicySource } from '../src/policy/source.ts';
 import type { MemoryLmaPolicy, PolicyAnswer } from '../src/lma/index.ts';
 import type { DataPlane } from '../src/dataplane/types.ts';
 import type { MhTransport, ReceivedMh } from '../src/transport/types.ts';
+import { runStoreBench } from './lma-store.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROLE = process.argv.find((a) => a.startsWith('--lma-bench-role='))?.split('=')[1];
@@ -327,6 +331,7 @@ export async function run(args: string[]): Promise<void> {
     const { runIp6 } = await import('./lma-ip6.ts');
     return runIp6(args);
   }
+  if (args.includes('--store-only')) return runStoreBench(args);
   const n = Number(opt(args, 'bindings', '100000'));
   const count = Number(opt(args, 'count', '200000'));
   const window = Number(opt(args, 'window', '256'));
@@ -420,6 +425,7 @@ export async function run(args: string[]): Promise<void> {
     const r = await once<{ n: number; bytes: number; perBinding: number; rss: number }>(c);
     console.log(`  ${fmt(r.n).padStart(10)} bindings: ${fmt(r.bytes / 1048576)} MiB heap, ${fmt(r.perBinding)} bytes per binding (target <= 1024); rss ${fmt(r.rss / 1048576)} MiB`);
   }
+  if (!args.includes('--no-store')) await runStoreBench(args);
 }
 
 export function rate(r: { completed: number; ms: number }): number {

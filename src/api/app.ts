@@ -10,6 +10,8 @@ import { resourceRoutes } from './routes/resources.ts';
 import { bindingRoutes, type BindingsSource } from './routes/bindings.ts';
 import { openApiDocument } from './openapi.ts';
 import { Counter, Histogram } from 'prom-client';
+import { isUnavailable } from '../store/db.ts';
+import { currentOutages } from '../store/outage.ts';
 
 export interface ApiOptions {
   store: Store;
@@ -76,7 +78,15 @@ export function createApp(opts: ApiOptions): express.Express {
       ]);
       res.json({ status: 'ready', checks: { database: { status: 'up', kind: opts.store.db.kind, latencyMs: Date.now() - t0 } } });
     } catch (e) {
-      res.status(503).json({ status: 'not ready', checks: { database: { status: 'down', kind: opts.store.db.kind, error: (e as Error).message } } });
+      // The cause in our words (the driver's text may name hosts and users); the details are in the log.
+      const timedOut = (e as Error)?.message === 'timeout';
+      const cause = timedOut ? 'database did not answer in time' : isUnavailable(e) ? 'database unreachable' : 'database error';
+      // RADIUS and the LMA may still answer from memory (store.outageServeMs): "degraded", not dead.
+      res.status(503).json({
+        status: 'degraded',
+        cause,
+        checks: { database: { status: 'down', kind: opts.store.db.kind, cause }, servingFromMemory: currentOutages() },
+      });
     }
   });
   app.get('/metrics', async (_req, res) => {

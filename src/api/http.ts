@@ -7,6 +7,7 @@ import { ConflictError, InvalidError, NotFoundError } from '../store/errors.ts';
 import { DbUnavailableError, isUnavailable } from '../store/db.ts';
 import { formatIssues } from '../policy/validate.ts';
 import { logger } from '../util/log.ts';
+import { requestTextProblem } from './text-guard.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -58,6 +59,12 @@ type Handler = (req: Request, res: Response) => Promise<unknown>;
 export function route(router: Router, doc: RouteDoc, handler: Handler): void {
   if (!routeDocs.some((d) => d.method === doc.method && d.path === doc.path)) routeDocs.push(doc);
   router[doc.method](doc.path, (req: Request, res: Response, next: NextFunction) => {
+    // Bad text stops here (NUL, broken UTF-8, control characters in identifiers), never at the database.
+    const bad = requestTextProblem(req);
+    if (bad) {
+      next(new HttpError(400, 'validation_failed', `${bad.field}: ${bad.message}`, [bad]));
+      return;
+    }
     handler(req, res).then(
       (out) => {
         if (res.headersSent) return;

@@ -59,6 +59,13 @@ export const configSchema = z.object({
       profileCacheMaxStaleMs: z.coerce.number().int().min(100).default(10000),
       /** At start, how long to wait for PostgreSQL to answer (retrying with backoff) before giving up, ms. */
       connectTimeoutMs: ms.default(20000),
+      /**
+       * While the database cannot be reached: how long after it was last seen RADIUS and the LMA
+       * keep answering from the profiles they hold (0 = not at all).
+       */
+      outageServeMs: ms.default(300_000),
+      /** Embedded store (PGlite): PostgreSQL shared_buffers, inside the process's memory. */
+      embeddedSharedBuffers: z.string().regex(/^\d+(kB|MB|GB)$/, 'a size such as 16MB').default('16MB'),
     })
     .prefault({}),
   api: z

@@ -153,6 +153,20 @@ async function finishNew(ctx: ApplyContext, j: PbuJob, b: Bce, removals: Promise
     return;
   }
   ctx.changed(b, 'created');
+  // RFC 5213 §5.3.6: the PBA promises the binding; it goes out once the binding is durable.
+  if (!(await ctx.durable(b))) return notDurable(ctx, j);
+  reply(ctx, j, d);
+}
+
+/** The commit failed (store and journal): no PBA; the MAG retransmits and the retry waits again (F.UNSYNCED). */
+function notDurable(ctx: ApplyContext, j: PbuJob): void {
+  ctx.counters.persist.waitFailures++;
+  if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ mnId: j.mnId, proxyCoa: j.coa }, 'binding not durable; PBA withheld');
+}
+
+/** A refresh of a binding whose earlier change is not durable yet: the PBA waits for it too. */
+async function replyWhenDurable(ctx: ApplyContext, j: PbuJob, b: Bce, d: PbaDecision): Promise<void> {
+  if (!(await ctx.durable(b))) return notDurable(ctx, j);
   reply(ctx, j, d);
 }
 
@@ -237,8 +251,9 @@ export function applyUpdate(ctx: ApplyContext, j: PbuJob, pol: Policy, b: Bce): 
   else ctx.counters.reg.extensionNoHandoff++;
 
   if (removals.length === 0 && !handoff && !wasDereg && !tunnelChange && !routesChange && (b.flags & F.FWD) !== 0) {
-    // §5.3.3 fast path: nothing to do in the data plane.
+    // §5.3.3 fast path: nothing to do in the data plane; the new lifetime is written lazily.
     ctx.changed(b, 'refreshed');
+    if (b.flags & F.UNSYNCED) return replyWhenDurable(ctx, j, b, d);
     reply(ctx, j, d);
     return;
   }
@@ -280,6 +295,8 @@ async function finishUpdate(
   } else {
     ctx.changed(b, 'refreshed');
   }
+  // A changed binding (new MAG, prefixes, tunnel, or back from de-registration): durable before the PBA.
+  if (!(await ctx.durable(b))) return notDurable(ctx, j);
   reply(ctx, j, d);
 }
 

@@ -37,6 +37,8 @@ export const F = {
   UDP_ENCAP: 2048,
   /** In the binding cache (set by add, cleared by remove). */
   LIVE: 4096,
+  /** A change whose PBA must wait is queued and not yet durable (commit.ts). */
+  UNSYNCED: 8192,
 } as const;
 
 /** A shared tunnel in the data plane, reference-counted by the BCEs using it (RFC 5213 §5.6.1). */

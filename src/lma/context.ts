@@ -2,6 +2,7 @@
 // injected pieces and its cross-cutting operations. Implemented by the Lma class (lma.ts).
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
+import type { LogEvery } from '../util/log-rate.ts';
 import type { LmaPolicySource } from '../policy/source.ts';
 import type { MhMessage } from '../mh/index.ts';
 import type { MhTransport, Peer } from '../transport/types.ts';
@@ -19,6 +20,8 @@ export interface LmaContext {
   readonly fwd: Forwarding;
   readonly policy: LmaPolicySource & MemoryLmaPolicy;
   readonly log: Logger;
+  /** One log line per cause per interval, with a count (conditions that repeat per PBU). */
+  readonly logEvery: LogEvery;
   readonly serial: Serializer;
   readonly events: LmaEventSink | undefined;
   /** Provisioned MAGs, from memory (sender.ts); undefined: every source is its own MAG. */
@@ -31,7 +34,13 @@ export interface LmaContext {
   send(t: MhTransport, msg: MhMessage, to: Peer, from: string | undefined, tx: TxType): void;
   /** Sets a BCE's deadline (and re-arms the single expiry timer when needed). */
   schedule(b: Bce, at: number): void;
-  /** Counts, logs, persists and publishes a binding change. */
+  /**
+   * Acknowledged means durable: queues b's state as a change whose PBA waits, and resolves
+   * true once it is committed (store or journal, commit.ts); false: not durable, send no PBA.
+   * `true` at once when nothing is persisted.
+   */
+  durable(b: Bce): true | Promise<boolean>;
+  /** Counts, logs, persists (lazily) and publishes a binding change. */
   changed(b: Bce, kind: BindingEventKind, extra?: { reason?: string; previousProxyCoa?: string }): void;
   /** Publishes a MAG peer event to every sink. */
   peerEvent(e: PeerEvent): void;

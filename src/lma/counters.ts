@@ -63,7 +63,9 @@ export interface LmaCounters {
   reg: { initial: number; extensionNoHandoff: number; extensionAfterHandoff: number; deregistrations: number };
   heartbeat: { missed: number; peersUnreachable: number; peerRestarts: number };
   revocation: { initiated: number; acknowledged: number; timedOut: number; received: number };
-  persist: { writes: number; errors: number };
+  persist: { writes: number; errors: number; commits: number; journalled: number; waits: number; waitFailures: number };
+  /** PBUs whose MN-ID is not a usable identifier (answered 153 without a lookup). */
+  badMnIds: number;
   /** Send failures reported by a transport. */
   sendErrors: number;
   /** When these counters started (ms since 1970). */
@@ -88,7 +90,8 @@ export function newCounters(now: number): LmaCounters {
     reg: { initial: 0, extensionNoHandoff: 0, extensionAfterHandoff: 0, deregistrations: 0 },
     heartbeat: { missed: 0, peersUnreachable: 0, peerRestarts: 0 },
     revocation: { initiated: 0, acknowledged: 0, timedOut: 0, received: 0 },
-    persist: { writes: 0, errors: 0 },
+    persist: { writes: 0, errors: 0, commits: 0, journalled: 0, waits: 0, waitFailures: 0 },
+    badMnIds: 0,
     sendErrors: 0,
     discontinuityTime: now,
   };
@@ -178,10 +181,16 @@ pulled('pmip6_lma_revocation_events_total', 'RFC 5846 revocation events (initiat
   set({ event: 'timed_out' }, sum((c) => c.revocation.timedOut));
   set({ event: 'received' }, sum((c) => c.revocation.received));
 });
-pulled('pmip6_lma_persist_total', 'Binding store write-behind operations (result ok or error)', ['result'] as const, (set) => {
+pulled('pmip6_lma_persist_total', 'Binding rows written by group commit: ok (committed to the store), journalled (to the local journal while the store failed), error (failed store or journal attempts)', ['result'] as const, (set) => {
   set({ result: 'ok' }, sum((c) => c.persist.writes));
+  set({ result: 'journalled' }, sum((c) => c.persist.journalled));
   set({ result: 'error' }, sum((c) => c.persist.errors));
 });
+pulled('pmip6_lma_commit_waits_total', 'PBAs held until their binding was durable (result ok, or failed: no PBA sent, the MAG retransmits)', ['result'] as const, (set) => {
+  set({ result: 'ok' }, sum((c) => c.persist.waits - c.persist.waitFailures));
+  set({ result: 'failed' }, sum((c) => c.persist.waitFailures));
+});
+pulled('pmip6_lma_bad_mn_identifiers_total', 'PBUs refused with 153 because their MN-ID is not a usable identifier (NUL, control or bidirectional control characters, broken UTF-8)', [], (set) => set({}, sum((c) => c.badMnIds)));
 pulled('pmip6_lma_send_errors_total', 'Transport send failures', [], (set) => set({}, sum((c) => c.sendErrors)));
 
 new Gauge({

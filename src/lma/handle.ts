@@ -1,7 +1,8 @@
 // Proxy Binding Update processing (RFC 5213 §5.3.1): every check in the normative order,
 // each with its PBA status, then the BCE lookup (§5.4.1) and the state change (apply.ts).
 //
-//   4 MN-ID missing -> 160 | 5-6 MAG not authorised -> 154 | 7 unknown MN -> 153 |
+//   4 MN-ID missing -> 160 | 5-6 MAG not authorised -> 154 | 7 unknown MN (or an unusable
+//   MN-ID) -> 153 |
 //   8 not enabled -> 152 | 9 ordering (§5.5): 156 / 157, or 135 | 10 no HNP and no IPv4
 //   HoA Request -> 158 | 11 no HI -> 161 | 12 no ATT -> 162 | RFC 5844 §3.1.2.1: 172, 170,
 //   173 | 13 lookup: 155 / 159, new / update / de-register / wait | 14 PBA per §5.3.6.
@@ -37,6 +38,14 @@ export function handlePbu(ctx: ApplyContext, j: PbuJob): void {
     return;
   }
   j.mag = who.mag;
+  // Step 7 at the edge: an MN-ID no profile can carry (NUL, control or bidirectional control
+  // characters, broken UTF-8; src/policy/identifier.ts) names no MN this LMA anchors: 153,
+  // answered here, never looked up (one such key must not fail a batched profile query).
+  if (j.mnIdBad) {
+    ctx.counters.badMnIds++;
+    reject(ctx, j, BaStatus.NOT_LMA_FOR_THIS_MOBILE_NODE);
+    return;
+  }
   const q = ctx.serial.tryRun(j.mnId, () => processPbu(ctx, j));
   if (q === 'key-full') ctx.counters.dropped['mn-queue-full']++;
   else if (q === 'keys-full') ctx.counters.dropped['mn-queues-full']++;
@@ -105,7 +114,7 @@ async function fetchAsync(ctx: ApplyContext, j: PbuJob, then: (pol: Policy) => O
     const stale = ctx.cache.ofMn(j.mnId).find((b) => b.peer.key === j.coaKey && (b.flags & F.POL_MAG_OK) !== 0);
     if (!stale) {
       ctx.counters.dropped['policy-unavailable']++;
-      ctx.log.warn({ err: e, mnId: j.mnId, proxyCoa: j.coa }, 'policy source failed; PBU dropped');
+      ctx.logEvery.warn('policy-unavailable', 'policy source failed; PBU dropped (the MAG retransmits)', { error: (e as Error)?.name ?? 'Error' });
       return;
     }
     pol = policyFromSnapshot(stale.flags & POLICY_BITS);

@@ -2,7 +2,7 @@
  * The Local Mobility Anchor (RFC 5213 §5, RFC 5844 §3.1/§4.1, RFC 5845 §5, RFC 5846 §8,
  * RFC 5847). Import from here: `import { Lma } from '../lma/index.ts'`.
  *
- *   new Lma({ transport, dataPlane, policy, clock?, events?, store?, restartCounterStore?, logger?, config? })
+ *   new Lma({ transport, dataPlane, policy, clock?, events?, store?, journal?, restartCounterStore?, knownMags?, logger?, config? })
  *   (a policy that holds its answers in memory may also offer policyNow(): MemoryLmaPolicy)
  *   lma.start() / lma.stop() / lma.settle()
  *   lma.bindings (BindingsView: get, list, ofMobileNode, from, size) / lma.binding(key) / lma.peers()
@@ -17,6 +17,7 @@ export type {
   BindingEvent,
   BindingEventKind,
   BindingInfo,
+  BindingJournal,
   BindingStore,
   LmaConfig,
   LmaDeps,
@@ -26,6 +27,7 @@ export type {
   PeerEventKind,
   PeerInfo,
   PolicyAnswer,
+  RestartCounterState,
   RestartCounterStore,
   RevocationOutcome,
 } from './types.ts';

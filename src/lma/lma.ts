@@ -1,10 +1,9 @@
 // The LMA state machine object (open5gs "sm"): owns the binding cache and ties together
 // PBU processing (handle.ts/apply.ts), heartbeat (heartbeat.ts), revocation (revoke.ts),
-// transport glue (path.ts), forwarding (forwarding.ts) and write-behind (persist.ts).
-// Pure in the DESIGN.md sense: clock, transports, data plane, policy source, event sink
-// and binding store are injected; the only timers are the clock's (one expiry timer, one
-// heartbeat timer, one per outstanding BRI / waiting PBU / write-behind flush).
-import { isIPv4 } from 'node:net';
+// transport glue (path.ts), forwarding (forwarding.ts) and group commit (commit.ts).
+// Pure in the DESIGN.md sense: clock, transports, data plane, policy source, event sink,
+// binding store and journal are injected; the only timers are the clock's (one expiry timer,
+// one heartbeat timer, one per outstanding BRI / waiting PBU / lazy flush).
 import { ipv4ToString, RevocationTrigger } from '../mh/index.ts';
 import type { MhMessage } from '../mh/index.ts';
 import type { MhTransport, Peer } from '../transport/types.ts';
@@ -14,6 +13,7 @@ import type { Clock, TimerHandle } from '../util/clock.ts';
 import { logger } from '../util/log.ts';
 import type { Logger } from '../util/log.ts';
 import { LogOnce } from '../util/log-once.ts';
+import { LogEvery } from '../util/log-rate.ts';
 import { BindingCache, F, MagPeer } from './bce.ts';
 import type { Bce } from './bce.ts';
 import { Serializer } from './context.ts';
@@ -26,7 +26,9 @@ import { fetchAndDecide } from './handle.ts';
 import { HeartbeatManager } from './heartbeat.ts';
 import { receive, sendMessage, TokenBucket } from './path.ts';
 import type { PathContext } from './path.ts';
-import { bindingInfo, fromPersisted, WriteBehind } from './persist.ts';
+import { bindingInfo } from './persist.ts';
+import { GroupCommit } from './commit.ts';
+import { announceRestart, restoreBindings } from './restart.ts';
 import type { PbuJob, Policy } from './pbu.ts';
 import { Revocations } from './revoke.ts';
 import type { MagTable } from './sender.ts';
@@ -42,6 +44,7 @@ import type {
   MemoryLmaPolicy,
   PeerEvent,
   PeerInfo,
+  RestartCounterState,
   RestartCounterStore,
   RevocationOutcome,
 } from './types.ts';
@@ -55,6 +58,7 @@ export class Lma implements PathContext, CounterSource {
   readonly fwd: Forwarding;
   readonly policy: LmaPolicySource & MemoryLmaPolicy;
   readonly log: Logger;
+  readonly logEvery: LogEvery;
   readonly serial: Serializer;
   readonly events: LmaEventSink | undefined;
   readonly parked = new Map<string, Parked>();
@@ -72,7 +76,9 @@ export class Lma implements PathContext, CounterSource {
   private readonly bceListeners = new Set<(b: Bce, kind: BindingEventKind) => void>();
   private readonly store: BindingStore | undefined;
   private readonly rcStore: RestartCounterStore | undefined;
-  private readonly writeBehind: WriteBehind | undefined;
+  private readonly knownMags: LmaDeps['knownMags'];
+  /** Group commit to the binding store (undefined: nothing is persisted). */
+  readonly commits: GroupCommit | undefined;
   private readonly beBucket: TokenBucket;
   private expiryTimer: TimerHandle | null = null;
   private armedAt = Infinity;
@@ -87,6 +93,7 @@ export class Lma implements PathContext, CounterSource {
     this.events = deps.events;
     this.log = deps.logger ?? logger('lma');
     this.dropLog = new LogOnce(this.log, 'LMA');
+    this.logEvery = new LogEvery(this.log, 60_000, () => this.clock.now());
     this.counters = newCounters(this.clock.now());
     this.transports = Array.isArray(deps.transport) ? deps.transport : [deps.transport];
     this.fwd = new Forwarding(deps.dataPlane, (e, what) => this.log.warn({ err: e, op: what }, 'data plane operation failed'));
@@ -101,8 +108,18 @@ export class Lma implements PathContext, CounterSource {
     this.bindings = new BindingsView(this.cache);
     this.store = deps.store;
     this.rcStore = deps.restartCounterStore;
+    this.knownMags = deps.knownMags;
     if (this.store) {
-      this.writeBehind = new WriteBehind(this.store, this.cfg.lmaId, this.clock, this.cfg.persistIntervalMs, this.counters, this.log);
+      this.commits = new GroupCommit(this.store, deps.journal, {
+        lmaId: this.cfg.lmaId,
+        clock: this.clock,
+        lazyIntervalMs: this.cfg.persistIntervalMs,
+        retryMs: this.cfg.commitRetryMs,
+        commitTimeoutMs: this.cfg.commitTimeoutMs,
+        durable: this.cfg.durableAcks,
+        counters: this.counters,
+        log: this.log,
+      });
     }
     this.beBucket = new TokenBucket(this.cfg.bindingErrorRatePerS, this.clock.now());
     this.greKeyBase = (Math.random() * 0x7fffffff) | 0;
@@ -112,37 +129,35 @@ export class Lma implements PathContext, CounterSource {
   /* ================================================================ lifecycle */
 
   /**
-   * Restores live bindings from the store (restart recovery), sets the Restart Counter
-   * (RFC 5847 §3.2: bumped when the restart lost state), starts listening and the heartbeat.
+   * Restores live bindings from the store and the journal (restart recovery), sets the
+   * Restart Counter, starts listening and the heartbeat. RFC 5847 §3.2: the counter goes up
+   * when this start may have lost session state: the previous run did not stop cleanly (what
+   * it wrote lazily, refreshed lifetimes and de-registrations, may be missing), or not every
+   * binding could be restored; then every MAG we know gets an unsolicited Heartbeat Response
+   * with the new counter, and re-registers its MNs.
    */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    let stateLost = true;
-    let restored = 0;
-    if (this.store) {
-      try {
-        restored = await this.restore(await this.store.loadLive(this.cfg.lmaId, new Date(this.clock.now())));
-        stateLost = false;
-      } catch (e) {
-        this.log.error({ err: e }, 'could not load persisted bindings; starting empty');
-      }
-    }
-    let rc: number | null = null;
+    const r = await restoreBindings(this, this.transports, this.store, this.commits);
+    let prev: RestartCounterState | null = null;
+    let rcReadable = true;
     if (this.rcStore) {
       try {
-        rc = await this.rcStore.load();
+        prev = await this.rcStore.load();
       } catch (e) {
+        rcReadable = false;
         this.log.warn({ err: e }, 'could not read the restart counter');
       }
     }
+    const unclean = prev !== null && !prev.cleanStop;
+    const stateLost = r.incomplete || unclean || !rcReadable;
     // Without a stored counter, seconds since 1970 still increase from one start to the next.
-    if (rc === null) rc = Math.floor(this.clock.now() / 1000);
-    else if (stateLost) rc = rc + 1;
+    const rc = prev === null ? Math.floor(this.clock.now() / 1000) : stateLost ? prev.counter + 1 : prev.counter;
     this.restartCounter = rc >>> 0;
     if (this.rcStore) {
       try {
-        await this.rcStore.save(this.restartCounter);
+        await this.rcStore.save({ counter: this.restartCounter, cleanStop: false });
       } catch (e) {
         this.log.warn({ err: e }, 'could not save the restart counter');
       }
@@ -157,7 +172,16 @@ export class Lma implements PathContext, CounterSource {
     }
     this.heartbeat.start();
     registerCounterSource(this);
-    this.log.info({ lmaId: this.cfg.lmaId, restartCounter: this.restartCounter, restored, transports: this.transports.map((t) => t.localAddress()) }, 'LMA started');
+    let announced = 0;
+    if (stateLost && prev !== null) announced = await announceRestart(this, this.transports, this.knownMags);
+    this.log.info(
+      {
+        lmaId: this.cfg.lmaId, restartCounter: this.restartCounter, restored: r.restored, journalled: r.journalled, unusable: r.unusable,
+        previousStop: prev === null ? 'unknown' : prev.cleanStop ? 'clean' : 'unclean', stateLost, announcedTo: announced,
+        transports: this.transports.map((t) => t.localAddress()),
+      },
+      'LMA started',
+    );
   }
 
   /** Stops timers and listening, lets running work finish and flushes the store. Transports stay open (main owns them). */
@@ -173,9 +197,18 @@ export class Lma implements PathContext, CounterSource {
     this.expiryTimer = null;
     this.armedAt = Infinity;
     await this.serial.idle();
-    if (this.writeBehind) {
-      this.writeBehind.stop();
-      await this.writeBehind.flush();
+    let clean = true;
+    if (this.commits) {
+      clean = await this.commits.flushAll();
+      this.commits.stop();
+    }
+    // RFC 5847 §3.2: everything is in the store (or the journal): the next start lost nothing.
+    if (this.rcStore && clean) {
+      try {
+        await this.rcStore.save({ counter: this.restartCounter, cleanStop: true });
+      } catch (e) {
+        this.log.warn({ err: e }, 'could not record the clean stop');
+      }
     }
     unregisterCounterSource(this);
     this.log.info({ lmaId: this.cfg.lmaId, bindings: this.cache.size }, 'LMA stopped');
@@ -184,31 +217,6 @@ export class Lma implements PathContext, CounterSource {
   /** Resolves when no PBU or timer job is running or queued (tests, shutdown). */
   settle(): Promise<void> {
     return this.serial.idle();
-  }
-
-  private async restore(rows: import('../store/repos/bindings.ts').PersistedBinding[]): Promise<number> {
-    const bces: Bce[] = [];
-    for (const row of rows) {
-      const b = fromPersisted(row, (key, address, port, local, carriage) => {
-        const t = this.transports.find((x) => isIPv4(x.localAddress().address) === isIPv4(address)) ?? this.transports[0];
-        return t ? this.peerFor(key, address, port, local || this.lmaaFor(carriage), carriage, t) : null;
-      });
-      if (b) bces.push(b);
-    }
-    bces.sort((a, b) => a.id - b.id); // keeps the cache's iteration order = session-key order
-    const installs: Promise<void>[] = [];
-    let n = 0;
-    for (const b of bces) {
-      if (b.hnpList().some((p) => this.cache.byPrefix(p)) || (b.v4 !== 0 && this.cache.byIpv4(b.v4))) continue;
-      this.cache.add(b);
-      this.cache.reserveId(b.id);
-      this.schedule(b, b.deadline);
-      if (!(b.flags & F.DEREG)) installs.push(this.fwd.install(b).catch((e: unknown) => this.log.warn({ err: e, sessionKey: b.sessionKey }, 'could not restore forwarding')));
-      n++;
-    }
-    for (const p of this.cache.peers.values()) this.cache.maybeForgetPeer(p);
-    await Promise.all(installs);
-    return n;
   }
 
   /* ================================================================ public API */
@@ -382,10 +390,9 @@ export class Lma implements PathContext, CounterSource {
 
   changed(b: Bce, kind: BindingEventKind, extra?: { reason?: string; previousProxyCoa?: string }): void {
     this.counters.bindings[kind]++;
-    const live = this.cache.has(b);
-    if (this.writeBehind) {
-      if (live) this.writeBehind.upsert(b);
-      else this.writeBehind.remove(b);
+    if (this.commits) {
+      if (this.cache.has(b)) this.commits.upsert(b, false);
+      else this.commits.remove(b);
     }
     if (kind === 'refreshed') {
       if (this.log.isLevelEnabled('debug')) this.log.debug(this.logFields(b, kind, extra), 'binding refreshed');
@@ -434,7 +441,15 @@ export class Lma implements PathContext, CounterSource {
   }
 
   persist(b: Bce): void {
-    if (this.writeBehind && this.cache.has(b)) this.writeBehind.upsert(b);
+    if (this.commits && this.cache.has(b)) this.commits.upsert(b, false);
+  }
+
+  durable(b: Bce): true | Promise<boolean> {
+    const c = this.commits;
+    if (!c || !this.cfg.durableAcks || !this.cache.has(b)) return true;
+    c.upsert(b, true);
+    this.counters.persist.waits++;
+    return c.committed(b);
   }
 
   removeBce(b: Bce, kind: BindingEventKind, reason: string): Promise<void> {

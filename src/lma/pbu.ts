@@ -4,6 +4,7 @@ import { BuFlag, ipv6ToString, MnIdSubtype, naiFromMnId } from '../mh/index.ts';
 import type { BindingUpdate, MnIdOption } from '../mh/index.ts';
 import type { MhTransport, Peer } from '../transport/types.ts';
 import { allowsIpv4, allowsIpv6 } from '../policy/profile.ts';
+import { decodeIdentifier } from '../policy/identifier.ts';
 import type { Profile } from '../policy/profile.ts';
 import type { PbuView } from './build.ts';
 import { canonicalSource } from './sender.ts';
@@ -12,8 +13,10 @@ import { F } from './bce.ts';
 
 export interface PbuJob {
   v: PbuView;
-  /** MN-Identifier as text ('' when the option is missing or empty). */
+  /** MN-Identifier as text ('' when the option is missing, empty or unusable). */
   mnId: string;
+  /** The MN-ID option's NAI is not a usable identifier (NUL, control characters, broken UTF-8: src/policy/identifier.ts). */
+  mnIdBad: boolean;
   /** Canonical text of every HNP option, in order (ALL_ZERO ones included). */
   optKeys: string[];
   /** The NON_ZERO ones, without duplicates (RFC 5213 §5.4.1.1 key). */
@@ -79,6 +82,13 @@ export function mnIdText(o: MnIdOption): string {
   return o.id.length === 0 ? '' : `x-mnid-${o.subtype}:${hex(o.id)}`;
 }
 
+/** MN-ID text as mnIdText, or null when an NAI is not a usable identifier (checked at the edge, before any lookup). */
+export function checkedMnIdText(o: MnIdOption): string | null {
+  if (o.subtype !== MnIdSubtype.NAI || o.id.length === 0) return mnIdText(o);
+  const d = decodeIdentifier(o.id);
+  return d.ok ? d.text : null;
+}
+
 /** The MN-ID option for a BCE's MN-ID text (RFC 5846 §8.1 BRI). */
 export function mnIdOption(mnId: string): MnIdOption {
   const m = /^x-mnid-(\d+):([0-9a-f:]*)$/.exec(mnId);
@@ -132,9 +142,11 @@ export function parsePbu(bu: BindingUpdate, src: PbuSource, at: number): PbuJob 
   const coa = alt ?? canonicalSource(src.from.address);
   const port = src.from.port ?? -1;
   const local = src.local !== undefined && src.local !== '0.0.0.0' && src.local !== '::' ? src.local : src.lmaa;
+  const mnId = v.mnIdOpt ? checkedMnIdText(v.mnIdOpt) : '';
   return {
     v,
-    mnId: v.mnIdOpt ? mnIdText(v.mnIdOpt) : '',
+    mnId: mnId ?? '',
+    mnIdBad: mnId === null,
     optKeys,
     hnpKeys: hnpKeys ?? NONE,
     llId: v.llIdOpt && v.llIdOpt.id.length > 0 && !isZero(v.llIdOpt.id) ? hex(v.llIdOpt.id) : null,

@@ -1,16 +1,12 @@
-// BCE <-> API record and BCE <-> persisted row, and the write-behind queue
-// (docs/ARCHITECTURE.md "Scale-out": each LMA writes its binding cache behind for restart
-// recovery). The queue coalesces: a binding refreshed ten times between flushes is written once.
+// BCE <-> API record and BCE <-> persisted row (docs/ARCHITECTURE.md "Scale-out": each LMA
+// commits its binding cache to the store for restart recovery; the group commit is commit.ts).
 import { isIPv4 } from 'node:net';
 import { ipv4ToString, parseIpv4 } from '../mh/index.ts';
 import type { PersistedBinding } from '../store/repos/bindings.ts';
-import type { Clock, TimerHandle } from '../util/clock.ts';
-import type { Logger } from '../util/log.ts';
 import { Bce, F } from './bce.ts';
 import type { MagPeer } from './bce.ts';
 import { encapFor } from './forwarding.ts';
-import type { LmaCounters } from './counters.ts';
-import type { BindingInfo, BindingStore } from './types.ts';
+import type { BindingInfo } from './types.ts';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -72,7 +68,9 @@ interface PersistedState {
 const PERSISTED_FLAGS = F.DEREG | F.GRE | F.GRE_KEYS | F.POL_V6 | F.POL_V4 | F.POL_GRE_OPT | F.POL_GRE_REQ | F.POL_MAG_OK | F.UDP_ENCAP;
 
 export function toPersisted(lmaId: string, b: Bce): PersistedBinding {
-  const state: PersistedState = {
+  // Fields at their default are left out (fromPersisted reads them back as 0 / null / expiresAt):
+  // a smaller row on the registration path.
+  const state: Partial<PersistedState> = {
     v: 1,
     port: b.peer.port,
     local: b.peer.local,
@@ -81,15 +79,15 @@ export function toPersisted(lmaId: string, b: Bce): PersistedBinding {
     ts: b.ts,
     seq: b.seq,
     flags: b.flags & PERSISTED_FLAGS,
-    v4Len: b.v4Len,
-    v4Router: b.v4Router,
-    lla: b.lla,
-    greUp: b.greUp,
-    greDown: b.greDown,
     policyAt: b.policyAt,
     refreshedAt: b.refreshedAt,
-    deadline: b.deadline,
   };
+  if (b.v4Len !== 0) state.v4Len = b.v4Len;
+  if (b.v4Router !== 0) state.v4Router = b.v4Router;
+  if (b.lla !== null) state.lla = b.lla;
+  if (b.greUp !== 0) state.greUp = b.greUp;
+  if (b.greDown !== 0) state.greDown = b.greDown;
+  if (b.flags & F.DEREG) state.deadline = b.deadline;
   return {
     lmaId,
     sessionKey: b.sessionKey,
@@ -140,82 +138,4 @@ export function fromPersisted(
   b.greDown = s.greDown ?? 0;
   b.deadline = b.flags & F.DEREG ? (s.deadline ?? b.expiresAt) : b.expiresAt;
   return b;
-}
-
-/** Coalescing write-behind to a BindingStore. */
-export class WriteBehind {
-  /** id -> BCE to upsert, or the session key to remove. */
-  private readonly dirty = new Map<number, Bce | string>();
-  private timer: TimerHandle | null = null;
-  private flushing: Promise<void> | null = null;
-  constructor(
-    private readonly store: BindingStore,
-    private readonly lmaId: string,
-    private readonly clock: Clock,
-    private readonly intervalMs: number,
-    private readonly counters: LmaCounters,
-    private readonly log: Logger,
-  ) {}
-
-  get pending(): number {
-    return this.dirty.size;
-  }
-
-  upsert(b: Bce): void {
-    this.dirty.set(b.id, b);
-    this.arm();
-  }
-
-  remove(b: Bce): void {
-    this.dirty.set(b.id, b.sessionKey);
-    this.arm();
-  }
-
-  private arm(): void {
-    if (this.timer !== null) return;
-    this.timer = this.clock.setTimer(this.intervalMs, () => {
-      this.timer = null;
-      void this.flush();
-    });
-  }
-
-  /** Writes everything pending (also called on stop). */
-  async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (this.dirty.size === 0) return;
-    const batch = [...this.dirty.entries()];
-    this.dirty.clear();
-    this.flushing = this.write(batch);
-    try {
-      await this.flushing;
-    } finally {
-      this.flushing = null;
-    }
-  }
-
-  private async write(batch: [number, Bce | string][]): Promise<void> {
-    const CONCURRENCY = 16;
-    let i = 0;
-    const worker = async (): Promise<void> => {
-      while (i < batch.length) {
-        const [id, item] = batch[i++];
-        try {
-          if (typeof item === 'string') await this.store.remove(this.lmaId, item);
-          else await this.store.upsert(toPersisted(this.lmaId, item));
-          this.counters.persist.writes++;
-        } catch (e) {
-          this.counters.persist.errors++;
-          this.log.warn({ err: e, sessionKey: String(id) }, 'binding store write failed; retrying later');
-          if (!this.dirty.has(id)) this.dirty.set(id, item);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, batch.length) }, worker));
-    if (this.dirty.size > 0) this.arm();
-  }
-
-  stop(): void {
-    this.timer?.cancel();
-    this.timer = null;
-  }
 }

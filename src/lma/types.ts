@@ -64,13 +64,22 @@ export interface LmaConfig {
    * whose `lma` is set to something else gets 153 (RFC 5213 §5.3.1 step 7). Empty: not checked.
    */
   servedLmaNames: string[];
-  /** Write-behind period for the binding store. */
+  /** Longest time a lazy change (a refresh, a de-registration, an expiry) waits to be written to the binding store. */
   persistIntervalMs: number;
   /** Bounds on work queued by what PBUs say: MNs with PBUs pending, PBUs queued per MN (dropped beyond, counted). */
   maxPendingMns: number;
   maxQueuedPerMn: number;
   /** 154 answers per second to PBUs refused from memory (unknown source, forged Alternate-CoA); beyond: dropped, counted. */
   refusalRatePerS: number;
+  /**
+   * Acknowledged means durable: PBA 0 for a new or changed binding only after it is committed
+   * (commit.ts). False = write-behind only, for comparison in benches; never in service.
+   */
+  durableAcks: boolean;
+  /** While the binding store fails: shortest time between attempts (meanwhile batches go to the journal). */
+  commitRetryMs: number;
+  /** A binding store commit not done within this time counts as failed. */
+  commitTimeoutMs: number;
 }
 
 export const defaultLmaConfig: LmaConfig = {
@@ -101,19 +110,45 @@ export const defaultLmaConfig: LmaConfig = {
   maxPendingMns: 20_000,
   maxQueuedPerMn: 16,
   refusalRatePerS: 100,
+  durableAcks: true,
+  commitRetryMs: 1000,
+  commitTimeoutMs: 5000,
 };
 
-/** Persistence hook (write-behind, restart recovery). `BindingRepo` (src/store) fits it as is. */
+/** The binding store port (group commit, restart recovery). `BindingRepo` (src/store) fits it as is. */
 export interface BindingStore {
-  upsert(b: PersistedBinding): Promise<void>;
-  remove(lmaId: string, sessionKey: string): Promise<void>;
+  /**
+   * One transaction: every upsert and deletion of one LMA's rows, or none. Resolves once
+   * committed. `signal` aborted: the caller gave up waiting; the transaction must not commit
+   * after that (roll back instead), or an old batch could land after a newer one.
+   */
+  commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: AbortSignal): Promise<void>;
   loadLive(lmaId: string, now?: Date): Promise<PersistedBinding[]>;
 }
 
-/** Where the RFC 5847 §3.2 Restart Counter survives restarts (a file in dataDir, a row ...). */
+/**
+ * Local, durable journal of batches the binding store could not take (database outage):
+ * appended (and flushed to disk) before the PBAs go out, written to the store when it
+ * returns, read at start to overlay the store's rows.
+ */
+export interface BindingJournal {
+  append(upserts: readonly PersistedBinding[], removals: readonly string[]): Promise<void>;
+  /** Everything appended and not cleared, coalesced by session key (null: deleted), oldest first. */
+  load(): Promise<Map<string, PersistedBinding | null>>;
+  clear(): Promise<void>;
+}
+
+/** What a RestartCounterStore holds: the counter, and whether the run that stored it stopped cleanly. */
+export interface RestartCounterState {
+  counter: number;
+  /** False while a run is going (and after a crash); true after a clean stop. */
+  cleanStop: boolean;
+}
+
+/** Where the RFC 5847 §3.2 Restart Counter survives restarts (a file in dataDir, a row ...). Durable when save resolves. */
 export interface RestartCounterStore {
-  load(): Promise<number | null>;
-  save(value: number): Promise<void>;
+  load(): Promise<RestartCounterState | null>;
+  save(state: RestartCounterState): Promise<void>;
 }
 
 /** What a policy source that can answer from memory says (see MemoryLmaPolicy). */
@@ -142,7 +177,14 @@ export interface LmaDeps {
   clock?: Clock;
   events?: LmaEventSink;
   store?: BindingStore;
+  /** Where batches go while the store fails (without one, PBAs wait for the store). */
+  journal?: BindingJournal;
   restartCounterStore?: RestartCounterStore;
+  /**
+   * MAGs to tell about a restart that lost state (RFC 5847 §3.2 unsolicited Heartbeat
+   * Response) besides those of the restored bindings, e.g. the provisioned ones.
+   */
+  knownMags?: () => Promise<{ address: string; port?: number }[]>;
   logger?: Logger;
   config?: Partial<LmaConfig>;
 }

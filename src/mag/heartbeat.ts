@@ -132,12 +132,14 @@ export class Heartbeats {
         this.host.reachableAgain(p);
       }
     }
-    // §3.2: a changed Restart Counter means the LMA restarted and lost its binding cache.
+    // §3.2: a changed Restart Counter means the LMA restarted and lost its binding cache. An
+    // unsolicited response (U = 1) is sent only by a node that "restarts and loses PMIPv6
+    // session state": it announces the restart even when we had not learnt the old counter yet.
     const rc = getOption(hb, 'restartCounter');
     if (rc) {
       const previous = p.restartCounter;
       p.restartCounter = rc.counter;
-      if (previous !== null && previous !== rc.counter) this.host.restarted(p, previous);
+      if (previous !== null ? previous !== rc.counter : unsolicited) this.host.restarted(p, previous ?? -1);
     }
   }
 

@@ -174,6 +174,7 @@ export type MagEvent =
   | { type: 'revoked'; mnId: string; link: string; lma: string; trigger: number; ipv4Only: boolean }
   | { type: 'lmaUnreachable'; lma: string; missing: number }
   | { type: 'lmaReachable'; lma: string }
+  /** previous: the LMA's earlier Restart Counter; -1 when an unsolicited response (U = 1) announced the restart before we had learnt it. */
   | { type: 'lmaRestarted'; lma: string; restartCounter: number; previous: number };
 
 export interface MagEventSink {

@@ -22,6 +22,7 @@ import type { PeerDirectory } from '../store/peer-directory.ts';
 import type { Mag } from '../store/repos/mags.ts';
 import { fileCounterStore } from './files.ts';
 import { listening } from './errors.ts';
+import { FileBindingJournal } from '../store/binding-journal.ts';
 import type { BindingJson, BindingsSource } from '../api/routes/bindings.ts';
 import type { BindingInfo } from '../lma/index.ts';
 import { logger } from '../util/log.ts';
@@ -253,6 +254,8 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
   }
   if (c.authorizeAnyMag) logger('main').warn('lma.authorizeAnyMag is set: every source address is treated as an authorised MAG (lab use only)');
   const storePolicy = storeLmaPolicy(store, { authorizeAnyMag: c.authorizeAnyMag, peers, directory: o.directory });
+  const fileId = lmaId.replace(/[^\w.-]/g, '_');
+  const journal = new FileBindingJournal(join(config.dataDir, `lma-journal-${fileId}.jsonl`));
   const lma = new Lma({
     transport: transports,
     mags: magTable(peers, c.authorizeAnyMag),
@@ -261,7 +264,11 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
     policy: aaa ? radiusLmaPolicy(aaa.client, { lmaAddress: c.address, magAuthorized: storePolicy.magAuthorized, protocol: aaa.protocol }) : storePolicy,
     events,
     store: store.bindings,
-    restartCounterStore: fileCounterStore(join(config.dataDir, `lma-restart-counter-${lmaId.replace(/[^\w.-]/g, '_')}`)),
+    journal,
+    restartCounterStore: fileCounterStore(join(config.dataDir, `lma-restart-counter-${fileId}`)),
+    // RFC 5847 §3.2: a restart is announced to the provisioned MAGs too (IPv4: on the RFC 5844 port).
+    knownMags: async () =>
+      (await store.mags.list({ authorized: true, limit: 10_000 })).items.flatMap((m) => m.proxyCoa.map((address) => (isIPv6(address) ? { address } : { address, port: 5436 }))),
     config: {
       lmaId,
       address: c.address,
@@ -279,7 +286,16 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
       policyCacheTtlMs: c.policyCacheTtl,
     },
   });
-  await lma.start();
+  try {
+    await lma.start();
+  } catch (e) {
+    await closeAll();
+    await journal.close();
+    await aaa?.close();
+    if (ownPeers) await peers.close();
+    await protection.remove();
+    throw e;
+  }
   logger('main').info(
     { ip6, udp4, port: udp4.length > 0 ? port : undefined, lmaId, restartCounter: lma.restartCounter, aaa: aaa ? (aaa.protocol === 'RADIUS' ? { radius: config.radius.servers } : { diameter: config.diameter.peers }) : 'store' },
     `LMA listening (PMIPv6${ip6.length > 0 ? ' over IPv6, protocol 135' : ''}${ip6.length > 0 && udp4.length > 0 ? ' and' : ''}${udp4.length > 0 ? ' over IPv4/UDP, RFC 5844' : ''})`,
@@ -297,6 +313,7 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
     async stop() {
       await lma.stop();
       await closeAll();
+      await journal.close();
       await aaa?.close();
       if (ownPeers) await peers.close();
       await protection.remove();

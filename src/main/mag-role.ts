@@ -95,9 +95,10 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
     throw e;
   }
   const rc = fileCounterStore(join(config.dataDir, `mag-restart-counter-${o.id.replace(/[^\w.-]/g, '_')}`));
-  // RFC 5847 §3.2: the MAG keeps no state across restarts, so every start is a restart that lost it.
-  const restartCounter = ((await rc.load()) ?? 0) + 1;
-  await rc.save(restartCounter);
+  // RFC 5847 §3.2: the MAG keeps no state across restarts (its Binding Update List is not
+  // persisted), so every start is a restart that lost it.
+  const restartCounter = ((await rc.load())?.counter ?? 0) + 1;
+  await rc.save({ counter: restartCounter, cleanStop: false });
   let aaa: MagAaa | undefined;
   let dia: MagDiameter | undefined;
   const aaaOptions = { nasId: o.id, proxyCoa: o.proxyCoa, detector: o.detector, requestIpv4: config.mag.requestIpv4 };

@@ -23,7 +23,7 @@ export async function startRadiusRole(config: Config, store: Store, o: { directo
   const peers = o.peers ?? (await openPeerDirectory(store, { listenUrl: config.databaseUrl || undefined, tables: ['aaa_clients'] }));
   const closePeers = () => (o.peers ? Promise.resolve() : peers.close());
   const policy = new StoreRadiusPolicy(store, { directory: o.directory, peers });
-  const server = new RadiusServer({ policy, hosts: c.bind, authPort: c.authPort, acctPort: c.acctPort, requireMessageAuthenticator: c.requireMessageAuthenticator, logger: log });
+  const server = new RadiusServer({ policy, hosts: c.bind, authPort: c.authPort, acctPort: c.acctPort, requireMessageAuthenticator: c.requireMessageAuthenticator, logger: log, outageServeMs: config.store.outageServeMs });
   const unfollow = peers.onChange((t) => {
     if (t === 'aaa_clients') server.invalidateClients();
   });

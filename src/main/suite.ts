@@ -74,7 +74,10 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
   checkDataDir(config.dataDir);
   makePrivate(config.dataDir);
   const { box, source } = secretBox(config);
-  const store = await openStore({ databaseUrl: config.databaseUrl || undefined, dataDir: config.dataDir, connectTimeoutMs: config.store.connectTimeoutMs, secrets: box });
+  const store = await openStore({
+    databaseUrl: config.databaseUrl || undefined, dataDir: config.dataDir, connectTimeoutMs: config.store.connectTimeoutMs, secrets: box,
+    embeddedSharedBuffers: config.store.embeddedSharedBuffers,
+  });
   makePrivate(config.dataDir); // what PGlite created before the umask applied (an older version's files)
   log.info({ store: store.db.kind, where: config.databaseUrl ? 'postgres' : config.dataDir, secretKey: source, secretKeyId: box.keyId }, 'policy store open and migrated');
   try {
@@ -95,7 +98,12 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
     // Its readers: the RADIUS and Diameter servers, and the LMA unless it asks an AAA server instead.
     const lmaUsesAaa = config.aaa.protocol === 'radius' ? config.radius.servers.length > 0 : config.diameter.peers.length > 0;
     if (config.radius.enabled || config.diameter.enabled || (config.lma.enabled && !lmaUsesAaa)) {
-      const d = await openProfileDirectory(store, { mode: config.store.profileCache, listenUrl: config.databaseUrl || undefined, maxStaleMs: config.store.profileCacheMaxStaleMs });
+      const d = await openProfileDirectory(store, {
+        mode: config.store.profileCache,
+        listenUrl: config.databaseUrl || undefined,
+        maxStaleMs: config.store.profileCacheMaxStaleMs,
+        outageServeMs: config.store.outageServeMs,
+      });
       profiles = d;
       roles.push({ name: 'profile-directory', stop: () => d.close() });
     }

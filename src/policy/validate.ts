@@ -2,6 +2,7 @@
 // per resource, normalising addresses and prefixes to canonical text, with messages that
 // name the field and the bad value.
 import { z } from 'zod';
+import { describeIdentifierProblem, identifierProblem } from './identifier.ts';
 import { canonicalAddress, canonicalPrefix, parsePrefix } from '../util/ip.ts';
 import { isIPv4, isIPv6 } from 'node:net';
 
@@ -109,7 +110,12 @@ const mnId = z
   .min(1, 'must not be empty')
   .max(253, 'longer than 253 octets')
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-  .refine((s) => !/[\s\x00-\x1f\x7f]/.test(s), 'must not contain spaces or control characters');
+  .refine((s) => !/[\s\x00-\x1f\x7f]/.test(s), 'must not contain spaces or control characters')
+  // The rest of the edge rules (C1 controls, bidirectional controls, broken UTF-8): identifier.ts.
+  .superRefine((s, ctx) => {
+    const p = identifierProblem(s);
+    if (p !== null && p !== 'empty') ctx.addIssue({ code: 'custom', message: describeIdentifierProblem(p) });
+  });
 
 const poolName = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." and "-" only');
 

@@ -19,6 +19,7 @@ import {
 } from './values.ts';
 import { allowsIpv4 } from '../policy/profile.ts';
 import { canonicalAddress } from '../util/ip.ts';
+import { decodeIdentifier, describeIdentifierProblem } from '../policy/identifier.ts';
 
 export type Outcome =
   | { kind: 'respond'; code: number; attrs: Buffer; withMa: boolean; reason?: string; warnings?: string[] }
@@ -27,6 +28,30 @@ export type Outcome =
 export type RequestKind = 'access' | 'lma_authorize' | 'accounting' | 'status';
 
 const utf8 = (b: Buffer | undefined): string | null => (b === undefined ? null : b.toString('utf8'));
+/** Free text for the accounting table: invalid UTF-8 and NUL become U+FFFD (PostgreSQL text holds neither). */
+const text = (b: Buffer | undefined): string | null => (b === undefined ? null : b.toString('utf8').replace(/\0/g, '\uFFFD'));
+
+/**
+ * The MN identifier of a request: Mobile-Node-Identifier, else User-Name (RFC 6572 §3.1),
+ * checked at the edge (src/policy/identifier.ts): a NUL, a control or bidirectional control
+ * character or broken UTF-8 is refused here, before any lookup.
+ */
+function mnIdentifier(p: Packet): { mnId: string; userName: string | null } | { bad: string } | null {
+  const raw = getAttr(p, Attr.MobileNodeIdentifier);
+  const un = getAttr(p, Attr.UserName);
+  let userName: string | null = null;
+  if (un !== undefined) {
+    const d = decodeIdentifier(un);
+    if (!d.ok) return { bad: `User-Name ${describeIdentifierProblem(d.problem)}` };
+    userName = d.text;
+  }
+  if (raw !== undefined) {
+    const d = decodeIdentifier(raw);
+    if (!d.ok) return { bad: `Mobile-Node-Identifier ${describeIdentifierProblem(d.problem)}` };
+    return { mnId: d.text, userName };
+  }
+  return userName === null ? null : { mnId: userName, userName };
+}
 
 function reject(p: Packet, reason: string, withReplyMessage: boolean): Outcome {
   const w = new AttrWriter(64);
@@ -42,8 +67,10 @@ export async function handleAccessRequest(p: Packet, client: RadiusClient, polic
 
   // This server authorises (RFC 6572 profile download); it does not run EAP (RFC 3579).
   if (getAttr(p, Attr.EapMessage)) return reject(p, 'EAP is not supported by this server', false);
-  const mnId = utf8(getAttr(p, Attr.MobileNodeIdentifier)) ?? utf8(getAttr(p, Attr.UserName));
-  if (!mnId) return reject(p, 'missing User-Name', false);
+  const id = mnIdentifier(p);
+  if (!id) return reject(p, 'missing User-Name', false);
+  if ('bad' in id) return reject(p, id.bad, false);
+  const mnId = id.mnId;
   // RFC 2865 §4.1 / RFC 6572 §5.1: at least one NAS identification attribute.
   if (!getAttr(p, Attr.NasIpAddress) && !getAttr(p, Attr.NasIpv6Address) && !getAttr(p, Attr.NasIdentifier)) {
     return reject(p, 'missing NAS-IP-Address, NAS-IPv6-Address and NAS-Identifier', false);
@@ -118,9 +145,10 @@ function echoCui(p: Packet, w: AttrWriter, mnId: string): void {
  * conflicts; aaa-mib.md §7.3). "::/128" in 151 and "0.0.0.0/32" in 155 delegate assignment.
  */
 async function handleLmaRequest(p: Packet, client: RadiusClient, policy: RadiusPolicy): Promise<Outcome> {
-  const userName = utf8(getAttr(p, Attr.UserName));
-  const mnId = utf8(getAttr(p, Attr.MobileNodeIdentifier)) ?? userName;
-  if (!mnId) return reject(p, 'missing Mobile-Node-Identifier and User-Name', true);
+  const id = mnIdentifier(p);
+  if (!id) return reject(p, 'missing Mobile-Node-Identifier and User-Name', true);
+  if ('bad' in id) return reject(p, id.bad, true);
+  const { mnId, userName } = id;
 
   const v6 = getAttr(p, Attr.Pmip6HomeLmaIpv6Address) ?? getAttr(p, Attr.Pmip6VisitedLmaIpv6Address);
   const v4 = getAttr(p, Attr.Pmip6HomeLmaIpv4Address) ?? getAttr(p, Attr.Pmip6VisitedLmaIpv4Address);
@@ -227,7 +255,9 @@ export function decodeAccounting(p: Packet, client: RadiusClient, clientAddress:
   const hoaR = hoa ? decodeIpv4PrefixValue(hoa, true) : null;
   const ts = int(Attr.EventTimestamp);
   const fvRaw = getAttr(p, Attr.Mip6FeatureVector);
-  const userName = utf8(getAttr(p, Attr.UserName));
+  const userName = text(getAttr(p, Attr.UserName));
+  // The record is kept either way (RFC 2866 §2: answer only once recorded); an unusable identifier is not linked to an MN.
+  const id = mnIdentifier(p);
 
   // Idempotency key: client + attributes except Acct-Delay-Time and Proxy-State.
   const h = createHash('sha256').update(clientAddress).update('\0');
@@ -243,13 +273,13 @@ export function decodeAccounting(p: Packet, client: RadiusClient, clientAddress:
     clientAddress,
     statusType: STATUS_NAMES[stv] ?? 'other',
     statusTypeValue: stv,
-    sessionId: utf8(getAttr(p, Attr.AcctSessionId)),
-    multiSessionId: utf8(getAttr(p, Attr.AcctMultiSessionId)),
+    sessionId: text(getAttr(p, Attr.AcctSessionId)),
+    multiSessionId: text(getAttr(p, Attr.AcctMultiSessionId)),
     userName,
-    mnId: utf8(getAttr(p, Attr.MobileNodeIdentifier)) ?? userName,
+    mnId: id && !('bad' in id) ? id.mnId : null,
     nasIpAddress: v4(Attr.NasIpAddress),
     nasIpv6Address: v6(Attr.NasIpv6Address),
-    nasIdentifier: utf8(getAttr(p, Attr.NasIdentifier)),
+    nasIdentifier: text(getAttr(p, Attr.NasIdentifier)),
     inputOctets: octets(Attr.AcctInputOctets, Attr.AcctInputGigawords),
     outputOctets: octets(Attr.AcctOutputOctets, Attr.AcctOutputGigawords),
     inputPackets: int(Attr.AcctInputPackets),
@@ -258,11 +288,11 @@ export function decodeAccounting(p: Packet, client: RadiusClient, clientAddress:
     terminateCause: int(Attr.AcctTerminateCause),
     delayTime: int(Attr.AcctDelayTime),
     eventTimestamp: ts === null ? null : new Date(ts * 1000),
-    serviceSelection: utf8(getAttr(p, Attr.ServiceSelection)),
+    serviceSelection: text(getAttr(p, Attr.ServiceSelection)),
     lmaAddress: v6(Attr.Pmip6HomeLmaIpv6Address) ?? v4(Attr.Pmip6HomeLmaIpv4Address) ?? v6(Attr.Pmip6VisitedLmaIpv6Address) ?? v4(Attr.Pmip6VisitedLmaIpv4Address),
     hnps,
     ipv4HoA: hoaR && hoaR.ok ? `${formatIpv4(hoaR.addr)}/${hoaR.length}` : null,
-    callingStationId: utf8(getAttr(p, Attr.CallingStationId)),
+    callingStationId: text(getAttr(p, Attr.CallingStationId)),
     featureVector: fvRaw ? decodeInteger64(fvRaw) : null,
   };
 }

@@ -14,6 +14,7 @@ import { radiusDropped, trafficFor, type Traffic } from './metrics.ts';
 import type { RadiusClient, RadiusPolicy } from './policy.ts';
 import { unmapAddress } from './values.ts';
 import { logger, type Logger } from '../util/log.ts';
+import { isUnavailable } from '../store/db.ts';
 
 export interface RadiusServerOptions {
   policy: RadiusPolicy;
@@ -32,6 +33,11 @@ export interface RadiusServerOptions {
   rateLimit?: { perSecond: number; burst: number };
   /** How long findClientByAddress results (also misses) are cached (default 5 s). */
   clientCacheTtlMs?: number;
+  /**
+   * While the client lookup fails because the database cannot be reached, a client known
+   * before keeps being served for this long after its entry expired (default 300 s; 0 = no).
+   */
+  outageServeMs?: number;
   /** Answer Status-Server (RFC 5997); default true. */
   statusServer?: boolean;
   /** Require Message-Authenticator on every Access-Request whatever the client's own flag (default false: the client's flag). */
@@ -105,6 +111,7 @@ export class RadiusServer {
       duplicateMaxEntries: options.duplicateMaxEntries ?? 200_000,
       rateLimit: options.rateLimit ?? { perSecond: 20_000, burst: 20_000 },
       clientCacheTtlMs: options.clientCacheTtlMs ?? 5_000,
+      outageServeMs: options.outageServeMs ?? 300_000,
       statusServer: options.statusServer ?? true,
       requireMessageAuthenticator: options.requireMessageAuthenticator ?? false,
     };
@@ -213,7 +220,14 @@ export class RadiusServer {
     }
     this.lookupClient(addr, now).then(
       (entry) => this.withClient(sock, port, dup, msg, rinfo, addr, entry, this.now()),
-      (err: unknown) => this.drop(port, 'unknown', 'policy_error', { err: String(err), from: addr }),
+      (err: unknown) => {
+        // Database unreachable: a client known before is served from its expired entry for a while.
+        if (e?.client && isUnavailable(err) && now - e.expires <= this.opts.outageServeMs) {
+          this.withClient(sock, port, dup, msg, rinfo, addr, e, now);
+          return;
+        }
+        this.drop(port, 'unknown', 'policy_error', { err: isUnavailable(err) ? 'database unavailable' : String(err), from: addr });
+      },
     );
   }
 

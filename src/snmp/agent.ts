@@ -15,7 +15,9 @@ import snmp from 'net-snmp';
 import type { Agent, Message } from 'net-snmp';
 import { logger as makeLogger, type Logger } from '../util/log.ts';
 import { BerReader, Tag, ber } from './ber.ts';
-import { communityMessage, encodeVarbindParts, oidContent, responsePdu, responsePduSize } from './encode.ts';
+import { communityMessage, encodeVarbindParts, responsePdu, responsePduSize } from './encode.ts';
+import { requestName, type RequestName } from './names.ts';
+import { LogEvery } from '../util/log-rate.ts';
 import { ErrorStatus, MibEngine, type Cursor, type OutVarbind } from './engine.ts';
 import { COLUMNS, NOTIFICATIONS, T, ZERO_COUNTERS, pmip6Objects, systemObjects, type ReadContext, type SnmpEngineCounters } from './mib.ts';
 import { Notifier, type NotificationRate, type NotificationStats, type NotificationTarget } from './notify.ts';
@@ -76,6 +78,8 @@ export interface SnmpAgentStats extends SnmpEngineCounters, NotificationStats {
   tooBig: number;
   /** Requests whose processing threw (answered genErr). */
   internalErrors: number;
+  /** Variable names outside the SMI rules (empty, first arc above 2), answered as unknown names. */
+  unusualNames: number;
 }
 
 interface SocketInfo {
@@ -105,7 +109,8 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
     usmStatsWrongDigests: 0,
     usmStatsDecryptionErrors: 0,
   };
-  private readonly requestStats = { getRequests: 0, getNextRequests: 0, getBulkRequests: 0, setRequests: 0, setErrors: 0, tooBig: 0, internalErrors: 0 };
+  private readonly requestStats = { getRequests: 0, getNextRequests: 0, getBulkRequests: 0, setRequests: 0, setErrors: 0, tooBig: 0, internalErrors: 0, unusualNames: 0 };
+  private readonly logEvery: LogEvery;
   private readonly communities = new Map<string, ViewName | undefined>();
   private readonly users: UsmUser[];
   private readonly port: number;
@@ -129,6 +134,7 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
     private readonly deps: SnmpAgentDeps,
   ) {
     this.log = deps.logger ?? makeLogger('snmp');
+    this.logEvery = new LogEvery(this.log, 60_000);
     this.port = options.port ?? 161;
     this.bind = options.bind ?? ['0.0.0.0', '::'];
     this.maxMessageSize = options.maxMessageSize ?? 65507;
@@ -385,6 +391,16 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
     };
   }
 
+  /** A request's variable name; names outside the SMI rules are answered, counted and logged once per cause and interval (names.ts). */
+  private name(oid: string): RequestName {
+    const n = requestName(oid);
+    if (n.unusual !== null) {
+      this.requestStats.unusualNames++;
+      this.logEvery.warn(`oid-${n.unusual}`, 'snmp: request names an OID outside the SMI rules; answered as an unknown name (RFC 3416)', { cause: n.unusual });
+    }
+    return n;
+  }
+
   /** Runs a GET-class handler; a throw answers genErr instead of crashing. */
   private guard(socket: unknown, message: Message, rinfo: unknown, build: () => { varbinds: OutVarbind[]; encoded?: Buffer[] }): void {
     let r: { varbinds: OutVarbind[]; encoded?: Buffer[] };
@@ -392,7 +408,7 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
       r = build();
     } catch (e) {
       this.requestStats.internalErrors++;
-      this.log.error({ err: e }, 'snmp request failed');
+      this.logEvery.warn(`internal:${(e as Error)?.message ?? e}`.slice(0, 120), 'snmp request failed (genErr)', { err: e });
       this.respond(socket as dgram.Socket, rinfo as dgram.RemoteInfo, message, [], ErrorStatus.genErr, 0);
       return;
     }
@@ -405,8 +421,9 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
     const engine = this.engineFor(message);
     return {
       varbinds: message.pdu.varbinds.map((vb) => {
-        const v = engine.get(parseOid(vb.oid), ctx);
-        return { prefix: oidContent(vb.oid), suffix: NO_SUFFIX, type: v.type, value: v.value };
+        const n = this.name(vb.oid);
+        const v = engine.get(n.ids, ctx);
+        return { prefix: n.content, suffix: NO_SUFFIX, type: v.type, value: v.value };
       }),
     };
   }
@@ -415,7 +432,12 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
     this.requestStats.getNextRequests++;
     const ctx = this.context();
     const engine = this.engineFor(message);
-    return { varbinds: message.pdu.varbinds.map((vb) => engine.next(parseOid(vb.oid), oidContent(vb.oid), ctx)) };
+    return {
+      varbinds: message.pdu.varbinds.map((vb) => {
+        const n = this.name(vb.oid);
+        return engine.next(n.ids, n.content, ctx);
+      }),
+    };
   }
 
   /** GETBULK (RFC 3416 §4.2.3), stopping when the next varbind would not fit the response. */
@@ -439,11 +461,15 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
       return true;
     };
     for (let i = 0; i < n; i++) {
-      if (!add(engine.next(parseOid(req[i].oid), oidContent(req[i].oid), ctx))) return { varbinds: out, encoded };
+      const nm = this.name(req[i].oid);
+      if (!add(engine.next(nm.ids, nm.content, ctx))) return { varbinds: out, encoded };
     }
     const r = req.length - n;
     if (r > 0 && m > 0) {
-      const cursors: (Cursor | null)[] = req.slice(n).map((vb) => engine.cursor(parseOid(vb.oid), oidContent(vb.oid)));
+      const cursors: (Cursor | null)[] = req.slice(n).map((vb) => {
+        const nm = this.name(vb.oid);
+        return engine.cursor(nm.ids, nm.content);
+      });
       for (let rep = 0; rep < m; rep++) {
         let live = false;
         for (let j = 0; j < r; j++) {
@@ -471,7 +497,7 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
     let echo: OutVarbind[];
     try {
       varbinds = message.pdu.varbinds.map((vb) => ({ oid: vb.oid, type: vb.type, value: vb.value }));
-      echo = message.pdu.varbinds.map((vb) => ({ prefix: oidContent(vb.oid), suffix: NO_SUFFIX, type: vb.type, value: vb.value }));
+      echo = message.pdu.varbinds.map((vb) => ({ prefix: this.name(vb.oid).content, suffix: NO_SUFFIX, type: vb.type, value: vb.value }));
     } catch (e) {
       this.requestStats.internalErrors++;
       this.log.error({ err: e }, 'snmp set failed');
@@ -558,10 +584,3 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
 }
 
 const NO_SUFFIX: readonly number[] = [];
-
-function parseOid(text: string): number[] {
-  const parts = text.split('.');
-  const out = new Array<number>(parts.length);
-  for (let i = 0; i < parts.length; i++) out[i] = +parts[i];
-  return out;
-}

@@ -52,6 +52,8 @@ export interface OpenStoreOptions {
   connectTimeoutMs?: number;
   /** Seals AAA shared secrets at rest (main: the key from security.secretKey or its file). */
   secrets?: SecretBox;
+  /** Embedded store: PostgreSQL shared_buffers (default 16MB). */
+  embeddedSharedBuffers?: string;
 }
 
 export async function openDb(opts: OpenStoreOptions): Promise<Db> {
@@ -68,7 +70,7 @@ export async function openDb(opts: OpenStoreOptions): Promise<Db> {
   if (!opts.dataDir) return openPglite();
   const release = lockDataDir(opts.dataDir);
   try {
-    const db = await openPglite(join(opts.dataDir, 'pglite'));
+    const db = await openPglite(join(opts.dataDir, 'pglite'), { sharedBuffers: opts.embeddedSharedBuffers });
     const close = db.close.bind(db);
     return Object.assign(db, {
       async close() {

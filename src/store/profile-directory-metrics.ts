@@ -10,12 +10,12 @@ import { Counter, Gauge } from 'prom-client';
 import type { Metric } from 'prom-client';
 import { registry } from '../metrics/registry.ts';
 
-export const LOOKUP_RESULTS = ['hit', 'miss', 'negative-hit', 'bypass'] as const;
+export const LOOKUP_RESULTS = ['hit', 'miss', 'negative-hit', 'bypass', 'stale', 'unavailable', 'invalid'] as const;
 export type LookupResult = (typeof LOOKUP_RESULTS)[number];
 
 /** Process totals; ProfileDirectory increments them next to its own stats. */
 export const directoryTotals = {
-  lookups: { hit: 0, miss: 0, 'negative-hit': 0, bypass: 0 } satisfies Record<LookupResult, number>,
+  lookups: { hit: 0, miss: 0, 'negative-hit': 0, bypass: 0, stale: 0, unavailable: 0, invalid: 0 } satisfies Record<LookupResult, number>,
   invalidations: { one: 0, all: 0 },
 };
 
@@ -23,6 +23,7 @@ export const directoryTotals = {
 export interface DirectoryGaugeSource {
   readonly size: { profiles: number; unknown: number };
   readonly serving: boolean;
+  readonly answeringHeld: boolean;
 }
 
 const running = new Set<DirectoryGaugeSource>();
@@ -68,7 +69,7 @@ fresh(
   () =>
     new Counter({
       name: 'pmip6_profile_directory_lookups_total',
-      help: 'Profile lookups by result: hit (profile from memory), negative-hit (known unknown MN from memory), miss (read from the database, then kept), bypass (read from the database because memory may not be used: cache off or notifications not verified)',
+      help: 'Profile lookups by result: hit (profile from memory), negative-hit (known unknown MN from memory), miss (read from the database, then kept), bypass (read from the database because memory may not be used: cache off or notifications not verified), stale (database unreachable: a held profile answered), unavailable (database unreachable and the MN not held: no answer), invalid (an identifier no profile can have: answered unknown without a lookup)',
       labelNames: ['result'] as const,
       registers: [registry],
       collect(this: Counter<'result'>) {
@@ -105,6 +106,21 @@ fresh(
         let serving = running.size > 0;
         for (const d of running) serving &&= d.serving;
         this.set(serving ? 1 : 0);
+      },
+    }),
+);
+
+fresh(
+  'pmip6_profile_directory_stale',
+  () =>
+    new Gauge({
+      name: 'pmip6_profile_directory_stale',
+      help: '1 while the database cannot be reached and profiles held in memory (possibly stale) answer lookups, for at most store.outageServeMs',
+      registers: [registry],
+      collect(this: Gauge) {
+        let stale = false;
+        for (const d of running) stale ||= d.answeringHeld;
+        this.set(stale ? 1 : 0);
       },
     }),
 );

@@ -20,14 +20,23 @@
 //   the connection is lost (error, close, or silence past the liveness timeout) every entry is
 //   dropped and lookups read the database (batched, nothing kept) until LISTEN is active again
 //   on a new connection; reads that started before that are not kept either. So a lost
-//   notification can make an answer stale for at most `maxStaleMs`, never longer; during a
-//   database outage lookups fail (the caller drops the request, the peer retransmits) rather
-//   than answer from a copy nobody can vouch for.
+//   notification can make an answer stale for at most `maxStaleMs`, never longer.
+// - Database outage (outage.ts): when the connection is lost the profiles are not thrown
+//   away but held; lookups go to the database, and when it cannot be reached a held profile
+//   answers, for at most `outageServeMs` after the channel was last confirmed (counted as
+//   stale; an MN not held gets no answer, so its client fails over). Once LISTEN is active
+//   again everything held is dropped (notifications were missed meanwhile).
+// - Identifiers that no profile can have (NUL, control characters, broken UTF-8:
+//   src/policy/identifier.ts) are answered "unknown" at once and never reach a batched query;
+//   a batch that fails for another reason than an outage is retried one MN at a time, so one
+//   bad key cannot fail the others.
 // Mode off: every lookup reads the database (batched), nothing is kept and nothing listened to.
 //
 // Profiles handed out are shared: callers must not modify them.
 import type { Profile } from '../policy/profile.ts';
-import type { Db } from './db.ts';
+import { identifierProblem } from '../policy/identifier.ts';
+import { DbUnavailableError, isUnavailable, type Db } from './db.ts';
+import { OutageState } from './outage.ts';
 import type { ProfileRepo } from './repos/profiles.ts';
 import { listenPglite, listenPostgres, type NotificationChannel } from './notifications.ts';
 import { logger, type Logger } from '../util/log.ts';
@@ -54,6 +63,10 @@ export interface ProfileDirectoryOptions {
   maxBatchesInFlight?: number;
   /** Profiles per preload query (default 5000). */
   preloadPageSize?: number;
+  /** Longest a held profile answers while the database cannot be reached, after the channel was last confirmed (default 300,000 ms; 0 = never). */
+  outageServeMs?: number;
+  /** During an outage, the database is tried again after this long (meanwhile held profiles answer at once; default 1000 ms). */
+  outageProbeMs?: number;
   /** Clock for the staleness rule (default performance.now). */
   now?: () => number;
   logger?: Logger;
@@ -92,6 +105,9 @@ export class ProfileDirectory {
   private flushScheduled = false;
   private preloading: Promise<void> | null = null;
   private closed = false;
+  /** Entries are held from before the channel went down (answers only during an outage). */
+  private held = false;
+  readonly outage: OutageState;
 
   /**
    * This directory's counts (the process totals behind /metrics are in profile-directory-metrics.ts).
@@ -103,6 +119,7 @@ export class ProfileDirectory {
   readonly stats = {
     hits: 0, negativeHits: 0, misses: 0, bypasses: 0, invalidatedOne: 0, invalidatedAll: 0,
     reads: 0, notifications: 0, resets: 0, preloaded: 0, refusedFull: 0,
+    stale: 0, unavailable: 0, invalid: 0, splitBatches: 0,
   };
 
   constructor(
@@ -122,6 +139,7 @@ export class ProfileDirectory {
     this.maxBatches = Math.max(1, o.maxBatchesInFlight ?? 4);
     this.pageSize = Math.max(1, o.preloadPageSize ?? 5000);
     this.now = o.now ?? (() => performance.now());
+    this.outage = new OutageState('profiles', this.now, o.outageProbeMs ?? 1000, this.log);
   }
 
   /** Starts listening (and preloading, in preload mode: resolves when loaded). */
@@ -130,7 +148,7 @@ export class ProfileDirectory {
     const events = {
       notify: (payload: string) => this.onNotify(payload),
       up: () => this.onUp(),
-      down: (reason: string) => this.reset(`notification channel down: ${reason}`, false),
+      down: (reason: string) => this.channelDown(reason),
     };
     const { db } = this.store;
     this.channel =
@@ -146,6 +164,7 @@ export class ProfileDirectory {
   async close(): Promise<void> {
     this.closed = true;
     unregisterDirectory(this);
+    this.outage.close();
     const c = this.channel;
     this.channel = null;
     this.reset('closed', false);
@@ -164,7 +183,14 @@ export class ProfileDirectory {
 
   /** The profile from memory (null: known unknown), or undefined when the database must be asked. */
   peek(mnId: string): Profile | null | undefined {
+    if (identifierProblem(mnId) !== null) return this.invalid();
     return this.usable() ? this.fromMemory(mnId) : undefined;
+  }
+
+  private invalid(): null {
+    this.stats.invalid++;
+    directoryTotals.lookups.invalid++;
+    return null;
   }
 
   /**
@@ -172,16 +198,41 @@ export class ProfileDirectory {
    * bypass (a peek that answered undefined counts nothing: its caller comes here next).
    */
   find(mnId: string): Promise<Profile | null> {
+    if (identifierProblem(mnId) !== null) return Promise.resolve(this.invalid());
     if (!this.usable()) {
+      // Database known unreachable (within the probe interval): held profiles answer at once.
+      if (this.outage.down) return this.duringOutage(mnId, null);
       this.stats.bypasses++;
       directoryTotals.lookups.bypass++;
-      return this.read(mnId);
+      return this.read(mnId).catch((e: unknown) => this.duringOutage(mnId, e));
     }
     const v = this.fromMemory(mnId);
     if (v !== undefined) return Promise.resolve(v);
     this.stats.misses++;
     directoryTotals.lookups.miss++;
     return this.read(mnId);
+  }
+
+  /**
+   * The database could not be asked (`e`, or it is known down): a profile held from before the
+   * notification channel went down answers for `outageServeMs` after the channel was last
+   * confirmed; otherwise no answer (the caller drops the request and its client fails over).
+   */
+  private duringOutage(mnId: string, e: unknown): Promise<Profile | null> {
+    if (e !== null && !isUnavailable(e)) return Promise.reject(e);
+    if (e !== null) this.outage.failed();
+    const p = this.held ? this.profiles.get(mnId) : undefined;
+    const since = this.channel?.confirmedAt ?? -Infinity;
+    if (p !== undefined && this.now() - since <= (this.o.outageServeMs ?? 300_000)) {
+      this.stats.stale++;
+      directoryTotals.lookups.stale++;
+      this.outage.served();
+      return Promise.resolve(p);
+    }
+    this.stats.unavailable++;
+    directoryTotals.lookups.unavailable++;
+    this.outage.refused();
+    return Promise.reject(e ?? new DbUnavailableError(new Error('database unreachable (profile not held)')));
   }
 
   /** The entry (counted as hit / negative-hit), or undefined when memory does not know the MN. */
@@ -216,6 +267,11 @@ export class ProfileDirectory {
     return this.mode !== 'off' && this.usable();
   }
 
+  /** The database cannot be reached and held (possibly stale) profiles answer. */
+  get answeringHeld(): boolean {
+    return this.held && this.outage.ongoing;
+  }
+
   private onNotify(payload: string): void {
     this.stats.notifications++;
     if (payload === '') this.invalidateAll('flush notification');
@@ -247,6 +303,7 @@ export class ProfileDirectory {
   private reset(why: string, stillLive: boolean): void {
     this.gen++;
     this.stats.resets++;
+    this.held = false;
     this.profiles.clear();
     this.unknown.clear();
     this.inflight.clear();
@@ -255,9 +312,22 @@ export class ProfileDirectory {
     if (stillLive && this.mode === 'preload' && this.live && !this.closed) this.startPreload();
   }
 
+  /** The channel is lost: entries may be stale from now on; positive ones are held for an outage. */
+  private channelDown(reason: string): void {
+    this.gen++;
+    this.stats.resets++;
+    this.unknown.clear();
+    this.inflight.clear();
+    this.live = false;
+    this.held = this.profiles.size > 0;
+    this.log.debug({ reason, held: this.profiles.size }, 'profile directory: notification channel down; profiles held for an outage');
+  }
+
   private onUp(): void {
     // Notifications sent before LISTEN was active are lost: reads from before are not kept.
     this.reset('notification channel up', false);
+    this.held = false;
+    this.outage.recovered();
     this.live = true;
     this.log.info({ mode: this.mode }, 'profile directory: following profile changes');
     if (this.mode === 'preload') this.startPreload();
@@ -338,6 +408,7 @@ export class ProfileDirectory {
           const found = new Map<string, Profile>();
           for (const p of rows) found.set(p.mnId, p);
           const keep = this.closeReader(reader);
+          this.outage.recovered();
           for (const [k, ws] of batch) {
             const p = found.get(k) ?? null;
             if (reader) {
@@ -349,9 +420,27 @@ export class ProfileDirectory {
         },
         (e: unknown) => {
           this.closeReader(reader);
+          if (isUnavailable(e)) this.outage.failed();
+          const alone = !isUnavailable(e) && batch.size > 1;
+          if (alone) {
+            this.stats.splitBatches++;
+            this.log.warn({ keys: batch.size, err: (e as Error)?.message?.slice(0, 200) }, 'profile directory: a batched read failed; answering each MN on its own');
+          }
           for (const [k, ws] of batch) {
             if (this.inflight.get(k) === ws) this.inflight.delete(k);
-            for (const w of ws) w.reject(e);
+            if (!alone) {
+              for (const w of ws) w.reject(e);
+              continue;
+            }
+            // One key must not fail the others: each MN is read on its own (not kept).
+            this.store.profiles.findMany([k]).then(
+              (rows) => {
+                for (const w of ws) w.resolve(rows[0] ?? null);
+              },
+              (e1: unknown) => {
+                for (const w of ws) w.reject(e1);
+              },
+            );
           }
         },
       ).finally(() => {

@@ -25,7 +25,7 @@ import { RecordingDataPlane } from '../../src/dataplane/recording.ts';
 import type { LmaPolicySource } from '../../src/policy/source.ts';
 import type { Profile } from '../../src/policy/profile.ts';
 import { Lma } from '../../src/lma/index.ts';
-import type { BindingEvent, LmaConfig, LmaEventSink, PeerEvent, BindingStore, RestartCounterStore, MemoryLmaPolicy, PolicyAnswer } from '../../src/lma/index.ts';
+import type { BindingEvent, BindingJournal, LmaConfig, LmaEventSink, PeerEvent, BindingStore, RestartCounterStore, MemoryLmaPolicy, PolicyAnswer } from '../../src/lma/index.ts';
 
 export const LMAA = '2001:db8:ffff::1';
 export const MAG1 = '2001:db8:aaaa::1';
@@ -232,6 +232,7 @@ export interface Harness {
 export async function harness(opts: {
   config?: Partial<LmaConfig>;
   store?: BindingStore;
+  journal?: BindingJournal;
   restartCounterStore?: RestartCounterStore;
   profiles?: Profile[];
   clock?: ManualClock;
@@ -252,6 +253,7 @@ export async function harness(opts: {
     clock,
     events: sink,
     store: opts.store,
+    journal: opts.journal,
     restartCounterStore: opts.restartCounterStore,
     config: { lmaId: 'lma-test', address: LMAA, heartbeatIntervalMs: 0, ...opts.config },
   });

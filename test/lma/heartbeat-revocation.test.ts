@@ -13,6 +13,7 @@ import {
   parsePrefix,
 } from '../../src/mh/index.ts';
 import type { BindingRevocationIndication, MhMessage } from '../../src/mh/index.ts';
+import type { RestartCounterState } from '../../src/lma/index.ts';
 import { harness, hnpsOf, makeProfile, MAG1, MAG2 } from './driver.ts';
 import type { Harness, TestMag } from './driver.ts';
 
@@ -116,14 +117,14 @@ describe('RFC 5847 heartbeat', () => {
   });
 
   it('§3.4: the Restart Counter is bumped on a restart that lost the bindings, kept when they were restored', async () => {
-    let saved: number | null = 41;
-    const rcStore = { load: async () => saved, save: async (v: number) => void (saved = v) };
+    let saved: RestartCounterState | null = { counter: 41, cleanStop: true };
+    const rcStore = { load: async () => saved, save: async (v: RestartCounterState) => void (saved = v) };
     h = await harness({ restartCounterStore: rcStore });
     assert.equal(h.lma.restartCounter, 42, 'no binding store: state lost, counter bumped');
     await h.close();
-    const store = { upsert: async () => undefined, remove: async () => undefined, loadLive: async () => [] };
+    const store = { commit: async () => undefined, loadLive: async () => [] };
     h = await harness({ restartCounterStore: rcStore, store });
-    assert.equal(h.lma.restartCounter, 42, 'bindings restored: same counter');
+    assert.equal(h.lma.restartCounter, 42, 'bindings restored after a clean stop: same counter');
   });
 });
 

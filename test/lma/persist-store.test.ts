@@ -1,16 +1,15 @@
 // Restart recovery through the real bindings repository (src/store/repos/bindings.ts) on
-// PGlite: the LMA writes its bindings behind and gets them back after a restart.
+// PGlite: the LMA commits its bindings (group commit) and gets them back after a restart.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BindingRepo } from '../../src/store/repos/bindings.ts';
 import { RecordingDataPlane } from '../../src/dataplane/recording.ts';
 import { HandoffIndicator as HI } from '../../src/mh/index.ts';
-import type { BindingStore } from '../../src/lma/index.ts';
 import { openTestDb } from '../helpers/db.ts';
 import type { TestDb } from '../helpers/db.ts';
 import { harness, makeProfile, MAG1 } from './driver.ts';
 
-describe('write-behind to the bindings repository (PGlite)', () => {
+describe('group commit to the bindings repository (PGlite)', () => {
   let tdb: TestDb;
   before(async () => {
     tdb = await openTestDb('pglite');
@@ -18,16 +17,17 @@ describe('write-behind to the bindings repository (PGlite)', () => {
   after(() => tdb.drop());
 
   it('BindingRepo is a BindingStore: bindings (GRE keys, IPv4, link-local) survive an LMA restart', async () => {
-    const repo: BindingStore = new BindingRepo(tdb.db);
+    const repo = new BindingRepo(tdb.db);
     const profiles = [makeProfile('mn1@example.net', { hnps: ['2001:db8:1::/64'], ipv4HoA: '10.0.0.5', ipv4PrefixLength: 24, greKeyPolicy: 'optional' })];
     let h = await harness({ store: repo, profiles });
     const mag = h.mag();
     mag.pbu({ mnId: 'mn1@example.net', v4: { addr: '0.0.0.0' }, gre: 77, lla: '::', lifetime: 3600 });
     await h.settle();
     assert.equal(mag.pba().status, 0);
+    assert.equal((await repo.loadLive('lma-test', new Date(h.clock.now()))).length, 1, 'committed before the PBA went out');
     const before = h.lma.bindings.list().items[0];
     await h.close(); // flushes
-    const rows = await (repo as BindingRepo).loadLive('lma-test', new Date(h.clock.now()));
+    const rows = await repo.loadLive('lma-test', new Date(h.clock.now()));
     assert.equal(rows.length, 1);
     assert.equal(rows[0].proxyCoa, MAG1);
     assert.deepEqual(rows[0].hnps, ['2001:db8:1::/64']);
@@ -46,6 +46,6 @@ describe('write-behind to the bindings repository (PGlite)', () => {
     assert.equal(m.pba().status, 0);
     await h.advance(10_000);
     await h.close();
-    assert.equal((await (repo as BindingRepo).loadLive('lma-test', new Date(h.clock.now()))).length, 0);
+    assert.equal((await repo.loadLive('lma-test', new Date(h.clock.now()))).length, 0);
   });
 });

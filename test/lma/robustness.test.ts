@@ -16,15 +16,16 @@ const P1 = '2001:db8:1:1::/64';
 class MemStore implements BindingStore {
   readonly rows = new Map<string, PersistedBinding>();
   writes = 0;
+  commits = 0;
   fail = false;
-  async upsert(b: PersistedBinding): Promise<void> {
+  async commit(lmaId: string, ups: readonly PersistedBinding[], rems: readonly string[]): Promise<void> {
     if (this.fail) throw new Error('db down');
-    this.writes++;
-    this.rows.set(`${b.lmaId}/${b.sessionKey}`, structuredClone(b));
-  }
-  async remove(lmaId: string, key: string): Promise<void> {
-    if (this.fail) throw new Error('db down');
-    this.rows.delete(`${lmaId}/${key}`);
+    this.commits++;
+    for (const b of ups) {
+      this.writes++;
+      this.rows.set(`${b.lmaId}/${b.sessionKey}`, structuredClone(b));
+    }
+    for (const k of rems) this.rows.delete(`${lmaId}/${k}`);
   }
   async loadLive(lmaId: string, now = new Date()): Promise<PersistedBinding[]> {
     return [...this.rows.values()].filter((r) => r.lmaId === lmaId && r.expiresAt > now).map((r) => structuredClone(r));
@@ -223,20 +224,24 @@ describe('the API view and events', () => {
   });
 });
 
-describe('write-behind store and restart recovery', () => {
-  it('bindings are written behind (coalesced), removed when gone, and restored with their forwarding after a restart', async () => {
+describe('group commit and restart recovery', () => {
+  it('new bindings are committed (together) before their PBAs, refreshes written lazily, removed when gone, and restored with their forwarding after a restart', async () => {
     const store = new MemStore();
     let h = await harness({ store, config: { persistIntervalMs: 1000 }, profiles: [makeProfile(MN, { hnps: [P1] }), makeProfile('mn2@example.net', { hnps: ['2001:db8:2::/64'] })] });
     const mag = h.mag();
     mag.pbu({ mnId: MN, lifetime: 3600, gre: undefined });
     mag.pbu({ mnId: 'mn2@example.net', lifetime: 40 });
     await h.settle();
+    assert.equal(mag.pba().status, 0);
+    assert.equal(mag.pba().status, 0);
+    assert.equal(store.rows.size, 2, 'both committed before the PBAs');
+    assert.equal(store.commits, 1, 'PBUs arriving together share one transaction');
     mag.pbu({ mnId: MN, hnps: [P1], hi: HI.NOT_CHANGED, lifetime: 3600 });
     await h.settle();
-    assert.equal(store.rows.size, 0, 'nothing written before the flush period');
+    assert.equal(mag.pba().status, 0, 'a refresh is acknowledged at once');
+    assert.equal(store.writes, 2, 'and written lazily');
     await h.advance(1000);
-    assert.equal(store.rows.size, 2);
-    assert.equal(store.writes, 2, 'three changes, two writes');
+    assert.equal(store.writes, 3);
     await h.advance(40_000); // mn2 expires
     await h.advance(1000);
     assert.equal(store.rows.size, 1);
@@ -267,18 +272,25 @@ describe('write-behind store and restart recovery', () => {
     await h.close();
   });
 
-  it('a failing store is retried on the next flush and counted', async () => {
+  it('a failing store (no journal): no PBA for the new binding, retried, counted; the retransmission waits for the commit', async () => {
     const store = new MemStore();
     store.fail = true;
     const h = await harness({ store, profiles: [makeProfile(MN, { hnps: [P1] })] });
     const mag = h.mag();
     mag.pbu({ mnId: MN });
     await h.settle();
-    await h.advance(1000);
+    assert.equal(mag.take(), undefined, 'not durable: no PBA');
     assert.equal(h.lma.counters.persist.errors, 1);
+    assert.equal(h.lma.counters.persist.waitFailures, 1);
+    mag.pbu({ mnId: MN, hnps: [P1], hi: HI.NOT_CHANGED }); // the MAG retries; the binding exists but is not durable
+    await h.settle();
+    assert.equal(mag.take(), undefined, 'still not durable: still no PBA');
     store.fail = false;
     await h.advance(1000);
-    assert.equal(store.rows.size, 1);
+    assert.equal(store.rows.size, 1, 'retried after commitRetryMs');
+    mag.pbu({ mnId: MN, hnps: [P1], hi: HI.NOT_CHANGED });
+    await h.settle();
+    assert.equal(mag.pba().status, 0);
     await h.close();
   });
 });

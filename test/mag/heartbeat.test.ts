@@ -90,6 +90,25 @@ describe('RFC 5847 heartbeat', () => {
     assert.equal(a.mag.counters.dropped.staleHeartbeat, 0);
   });
 
+  it('§3.2: an unsolicited response (U=1) before any counter was learnt announces a restart: re-register', async () => {
+    const w = world({ profiles: [profile('early@x')] });
+    const a = await w.addMag(MAG_A, { heartbeatIntervalS: 60, lifetimeS: 3600 });
+    a.detector.attach(attachEv('early@x'));
+    await w.advance(0);
+    assert.equal(a.mag.view.lmas()[0].restartCounter, null, 'no heartbeat exchanged yet');
+    const before = w.lma.pbus().length;
+    w.lma.send({ type: 'heartbeat', flags: HeartbeatFlag.R | HeartbeatFlag.U, seq: 0, options: [{ type: 'restartCounter', counter: 7 }] }, { address: MAG_A, port: 5436 });
+    await w.advance(0);
+    assert.equal(w.lma.pbus().length, before + 1, 'the binding is registered again');
+    assert.ok(a.events.some((e) => e.type === 'lmaRestarted' && e.previous === -1 && e.restartCounter === 7));
+    // A solicited response is only learnt: no re-registration.
+    const w2 = world({ profiles: [profile('calm@x')] });
+    const b = await w2.addMag(MAG_A, { heartbeatIntervalS: 60, lifetimeS: 3600 });
+    b.detector.attach(attachEv('calm@x'));
+    await w2.advance(60_000);
+    assert.equal(b.mag.counters.lmaRestarts, 0);
+  });
+
   it('§3: Binding Error status 2 in reply -> never send heartbeats to that LMA again', async () => {
     const w = world({ profiles: [profile('be@x')] });
     const a = await w.addMag(MAG_A, { heartbeatIntervalS: 60, lifetimeS: 3600 });

@@ -142,5 +142,24 @@ for (const kind of DB_KINDS) {
       await s.bindings.remove('lma1', 'k1');
       assert.equal((await s.bindings.loadLive('lma1')).length, 0);
     });
+
+    it('group commit of bindings: upserts and deletions in one statement, and in chunks within one transaction', async () => {
+      const now = Date.now();
+      const row = (k: number, hnp = `2001:db8:${k.toString(16)}::/64`) => ({
+        lmaId: 'lma2', sessionKey: String(k), mnId: `mn${k}@example.net`, mnLlId: k % 2 ? '02:00:00:00:00:01' : null, att: 4, proxyCoa: '192.0.2.7',
+        hnps: [hnp], ipv4HoA: k === 1 ? '10.0.0.1' : null, lifetimeS: 60, registeredAt: new Date(now), expiresAt: new Date(now + 60000), state: { seq: k, lla: null },
+      });
+      await s.bindings.commit('lma2', [row(1), row(2), row(3)], []);
+      await s.bindings.commit('lma2', [row(2, '2001:db8:ff::/64'), row(4)], ['1', '3']); // one statement with both
+      const live = (await s.bindings.loadLive('lma2')).sort((a, b) => a.sessionKey.localeCompare(b.sessionKey));
+      assert.deepEqual(live.map((r) => [r.sessionKey, r.hnps[0], r.state.seq]), [['2', '2001:db8:ff::/64', 2], ['4', '2001:db8:4::/64', 4]]);
+      const many = Array.from({ length: 1200 }, (_, i) => row(100 + i));
+      await s.bindings.commit('lma2', many, ['2', '4']);
+      assert.equal((await s.bindings.loadLive('lma2')).length, 1200, 'several statements, one transaction');
+      const ctl = new AbortController();
+      ctl.abort();
+      await assert.rejects(s.bindings.commit('lma2', many.map((r) => ({ ...r, lifetimeS: 1 })), ['100'], ctl.signal));
+      assert.equal((await s.bindings.loadLive('lma2')).filter((r) => r.lifetimeS === 60).length, 1200, 'an abandoned batch is not committed');
+    });
   });
 }

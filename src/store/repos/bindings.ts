@@ -1,6 +1,7 @@
-// Bindings an LMA writes behind to the store, for restart recovery (docs/ARCHITECTURE.md
-// "Scale-out": each LMA owns its binding cache in memory and persists it here).
-import type { Db } from '../db.ts';
+// Bindings an LMA commits to the store, for restart recovery (docs/ARCHITECTURE.md
+// "Scale-out": each LMA owns its binding cache in memory and persists it here by group
+// commit, src/lma/commit.ts: one transaction per batch, one multi-row statement per chunk).
+import type { Db, Queryable } from '../db.ts';
 
 export interface PersistedBinding {
   lmaId: string;
@@ -51,13 +52,100 @@ const toBinding = (r: Row): PersistedBinding => ({
 const SELECT = `SELECT lma_id, session_key, mn_id, mn_ll_id, att, host(proxy_coa) AS proxy_coa, hnps::text[] AS hnps,
   host(ipv4_hoa) AS ipv4_hoa, lifetime_s, registered_at, expires_at, state FROM bindings`;
 
+/** Rows per statement: bounds one statement's size (and, on PGlite, one synchronous stretch). */
+const CHUNK = 500;
+
+// One array per column (unnest): PostgreSQL parses typed arrays several times faster than a
+// JSON document of rows (json_to_recordset), and writing rows is on the registration path.
+const UPSERT_MANY = `INSERT INTO bindings (lma_id, session_key, mn_id, mn_ll_id, att, proxy_coa, hnps, ipv4_hoa, lifetime_s, registered_at, expires_at, state, updated_at)
+  SELECT $1, r.k, r.m, r.ll, r.att, r.coa, r.h::cidr[], r.v4, r.lt, to_timestamp(r.reg / 1000.0), to_timestamp(r.exp / 1000.0), r.st, now()
+  FROM unnest($2::text[], $3::text[], $4::text[], $5::int2[], $6::inet[], $7::text[], $8::inet[], $9::int4[], $10::float8[], $11::float8[], $12::json[])
+    AS r(k, m, ll, att, coa, h, v4, lt, reg, exp, st)
+  ON CONFLICT (lma_id, session_key) DO UPDATE SET mn_id = EXCLUDED.mn_id, mn_ll_id = EXCLUDED.mn_ll_id, att = EXCLUDED.att,
+    proxy_coa = EXCLUDED.proxy_coa, hnps = EXCLUDED.hnps, ipv4_hoa = EXCLUDED.ipv4_hoa, lifetime_s = EXCLUDED.lifetime_s,
+    registered_at = EXCLUDED.registered_at, expires_at = EXCLUDED.expires_at, state = EXCLUDED.state, updated_at = now()`;
+
+/** A batch that fits one statement: deletions and upserts together (one statement is one transaction). */
+const DELETE_AND_UPSERT = `WITH gone AS (DELETE FROM bindings WHERE lma_id = $1 AND session_key = ANY($13::text[]))
+${UPSERT_MANY}`;
+
+/** The column arrays of UPSERT_MANY ($2..$12). */
+function columns(rows: readonly PersistedBinding[]): unknown[] {
+  const n = rows.length;
+  const k = new Array<string>(n);
+  const m = new Array<string>(n);
+  const ll = new Array<string | null>(n);
+  const att = new Array<number | null>(n);
+  const coa = new Array<string>(n);
+  const h = new Array<string>(n);
+  const v4 = new Array<string | null>(n);
+  const lt = new Array<number>(n);
+  const reg = new Array<number>(n);
+  const exp = new Array<number>(n);
+  const st = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const b = rows[i];
+    k[i] = b.sessionKey;
+    m[i] = b.mnId;
+    ll[i] = b.mnLlId;
+    att[i] = b.att;
+    coa[i] = b.proxyCoa;
+    h[i] = `{${b.hnps.join(',')}}`; // cidr text never holds ',', '{' or '"'
+    v4[i] = b.ipv4HoA;
+    lt[i] = b.lifetimeS;
+    reg[i] = b.registeredAt.getTime();
+    exp[i] = b.expiresAt.getTime();
+    st[i] = JSON.stringify(b.state);
+  }
+  return [k, m, ll, att, coa, h, v4, lt, reg, exp, st];
+}
+
+class Abandoned extends Error {
+  constructor() {
+    super('binding commit abandoned by its caller');
+    this.name = 'Abandoned';
+  }
+}
+
 export class BindingRepo {
   constructor(private readonly db: Db) {}
+
+  /**
+   * One transaction: every upsert and deletion (src/lma BindingStore port). Session keys are
+   * unique within a call. A batch of up to CHUNK rows of each kind is one statement; a larger
+   * one is a transaction of several, which rolls back instead of committing when `signal` was
+   * aborted meanwhile (a batch its caller gave up on must not land after a newer one).
+   */
+  async commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: AbortSignal): Promise<void> {
+    if (upserts.length === 0 && removals.length === 0) return;
+    const check = () => {
+      if (signal?.aborted) throw new Abandoned();
+    };
+    if (upserts.length <= CHUNK && removals.length <= CHUNK) {
+      // The common case: one statement, atomic by itself, no BEGIN / COMMIT round trips.
+      check();
+      if (upserts.length === 0) await this.db.query(`DELETE FROM bindings WHERE lma_id = $1 AND session_key = ANY($2::text[])`, [lmaId, removals]);
+      else if (removals.length === 0) await this.db.query(UPSERT_MANY, [lmaId, ...columns(upserts)]);
+      else await this.db.query(DELETE_AND_UPSERT, [lmaId, ...columns(upserts), removals]);
+      return;
+    }
+    await this.db.transaction(async (tx: Queryable) => {
+      for (let i = 0; i < upserts.length; i += CHUNK) {
+        check();
+        await tx.query(UPSERT_MANY, [lmaId, ...columns(upserts.slice(i, i + CHUNK))]);
+      }
+      for (let i = 0; i < removals.length; i += CHUNK) {
+        check();
+        await tx.query(`DELETE FROM bindings WHERE lma_id = $1 AND session_key = ANY($2::text[])`, [lmaId, removals.slice(i, i + CHUNK)]);
+      }
+      check();
+    });
+  }
 
   async upsert(b: PersistedBinding): Promise<void> {
     await this.db.query(
       `INSERT INTO bindings (lma_id, session_key, mn_id, mn_ll_id, att, proxy_coa, hnps, ipv4_hoa, lifetime_s, registered_at, expires_at, state, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::cidr[], $8, $9, $10, $11, $12::jsonb, now())
+       VALUES ($1, $2, $3, $4, $5, $6, $7::cidr[], $8, $9, $10, $11, $12::json, now())
        ON CONFLICT (lma_id, session_key) DO UPDATE SET mn_id = EXCLUDED.mn_id, mn_ll_id = EXCLUDED.mn_ll_id, att = EXCLUDED.att,
          proxy_coa = EXCLUDED.proxy_coa, hnps = EXCLUDED.hnps, ipv4_hoa = EXCLUDED.ipv4_hoa, lifetime_s = EXCLUDED.lifetime_s,
          registered_at = EXCLUDED.registered_at, expires_at = EXCLUDED.expires_at, state = EXCLUDED.state, updated_at = now()`,

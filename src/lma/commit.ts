@@ -1,0 +1,342 @@
+// Group commit of the binding cache to the binding store: "acknowledged means durable".
+//
+// The LMA sends PBA status 0 for a new or changed binding only once the change is committed
+// (RFC 5213 §5.3.6 promises the MAG a binding; after a crash the restored cache must still
+// hold it). Changes queue here; the first durable change of an event-loop turn schedules a
+// flush for the end of the turn, and every change queued meanwhile (from any MN) joins that
+// one transaction: one multi-row statement per batch, one promise per batch (waiters await
+// the batch, no promise per PBU). While a batch is being committed the next one gathers, so
+// the wait is bounded by one commit and throughput grows with the batch. Up to `maxInFlight`
+// batches are committed at once (a row is in at most one of them, so rows commit in order).
+//
+// Lazy changes (refreshes that only extend the lifetime, de-registrations, expiries) are
+// queued the same way but do not schedule a flush of their own: they go with the next
+// durable batch or after `lazyIntervalMs`. After a crash a restored binding that should have
+// ended is ended by its lifetime, by revocation, or by its MAG re-registering after the new
+// Restart Counter (RFC 5847 §3.2).
+//
+// When the store cannot be reached (or refuses the batch), the batch goes to the local
+// journal instead (durable too: appended and fsynced), and the PBAs go out. While the
+// journal holds anything, every store attempt carries the journal's content first; the first
+// one that commits empties the journal. Attempts are spaced by `retryMs` so a dead database
+// costs one failed attempt per interval, not one per batch. Without a journal a failed batch
+// stays queued and its PBAs are not sent (the MAGs retransmit).
+import type { PersistedBinding } from '../store/repos/bindings.ts';
+import type { Clock, TimerHandle } from '../util/clock.ts';
+import type { Logger } from '../util/log.ts';
+import { LogEvery } from '../util/log-rate.ts';
+import { F } from './bce.ts';
+import type { Bce } from './bce.ts';
+import type { LmaCounters } from './counters.ts';
+import { toPersisted } from './persist.ts';
+import type { BindingJournal, BindingStore } from './types.ts';
+
+export interface GroupCommitOptions {
+  lmaId: string;
+  clock: Clock;
+  /** Longest a lazy change waits for a flush. */
+  lazyIntervalMs: number;
+  /** Shortest time between store attempts while the store fails. */
+  retryMs: number;
+  /** A store commit not done by then counts as failed (the batch goes to the journal). */
+  commitTimeoutMs: number;
+  /** False: write-behind only (PBAs never wait; for comparison in benches). */
+  durable: boolean;
+  /** Batches committed at once (PostgreSQL: on separate connections; default 2). */
+  maxInFlight?: number;
+  counters: LmaCounters;
+  log: Logger;
+  /** Runs fn after the current turn's I/O callbacks (default setImmediate). */
+  defer?: (fn: () => void) => void;
+}
+
+/** The promise a batch's waiters share: resolves true when the batch is durable (store or journal). */
+interface Batch {
+  promise: Promise<boolean>;
+  resolve: (ok: boolean) => void;
+}
+
+function newBatch(): Batch {
+  let resolve!: (ok: boolean) => void;
+  const promise = new Promise<boolean>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** A batch being committed: its waiters, what it writes and which of its BCEs wait for it. */
+interface InFlight {
+  batch: Batch;
+  items: Map<number, Bce | string>;
+  durable: Map<number, Bce>;
+}
+
+export class GroupCommit {
+  /** id -> BCE to upsert (its state at flush time), or the session key to delete. */
+  private dirty = new Map<number, Bce | string>();
+  /** BCEs in `dirty` whose PBA waits for the commit (they carry F.UNSYNCED). */
+  private durable = new Map<number, Bce>();
+  /** Waiters of the batch being gathered. */
+  private next: Batch | null = null;
+  private readonly inflight: InFlight[] = [];
+  /** Ids in some batch in flight: not taken into another one until it ends (commit order per row). */
+  private readonly inflightIds = new Set<number>();
+  /** Session key -> row (or null: deleted) written to the journal and not yet to the store. */
+  private readonly journalled = new Map<string, PersistedBinding | null>();
+  private deferred = false;
+  private timer: TimerHandle | null = null;
+  private nextStoreTry = 0;
+  private stopped = false;
+  private readonly defer: (fn: () => void) => void;
+  private readonly logEvery: LogEvery;
+  private readonly maxInFlight: number;
+
+  constructor(
+    private readonly store: BindingStore,
+    private readonly journal: BindingJournal | undefined,
+    private readonly o: GroupCommitOptions,
+  ) {
+    this.defer = o.defer ?? ((fn) => void setImmediate(fn));
+    this.logEvery = new LogEvery(o.log, 60_000, () => o.clock.now());
+    this.maxInFlight = Math.max(1, o.maxInFlight ?? 2);
+  }
+
+  /** Changes queued and not yet durable. */
+  get pending(): number {
+    return this.dirty.size;
+  }
+
+  /** Rows in the journal waiting for the store. */
+  get journalledRows(): number {
+    return this.journalled.size;
+  }
+
+  /** The journal's content at start (restart recovery overlays it on the store's rows). */
+  async loadJournal(): Promise<Map<string, PersistedBinding | null>> {
+    if (!this.journal) return new Map();
+    const m = await this.journal.load();
+    for (const [k, v] of m) this.journalled.set(k, v);
+    if (m.size > 0) this.arm(0);
+    return m;
+  }
+
+  /** Queues a BCE's current state. `durable`: its next PBA waits for the commit (await `committed`). */
+  upsert(b: Bce, durable: boolean): void {
+    this.dirty.set(b.id, b);
+    if (durable && this.o.durable) {
+      b.flags |= F.UNSYNCED;
+      this.durable.set(b.id, b);
+      this.soon();
+    } else {
+      this.arm(this.o.lazyIntervalMs);
+    }
+  }
+
+  /** Queues the deletion of a BCE's row (lazy). */
+  remove(b: Bce): void {
+    this.dirty.set(b.id, b.sessionKey);
+    this.arm(this.o.lazyIntervalMs);
+  }
+
+  /** Queues the deletion of a row that has no BCE (restart recovery dropped it). */
+  removeRow(id: number, sessionKey: string): void {
+    this.dirty.set(id, sessionKey);
+    this.arm(this.o.lazyIntervalMs);
+  }
+
+  /**
+   * Resolves true once `b`'s state queued so far is durable, false when the batch holding it
+   * could not be made durable (the caller sends no PBA; the state stays queued and is retried).
+   */
+  async committed(b: Bce): Promise<boolean> {
+    while (b.flags & F.UNSYNCED) {
+      let p: Promise<boolean> | undefined;
+      if (this.durable.has(b.id)) {
+        this.next ??= newBatch();
+        p = this.next.promise;
+      } else {
+        for (const f of this.inflight) if (f.durable.has(b.id)) p = f.batch.promise;
+        if (p === undefined) {
+          this.upsert(b, true); // flagged but queued nowhere: queue it again
+          continue;
+        }
+      }
+      if (!(await p)) return false;
+    }
+    return true;
+  }
+
+  /** Writes everything queued (stop, tests). Resolves true when all of it became durable. */
+  async flushAll(): Promise<boolean> {
+    this.timer?.cancel();
+    this.timer = null;
+    for (let i = 0; i < 3; i++) {
+      while (this.inflight.length > 0) await Promise.all(this.inflight.map((f) => f.batch.promise));
+      if (this.dirty.size === 0) break;
+      await this.flush();
+    }
+    while (this.inflight.length > 0) await Promise.all(this.inflight.map((f) => f.batch.promise));
+    return this.dirty.size === 0;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+    this.timer = null;
+  }
+
+  /* ------------------------------------------------------------ scheduling */
+
+  /** Batches in flight at once: one while the journal holds rows (its replay must not race a newer write). */
+  private capacity(): number {
+    return this.journalled.size > 0 ? 1 : this.maxInFlight;
+  }
+
+  private soon(): void {
+    if (this.deferred || this.inflight.length >= this.capacity()) return; // an ending flush starts the next one
+    this.deferred = true;
+    this.defer(() => {
+      this.deferred = false;
+      void this.flush();
+    });
+  }
+
+  private arm(ms: number): void {
+    if (this.timer !== null || this.stopped) return;
+    this.timer = this.o.clock.setTimer(ms, () => {
+      this.timer = null;
+      void this.flush();
+    });
+  }
+
+  /* ------------------------------------------------------------ one batch */
+
+  private async flush(): Promise<void> {
+    if (this.inflight.length >= this.capacity()) return;
+    // Everything queued, except rows of a batch still in flight (they wait for it to end).
+    const items = new Map<number, Bce | string>();
+    const durable = new Map<number, Bce>();
+    for (const [id, item] of this.dirty) {
+      if (this.inflightIds.has(id)) continue;
+      items.set(id, item);
+      const d = this.durable.get(id);
+      if (d !== undefined) durable.set(id, d);
+    }
+    if (items.size === 0 && this.journalled.size === 0) {
+      if (this.inflight.length === 0) {
+        this.next?.resolve(true); // its waiters look again
+        this.next = null;
+      }
+      return;
+    }
+    for (const id of items.keys()) {
+      this.dirty.delete(id);
+      this.durable.delete(id);
+      this.inflightIds.add(id);
+    }
+    const f: InFlight = { batch: this.next ?? newBatch(), items, durable };
+    this.next = null;
+    this.inflight.push(f);
+    const upserts: PersistedBinding[] = [];
+    const removals: string[] = [];
+    for (const item of items.values()) {
+      if (typeof item === 'string') removals.push(item);
+      else upserts.push(toPersisted(this.o.lmaId, item));
+    }
+    let ok = false;
+    try {
+      ok = await this.write(upserts, removals);
+    } catch (e) {
+      this.o.log.error({ err: e }, 'binding commit failed unexpectedly');
+    }
+    for (const id of items.keys()) this.inflightIds.delete(id);
+    this.inflight.splice(this.inflight.indexOf(f), 1);
+    if (ok) {
+      for (const [id, b] of durable) if (!this.durable.has(id)) b.flags &= ~F.UNSYNCED; // else changed again: a later batch
+    } else {
+      // Put back what was not changed since (newer state wins) and try again later.
+      for (const [id, item] of items) if (!this.dirty.has(id)) this.dirty.set(id, item);
+      for (const [id, b] of durable) if (!this.durable.has(id)) this.durable.set(id, b);
+    }
+    f.batch.resolve(ok);
+    if (ok && this.durable.size > 0) this.soon();
+    else if (this.dirty.size > 0 || this.journalled.size > 0) this.arm(ok ? this.o.lazyIntervalMs : this.o.retryMs);
+  }
+
+  /** To the store (with the journal's content first), else to the journal. */
+  private async write(upserts: PersistedBinding[], removals: string[]): Promise<boolean> {
+    const c = this.o.counters.persist;
+    const now = this.o.clock.now();
+    if (this.journalled.size === 0 || now >= this.nextStoreTry) {
+      let ups = upserts;
+      let rems = removals;
+      const replay = this.journalled.size;
+      if (replay > 0) ({ ups, rems } = this.withJournal(upserts, removals));
+      try {
+        await this.commitWithTimeout(ups, rems);
+        c.writes += ups.length + rems.length;
+        c.commits++;
+        if (replay > 0) {
+          this.journalled.clear();
+          await this.journal!.clear().catch((e: unknown) => this.o.log.error({ err: e }, 'could not empty the binding journal after replaying it'));
+          this.o.log.info({ rows: replay }, 'binding store reachable again: journal written to it');
+          this.logEvery.clear('store-failed');
+        }
+        return true;
+      } catch (e) {
+        c.errors++;
+        this.nextStoreTry = now + this.o.retryMs;
+        this.logEvery.warn('store-failed', this.journal ? 'binding store unavailable: bindings journalled locally until it returns' : 'binding store unavailable: PBAs held until it returns', {
+          error: (e as Error)?.name === 'DbUnavailableError' || (e as Error)?.name === 'CommitTimeout' ? (e as Error).name : String((e as Error)?.message ?? e).slice(0, 200),
+          journalledRows: this.journalled.size,
+        });
+      }
+    }
+    if (!this.journal) return false;
+    if (upserts.length === 0 && removals.length === 0) return true;
+    try {
+      await this.journal.append(upserts, removals);
+    } catch (e) {
+      c.errors++;
+      this.logEvery.warn('journal-failed', 'binding journal append failed: PBAs held', { err: (e as Error)?.message });
+      return false;
+    }
+    for (const u of upserts) this.journalled.set(u.sessionKey, u);
+    for (const k of removals) this.journalled.set(k, null);
+    c.journalled += upserts.length + removals.length;
+    return true;
+  }
+
+  private withJournal(upserts: PersistedBinding[], removals: string[]): { ups: PersistedBinding[]; rems: string[] } {
+    const all = new Map(this.journalled);
+    for (const u of upserts) all.set(u.sessionKey, u);
+    for (const k of removals) all.set(k, null);
+    const ups: PersistedBinding[] = [];
+    const rems: string[] = [];
+    for (const [k, v] of all) {
+      if (v === null) rems.push(k);
+      else ups.push(v);
+    }
+    return { ups, rems };
+  }
+
+  private commitWithTimeout(ups: PersistedBinding[], rems: string[]): Promise<void> {
+    const ctl = new AbortController();
+    return new Promise<void>((resolve, reject) => {
+      const t = this.o.clock.setTimer(this.o.commitTimeoutMs, () => {
+        ctl.abort();
+        const e = new Error(`binding commit not done within ${this.o.commitTimeoutMs} ms`);
+        e.name = 'CommitTimeout';
+        reject(e);
+      });
+      this.store.commit(this.o.lmaId, ups, rems, ctl.signal).then(
+        () => {
+          t.cancel();
+          resolve();
+        },
+        (e: unknown) => {
+          t.cancel();
+          reject(e);
+        },
+      );
+    });
+  }
+}
