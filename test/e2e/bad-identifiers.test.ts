@@ -78,6 +78,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
           PMIP6_RADIUS_BIND: '127.0.0.1', PMIP6_RADIUS_AUTH_PORT: '0', PMIP6_RADIUS_ACCT_PORT: '0',
           PMIP6_LMA_ADDRESS: '127.0.0.1', PMIP6_LMA_UDP_PORT: '0', PMIP6_LMA_AUTHORIZE_ANY_MAG: 'true',
           PMIP6_API_HOST: '127.0.0.1', PMIP6_API_PORT: '0', PMIP6_API_TOKEN: token,
+          PMIP6_SECURITY_ALLOW_UNPROTECTED_SIGNALLING: 'true',
         },
       }));
       // Provisioned through the suite's own store (one embedded-store open per run).

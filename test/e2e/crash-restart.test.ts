@@ -93,7 +93,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
 
       // The load generator: four MAGs in this process.
       const magConfig = loadConfig({
-        env: { PMIP6_DATA_DIR: mkdtempSync(join(tmpdir(), 'pmip6-crash-mags-')), PMIP6_MAG_LMA_ADDRESS: '127.0.0.1', PMIP6_MAG_LMA_PORT: String(lmaPort), PMIP6_MAG_HEARTBEAT_INTERVAL: '1', PMIP6_MAG_LIFETIME: '600' },
+        env: { PMIP6_DATA_DIR: mkdtempSync(join(tmpdir(), 'pmip6-crash-mags-')), PMIP6_MAG_LMA_ADDRESS: '127.0.0.1', PMIP6_MAG_LMA_PORT: String(lmaPort), PMIP6_MAG_HEARTBEAT_INTERVAL: '1', PMIP6_MAG_HEARTBEAT_INTERVAL_FORCE: 'true', PMIP6_MAG_LIFETIME: '600', PMIP6_SECURITY_ALLOW_UNPROTECTED_SIGNALLING: 'true' },
       });
       cleanup.push(() => rmSync(magConfig.dataDir, { recursive: true, force: true }));
       const acked = new Map<string, string[]>();

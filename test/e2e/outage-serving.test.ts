@@ -59,9 +59,10 @@ describe('serving through a database outage (PostgreSQL behind a TCP relay)', ()
         PMIP6_RADIUS_BIND: '127.0.0.1', PMIP6_RADIUS_AUTH_PORT: '0', PMIP6_RADIUS_ACCT_PORT: '0',
         PMIP6_LMA_ID: LMA_ID, PMIP6_LMA_ADDRESS: '127.0.0.1', PMIP6_LMA_UDP_PORT: '0',
         PMIP6_API_HOST: '127.0.0.1', PMIP6_API_PORT: '0', PMIP6_API_TOKEN: 'outage-token',
+        PMIP6_SECURITY_ALLOW_UNPROTECTED_SIGNALLING: 'true',
       },
     }));
-    const magConfig = loadConfig({ env: { PMIP6_DATA_DIR: join(dataDir, 'mag'), PMIP6_MAG_LMA_ADDRESS: '127.0.0.1', PMIP6_MAG_LMA_PORT: String(suite.lma!.port), PMIP6_MAG_HEARTBEAT_INTERVAL: '0' } });
+    const magConfig = loadConfig({ env: { PMIP6_DATA_DIR: join(dataDir, 'mag'), PMIP6_MAG_LMA_ADDRESS: '127.0.0.1', PMIP6_MAG_LMA_PORT: String(suite.lma!.port), PMIP6_MAG_HEARTBEAT_INTERVAL: '0', PMIP6_SECURITY_ALLOW_UNPROTECTED_SIGNALLING: 'true' } });
     mag = await startMagRole(magConfig, {
       id: 'outage-mag', proxyCoa: MAG, port: 0, detector,
       events: { emit: (e: MagEvent) => void (e.type === 'registered' && registered.set(e.mnId, e.hnps)) },

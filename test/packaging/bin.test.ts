@@ -4,7 +4,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, assertBuilt, freePort, pmip6, startSuiteProcess, stopProcess } from '../helpers/cli.ts';
@@ -76,9 +76,19 @@ describe('bin/pmip6.js on dist/', () => {
     }
   });
 
-  it('npx pmip6 from the repository runs the same command', () => {
-    const r = spawnSync('npx', ['--no-install', 'pmip6', '--version'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout.trim(), pkg.version);
+  it('npx pmip6 from the repository runs the same command, and leaves dist/ and the addon as they are', () => {
+    // A first npx in a clone (an empty npm cache) installs the clone into the _npx cache, which
+    // runs its "install" and "prepare" scripts: they must not rebuild what is already built.
+    const built = () => [join(ROOT, 'dist', 'cli.js'), join(ROOT, 'native', 'build', 'Release', 'pmip6_native.node')].map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0));
+    const before = built();
+    const cache = mkdtempSync(join(tmpdir(), 'pmip6-npx-cache-'));
+    try {
+      const r = spawnSync('npx', ['--no-install', 'pmip6', '--version'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, npm_config_cache: cache } });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), pkg.version);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+    assert.deepEqual(built(), before, 'npx rebuilt dist/ or the native addon');
   });
 });

@@ -49,9 +49,9 @@ describe('the native addon is optional', () => {
     assert.match(readFileSync(join(dir, 'build', 'install.log'), 'utf8'), /make/, 'the full log is kept');
     const strict = spawnSync(process.execPath, [join(dir, 'install.mjs')], { env: { ...env, PMIP6_NATIVE: 'require' }, encoding: 'utf8' });
     assert.equal(strict.status, 1);
-    // package.json runs exactly this script on npm ci / npm install.
+    // package.json runs this script on npm ci / npm install (under npx only when not yet built).
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    assert.equal(pkg.scripts.install, 'node native/install.mjs');
+    assert.match(pkg.scripts.install, /\|\| node native\/install\.mjs$/);
   });
 
   it('without CAP_NET_RAW: pmip6 start on an IPv6 LMA address and pmip6 mag on an IPv6 Proxy-CoA exit with one line saying why', async () => {
