@@ -6,7 +6,7 @@ import type { Store } from '../store/index.ts';
 import { registry } from '../metrics/registry.ts';
 import { errorHandler, HttpError } from './http.ts';
 import { profileRoutes, type ProfileChangeHook } from './routes/profiles.ts';
-import { resourceRoutes } from './routes/resources.ts';
+import { resourceRoutes, type PeerChangeHook } from './routes/resources.ts';
 import { bindingRoutes, type BindingsSource } from './routes/bindings.ts';
 import { openApiDocument } from './openapi.ts';
 import { Counter, Histogram } from 'prom-client';
@@ -20,6 +20,12 @@ export interface ApiOptions {
   /** The live binding cache, when an LMA runs in this process. */
   bindings?: () => BindingsSource | undefined;
   onProfileChange?: ProfileChangeHook;
+  /**
+   * After a MAG or AAA client is created, replaced or deleted: makes this process's peer
+   * directory current before the answer, so that a 201 or 204 is already in force here (other
+   * processes follow the database's notification within milliseconds).
+   */
+  onPeerChange?: PeerChangeHook;
   /** Extra routers (other roles' operator endpoints), mounted under /api/v1. */
   extraRouters?: express.Router[];
   bodyLimit?: string;
@@ -103,7 +109,7 @@ export function createApp(opts: ApiOptions): express.Express {
   v1.use(express.text({ type: ['text/csv', 'text/plain'], limit: opts.bodyLimit ?? '64mb' }));
   const actor = () => 'api';
   v1.use(profileRoutes(opts.store, actor, opts.onProfileChange));
-  v1.use(resourceRoutes(opts.store, actor));
+  v1.use(resourceRoutes(opts.store, actor, opts.onPeerChange));
   v1.use(bindingRoutes(opts.store, opts.bindings));
   for (const r of opts.extraRouters ?? []) v1.use(r);
   v1.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.originalUrl}`)));

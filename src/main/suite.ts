@@ -37,6 +37,8 @@ export interface RunningSuite {
   snmp?: SnmpRole;
   /** Profiles in memory for the LMA and the AAA servers (one instance for all). */
   profiles?: ProfileDirectory;
+  /** The MAG and RADIUS client tables in memory (issue 9); reload() after writing them directly. */
+  peers?: PeerDirectory;
   roles: Role[];
   stop(): Promise<void>;
 }
@@ -142,6 +144,7 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
         token,
         bodyLimit: config.api.bodyLimit,
         bindings: () => lma?.bindings,
+        onPeerChange: async (table) => peers?.reload(table),
         // RFC 5176 CoA / Disconnect, RFC 6733 RAR / ASR: a changed, disabled or deleted profile
         // reaches the MAGs serving the MN.
         onProfileChange: ({ before, after }) => {
@@ -179,6 +182,7 @@ export async function startSuite(config: Config): Promise<RunningSuite> {
     diameter,
     snmp,
     profiles,
+    peers,
     roles,
     async stop() {
       if (stopped) return;

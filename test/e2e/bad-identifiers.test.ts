@@ -85,6 +85,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
       const store = suite.store;
       for (let i = 0; i < VALID; i++) await store.profiles.create(profileInputSchema.parse({ mnId: mn(i), hnps: [`2001:db8:b${i.toString(16).padStart(3, '0')}::/64`] }), 'test');
       await store.aaaClients.create(aaaClientInputSchema.parse({ kind: 'radius', address: '127.0.0.1', secret: SECRET }), 'test');
+      await suite.peers?.reload('aaa_clients'); // written beside the API: make the RADIUS client table current now
     });
     after(async () => {
       await suite?.stop();

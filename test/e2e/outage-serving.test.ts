@@ -15,6 +15,8 @@ import { startSuite, type RunningSuite } from '../../src/main/suite.ts';
 import { startMagRole, type MagRole } from '../../src/main/mag-role.ts';
 import { ManualDetector } from '../../src/attach/manual.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
+import { loadSecretBox } from '../../src/store/secret-box.ts';
+import { randomBytes } from 'node:crypto';
 import { aaaClientInputSchema, magInputSchema, profileInputSchema } from '../../src/policy/validate.ts';
 import { AttrWriter } from '../../src/radius/attrs.ts';
 import { decodePacket, encodeRequest } from '../../src/radius/codec.ts';
@@ -27,6 +29,8 @@ import { exchange } from '../radius/helpers.ts';
 import { until } from '../helpers/until.ts';
 
 const SECRET = 'outage-secret';
+/** The key sealing AAA secrets at rest (issue 9): the same for the provisioning store and the suite. */
+const SEALING_KEY = randomBytes(32).toString('hex');
 const MAG = '127.0.0.7';
 const LMA_ID = 'outage-lma';
 const PREFIX = { a: '2001:db8:a0::/64', b: '2001:db8:b0::/64', c: '2001:db8:c0::/64' };
@@ -43,7 +47,7 @@ describe('serving through a database outage (PostgreSQL behind a TCP relay)', ()
 
   before(async () => {
     db = await createPgDatabase();
-    direct = await openStore({ databaseUrl: db.url });
+    direct = await openStore({ databaseUrl: db.url, secrets: loadSecretBox({ key: SEALING_KEY, file: '', previous: [] }).box });
     for (const [k, p] of Object.entries(PREFIX)) await direct.profiles.create(profileInputSchema.parse({ mnId: `${k}@outage.example`, hnps: [p] }), 'test');
     await direct.aaaClients.create(aaaClientInputSchema.parse({ kind: 'radius', address: '127.0.0.1', secret: SECRET }), 'test');
     await direct.mags.create(magInputSchema.parse({ id: 'outage-mag', proxyCoa: [MAG], authorized: true }), 'test');
@@ -59,7 +63,7 @@ describe('serving through a database outage (PostgreSQL behind a TCP relay)', ()
         PMIP6_RADIUS_BIND: '127.0.0.1', PMIP6_RADIUS_AUTH_PORT: '0', PMIP6_RADIUS_ACCT_PORT: '0',
         PMIP6_LMA_ID: LMA_ID, PMIP6_LMA_ADDRESS: '127.0.0.1', PMIP6_LMA_UDP_PORT: '0',
         PMIP6_API_HOST: '127.0.0.1', PMIP6_API_PORT: '0', PMIP6_API_TOKEN: 'outage-token',
-        PMIP6_SECURITY_ALLOW_UNPROTECTED_SIGNALLING: 'true',
+        PMIP6_SECURITY_ALLOW_UNPROTECTED_SIGNALLING: 'true', PMIP6_SECURITY_SECRET_KEY: SEALING_KEY,
       },
     }));
     const magConfig = loadConfig({ env: { PMIP6_DATA_DIR: join(dataDir, 'mag'), PMIP6_MAG_LMA_ADDRESS: '127.0.0.1', PMIP6_MAG_LMA_PORT: String(suite.lma!.port), PMIP6_MAG_HEARTBEAT_INTERVAL: '0', PMIP6_SECURITY_ALLOW_UNPROTECTED_SIGNALLING: 'true' } });

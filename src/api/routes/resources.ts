@@ -8,8 +8,17 @@ import { HttpError, paging, parseWith, route } from '../http.ts';
 
 const idParam = z.coerce.number().int().positive();
 
-export function resourceRoutes(store: Store, actor: (req: Request) => string): Router {
+/** Called after a write to the MAG or AAA-client table, before the answer (see ApiOptions.onPeerChange). */
+export type PeerChangeHook = (table: 'mags' | 'aaa_clients') => Promise<void>;
+
+export function resourceRoutes(store: Store, actor: (req: Request) => string, onPeerChange: PeerChangeHook = async () => undefined): Router {
   const r = Router();
+  /** The write's result, once this process's peer directory holds the change. */
+  const peerWrite = async <T>(table: 'mags' | 'aaa_clients', write: Promise<T>): Promise<T> => {
+    const v = await write;
+    await onPeerChange(table);
+    return v;
+  };
 
   const lq = paging.extend({ group: z.string().optional(), adminState: z.enum(['up', 'down', 'drain']).optional() });
   route(r, { method: 'get', path: '/lmas', tag: 'lmas', summary: 'List LMAs', query: lq, response: 'Lma', list: true }, async (req) => {
@@ -34,16 +43,16 @@ export function resourceRoutes(store: Store, actor: (req: Request) => string): R
     return { ...(await store.mags.list(q)), limit: q.limit, offset: q.offset };
   });
   route(r, { method: 'post', path: '/mags', tag: 'mags', summary: 'Create a MAG (authorised for proxy registration by default)', body: magInputSchema, status: 201, response: 'Mag' }, async (req) =>
-    store.mags.create(parseWith(magInputSchema, req.body), actor(req)),
+    peerWrite('mags', store.mags.create(parseWith(magInputSchema, req.body), actor(req))),
   );
   route(r, { method: 'get', path: '/mags/:id', tag: 'mags', summary: 'Read a MAG', response: 'Mag' }, async (req) => store.mags.get(String(req.params.id)));
   route(r, { method: 'put', path: '/mags/:id', tag: 'mags', summary: 'Replace a MAG', body: magInputSchema, response: 'Mag' }, async (req) => {
     const m = parseWith(magInputSchema, { ...req.body, id: req.body?.id ?? req.params.id });
     if (m.id !== req.params.id) throw new HttpError(400, 'validation_failed', 'id: must match the path', [{ field: 'id', message: 'must match the path' }]);
-    return store.mags.update(m.id, m, actor(req));
+    return peerWrite('mags', store.mags.update(m.id, m, actor(req)));
   });
   route(r, { method: 'delete', path: '/mags/:id', tag: 'mags', summary: 'Delete a MAG' }, async (req) => {
-    await store.mags.delete(String(req.params.id), actor(req));
+    await peerWrite('mags', store.mags.delete(String(req.params.id), actor(req)));
     return undefined;
   });
 
@@ -53,16 +62,16 @@ export function resourceRoutes(store: Store, actor: (req: Request) => string): R
     return { ...(await store.aaaClients.list(q)), limit: q.limit, offset: q.offset };
   });
   route(r, { method: 'post', path: '/aaa-clients', tag: 'aaa-clients', summary: 'Create a RADIUS client or Diameter peer', body: aaaClientInputSchema, status: 201, response: 'AaaClient' }, async (req) =>
-    store.aaaClients.create(parseWith(aaaClientInputSchema, req.body), actor(req)),
+    peerWrite('aaa_clients', store.aaaClients.create(parseWith(aaaClientInputSchema, req.body), actor(req))),
   );
   route(r, { method: 'get', path: '/aaa-clients/:id', tag: 'aaa-clients', summary: 'Read an AAA client', response: 'AaaClient' }, async (req) =>
     store.aaaClients.get(parseWith(idParam, req.params.id, 'path')),
   );
   route(r, { method: 'put', path: '/aaa-clients/:id', tag: 'aaa-clients', summary: 'Replace an AAA client (the secret must be given again)', body: aaaClientInputSchema, response: 'AaaClient' }, async (req) =>
-    store.aaaClients.update(parseWith(idParam, req.params.id, 'path'), parseWith(aaaClientInputSchema, req.body), actor(req)),
+    peerWrite('aaa_clients', store.aaaClients.update(parseWith(idParam, req.params.id, 'path'), parseWith(aaaClientInputSchema, req.body), actor(req))),
   );
   route(r, { method: 'delete', path: '/aaa-clients/:id', tag: 'aaa-clients', summary: 'Delete an AAA client' }, async (req) => {
-    await store.aaaClients.delete(parseWith(idParam, req.params.id, 'path'), actor(req));
+    await peerWrite('aaa_clients', store.aaaClients.delete(parseWith(idParam, req.params.id, 'path'), actor(req)));
     return undefined;
   });
 
