@@ -20,6 +20,8 @@ describe('operator API (/api/v1)', () => {
   let app: Express;
   let base: string;
   const changes: { before: unknown; after: unknown }[] = [];
+  /** Peer-directory reloads the API finished before answering (onPeerChange). */
+  const peerReloads: string[] = [];
 
   const call = async (method: string, path: string, body?: unknown, opts: { token?: string | null; type?: string; raw?: string } = {}) => {
     const headers: Record<string, string> = {};
@@ -48,7 +50,13 @@ describe('operator API (/api/v1)', () => {
     const db = await openPglite();
     await migrate(db);
     store = storeOn(db);
-    app = createApp({ store, token: TOKEN, onProfileChange: (c) => changes.push(c) });
+    app = createApp({
+      store, token: TOKEN, onProfileChange: (c) => changes.push(c),
+      onPeerChange: async (t) => {
+        await new Promise((r) => setTimeout(r, 5)); // an answer sent before this resolves would miss the push below
+        peerReloads.push(t);
+      },
+    });
     server = createServer(app);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -179,12 +187,14 @@ describe('operator API (/api/v1)', () => {
     assert.equal((await call('PUT', '/api/v1/lmas/lma1', { ipv6Address: '2001:db8::1', adminState: 'drain' })).body.adminState, 'drain');
     const m = await call('POST', '/api/v1/mags', { id: 'mag1', proxyCoa: ['2001:db8:f::1'], authorized: true });
     assert.equal(m.status, 201);
+    assert.deepEqual(peerReloads, ['mags'], 'the MAG table is current in this process before the 201');
     assert.equal((await call('POST', '/api/v1/mags', { id: 'mag2', proxyCoa: ['2001:db8:f::1'] })).status, 409);
     assert.equal((await call('POST', '/api/v1/mags', { id: 'mag3', proxyCoa: ['nope'] })).status, 400);
     const c = await call('POST', '/api/v1/aaa-clients', { kind: 'radius', address: '192.0.2.10', secret: 'supersecret' });
     assert.equal(c.status, 201);
     assert.equal(c.body.secret, undefined);
     assert.equal(c.body.hasSecret, true);
+    assert.deepEqual(peerReloads, ['mags', 'aaa_clients'], 'the client table is current in this process before the 201');
     const list = await call('GET', '/api/v1/aaa-clients');
     assert.ok(!JSON.stringify(list.body).includes('supersecret'));
     assert.equal((await call('POST', '/api/v1/aaa-clients', { kind: 'radius', address: '192.0.2.10', secret: 'anothersecret' })).status, 409);

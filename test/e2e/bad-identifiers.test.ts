@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.ts';
 import { startSuite, type RunningSuite } from '../../src/main/suite.ts';
-import { profileInputSchema, aaaClientInputSchema } from '../../src/policy/validate.ts';
+import { profileInputSchema } from '../../src/policy/validate.ts';
 import { AttrWriter } from '../../src/radius/attrs.ts';
 import { decodePacket, encodeRequest } from '../../src/radius/codec.ts';
 import { Attr, Code } from '../../src/radius/constants.ts';
@@ -84,8 +84,10 @@ for (const kind of ['pglite', 'postgres'] as const) {
       // Provisioned through the suite's own store (one embedded-store open per run).
       const store = suite.store;
       for (let i = 0; i < VALID; i++) await store.profiles.create(profileInputSchema.parse({ mnId: mn(i), hnps: [`2001:db8:b${i.toString(16).padStart(3, '0')}::/64`] }), 'test');
-      await store.aaaClients.create(aaaClientInputSchema.parse({ kind: 'radius', address: '127.0.0.1', secret: SECRET }), 'test');
-      await suite.peers?.reload('aaa_clients'); // written beside the API: make the RADIUS client table current now
+      // The RADIUS client through the API, as an operator would: its 201 means it is in force in
+      // this process at once (on PostgreSQL the change notification would come a little later).
+      const created = await fetch(`${suite.apiUrl}/api/v1/aaa-clients`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'radius', address: '127.0.0.1', secret: SECRET }) });
+      assert.equal(created.status, 201, await created.text());
     });
     after(async () => {
       await suite?.stop();
