@@ -1,0 +1,294 @@
+// The access-link attach detector (RFC 5213 §6.9.1.1 "after detecting a new MN", §6.13
+// presence, §6.3 point-to-point links), and the per-MN Router Advertisements it owes the MN
+// once the binding is in (advertise.ts).
+//
+// Attach: on an access interface that is up, the first frame of a host (MLD report,
+// DAD Neighbor Solicitation, Router Solicitation: a Linux MN sends only MLD reports after a
+// link move, ../README) whose link-layer address is one of a profile's mnLinkLayerIds.
+// When a link comes up the MAG sends an MLDv2 General Query (mn-ar-if §6: MUST on every new
+// attachment), which a host answers with reports: that is what finds a quiet MN.
+// Detach (§6.13, mn-ar-if §7): the interface goes down or away (a reliable link-layer
+// indication), or NUD (RFC 4861 §7.3) fails: no frame for reachableTimeMs, then nudProbes
+// unicast Neighbor Solicitations unanswered.
+// Bad input: unknown or multicast source MACs, a second host on a point-to-point link,
+// malformed frames, attach storms (holdDownMs between two attaches of one interface's MN),
+// more than maxHosts MNs: each dropped, counted by cause, logged once per cause and source.
+import { ipv6ToString, parseIpv6 } from '../mh/addr.ts';
+import { logger, type Logger } from '../util/log.ts';
+import { LogOnce } from '../util/log-once.ts';
+import { Advertiser, type AccessHost, type AccessLink } from './advertise.ts';
+import { buildMldv2GeneralQuery, buildNeighborSolicitation } from './build.ts';
+import { PACKET_OUTGOING, resolveAccessConfig, type AccessLinkConfig, type AccessLinkDeps, type LinkEvent } from './config.ts';
+import { Icmp6Type, macFromString, parseAccessFrame, type AccessPacket } from './icmp6.ts';
+import type { AdvertisedBinding, AttachDetachEvent, AttachDetector, RouterAdvertiser } from './types.ts';
+
+export type AccessDropCause =
+  | 'malformed'
+  | 'unknownMac'
+  | 'badSourceMac'
+  | 'secondHost'
+  | 'holdDown'
+  | 'tooManyHosts'
+  | 'foreignRouter'
+  | 'openFailed'
+  | 'sendFailed'
+  | 'noHost';
+
+export interface AccessCounters {
+  attaches: number;
+  detaches: { linkDown: number; unreachable: number; stopped: number };
+  framesIn: number;
+  sent: { ra: number; raWithdraw: number; ns: number; mldQuery: number };
+  dropped: Record<AccessDropCause, number>;
+}
+
+export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
+  readonly config: AccessLinkConfig;
+  readonly counters: AccessCounters;
+  private handler: ((e: AttachDetachEvent) => void) | undefined;
+  private readonly links = new Map<number, AccessLink>();
+  private readonly log: Logger;
+  private readonly drops: LogOnce;
+  private readonly magMac: Buffer;
+  private readonly magLinkLocal: Buffer;
+  private readonly ra: Advertiser;
+  private hosts = 0;
+  private running = false;
+
+  constructor(config: Partial<AccessLinkConfig>, private readonly deps: AccessLinkDeps) {
+    this.config = resolveAccessConfig(config);
+    this.log = deps.log ?? logger('attach');
+    this.drops = new LogOnce(this.log, 'access link');
+    this.magMac = macFromString(this.config.magLinkLayerAddress);
+    this.magLinkLocal = parseIpv6(this.config.magLinkLocal);
+    this.counters = {
+      attaches: 0,
+      detaches: { linkDown: 0, unreachable: 0, stopped: 0 },
+      framesIn: 0,
+      sent: { ra: 0, raWithdraw: 0, ns: 0, mldQuery: 0 },
+      dropped: { malformed: 0, unknownMac: 0, badSourceMac: 0, secondHost: 0, holdDown: 0, tooManyHosts: 0, foreignRouter: 0, openFailed: 0, sendFailed: 0, noHost: 0 },
+    };
+    this.ra = new Advertiser(this.config, deps.clock, deps.random ?? Math.random, this.magMac, this.magLinkLocal, (h, f, kind) => this.send(h.link, f, kind));
+  }
+
+  onEvent(handler: (e: AttachDetachEvent) => void): void {
+    this.handler = handler;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.deps.io.start((l) => this.onLink(l));
+    this.log.info({ interfaces: this.config.interfaces, magLinkLocal: this.config.magLinkLocal, magLinkLayerAddress: this.config.magLinkLayerAddress }, 'access-link detector running');
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const l of this.links.values()) this.closeLink(l, 'stopped');
+    this.links.clear();
+    await this.deps.io.stop();
+  }
+
+  /** RFC 5213 §6.13: the MN is on that interface, which is up, and answered NUD (or is not yet probed out). */
+  isAttached(mnId: string, link: string): boolean {
+    const l = this.byName(link);
+    return l !== undefined && l.up && l.host?.mnId === mnId;
+  }
+
+  advertise(mnId: string, link: string, b: AdvertisedBinding): void {
+    const h = this.hostOf(mnId, link);
+    if (h) this.ra.advertise(h, b);
+  }
+
+  withdraw(mnId: string, link: string): void {
+    const h = this.hostOf(mnId, link);
+    if (h) this.ra.withdraw(h);
+  }
+
+  /** Attached MNs (API, tests). */
+  attached(): { mnId: string; mac: string; link: string; linkLocal: string | null; advertised: boolean }[] {
+    const out = [];
+    for (const l of this.links.values()) {
+      const h = l.host;
+      if (h) out.push({ mnId: h.mnId, mac: h.mac, link: l.ifname, linkLocal: h.linkLocalText, advertised: h.binding !== null });
+    }
+    return out;
+  }
+
+  /* ------------------------------------------------------------------ links */
+
+  private matches(name: string | null): boolean {
+    if (name === null) return false;
+    return this.config.interfaces.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
+  }
+
+  private byName(name: string): AccessLink | undefined {
+    for (const l of this.links.values()) if (l.ifname === name) return l;
+    return undefined;
+  }
+
+  private hostOf(mnId: string, link: string): AccessHost | undefined {
+    const h = this.byName(link)?.host;
+    if (h && h.mnId === mnId) return h;
+    this.counters.dropped.noHost++;
+    return undefined;
+  }
+
+  private onLink(e: LinkEvent): void {
+    if (!this.running) return;
+    let l = this.links.get(e.ifindex);
+    const name = e.ifname ?? l?.ifname ?? null;
+    if (e.deleted || !this.matches(name)) {
+      if (l) {
+        this.closeLink(l, 'linkDown');
+        this.links.delete(e.ifindex);
+      }
+      return;
+    }
+    if (!l) {
+      l = { ifindex: e.ifindex, ifname: name!, up: false, port: null, host: null, lastAttach: null, retryTimer: null };
+      this.links.set(e.ifindex, l);
+      if (this.config.configureLink) {
+        this.deps.io.configure(e.ifindex, this.magMac, this.magLinkLocal).catch((err: unknown) => {
+          this.drops.warn('configureFailed', l!.ifname, { err: (err as Error).message });
+        });
+      }
+    }
+    l.ifname = name!;
+    if (!l.port) {
+      try {
+        const link = l;
+        l.port = this.deps.io.open(e.ifindex, (f, t) => this.onFrame(link, f, t));
+      } catch (err) {
+        this.counters.dropped.openFailed++;
+        this.drops.warn('openFailed', l.ifname, { err: (err as Error).message });
+      }
+    }
+    const wasUp = l.up;
+    l.up = e.up;
+    if (wasUp && !e.up && l.host) this.detachHost(l, 'linkDown');
+    if (!wasUp && e.up) this.query(l, null);
+  }
+
+  private closeLink(l: AccessLink, why: 'linkDown' | 'stopped'): void {
+    if (l.host) this.detachHost(l, why);
+    l.retryTimer?.cancel();
+    l.retryTimer = null;
+    l.port?.close();
+    l.port = null;
+    l.up = false;
+  }
+
+  /* ------------------------------------------------------------------ frames */
+
+  private onFrame(l: AccessLink, f: Buffer, pkttype: number): void {
+    if (pkttype === PACKET_OUTGOING || !this.running) return;
+    this.counters.framesIn++;
+    const r = parseAccessFrame(f);
+    if (!r.ok) return this.drop('malformed', l, f.length >= 12 ? `${r.error} ${f.subarray(6, 12).toString('hex')}` : r.error);
+    const p = r.packet;
+    if (p.srcMac === this.config.magLinkLayerAddress) return; // ours, looped back
+    if (parseInt(p.srcMac.slice(0, 2), 16) & 1) return this.drop('badSourceMac', l, p.srcMac);
+    if (p.type === Icmp6Type.ROUTER_ADVERTISEMENT || p.type === Icmp6Type.MLD_QUERY) return this.drop('foreignRouter', l, p.srcMac);
+    const h = l.host;
+    if (h && h.mac === p.srcMac) return this.touch(h, p);
+    if (h) return this.drop('secondHost', l, p.srcMac);
+    this.attachFrom(l, p);
+  }
+
+  private drop(cause: AccessDropCause, l: AccessLink, source: string): void {
+    this.counters.dropped[cause]++;
+    this.drops.warn(cause, `${l.ifname} ${source}`);
+  }
+
+  private attachFrom(l: AccessLink, p: AccessPacket): void {
+    if (!l.up) return; // frames racing a link-down
+    const mnId = this.deps.identify(p.srcMac);
+    if (mnId === null) return this.drop('unknownMac', l, p.srcMac);
+    const now = this.deps.clock.now();
+    if (l.lastAttach && now - l.lastAttach < this.config.holdDownMs) {
+      // Attach storm: try again when the hold-down ends (a query makes the MN speak).
+      if (!l.retryTimer) l.retryTimer = this.deps.clock.setTimer(l.lastAttach + this.config.holdDownMs - now, () => ((l.retryTimer = null), this.query(l, null)));
+      return this.drop('holdDown', l, p.srcMac);
+    }
+    if (this.hosts >= this.config.maxHosts) return this.drop('tooManyHosts', l, p.srcMac);
+    const h: AccessHost = { mnId, mac: p.srcMac, macBytes: macFromString(p.srcMac), link: l, linkLocal: null, linkLocalText: null, tentative: null, lastSeen: now, probes: 0, nudTimer: null, binding: null, raTimer: null, initialLeft: 0, raPending: false };
+    l.host = h;
+    l.lastAttach = now;
+    this.hosts++;
+    this.counters.attaches++;
+    this.log.info({ mnId, mac: p.srcMac, link: l.ifname, trigger: p.type }, 'MN attached');
+    this.armNud(h, this.config.reachableTimeMs);
+    this.touch(h, p);
+    this.handler?.({ kind: 'attach', mnId, mnLinkLayerId: p.srcMac, accessTechType: this.config.accessTechType, link: l.ifname });
+  }
+
+  /** Any frame from the attached MN: it is reachable; learn its link-local; answer an RS. */
+  private touch(h: AccessHost, p: AccessPacket): void {
+    h.lastSeen = this.deps.clock.now();
+    if (h.probes > 0) {
+      h.probes = 0;
+      this.armNud(h, this.config.reachableTimeMs);
+    }
+    if (p.src[0] === 0xfe && (p.src[1] & 0xc0) === 0x80) {
+      if (!h.linkLocal || !h.linkLocal.equals(p.src)) {
+        h.linkLocal = Buffer.from(p.src);
+        h.linkLocalText = ipv6ToString(h.linkLocal);
+      }
+    } else if (p.type === Icmp6Type.NEIGHBOR_SOLICITATION && p.target && p.target[0] === 0xfe && (p.target[1] & 0xc0) === 0x80) {
+      h.tentative = Buffer.from(p.target); // DAD for its link-local (RFC 4862 §5.4.2)
+    }
+    if (p.type === Icmp6Type.ROUTER_SOLICITATION) this.ra.solicited(h);
+  }
+
+  /* ------------------------------------------------------------------ NUD */
+
+  private armNud(h: AccessHost, ms: number): void {
+    h.nudTimer?.cancel();
+    h.nudTimer = this.deps.clock.setTimer(ms, () => this.nudTick(h));
+  }
+
+  private nudTick(h: AccessHost): void {
+    h.nudTimer = null;
+    if (h.link.host !== h) return;
+    const silent = this.deps.clock.now() - h.lastSeen;
+    if (h.probes === 0 && silent < this.config.reachableTimeMs) return this.armNud(h, this.config.reachableTimeMs - silent);
+    if (h.probes >= this.config.nudProbes) return this.detachHost(h.link, 'unreachable');
+    h.probes++;
+    const target = h.linkLocal ?? h.tentative;
+    if (target) {
+      const f = buildNeighborSolicitation({ srcMac: this.magMac, dstMac: h.macBytes, src: this.magLinkLocal, target, unicast: true });
+      this.send(h.link, f, 'ns');
+    } else {
+      this.query(h.link, h.macBytes); // no address known yet: MLD reports answer instead
+    }
+    this.armNud(h, this.config.nudRetransMs);
+  }
+
+  /* ------------------------------------------------------------------ detach, sending */
+
+  private detachHost(l: AccessLink, why: 'linkDown' | 'unreachable' | 'stopped'): void {
+    const h = l.host;
+    if (!h) return;
+    l.host = null;
+    this.hosts--;
+    h.nudTimer?.cancel();
+    this.ra.forget(h);
+    this.counters.detaches[why]++;
+    this.log.info({ mnId: h.mnId, mac: h.mac, link: l.ifname, why }, 'MN detached');
+    this.handler?.({ kind: 'detach', mnId: h.mnId, mnLinkLayerId: h.mac, link: l.ifname });
+  }
+
+  private query(l: AccessLink, dstMac: Uint8Array | null): void {
+    if (!l.up) return;
+    this.send(l, buildMldv2GeneralQuery({ srcMac: this.magMac, dstMac: dstMac ?? undefined, src: this.magLinkLocal, maxResponseMs: this.config.mldResponseMs }), 'mldQuery');
+  }
+
+  private send(l: AccessLink, f: Buffer, kind: keyof AccessCounters['sent']): void {
+    if (!l.port) return;
+    const rc = l.port.send(f);
+    if (rc === 0) this.counters.sent[kind]++;
+    else this.drop('sendFailed', l, `errno ${rc}`);
+  }
+}
