@@ -98,12 +98,16 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
 
   advertise(mnId: string, link: string, b: AdvertisedBinding): void {
     const h = this.hostOf(mnId, link);
-    if (h) this.ra.advertise(h, b);
+    if (!h) return;
+    if (h.binding === null) this.log.info({ mnId, link, hnps: b.hnps, to: h.linkLocalText ?? 'ff02::1' }, 'advertising the home network prefixes (RFC 5213 §6.7)');
+    this.ra.advertise(h, b);
   }
 
   withdraw(mnId: string, link: string): void {
     const h = this.hostOf(mnId, link);
-    if (h) this.ra.withdraw(h);
+    if (!h) return;
+    if (h.binding !== null) this.log.info({ mnId, link }, 'withdrawing the router advertisement (router lifetime 0)');
+    this.ra.withdraw(h);
   }
 
   /** Attached MNs (API, tests). */

@@ -1,5 +1,7 @@
 // RFC 5213 §6.9.1.1 (attach), §6.7/§6.8 (per-MN RA from the fixed link-local, RFC 6543),
-// §6.13 (detach), end to end with an unmodified Linux MN: namespaces MN, MAG1, MAG2, LMA.
+// §6.13 (detach), end to end with an unmodified Linux MN: namespaces MN, MN2, MAG1, MAG2, LMA.
+// MAG1 is a Mag in a helper process (test/attach/mag-agent.ts, for introspection); MAG2 is
+// `pmip6 mag` itself with mag.access.* from the environment (the main/ wiring).
 // The MN's link (a veth whose MAG end is "acc0") starts at MAG1: MAG1 detects it from its
 // DAD NS / MLD reports, registers it at the LMA, sends the RA, and the MN forms an address
 // by SLAAC from its HNP. Then the MAG end moves to MAG2's namespace (a carrier flap for the
@@ -12,6 +14,10 @@ import { Lab, netnsUnavailable, type Netns } from '../helpers/netns.ts';
 import { Agent } from '../helpers/ns-agent-client.ts';
 import { until } from '../helpers/until.ts';
 import { loadNative } from '../../src/transport/native.ts';
+import { pmip6, type Child } from '../helpers/cli.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { MagEvent } from '../../src/mag/index.ts';
 
 const skip = netnsUnavailable() ?? (loadNative().ok ? null : 'native addon not built');
@@ -19,6 +25,9 @@ const MN = 'mn1@example.net';
 const HNP = '2001:db8:77:1::/64';
 const LMA = '2001:db8:f1::1';
 const MN_MAC = '02:00:5e:10:00:01';
+/** Known to MAG1 by its MAC, but the LMA has no profile for it: PBA 153, so no RA. */
+const MN2 = 'mn2@example.net';
+const MN2_MAC = '02:00:5e:10:00:02';
 const ACCESS = { interfaces: ['acc*'], raMaxIntervalS: 10, nudProbes: 2, nudRetransMs: 300, reachableTimeMs: 5000, holdDownMs: 100, raDelayMs: 50 };
 
 interface Attached {
@@ -34,6 +43,18 @@ function globalAddresses(ns: Netns): string[] {
   return j.flatMap((i) => i.addr_info).filter((a) => a.scope === 'global' && !a.tentative).map((a) => a.local);
 }
 
+function globalAddressesOf(ns: Netns, dev: string): string[] {
+  const j = JSON.parse(ns.ip('-j', '-6', 'addr', 'show', 'dev', dev)) as { addr_info: { local: string; scope: string }[] }[];
+  return j.flatMap((i) => i.addr_info).filter((a) => a.scope === 'global').map((a) => a.local);
+}
+
+/** The MN's neighbour entry for its router: [link-layer address, router flag]. */
+function routerNeighbour(ns: Netns): [string | undefined, boolean] | null {
+  const j = JSON.parse(ns.ip('-j', '-6', 'neigh', 'show', 'dev', 'mn0')) as { dst: string; lladdr?: string; router?: null }[];
+  const n = j.find((e) => e.dst === 'fe80::200:5eff:fe00:5213');
+  return n ? [n.lladdr, 'router' in n] : null;
+}
+
 function defaultRouter(ns: Netns): string | null {
   const j = JSON.parse(ns.ip('-j', '-6', 'route', 'show', 'default')) as { gateway?: string; dev?: string }[];
   return j.find((r) => r.dev === 'mn0')?.gateway ?? null;
@@ -41,14 +62,17 @@ function defaultRouter(ns: Netns): string | null {
 
 describe('access link: an unmodified MN attaches, gets its HNP by SLAAC, and keeps its address across MAGs', { skip: skip ?? false }, () => {
   const lab = new Lab('at');
-  let mn: Netns, mag1: Netns, mag2: Netns, lmaNs: Netns;
-  let lma: Agent, a1: Agent, a2: Agent;
+  let mn: Netns, mn2: Netns, mag1: Netns, mag2: Netns, lmaNs: Netns;
+  let lma: Agent, a1: Agent;
+  let cli2: Child | undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), 'at-mag2-'));
 
   before(async () => {
     lmaNs = lab.ns('lma');
     mag1 = lab.ns('mag1');
     mag2 = lab.ns('mag2');
     mn = lab.ns('mn');
+    mn2 = lab.ns('mn2');
     // Core: LMA 2001:db8:f1::1 <-> MAG1 2001:db8:f1::2; LMA 2001:db8:f2::1 <-> MAG2 2001:db8:f2::2.
     const [l1, m1] = lab.link(lmaNs, mag1);
     const [l2, m2] = lab.link(lmaNs, mag2);
@@ -61,18 +85,40 @@ describe('access link: an unmodified MN attaches, gets its HNP by SLAAC, and kee
     mag1.ip('link', 'add', 'acc0', 'type', 'veth', 'peer', 'name', 'mn0');
     mag1.ip('link', 'set', 'mn0', 'netns', mn.name);
     mn.ip('link', 'set', 'mn0', 'address', MN_MAC);
+    mag1.ip('link', 'add', 'acc1', 'type', 'veth', 'peer', 'name', 'mn0');
+    mag1.ip('link', 'set', 'mn0', 'netns', mn2.name);
+    mn2.ip('link', 'set', 'mn0', 'address', MN2_MAC);
 
     lma = await Agent.start(lab, lmaNs);
     await lma.call('lma', { address: LMA, mags: ['2001:db8:f1::2', '2001:db8:f2::2'], profiles: [{ mnId: MN, hnps: [HNP] }] });
     a1 = await Agent.start(lab, mag1, [], 'test/attach/mag-agent.ts');
-    a2 = await Agent.start(lab, mag2, [], 'test/attach/mag-agent.ts');
-    const common = { lma: LMA, directory: [[MN, MN_MAC]], access: ACCESS };
-    await a1.call('start', { ...common, magId: 'mag1', proxyCoa: '2001:db8:f1::2' });
-    await a2.call('start', { ...common, magId: 'mag2', proxyCoa: '2001:db8:f2::2' });
+    await a1.call('start', { lma: LMA, directory: [[MN, MN_MAC], [MN2, MN2_MAC]], access: ACCESS, magId: 'mag1', proxyCoa: '2001:db8:f1::2' });
+    cli2 = pmip6(
+      ['mag', '--id', 'mag2', '--proxy-coa', '2001:db8:f2::2', '--lma', LMA, '--allow-unprotected-signalling'],
+      {
+        PMIP6_DATA_DIR: dataDir,
+        PMIP6_LOG_LEVEL: 'info',
+        PMIP6_API_HOST: '127.0.0.1',
+        PMIP6_SNMP_ENABLED: 'false',
+        PMIP6_MAG_HEARTBEAT_INTERVAL: '0',
+        PMIP6_MAG_ACCESS_DETECTOR: 'access-link',
+        PMIP6_MAG_ACCESS_INTERFACES: 'acc*',
+        PMIP6_MAG_ACCESS_MNS: `${MN_MAC}=${MN}`,
+        PMIP6_MAG_ACCESS_RA_MAX_INTERVAL: '10',
+        PMIP6_MAG_ACCESS_HOLD_DOWN: '100',
+        PMIP6_MAG_ACCESS_RA_DELAY: '50',
+      },
+      { prefix: ['ip', 'netns', 'exec', mag2.name] },
+    );
+    lab.track(cli2.child);
+    await until('pmip6 mag (MAG2) running', () => cli2!.out().includes('access-link detector running') && cli2!.out().includes('MAG running'), 60_000).catch((e: unknown) => {
+      throw new Error(`${(e as Error).message}: ${cli2!.out().slice(-3000)}`);
+    });
   });
 
   after(async () => {
     await lab.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('MAG1 detects the MN at link up, registers it and the MN forms an address from its HNP by SLAAC', async () => {
@@ -89,32 +135,51 @@ describe('access link: an unmodified MN attaches, gets its HNP by SLAAC, and kee
     assert.equal(addrs, '2001:db8:77:1:0:5eff:fe10:1');
     // RFC 5213 §6.8 / RFC 6543: the default router is the fixed MAG link-local with the fixed MAC.
     assert.equal(await until('default route', () => defaultRouter(mn)), 'fe80::200:5eff:fe00:5213');
+    // ... and the same link-layer address (RFC 6543), learnt from the RA's SLLA option.
+    assert.deepEqual(await until('router neighbour entry', () => routerNeighbour(mn)), ['00:00:5e:00:52:13', true]);
     const ev = (await a1.call<MagEvent[]>('events')).find((e) => e.type === 'registered');
     assert.deepEqual(ev && ev.type === 'registered' ? ev.hnps : null, [HNP]);
+    const [b] = await lma.call<{ proxyCoa: string }[]>('lmaBindings', { mnId: MN });
+    assert.equal(b.proxyCoa, '2001:db8:f1::2');
   });
 
-  it('the MN moves to MAG2: MAG1 de-registers, MAG2 registers and advertises the same prefix, the MN keeps its address', async () => {
+  it('an MN the LMA refuses (no profile: PBA 153) gets no Router Advertisement and no address', async () => {
+    mag1.ip('link', 'set', 'acc1', 'up');
+    mn2.ip('link', 'set', 'mn0', 'up');
+    await until('MAG1 registration of MN2 fails', async () => (await a1.call<MagEvent[]>('events')).some((e) => e.type === 'failed' && e.mnId === MN2 && e.status === 153), 15_000);
+    // The MN sends its RS about a second after link up; wait for it to be seen, then a while more.
+    await until('MN2 sent its RS (it has its link-local)', async () => (await a1.call<Attached[]>('attached')).find((a) => a.mnId === MN2 && a.linkLocal !== null), 15_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.deepEqual(globalAddressesOf(mn2, 'mn0'), []);
+    assert.equal(defaultRouter(mn2), null);
+    assert.equal((await a1.call<Attached[]>('attached')).find((a) => a.mnId === MN2)?.advertised, false);
+  });
+
+  it('the MN moves to MAG2 (pmip6 mag): MAG1 de-registers, MAG2 registers and advertises the same prefix, the MN keeps its address', async (t) => {
     const before = globalAddresses(mn);
+    const t0 = Date.now();
     mag1.ip('link', 'set', 'acc0', 'netns', mag2.name);
     mag2.ip('link', 'set', 'acc0', 'up');
+    await until('the LMA binding points at MAG2', async () => (await lma.call<{ proxyCoa: string }[]>('lmaBindings', { mnId: MN })).some((b) => b.proxyCoa === '2001:db8:f2::2'), 15_000);
+    const ms = Date.now() - t0;
     await until('MAG1 de-registers', async () => (await a1.call<MagEvent[]>('events')).some((e) => e.type === 'deregistered' && e.mnId === MN));
-    const att = await until('MAG2 detects the MN and advertises', async () => (await a2.call<Attached[]>('attached')).find((a) => a.mnId === MN && a.advertised), 15_000);
-    assert.equal(att.mac, MN_MAC);
-    const c = await a2.call<{ access: { sent: { ra: number } } }>('counters');
-    assert.ok(c.access.sent.ra >= 1);
-    // The MN's neighbour entry for its router: the same MAC at MAG2 (the interface was given it).
+    // MAG2 advertises: the MN's router entry is refreshed by an RA with the same link-local and MAC.
+    await until('MAG2 registered the MN and advertises its prefix', () => cli2!.out().includes('binding registered') && cli2!.out().includes('advertising the home network prefixes'));
+    assert.match(cli2!.out(), /"hnps":\["2001:db8:77:1::\/64"\],"to":"fe80::5eff:fe10:1"/);
     const mac = mag2.ip('-j', 'link', 'show', 'acc0');
     assert.match(mac, /00:00:5e:00:52:13/);
     assert.deepEqual(globalAddresses(mn), before);
     assert.equal(defaultRouter(mn), 'fe80::200:5eff:fe00:5213');
-    const lc = await lma.call<{ bindings: number }>('lmaCounters');
-    assert.equal(lc.bindings, 1);
+    assert.deepEqual(routerNeighbour(mn)?.[0], '00:00:5e:00:52:13');
+    const bindings = await lma.call<{ proxyCoa: string }[]>('lmaBindings', { mnId: MN });
+    assert.deepEqual(bindings.map((b) => b.proxyCoa), ['2001:db8:f2::2']);
+    t.diagnostic(`link move to the LMA's binding at MAG2: ${ms} ms (includes the test's own polling)`);
   });
 
   it('link down at MAG2: the MAG detaches and de-registers', async () => {
     mag2.ip('link', 'set', 'acc0', 'down');
-    await until('MAG2 de-registers', async () => (await a2.call<MagEvent[]>('events')).some((e) => e.type === 'deregistered' && e.mnId === MN));
-    assert.deepEqual(await a2.call('attached'), []);
-    await until('LMA binding removed', async () => (await lma.call<{ bindings: number }>('lmaCounters')).bindings === 0);
+    // The LMA keeps the entry MinDelayBeforeBCEDelete (RFC 5213 §5.3.5, 10 s) after an acknowledged de-registration.
+    await until('MAG2 de-registered, acknowledged', () => cli2!.out().includes('binding deregistered') && cli2!.out().includes('"acked":true'), 15_000);
+    assert.match(cli2!.out(), /"why":"linkDown","msg":"MN detached"/);
   });
 });

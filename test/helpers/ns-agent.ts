@@ -109,6 +109,10 @@ const ops: Record<string, (r: Req) => unknown> = {
     const c = lma!.lma.counters;
     return { rx: c.rx, tx: c.tx, dropped: c.dropped, pbaByStatus: Object.fromEntries(c.pbaByStatus.flatMap((v, s) => (v ? [[s, v]] : []))), bindings: lma!.lma.bindingCount, transport: lma!.t.stats() };
   },
+  /** The LMA's bindings of one MN (Proxy-CoA, HNPs, ...). */
+  lmaBindings(r) {
+    return lma!.lma.bindings.ofMobileNode(r.mnId as string);
+  },
   /** Encodes a PBU (test/lma/driver.ts spec) to hex. */
   pbu(r) {
     return encodeMessage(buildPbu(r.spec as PbuSpec, Date.now, (r.seq as number) ?? 1)).toString('hex');
