@@ -1,6 +1,7 @@
 // LinkSocket: the access-link sockets of the MAG's attach detector (src/attach/), which
 // Node cannot open by itself:
-//   - family 'packet': AF_PACKET/SOCK_RAW bound to one interface and one EtherType, with an
+//   - family 'packet': AF_PACKET/SOCK_RAW bound to one interface and one EtherType (or
+//     ETH_P_ALL, 3), with an
 //     optional classic BPF program (built in TypeScript, src/attach/bpf.ts) attached before
 //     the bind so no unfiltered frame is queued. Frames arrive whole (Ethernet header
 //     included: the source MAC identifies the MN); send() writes a whole frame, so the
@@ -349,7 +350,8 @@ static napi_value ls_send(napi_env env, napi_callback_info info) {
     rc = EBADF;
   } else if (s->family == AF_PACKET) {
     if (len < 14) return p6_throw_type(env, "a frame holds at least an Ethernet header");
-    struct sockaddr_ll a = {.sll_family = AF_PACKET, .sll_protocol = htons(s->protocol), .sll_ifindex = s->ifindex, .sll_halen = 6};
+    struct sockaddr_ll a = {.sll_family = AF_PACKET, .sll_ifindex = s->ifindex, .sll_halen = 6};
+    memcpy(&a.sll_protocol, (const uint8_t *)p + 12, 2); // the frame's own EtherType (network order)
     memcpy(a.sll_addr, p, 6);
     if (sendto(s->fd, p, len, MSG_DONTWAIT, (struct sockaddr *)&a, sizeof a) < 0) rc = errno;
   } else {

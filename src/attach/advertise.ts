@@ -13,6 +13,8 @@ import { parseIpv6 } from '../mh/addr.ts';
 import { ALL_NODES, buildRouterAdvertisement } from './build.ts';
 import type { AccessLinkConfig, AccessPort } from './config.ts';
 import type { AdvertisedBinding } from './types.ts';
+import type { DhcpRequest } from './dhcp4.ts';
+import type { Ipv4Lease } from './dhcp-server.ts';
 
 /** RFC 4861 §10 router constants. */
 export const MAX_INITIAL_RTR_ADVERT_INTERVAL_MS = 16_000;
@@ -47,6 +49,10 @@ export interface AccessHost {
   raTimer: TimerHandle | null;
   initialLeft: number;
   raPending: boolean;
+  /** The IPv4 home address to hand out by DHCPv4 (RFC 5844 §3.4), from the binding. */
+  ipv4: Ipv4Lease | null;
+  /** The last DHCP request that arrived before the binding (answered when it is in). */
+  dhcpHeld: DhcpRequest | null;
 }
 
 export class Advertiser {
@@ -64,7 +70,7 @@ export class Advertiser {
     let src = this.magLinkLocal;
     if (b.magLinkLocal && b.magLinkLocal !== '::') src = parseIpv6(b.magLinkLocal);
     h.binding = { hnps: [...b.hnps], lifetimeS: b.lifetimeS, magLinkLocal: b.magLinkLocal ?? null, src };
-    if (!first) return; // a refresh: the schedule already runs
+    if (!first || b.hnps.length === 0) return; // a refresh: the schedule already runs; IPv4 only: no RA
     this.send(h, false);
     h.initialLeft = MAX_INITIAL_RTR_ADVERTISEMENTS - 1;
     this.schedule(h);
@@ -72,13 +78,13 @@ export class Advertiser {
 
   withdraw(h: AccessHost): void {
     if (!h.binding) return;
-    this.send(h, true);
+    if (h.binding.hnps.length > 0) this.send(h, true);
     this.forget(h);
   }
 
   /** An RS from the MN: an RA after a random delay, unless one is pending (RFC 4861 §6.2.6). */
   solicited(h: AccessHost): void {
-    if (!h.binding || h.raPending) return;
+    if (!h.binding || h.binding.hnps.length === 0 || h.raPending) return;
     h.raPending = true;
     h.raTimer?.cancel();
     h.raTimer = this.clock.setTimer(Math.floor(this.random() * this.c.raDelayMs), () => {

@@ -1,13 +1,17 @@
 // The classic BPF program (Linux socket filter, `struct sock_filter`) the access-link packet
 // socket runs in the kernel: only IPv6 frames carrying ICMPv6 types 130..136 (MLDv1,
 // Router/Neighbor Discovery) or 143 (MLDv2 report), directly or behind one 8-octet Hop-by-Hop
-// header (the Router Alert of MLD, RFC 3810 §5), reach JavaScript. Everything else an access
+// header (the Router Alert of MLD, RFC 3810 §5), and unfragmented IPv4 UDP to port 67 (a
+// DHCPv4 client, RFC 2131 §4.1; RFC 5844 §3.4) reach JavaScript. Everything else an access
 // link carries (the MN's data) stays in the kernel. Offsets are into the Ethernet frame.
 import { endianness } from 'node:os';
 
 // Opcodes (linux/filter.h, classic BPF).
 const LD_B_ABS = 0x30;
 const LD_H_ABS = 0x28;
+const LD_H_IND = 0x48;
+const LDX_B_MSH = 0xb1;
+const JMP_JSET_K = 0x45;
 const JMP_JA = 0x05;
 const JMP_JEQ_K = 0x15;
 const JMP_JGT_K = 0x25;
@@ -46,6 +50,7 @@ function assemble(prog: Insn[]): Buffer {
 export function accessLinkFilter(): Buffer {
   return assemble([
     { code: LD_H_ABS, k: 12 },
+    { code: JMP_JEQ_K, k: 0x0800, jt: 'ipv4' },
     { code: JMP_JEQ_K, k: 0x86dd, jf: 'drop' },
     { code: LD_B_ABS, k: 20 }, // IPv6 Next Header
     { code: JMP_JEQ_K, k: 58, jt: 'icmp54' },
@@ -62,5 +67,14 @@ export function accessLinkFilter(): Buffer {
     { code: JMP_JEQ_K, k: 143, jt: 'accept', jf: 'drop', label: 'mldv2' },
     { code: RET_K, k: 0x40000, label: 'accept' },
     { code: RET_K, k: 0, label: 'drop' },
+    { code: LD_B_ABS, k: 23, label: 'ipv4' }, // Protocol
+    { code: JMP_JEQ_K, k: 17, jf: 'drop4' },
+    { code: LD_H_ABS, k: 20 }, // flags + fragment offset
+    { code: JMP_JSET_K, k: 0x1fff, jt: 'drop4' },
+    { code: LDX_B_MSH, k: 14 }, // X = IHL * 4
+    { code: LD_H_IND, k: 16 }, // UDP destination port
+    { code: JMP_JEQ_K, k: 67, jt: 'accept4', jf: 'drop4' },
+    { code: RET_K, k: 0x40000, label: 'accept4' },
+    { code: RET_K, k: 0, label: 'drop4' },
   ]);
 }

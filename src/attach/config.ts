@@ -45,6 +45,12 @@ export interface AccessLinkConfig {
   raDelayMs: number;
   /** Maximum Response Delay of the MLDv2 General Query sent when a link comes up, ms (RFC 3810 §5.1.3). */
   mldResponseMs: number;
+  /** RFC 5844 §3.4: answer DHCPv4 clients with the IPv4 home address the LMA assigned. */
+  dhcpServer: boolean;
+  /** RFC 5844 §3.4.1 server identifier, the same on every MAG; '' = the MN's IPv4 default router. */
+  dhcpServerId: string;
+  /** DHCPv4 lease time, s (RFC 5844 §3.4: need not match the binding lifetime). */
+  dhcpLeaseS: number;
 }
 
 export const ACCESS_DEFAULTS: AccessLinkConfig = {
@@ -69,6 +75,9 @@ export const ACCESS_DEFAULTS: AccessLinkConfig = {
   curHopLimit: 64,
   raDelayMs: 500,
   mldResponseMs: 1000,
+  dhcpServer: true,
+  dhcpServerId: '',
+  dhcpLeaseS: 3600,
 };
 
 export function resolveAccessConfig(c: Partial<AccessLinkConfig>): AccessLinkConfig {

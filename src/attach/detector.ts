@@ -20,6 +20,8 @@ import { Advertiser, type AccessHost, type AccessLink } from './advertise.ts';
 import { buildMldv2GeneralQuery, buildNeighborSolicitation } from './build.ts';
 import { PACKET_OUTGOING, resolveAccessConfig, type AccessLinkConfig, type AccessLinkDeps, type LinkEvent } from './config.ts';
 import { Icmp6Type, macFromString, parseAccessFrame, type AccessPacket } from './icmp6.ts';
+import { ipv4Num, parseDhcpFrame, type DhcpRequest } from './dhcp4.ts';
+import { decideDhcp, dhcpReplyFrame, serverIdOf, type DhcpServerConfig } from './dhcp-server.ts';
 import type { AdvertisedBinding, AttachDetachEvent, AttachDetector, RouterAdvertiser } from './types.ts';
 
 export type AccessDropCause =
@@ -32,13 +34,19 @@ export type AccessDropCause =
   | 'foreignRouter'
   | 'openFailed'
   | 'sendFailed'
-  | 'noHost';
+  | 'noHost'
+  | 'dhcpSpoofed'
+  | 'dhcpOtherServer'
+  | 'dhcpNoServerId'
+  | 'dhcpUnexpected';
 
 export interface AccessCounters {
   attaches: number;
   detaches: { linkDown: number; unreachable: number; stopped: number };
   framesIn: number;
-  sent: { ra: number; raWithdraw: number; ns: number; mldQuery: number };
+  sent: { ra: number; raWithdraw: number; ns: number; mldQuery: number; dhcp: number };
+  /** DHCPv4 requests held until the binding (RFC 5844 §3.4.3), releases and declines seen. */
+  dhcp: { held: number; release: number; decline: number };
   dropped: Record<AccessDropCause, number>;
 }
 
@@ -52,6 +60,7 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
   private readonly magMac: Buffer;
   private readonly magLinkLocal: Buffer;
   private readonly ra: Advertiser;
+  private readonly dhcp: DhcpServerConfig;
   private hosts = 0;
   private running = false;
 
@@ -65,9 +74,15 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
       attaches: 0,
       detaches: { linkDown: 0, unreachable: 0, stopped: 0 },
       framesIn: 0,
-      sent: { ra: 0, raWithdraw: 0, ns: 0, mldQuery: 0 },
-      dropped: { malformed: 0, unknownMac: 0, badSourceMac: 0, secondHost: 0, holdDown: 0, tooManyHosts: 0, foreignRouter: 0, openFailed: 0, sendFailed: 0, noHost: 0 },
+      sent: { ra: 0, raWithdraw: 0, ns: 0, mldQuery: 0, dhcp: 0 },
+      dhcp: { held: 0, release: 0, decline: 0 },
+      dropped: {
+        malformed: 0, unknownMac: 0, badSourceMac: 0, secondHost: 0, holdDown: 0, tooManyHosts: 0, foreignRouter: 0, openFailed: 0, sendFailed: 0, noHost: 0,
+        dhcpSpoofed: 0, dhcpOtherServer: 0, dhcpNoServerId: 0, dhcpUnexpected: 0,
+      },
     };
+    this.dhcp = { serverId: this.config.dhcpServerId, leaseS: this.config.dhcpLeaseS, mtu: this.config.mtu, magMac: this.magMac };
+    if (this.config.dhcpServerId) ipv4Num(this.config.dhcpServerId); // throws on a bad address
     this.ra = new Advertiser(this.config, deps.clock, deps.random ?? Math.random, this.magMac, this.magLinkLocal, (h, f, kind) => this.send(h.link, f, kind));
   }
 
@@ -99,8 +114,12 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
   advertise(mnId: string, link: string, b: AdvertisedBinding): void {
     const h = this.hostOf(mnId, link);
     if (!h) return;
-    if (h.binding === null) this.log.info({ mnId, link, hnps: b.hnps, to: h.linkLocalText ?? 'ff02::1' }, 'advertising the home network prefixes (RFC 5213 §6.7)');
+    if (h.binding === null) this.log.info({ mnId, link, hnps: b.hnps, ipv4: b.ipv4?.address, to: h.linkLocalText ?? 'ff02::1' }, 'advertising the home network prefixes (RFC 5213 §6.7)');
     this.ra.advertise(h, b);
+    h.ipv4 = b.ipv4 ? { address: ipv4Num(b.ipv4.address), prefixLen: b.ipv4.prefixLen, router: b.ipv4.defaultRouter ? ipv4Num(b.ipv4.defaultRouter) : null } : null;
+    const held = h.dhcpHeld;
+    h.dhcpHeld = null;
+    if (held && h.ipv4) this.answerDhcp(h, held);
   }
 
   withdraw(mnId: string, link: string): void {
@@ -108,6 +127,7 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
     if (!h) return;
     if (h.binding !== null) this.log.info({ mnId, link }, 'withdrawing the router advertisement (router lifetime 0)');
     this.ra.withdraw(h);
+    h.ipv4 = null;
   }
 
   /** Attached MNs (API, tests). */
@@ -189,6 +209,7 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
   private onFrame(l: AccessLink, f: Buffer, pkttype: number): void {
     if (pkttype === PACKET_OUTGOING || !this.running) return;
     this.counters.framesIn++;
+    if (f.length >= 14 && f[12] === 0x08 && f[13] === 0x00) return this.onDhcpFrame(l, f);
     const r = parseAccessFrame(f);
     if (!r.ok) return this.drop('malformed', l, f.length >= 12 ? `${r.error} ${f.subarray(6, 12).toString('hex')}` : r.error);
     const p = r.packet;
@@ -198,7 +219,48 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
     const h = l.host;
     if (h && h.mac === p.srcMac) return this.touch(h, p);
     if (h) return this.drop('secondHost', l, p.srcMac);
-    this.attachFrom(l, p);
+    const n = this.attachFrom(l, p.srcMac, p.type);
+    if (n) this.touch(n, p);
+  }
+
+  /** RFC 5844 §3.4.3: a DHCPDISCOVER (or REQUEST) is an attach trigger too; then the server answers. */
+  private onDhcpFrame(l: AccessLink, f: Buffer): void {
+    if (!this.config.dhcpServer) return;
+    const r = parseDhcpFrame(f);
+    if (!r.ok) return this.drop('malformed', l, f.length >= 12 ? `dhcp ${r.error} ${f.subarray(6, 12).toString('hex')}` : r.error);
+    const m = r.msg;
+    if (parseInt(m.srcMac.slice(0, 2), 16) & 1) return this.drop('badSourceMac', l, m.srcMac);
+    // A client asking for another hardware address than its own: refused (no lease for a spoofed chaddr).
+    if (m.chaddr !== m.srcMac) return this.drop('dhcpSpoofed', l, `${m.srcMac} chaddr ${m.chaddr}`);
+    let h = l.host;
+    if (h && h.mac !== m.srcMac) return this.drop('secondHost', l, m.srcMac);
+    h ??= this.attachFrom(l, m.srcMac, 'dhcp') ?? null;
+    if (!h) return;
+    h.lastSeen = this.deps.clock.now();
+    if (h.probes > 0) {
+      h.probes = 0;
+      this.armNud(h, this.config.reachableTimeMs);
+    }
+    this.answerDhcp(h, m);
+  }
+
+  private answerDhcp(h: AccessHost, m: DhcpRequest): void {
+    const d = decideDhcp(m, h.ipv4, serverIdOf(this.dhcp, h.ipv4));
+    if (d.kind === 'hold') {
+      h.dhcpHeld = m;
+      this.counters.dhcp.held++;
+      return;
+    }
+    if (d.kind === 'ignore') {
+      if (d.why === 'release' || d.why === 'decline') {
+        this.counters.dhcp[d.why]++;
+        this.log.info({ mnId: h.mnId, link: h.link.ifname }, `DHCP${d.why.toUpperCase()} from the MN`);
+      } else this.drop(d.why === 'otherServer' ? 'dhcpOtherServer' : 'dhcpUnexpected', h.link, h.mac);
+      return;
+    }
+    const frame = dhcpReplyFrame(this.dhcp, m, d, h.ipv4);
+    if (!frame) return this.drop('dhcpNoServerId', h.link, h.mac);
+    this.send(h.link, frame, 'dhcp');
   }
 
   private drop(cause: AccessDropCause, l: AccessLink, source: string): void {
@@ -206,26 +268,29 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
     this.drops.warn(cause, `${l.ifname} ${source}`);
   }
 
-  private attachFrom(l: AccessLink, p: AccessPacket): void {
+  private attachFrom(l: AccessLink, mac: string, trigger: number | 'dhcp'): AccessHost | undefined {
     if (!l.up) return; // frames racing a link-down
-    const mnId = this.deps.identify(p.srcMac);
-    if (mnId === null) return this.drop('unknownMac', l, p.srcMac);
+    const mnId = this.deps.identify(mac);
+    if (mnId === null) return void this.drop('unknownMac', l, mac);
     const now = this.deps.clock.now();
     if (l.lastAttach && now - l.lastAttach < this.config.holdDownMs) {
       // Attach storm: try again when the hold-down ends (a query makes the MN speak).
       if (!l.retryTimer) l.retryTimer = this.deps.clock.setTimer(l.lastAttach + this.config.holdDownMs - now, () => ((l.retryTimer = null), this.query(l, null)));
-      return this.drop('holdDown', l, p.srcMac);
+      return void this.drop('holdDown', l, mac);
     }
-    if (this.hosts >= this.config.maxHosts) return this.drop('tooManyHosts', l, p.srcMac);
-    const h: AccessHost = { mnId, mac: p.srcMac, macBytes: macFromString(p.srcMac), link: l, linkLocal: null, linkLocalText: null, tentative: null, lastSeen: now, probes: 0, nudTimer: null, binding: null, raTimer: null, initialLeft: 0, raPending: false };
+    if (this.hosts >= this.config.maxHosts) return void this.drop('tooManyHosts', l, mac);
+    const h: AccessHost = {
+      mnId, mac, macBytes: macFromString(mac), link: l, linkLocal: null, linkLocalText: null, tentative: null, lastSeen: now, probes: 0,
+      nudTimer: null, binding: null, raTimer: null, initialLeft: 0, raPending: false, ipv4: null, dhcpHeld: null,
+    };
     l.host = h;
     l.lastAttach = now;
     this.hosts++;
     this.counters.attaches++;
-    this.log.info({ mnId, mac: p.srcMac, link: l.ifname, trigger: p.type }, 'MN attached');
+    this.log.info({ mnId, mac, link: l.ifname, trigger }, 'MN attached');
     this.armNud(h, this.config.reachableTimeMs);
-    this.touch(h, p);
-    this.handler?.({ kind: 'attach', mnId, mnLinkLayerId: p.srcMac, accessTechType: this.config.accessTechType, link: l.ifname });
+    this.handler?.({ kind: 'attach', mnId, mnLinkLayerId: mac, accessTechType: this.config.accessTechType, link: l.ifname });
+    return h;
   }
 
   /** Any frame from the attached MN: it is reachable; learn its link-local; answer an RS. */
@@ -279,6 +344,8 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
     this.hosts--;
     h.nudTimer?.cancel();
     this.ra.forget(h);
+    h.ipv4 = null;
+    h.dhcpHeld = null;
     this.counters.detaches[why]++;
     this.log.info({ mnId: h.mnId, mac: h.mac, link: l.ifname, why }, 'MN detached');
     this.handler?.({ kind: 'detach', mnId: h.mnId, mnLinkLayerId: h.mac, link: l.ifname });

@@ -5,10 +5,11 @@
 import { loadNative, type LinkSocket, type LinkSocketOptions } from '../transport/native.ts';
 import { accessLinkFilter } from './bpf.ts';
 import type { AccessIo, AccessPort, LinkEvent } from './config.ts';
-import { ETHERTYPE_IPV6 } from './icmp6.ts';
 import { RTMGRP_LINK, buildAddLinkLocal, buildGetLinks, buildSetLinkAddress, parseNetlink } from './netlink.ts';
 
 const ENOBUFS = 105;
+/** linux/if_ether.h: every protocol. */
+const ETH_P_ALL = 0x0003;
 const EEXIST = 17;
 const REQUEST_TIMEOUT_MS = 3000;
 
@@ -62,7 +63,7 @@ export class NativeAccessIo implements AccessIo {
     const s = new this.LinkSocket({
       family: 'packet',
       ifindex,
-      protocol: ETHERTYPE_IPV6,
+      protocol: ETH_P_ALL, // IPv6 (ND, MLD) and IPv4 (DHCP); the filter keeps only those
       filter: this.filter,
       recvBufferSize: 256 << 10,
       onPackets: (frames, meta) => {

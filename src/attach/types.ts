@@ -46,6 +46,8 @@ export interface AdvertisedBinding {
   lifetimeS: number;
   /** MAG link-local to send from, when the LMA assigned one (RFC 5213 §6.9.1.2 item 15); else the fixed one. */
   magLinkLocal?: string | null;
+  /** The IPv4 home address the LMA assigned (RFC 5844 §3.3), handed out by DHCPv4 (§3.4). */
+  ipv4?: { address: string; prefixLen: number; defaultRouter: string | null } | null;
 }
 
 /**

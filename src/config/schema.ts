@@ -301,6 +301,12 @@ export const configSchema = z.object({
           otherConfigFlag: bool.default(false),
           /** RFC 4861 §10 MAX_RA_DELAY_TIME for solicited RAs, ms. */
           raDelay: ms.default(500),
+          /** RFC 5844 §3.4: a DHCPv4 server on the access links hands out the IPv4 home address the LMA assigned. */
+          dhcpServer: bool.default(true),
+          /** RFC 5844 §3.4.1 DHCP server identifier, the same on every MAG; empty = the MN's IPv4 default router. */
+          dhcpServerId: z.string().regex(/^$|^(\d{1,3}\.){3}\d{1,3}$/, 'must be empty or an IPv4 address').default(''),
+          /** DHCPv4 lease time, s. */
+          dhcpLeaseTime: z.coerce.number().int().min(60).max(0xffffffff).default(3600),
         })
         .prefault({}),
     })

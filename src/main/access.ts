@@ -39,6 +39,9 @@ export function accessLinkDetector(config: Config, directory = new LinkLayerDire
       managed: a.managedFlag,
       other: a.otherConfigFlag,
       raDelayMs: a.raDelay,
+      dhcpServer: a.dhcpServer,
+      dhcpServerId: a.dhcpServerId,
+      dhcpLeaseS: a.dhcpLeaseTime,
     },
     { clock: systemClock, io: new NativeAccessIo(), identify: (mac) => directory.lookup(mac), log },
   );

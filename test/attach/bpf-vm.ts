@@ -8,6 +8,7 @@ export function runBpf(prog: Buffer, pkt: Uint8Array): number {
   const le = endianness() === 'LE';
   const n = prog.length / 8;
   let a = 0;
+  let x = 0;
   for (let pc = 0; pc < n; pc++) {
     const code = le ? prog.readUInt16LE(pc * 8) : prog.readUInt16BE(pc * 8);
     const jt = prog[pc * 8 + 2];
@@ -21,6 +22,17 @@ export function runBpf(prog: Buffer, pkt: Uint8Array): number {
       case 0x28: // ldh [k]
         if (k + 2 > pkt.length) return 0;
         a = (pkt[k] << 8) | pkt[k + 1];
+        break;
+      case 0x48: // ldh [x + k]
+        if (x + k + 2 > pkt.length) return 0;
+        a = (pkt[x + k] << 8) | pkt[x + k + 1];
+        break;
+      case 0xb1: // ldx 4 * ([k] & 0xf)
+        if (k >= pkt.length) return 0;
+        x = (pkt[k] & 0xf) * 4;
+        break;
+      case 0x45: // jset #k
+        pc += a & k ? jt : jf;
         break;
       case 0x05: // ja
         pc += k;

@@ -98,7 +98,7 @@ const ops: Record<string, (r: Req) => unknown> = {
     const policy = new MapPolicy();
     policy.mags.clear();
     for (const m of r.mags as string[]) policy.mags.add(m);
-    for (const p of r.profiles as { mnId: string; hnps: string[] }[]) policy.add(makeProfile(p.mnId, { hnps: p.hnps }));
+    for (const p of r.profiles as ({ mnId: string; hnps: string[] } & Record<string, unknown>)[]) policy.add(makeProfile(p.mnId, { ...p }));
     const l = new Lma({ transport: t, dataPlane: new RecordingDataPlane(false), policy, config: { address: r.address as string, heartbeatIntervalMs: 0, timestampValidityWindowMs: 10_000 } });
     await l.start();
     lma = { lma: l, t, policy };
