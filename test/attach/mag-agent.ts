@@ -31,12 +31,13 @@ const ops: Record<string, (r: Req) => unknown> = {
     det = new AccessLinkDetector(r.access as Partial<AccessLinkConfig>, { clock: systemClock, io: new NativeAccessIo(), identify: (m) => dir.lookup(m) });
     transport = Ip6Transport.open({ addresses: [r.proxyCoa as string], types: allTypesBut(MH_BU), what: 'test MAG' });
     mag = new Mag(
-      { id: r.magId as string, proxyCoa: r.proxyCoa as string, defaultLma: r.lma as string, heartbeatIntervalS: 0, lifetimeS: (r.lifetimeS as number) ?? 60 },
+      { id: r.magId as string, proxyCoa: r.proxyCoa as string, defaultLma: r.lma as string, heartbeatIntervalS: 0, lifetimeS: (r.lifetimeS as number) ?? 60, requestIpv4: r.ipv4Only === true },
       {
         clock: systemClock,
         transport,
         dataPlane: new RecordingDataPlane(false),
-        policy: templatePolicy({ lma: r.lma as string, hnpPool: 'assigned-by-lma' }),
+        // ipv4Only: an RFC 5844 IPv4-only MN (the LMA assigns its IPv4 HoA), else IPv6 (the LMA assigns the HNP).
+        policy: templatePolicy(r.ipv4Only ? { lma: r.lma as string, hnpPool: null, ipv4Pool: 'assigned-by-lma' } : { lma: r.lma as string, hnpPool: 'assigned-by-lma' }),
         detector: det,
         advertiser: det,
         events: collectEvents(events),
