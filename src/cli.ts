@@ -21,7 +21,7 @@ import type { MagEventSink } from './mag/index.ts';
 import { simulate } from './main/simulate.ts';
 import { ManualDetector } from './attach/manual.ts';
 import { combineDetectors } from './attach/combine.ts';
-import { accessLinkDetector } from './main/access.ts';
+import { accessLinkDetector, forgetAccessMetrics } from './main/access.ts';
 import { createMagApp } from './api/mag.ts';
 import { createServer } from 'node:http';
 import { toJson } from './api/http.ts';
@@ -165,6 +165,7 @@ export function buildCli(): Command {
         server.close();
         await role.stop({ deregister: true });
         await snmpRole?.stop();
+        if (access) forgetAccessMetrics(c.mag.id);
         process.exit(0);
       };
       process.once('SIGINT', () => void stop('SIGINT'));

@@ -6,6 +6,8 @@ import { AccessLinkDetector } from '../attach/detector.ts';
 import { LinkLayerDirectory } from '../attach/directory.ts';
 import { NativeAccessIo } from '../attach/link-io.ts';
 import { systemClock } from '../util/clock.ts';
+import { Counter, Gauge } from 'prom-client';
+import { registry } from '../metrics/registry.ts';
 import { logger } from '../util/log.ts';
 
 /** The access-link detector mag.access asks for, or null (detector "api"). Throws one sentence when it cannot run. */
@@ -18,7 +20,7 @@ export function accessLinkDetector(config: Config, directory = new LinkLayerDire
   }
   const log = logger('attach').child({ mag: config.mag.id });
   if (directory.size === 0) log.warn('mag.access.mns names no MN: every host on the access links is unknown and dropped');
-  return new AccessLinkDetector(
+  const d = new AccessLinkDetector(
     {
       interfaces: a.interfaces,
       accessTechType: a.accessTechType,
@@ -45,4 +47,54 @@ export function accessLinkDetector(config: Config, directory = new LinkLayerDire
     },
     { clock: systemClock, io: new NativeAccessIo(), identify: (mac) => directory.lookup(mac), log },
   );
+  live.set(config.mag.id, d);
+  return d;
 }
+
+/** Detectors whose counters /metrics reports, by MAG id (read at scrape time). */
+const live = new Map<string, AccessLinkDetector>();
+
+/** Forget a stopped detector's metrics. */
+export function forgetAccessMetrics(magId: string): void {
+  live.delete(magId);
+}
+
+new Counter({
+  name: 'pmip6_mag_access_events_total',
+  help: 'Access-link detector (src/attach/): attaches, detaches by cause, frames read, frames sent by kind',
+  labelNames: ['mag', 'event'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const [mag, d] of live) {
+      const c = d.counters;
+      this.inc({ mag, event: 'attach' }, c.attaches);
+      for (const [k, v] of Object.entries(c.detaches)) this.inc({ mag, event: `detach_${k}` }, v);
+      this.inc({ mag, event: 'frame_in' }, c.framesIn);
+      for (const [k, v] of Object.entries(c.sent)) this.inc({ mag, event: `sent_${k}` }, v);
+      for (const [k, v] of Object.entries(c.dhcp)) this.inc({ mag, event: `dhcp_${k}` }, v);
+    }
+  },
+});
+
+new Counter({
+  name: 'pmip6_mag_access_dropped_total',
+  help: 'Access-link frames and events dropped, by cause (unknownMac, secondHost, holdDown, malformed, ...)',
+  labelNames: ['mag', 'cause'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const [mag, d] of live) for (const [cause, v] of Object.entries(d.counters.dropped)) this.inc({ mag, cause }, v);
+  },
+});
+
+new Gauge({
+  name: 'pmip6_mag_access_attached',
+  help: 'MNs attached on the access links now',
+  labelNames: ['mag'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const [mag, d] of live) this.set({ mag }, d.attached().length);
+  },
+});

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.ts';
-import { accessLinkDetector } from '../../src/main/access.ts';
+import { accessLinkDetector, forgetAccessMetrics } from '../../src/main/access.ts';
+import { registry } from '../../src/metrics/registry.ts';
 import { LinkLayerDirectory } from '../../src/attach/directory.ts';
 import { resolveAccessConfig } from '../../src/attach/config.ts';
 import { combineDetectors } from '../../src/attach/combine.ts';
@@ -37,6 +38,17 @@ describe('mag.access configuration', () => {
     assert.equal(d.config.raMaxIntervalS, 30);
     assert.equal(d.config.raMinIntervalS, 9.9);
     assert.equal(d.config.routerLifetimeS, 90);
+  });
+
+  it('/metrics reports its counters by MAG and cause', { skip: !loadNative().ok && 'native addon not built' }, async () => {
+    const c = loadConfig({ env: { PMIP6_MAG_ID: 'mag-metrics', PMIP6_MAG_ACCESS_DETECTOR: 'access-link', PMIP6_MAG_ACCESS_INTERFACES: 'acc0' } });
+    accessLinkDetector(c);
+    const text = await registry.metrics();
+    assert.match(text, /pmip6_mag_access_dropped_total\{mag="mag-metrics",cause="unknownMac"\} 0/);
+    assert.match(text, /pmip6_mag_access_events_total\{mag="mag-metrics",event="sent_ra"\} 0/);
+    assert.match(text, /pmip6_mag_access_attached\{mag="mag-metrics"\} 0/);
+    forgetAccessMetrics('mag-metrics');
+    assert.doesNotMatch(await registry.metrics(), /mag-metrics/);
   });
 
   it('RFC 4861 §6.2.1 limits on the RA timers', () => {
