@@ -29,6 +29,8 @@ export interface AccessLink {
   host: AccessHost | null;
   lastAttach: number | null;
   retryTimer: TimerHandle | null;
+  /** Frames read in the current one-second window (maxFramesPerSecond). */
+  window: { start: number; frames: number };
 }
 
 export interface AccessHost {

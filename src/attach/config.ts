@@ -25,6 +25,8 @@ export interface AccessLinkConfig {
   holdDownMs: number;
   /** Most MNs tracked at once over all access interfaces. */
   maxHosts: number;
+  /** Frames read per access interface per second; beyond, dropped (a flooding host costs bounded CPU). */
+  maxFramesPerSecond: number;
   /** RFC 4861 §6.2.1 MaxRtrAdvInterval, s (RFC 8319: up to 65535). */
   raMaxIntervalS: number;
   /** RFC 4861 §6.2.1 MinRtrAdvInterval, s (default 0.33 × Max). */
@@ -64,6 +66,7 @@ export const ACCESS_DEFAULTS: AccessLinkConfig = {
   nudRetransMs: 1000,
   holdDownMs: 1000,
   maxHosts: 4096,
+  maxFramesPerSecond: 200,
   raMaxIntervalS: 600,
   raMinIntervalS: 198,
   routerLifetimeS: 1800,

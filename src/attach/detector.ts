@@ -35,6 +35,7 @@ export type AccessDropCause =
   | 'openFailed'
   | 'sendFailed'
   | 'noHost'
+  | 'rateLimited'
   | 'dhcpSpoofed'
   | 'dhcpOtherServer'
   | 'dhcpNoServerId'
@@ -77,7 +78,7 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
       sent: { ra: 0, raWithdraw: 0, ns: 0, mldQuery: 0, dhcp: 0 },
       dhcp: { held: 0, release: 0, decline: 0 },
       dropped: {
-        malformed: 0, unknownMac: 0, badSourceMac: 0, secondHost: 0, holdDown: 0, tooManyHosts: 0, foreignRouter: 0, openFailed: 0, sendFailed: 0, noHost: 0,
+        malformed: 0, unknownMac: 0, badSourceMac: 0, secondHost: 0, holdDown: 0, tooManyHosts: 0, foreignRouter: 0, openFailed: 0, sendFailed: 0, noHost: 0, rateLimited: 0,
         dhcpSpoofed: 0, dhcpOtherServer: 0, dhcpNoServerId: 0, dhcpUnexpected: 0,
       },
     };
@@ -171,7 +172,7 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
       return;
     }
     if (!l) {
-      l = { ifindex: e.ifindex, ifname: name!, up: false, port: null, host: null, lastAttach: null, retryTimer: null };
+      l = { ifindex: e.ifindex, ifname: name!, up: false, port: null, host: null, lastAttach: null, retryTimer: null, window: { start: 0, frames: 0 } };
       this.links.set(e.ifindex, l);
       if (this.config.configureLink) {
         this.deps.io.configure(e.ifindex, this.magMac, this.magLinkLocal).catch((err: unknown) => {
@@ -209,6 +210,9 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
   private onFrame(l: AccessLink, f: Buffer, pkttype: number): void {
     if (pkttype === PACKET_OUTGOING || !this.running) return;
     this.counters.framesIn++;
+    const now = this.deps.clock.now();
+    if (now - l.window.start >= 1000) l.window = { start: now, frames: 0 };
+    if (++l.window.frames > this.config.maxFramesPerSecond) return this.drop('rateLimited', l, 'frames');
     if (f.length >= 14 && f[12] === 0x08 && f[13] === 0x00) return this.onDhcpFrame(l, f);
     const r = parseAccessFrame(f);
     if (!r.ok) return this.drop('malformed', l, f.length >= 12 ? `${r.error} ${f.subarray(6, 12).toString('hex')}` : r.error);

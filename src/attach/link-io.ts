@@ -42,6 +42,17 @@ export class NativeAccessIo implements AccessIo {
   }
 
   async start(onLink: (l: LinkEvent) => void): Promise<void> {
+    // Say at start, in one sentence, when packet sockets cannot be had (not per interface later).
+    try {
+      new this.LinkSocket({ family: 'packet', ifindex: 1, protocol: ETH_P_ALL, filter: this.filter, onPackets: () => undefined }).close();
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      throw new AccessIoUnavailableError(
+        code === 'EPERM' || code === 'EACCES'
+          ? 'the process lacks CAP_NET_RAW, which AF_PACKET sockets on the access links need: run it as root or grant the capability (and CAP_NET_ADMIN for mag.access.configureLink)'
+          : `socket(AF_PACKET) fails: ${(e as Error).message}`,
+      );
+    }
     this.onLink = onLink;
     this.nl = new this.LinkSocket({
       family: 'netlink',

@@ -283,6 +283,8 @@ export const configSchema = z.object({
           holdDown: ms.default(1000),
           /** Most MNs tracked at once. */
           maxHosts: z.coerce.number().int().min(1).default(4096),
+          /** Frames read per access interface per second; the rest are dropped (a flooding host costs bounded CPU). */
+          maxFramesPerSecond: z.coerce.number().int().min(10).default(200),
           /** RFC 4861 §6.2.1 MaxRtrAdvInterval, s (RFC 8319: up to 65535). */
           raMaxInterval: z.coerce.number().int().min(4).max(65535).default(600),
           /** RFC 4861 §6.2.1 MinRtrAdvInterval, s; 0 = 0.33 × raMaxInterval. */

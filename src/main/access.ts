@@ -32,6 +32,7 @@ export function accessLinkDetector(config: Config, directory = new LinkLayerDire
       nudRetransMs: a.nudRetransTimer,
       holdDownMs: a.holdDown,
       maxHosts: a.maxHosts,
+      maxFramesPerSecond: a.maxFramesPerSecond,
       raMaxIntervalS: a.raMaxInterval,
       raMinIntervalS: a.raMinInterval > 0 ? a.raMinInterval : undefined,
       routerLifetimeS: a.routerLifetime > 0 ? a.routerLifetime : undefined,

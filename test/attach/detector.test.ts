@@ -90,6 +90,22 @@ describe('hostile input: dropped, counted, the rest carries on', () => {
     assert.deepEqual(events.map((e) => e.mnId), ['mn1@example.net']);
   });
 
+  it('a flood: past maxFramesPerSecond per interface frames are dropped unread; the next second reads again', async () => {
+    const { io, d, clock } = await setup({ maxFramesPerSecond: 200 });
+    io.link(5, 'acc0', true);
+    io.link(6, 'acc1', true);
+    for (let i = 0; i < 1000; i++) io.rx(5, mldReport('02:00:00:00:01:01'));
+    assert.equal(d.counters.dropped.unknownMac, 200);
+    assert.equal(d.counters.dropped.rateLimited, 800);
+    io.rx(6, mldReport(MAC2)); // another interface is not affected
+    assert.equal(d.isAttached('mn2@example.net', 'acc1'), true);
+    io.rx(5, mldReport(MAC1));
+    assert.equal(d.isAttached('mn1@example.net', 'acc0'), false);
+    clock.advance(1000);
+    io.rx(5, mldReport(MAC1));
+    assert.equal(d.isAttached('mn1@example.net', 'acc0'), true);
+  });
+
   it('a socket that cannot be opened is counted; other interfaces work', async () => {
     const { io, d, events } = await setup();
     io.failOpen = true;
