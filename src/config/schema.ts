@@ -265,6 +265,13 @@ export const configSchema = z.object({
           interfaces: strList.default([]),
           /** MN identities by link-layer address, "02:00:5e:10:00:01=mn1@example.net" (RFC 5213 §6.9.1.1: the MAG identifies the MN). */
           mns: strList.default([]),
+          /**
+           * directory: only MACs in mag.access.mns are MNs; aaa: a MAC not listed attaches as
+           * "<mac hex>@<macRealm>" and AAA finds the profile by Calling-Station-Id (its Accept names the MN-ID).
+           */
+          identity: z.enum(['directory', 'aaa']).default('directory'),
+          /** Realm of the NAI a MAC-identified MN is looked up with (identity=aaa). */
+          macRealm: z.string().default(''),
           /** RFC 5213 §8.5 Access Technology Type of these links (3: IEEE 802.3). */
           accessTechType: z.coerce.number().int().min(0).max(255).default(3),
           /** RFC 6543 FixedMAGLinkLayerAddressOnAllAccessLinks. */
@@ -316,6 +323,9 @@ export const configSchema = z.object({
 }).superRefine((c, ctx) => {
   if (c.mag.access.detector === 'access-link' && c.mag.access.interfaces.length === 0) {
     ctx.addIssue({ code: 'custom', path: ['mag', 'access', 'interfaces'], message: 'mag.access.detector=access-link needs at least one access interface' });
+  }
+  if (c.mag.access.identity === 'aaa' && !/^[A-Za-z0-9.-]+$/.test(c.mag.access.macRealm)) {
+    ctx.addIssue({ code: 'custom', path: ['mag', 'access', 'macRealm'], message: 'mag.access.identity=aaa needs a realm (e.g. example.net) for the NAI of MAC-identified MNs' });
   }
   for (const m of c.mag.access.mns) {
     if (!/^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}=\S+$/.test(m)) ctx.addIssue({ code: 'custom', path: ['mag', 'access', 'mns'], message: `"${m}" is not MAC=NAI (02:00:5e:10:00:01=mn1@example.net)` });

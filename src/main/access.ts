@@ -4,6 +4,7 @@
 import type { Config } from '../config/index.ts';
 import { AccessLinkDetector } from '../attach/detector.ts';
 import { LinkLayerDirectory } from '../attach/directory.ts';
+import type { RouterAdvertiser } from '../attach/types.ts';
 import { NativeAccessIo } from '../attach/link-io.ts';
 import { systemClock } from '../util/clock.ts';
 import { Counter, Gauge } from 'prom-client';
@@ -19,7 +20,11 @@ export function accessLinkDetector(config: Config, directory = new LinkLayerDire
     directory.set(m.slice(i + 1), [m.slice(0, i)]);
   }
   const log = logger('attach').child({ mag: config.mag.id });
-  if (directory.size === 0) log.warn('mag.access.mns names no MN: every host on the access links is unknown and dropped');
+  const viaAaa = a.identity === 'aaa';
+  if (viaAaa && config.radius.servers.length === 0) throw new Error('mag.access.identity=aaa needs RADIUS (radius.servers): the MN is found by its MAC as Calling-Station-Id');
+  if (directory.size === 0 && !viaAaa) log.warn('mag.access.mns names no MN: every host on the access links is unknown and dropped');
+  // identity=aaa: an unlisted MAC attaches under a NAI made of it; RADIUS resolves the MN-ID.
+  const identify = (mac: string) => directory.lookup(mac) ?? (viaAaa ? `${mac.replace(/:/g, '')}@${a.macRealm}` : null);
   const d = new AccessLinkDetector(
     {
       interfaces: a.interfaces,
@@ -46,10 +51,23 @@ export function accessLinkDetector(config: Config, directory = new LinkLayerDire
       dhcpServerId: a.dhcpServerId,
       dhcpLeaseS: a.dhcpLeaseTime,
     },
-    { clock: systemClock, io: new NativeAccessIo(), identify: (mac) => directory.lookup(mac), log },
+    { clock: systemClock, io: new NativeAccessIo(), identify, log },
   );
   live.set(config.mag.id, d);
   return d;
+}
+
+/**
+ * With AAA the MAG keys an MN by the Accept's Mobile-Node-Identifier (RFC 6572 §4.2), while the
+ * access link knows it by the identity it attached with (its NAI, or one made of its MAC):
+ * the MAG's RA calls are translated back.
+ */
+export function advertiserFor(adv: RouterAdvertiser | undefined, policy: { naiOf(key: string): string } | undefined): RouterAdvertiser | undefined {
+  if (!adv || !policy) return adv;
+  return {
+    advertise: (key, link, b) => adv.advertise(policy.naiOf(key), link, b),
+    withdraw: (key, link) => adv.withdraw(policy.naiOf(key), link),
+  };
 }
 
 /** Detectors whose counters /metrics reports, by MAG id (read at scrape time). */

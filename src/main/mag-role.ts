@@ -27,6 +27,7 @@ import { startMagAaa, type MagAaa } from './aaa-policy.ts';
 import { signallingProtection } from './protection.ts';
 import type { ProtectionDecision, SignallingProtection } from '../security/ipsec.ts';
 import { startMagDiameter, type MagDiameter } from './diameter-mag.ts';
+import { advertiserFor } from './access.ts';
 
 export interface MagRoleOptions {
   id: string;
@@ -134,7 +135,7 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
       dataPlane: new RecordingDataPlane(false),
       policy: o.policy ?? aaa?.policy ?? dia?.policy ?? defaultMagPolicy(config),
       detector: aaa?.detector ?? dia?.detector ?? o.detector,
-      advertiser: o.advertiser,
+      advertiser: advertiserFor(o.advertiser, aaa?.policy ?? dia?.policy),
       events: aaa ? fanOut(o.events, aaa.accounting) : dia ? fanOut(o.events, dia.events) : o.events,
     },
   );

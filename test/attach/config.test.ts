@@ -28,6 +28,9 @@ describe('mag.access configuration', () => {
     assert.throws(() => loadConfig({ env: { PMIP6_MAG_ACCESS_DETECTOR: 'access-link' } }), /mag\.access\.interfaces/);
     assert.throws(() => loadConfig({ env: { PMIP6_MAG_ACCESS_MNS: 'mn1@example.net' } }), /MAC=NAI/);
     assert.throws(() => loadConfig({ env: { PMIP6_MAG_ACCESS_LINK_LOCAL: '2001:db8::1' } }), /link-local/);
+    assert.throws(() => loadConfig({ env: { PMIP6_MAG_ACCESS_IDENTITY: 'aaa' } }), /macRealm/);
+    const aaa = loadConfig({ env: { PMIP6_MAG_ACCESS_DETECTOR: 'access-link', PMIP6_MAG_ACCESS_INTERFACES: 'acc0', PMIP6_MAG_ACCESS_IDENTITY: 'aaa', PMIP6_MAG_ACCESS_MAC_REALM: 'example.net' } });
+    assert.throws(() => accessLinkDetector(aaa), /radius\.servers/);
   });
 
   it('the detector it builds knows the MNs by MAC (any spelling) and uses the RA timers', { skip: !loadNative().ok && 'native addon not built' }, () => {
