@@ -122,6 +122,8 @@ export interface AccessIo {
   open(ifindex: number, onFrame: (frame: Buffer, pkttype: number) => void): AccessPort;
   /** Sets the interface's link-layer address and adds the link-local address (idempotent). */
   configure(ifindex: number, mac: Uint8Array, linkLocal: Uint8Array): Promise<void>;
+  /** Adds an IPv4 address /32 (the MN's default router) so the kernel answers ARP for it (idempotent). */
+  addIpv4?(ifindex: number, address: number): Promise<void>;
   stop(): Promise<void>;
 }
 

@@ -29,6 +29,7 @@ export type AccessDropCause =
   | 'unknownMac'
   | 'badSourceMac'
   | 'secondHost'
+  | 'duplicateMac'
   | 'holdDown'
   | 'tooManyHosts'
   | 'foreignRouter'
@@ -62,7 +63,8 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
   private readonly magLinkLocal: Buffer;
   private readonly ra: Advertiser;
   private readonly dhcp: DhcpServerConfig;
-  private hosts = 0;
+  /** Attached MNs by MAC: one MAC is on one link at a time (a second one is spoofed). */
+  private readonly byMac = new Map<string, AccessHost>();
   private running = false;
 
   constructor(config: Partial<AccessLinkConfig>, private readonly deps: AccessLinkDeps) {
@@ -78,7 +80,7 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
       sent: { ra: 0, raWithdraw: 0, ns: 0, mldQuery: 0, dhcp: 0 },
       dhcp: { held: 0, release: 0, decline: 0 },
       dropped: {
-        malformed: 0, unknownMac: 0, badSourceMac: 0, secondHost: 0, holdDown: 0, tooManyHosts: 0, foreignRouter: 0, openFailed: 0, sendFailed: 0, noHost: 0, rateLimited: 0,
+        malformed: 0, unknownMac: 0, badSourceMac: 0, secondHost: 0, duplicateMac: 0, holdDown: 0, tooManyHosts: 0, foreignRouter: 0, openFailed: 0, sendFailed: 0, noHost: 0, rateLimited: 0,
         dhcpSpoofed: 0, dhcpOtherServer: 0, dhcpNoServerId: 0, dhcpUnexpected: 0,
       },
     };
@@ -118,6 +120,10 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
     if (h.binding === null) this.log.info({ mnId, link, hnps: b.hnps, ipv4: b.ipv4?.address, to: h.linkLocalText ?? 'ff02::1' }, 'advertising the home network prefixes (RFC 5213 §6.7)');
     this.ra.advertise(h, b);
     h.ipv4 = b.ipv4 ? { address: ipv4Num(b.ipv4.address), prefixLen: b.ipv4.prefixLen, router: b.ipv4.defaultRouter ? ipv4Num(b.ipv4.defaultRouter) : null } : null;
+    // The MN's IPv4 default router answers its ARP from the fixed MAC on every MAG.
+    if (h.ipv4?.router != null && this.config.configureLink && this.deps.io.addIpv4) {
+      this.deps.io.addIpv4(h.link.ifindex, h.ipv4.router).catch((err: unknown) => this.drops.warn('configureFailed', h.link.ifname, { err: (err as Error).message }));
+    }
     const held = h.dhcpHeld;
     h.dhcpHeld = null;
     if (held && h.ipv4) this.answerDhcp(h, held);
@@ -282,14 +288,17 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
       if (!l.retryTimer) l.retryTimer = this.deps.clock.setTimer(l.lastAttach + this.config.holdDownMs - now, () => ((l.retryTimer = null), this.query(l, null)));
       return void this.drop('holdDown', l, mac);
     }
-    if (this.hosts >= this.config.maxHosts) return void this.drop('tooManyHosts', l, mac);
+    // The same MAC already attached on another access link of this MAG: a spoofed copy, or the
+    // MN moved without its old link going down; the old link keeps it until it detaches.
+    if (this.byMac.has(mac)) return void this.drop('duplicateMac', l, mac);
+    if (this.byMac.size >= this.config.maxHosts) return void this.drop('tooManyHosts', l, mac);
     const h: AccessHost = {
       mnId, mac, macBytes: macFromString(mac), link: l, linkLocal: null, linkLocalText: null, tentative: null, lastSeen: now, probes: 0,
       nudTimer: null, binding: null, raTimer: null, initialLeft: 0, raPending: false, ipv4: null, dhcpHeld: null,
     };
     l.host = h;
     l.lastAttach = now;
-    this.hosts++;
+    this.byMac.set(mac, h);
     this.counters.attaches++;
     this.log.info({ mnId, mac, link: l.ifname, trigger }, 'MN attached');
     this.armNud(h, this.config.reachableTimeMs);
@@ -345,7 +354,7 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
     const h = l.host;
     if (!h) return;
     l.host = null;
-    this.hosts--;
+    this.byMac.delete(h.mac);
     h.nudTimer?.cancel();
     this.ra.forget(h);
     h.ipv4 = null;

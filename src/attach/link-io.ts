@@ -5,7 +5,7 @@
 import { loadNative, type LinkSocket, type LinkSocketOptions } from '../transport/native.ts';
 import { accessLinkFilter } from './bpf.ts';
 import type { AccessIo, AccessPort, LinkEvent } from './config.ts';
-import { RTMGRP_LINK, buildAddLinkLocal, buildGetLinks, buildSetLinkAddress, parseNetlink } from './netlink.ts';
+import { RTMGRP_LINK, buildAddIpv4, buildAddLinkLocal, buildGetLinks, buildSetLinkAddress, parseNetlink } from './netlink.ts';
 
 const ENOBUFS = 105;
 /** linux/if_ether.h: every protocol. */
@@ -89,6 +89,13 @@ export class NativeAccessIo implements AccessIo {
     if (a !== 0) throw new Error(`RTM_SETLINK (link-layer address) on ifindex ${ifindex} failed: errno ${a}`);
     const b = await this.request(buildAddLinkLocal(this.seq, ifindex, linkLocal), this.seq++);
     if (b !== 0 && b !== EEXIST) throw new Error(`RTM_NEWADDR (link-local) on ifindex ${ifindex} failed: errno ${b}`);
+  }
+
+  async addIpv4(ifindex: number, address: number): Promise<void> {
+    const a = Buffer.alloc(4);
+    a.writeUInt32BE(address >>> 0);
+    const e = await this.request(buildAddIpv4(this.seq, ifindex, a), this.seq++);
+    if (e !== 0 && e !== EEXIST) throw new Error(`RTM_NEWADDR (IPv4 default router) on ifindex ${ifindex} failed: errno ${e}`);
   }
 
   async stop(): Promise<void> {

@@ -29,6 +29,7 @@ const IFA_LOCAL = 2;
 const IFA_FLAGS = 8;
 const IFA_F_NODAD = 0x02;
 const IFA_F_PERMANENT = 0x80;
+const AF_INET = 2;
 const AF_INET6 = 10;
 const RT_SCOPE_LINK = 253;
 /** net/if.h interface flags. */
@@ -148,4 +149,19 @@ export function buildAddLinkLocal(seq: number, ifindex: number, address: Uint8Ar
   if (LE) flags.writeUInt32LE(IFA_F_NODAD | IFA_F_PERMANENT);
   else flags.writeUInt32BE(IFA_F_NODAD | IFA_F_PERMANENT);
   return withAttrs(h, [attr(IFA_LOCAL, address), attr(IFA_ADDRESS, address), attr(IFA_FLAGS, flags)]);
+}
+
+/**
+ * RTM_NEWADDR: an IPv4 address /32 (the MN's default router, RFC 5844 §3.4.1), so the kernel
+ * answers the MN's ARP for it with the interface's (fixed) link-layer address. Idempotent.
+ */
+export function buildAddIpv4(seq: number, ifindex: number, address: Uint8Array): Buffer {
+  const h = header(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, seq, 8);
+  h[16] = AF_INET;
+  h[17] = 32;
+  h[18] = IFA_F_PERMANENT;
+  h[19] = 0; // RT_SCOPE_UNIVERSE
+  if (LE) h.writeUInt32LE(ifindex, 20);
+  else h.writeUInt32BE(ifindex, 20);
+  return withAttrs(h, [attr(IFA_LOCAL, address), attr(IFA_ADDRESS, address)]);
 }

@@ -106,6 +106,19 @@ describe('hostile input: dropped, counted, the rest carries on', () => {
     assert.equal(d.isAttached('mn1@example.net', 'acc0'), true);
   });
 
+  it('a MAC already attached on another link (spoofed) is refused until the first detaches', async () => {
+    const { io, d, events } = await setup();
+    io.link(5, 'acc0', true);
+    io.link(6, 'acc1', true);
+    io.rx(5, mldReport(MAC1));
+    io.rx(6, mldReport(MAC1));
+    assert.equal(d.counters.dropped.duplicateMac, 1);
+    assert.deepEqual(events.map((e) => `${e.kind} ${e.link}`), ['attach acc0']);
+    io.link(5, 'acc0', false);
+    io.rx(6, mldReport(MAC1));
+    assert.deepEqual(events.map((e) => `${e.kind} ${e.link}`), ['attach acc0', 'detach acc0', 'attach acc1']);
+  });
+
   it('a socket that cannot be opened is counted; other interfaces work', async () => {
     const { io, d, events } = await setup();
     io.failOpen = true;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { endianness } from 'node:os';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { RTM_NEWLINK, buildAddLinkLocal, buildGetLinks, buildSetLinkAddress, parseNetlink } from '../../src/attach/netlink.ts';
+import { RTM_NEWLINK, buildAddIpv4, buildAddLinkLocal, buildGetLinks, buildSetLinkAddress, parseNetlink } from '../../src/attach/netlink.ts';
 
 const le = endianness() === 'LE';
 const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
@@ -53,6 +53,8 @@ describe('rtnetlink codec', () => {
     const a = buildAddLinkLocal(9, 5, Buffer.from('fe800000000000000200' + '5efffe005213', 'hex'));
     assert.deepEqual([u16(a, 4), u16(a, 6), a[16], a[17], a[18], a[19], u32(a, 20)], [20, 0x505, 10, 64, 0x82, 253, 5]);
     assert.equal(u32(a, 0), a.length);
+    const v4 = buildAddIpv4(10, 5, Buffer.from([10, 77, 0, 1]));
+    assert.deepEqual([u16(v4, 4), v4[16], v4[17], v4[19], u32(v4, 20), u16(v4, 26), v4.subarray(28, 32).join('.')], [20, 2, 32, 0, 5, 2, '10.77.0.1']);
   });
 
   it('parses link up/down/deleted, acks with their errno and the end of a dump, in one datagram', () => {
