@@ -124,7 +124,7 @@ describe('access link: an unmodified MN attaches, gets its HNP by SLAAC, and kee
   it('MAG1 detects the MN at link up, registers it and the MN forms an address from its HNP by SLAAC', async () => {
     mag1.ip('link', 'set', 'acc0', 'up');
     mn.ip('link', 'set', 'mn0', 'up');
-    const att = await until('MAG1 detects the MN', async () => (await a1.call<Attached[]>('attached')).find((a) => a.mnId === MN && a.advertised)).catch(async (e: unknown) => {
+    const att = await until('MAG1 detects the MN', async () => (await a1.call<Attached[]>('attached')).find((a) => a.mnId === MN && a.advertised), 20_000).catch(async (e: unknown) => {
       console.log(JSON.stringify(await a1.call('counters')), JSON.stringify(await a1.call('attached')), JSON.stringify(await a1.call('events')), mag1.ip('link'), mag1.ip('addr'));
       throw e;
     });
