@@ -16,6 +16,7 @@ import { until } from '../helpers/until.ts';
 import { loadNative } from '../../src/transport/native.ts';
 import { pmip6, type Child } from '../helpers/cli.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MagEvent } from '../../src/mag/index.ts';
@@ -28,7 +29,8 @@ const MN_MAC = '02:00:5e:10:00:01';
 /** Known to MAG1 by its MAC, but the LMA has no profile for it: PBA 153, so no RA. */
 const MN2 = 'mn2@example.net';
 const MN2_MAC = '02:00:5e:10:00:02';
-const ACCESS = { interfaces: ['acc*'], raMaxIntervalS: 10, nudProbes: 2, nudRetransMs: 300, reachableTimeMs: 5000, holdDownMs: 100, raDelayMs: 50 };
+/** MAG1: short NUD timers (RFC 4861 §7.3), so the test sees probes answered and probes unanswered. */
+const ACCESS = { interfaces: ['acc*'], raMaxIntervalS: 10, nudProbes: 2, nudRetransMs: 300, reachableTimeMs: 1500, holdDownMs: 100, raDelayMs: 50 };
 
 interface Attached {
   mnId: string;
@@ -153,6 +155,21 @@ describe('access link: an unmodified MN attaches, gets its HNP by SLAAC, and kee
     assert.deepEqual(globalAddressesOf(mn2, 'mn0'), []);
     assert.equal(defaultRouter(mn2), null);
     assert.equal((await a1.call<Attached[]>('attached')).find((a) => a.mnId === MN2)?.advertised, false);
+  });
+
+  it('NUD: the real MN answers the MAG\'s unicast probes and stays attached; MN2, once it stops answering (IPv6 off), is detached as unreachable', async () => {
+    const sentBefore = (await a1.call<{ access: { sent: { ns: number } } }>('counters')).access.sent.ns;
+    await until('MAG1 probed the silent MN', async () => (await a1.call<{ access: { sent: { ns: number } } }>('counters')).access.sent.ns > sentBefore + 1, 15_000);
+    assert.ok((await a1.call<Attached[]>('attached')).some((a) => a.mnId === MN), 'MN1 answered and is still attached');
+    // The link stays up (no carrier loss for MAG1 to see); the host just stops answering.
+    spawnSync('ip', ['netns', 'exec', mn2.name, 'sysctl', '-qw', 'net.ipv6.conf.mn0.disable_ipv6=1']);
+    await until('MN2 detached by NUD', async () => (await a1.call<{ access: { detaches: { unreachable: number } } }>('counters')).access.detaches.unreachable >= 1, 20_000);
+    assert.equal((await a1.call<Attached[]>('attached')).some((a) => a.mnId === MN2), false);
+    assert.ok((await a1.call<Attached[]>('attached')).some((a) => a.mnId === MN));
+    // MN1 was never lost on the way: one registration, no de-registration.
+    const ev = await a1.call<MagEvent[]>('events');
+    assert.equal(ev.filter((e) => e.mnId === MN && e.type === 'registered').length, 1);
+    assert.equal(ev.filter((e) => e.mnId === MN && e.type === 'deregistered').length, 0);
   });
 
   it('the MN moves to MAG2 (pmip6 mag): MAG1 de-registers, MAG2 registers and advertises the same prefix, the MN keeps its address', async (t) => {
