@@ -168,8 +168,8 @@ describe('access link: an unmodified MN attaches, gets its HNP by SLAAC, and kee
     assert.ok((await a1.call<Attached[]>('attached')).some((a) => a.mnId === MN));
     // MN1 was never lost on the way: one registration, no de-registration.
     const ev = await a1.call<MagEvent[]>('events');
-    assert.equal(ev.filter((e) => e.mnId === MN && e.type === 'registered').length, 1);
-    assert.equal(ev.filter((e) => e.mnId === MN && e.type === 'deregistered').length, 0);
+    assert.equal(ev.filter((e) => e.type === 'registered' && e.mnId === MN).length, 1);
+    assert.equal(ev.filter((e) => e.type === 'deregistered' && e.mnId === MN).length, 0);
   });
 
   it('the MN moves to MAG2 (pmip6 mag): MAG1 de-registers, MAG2 registers and advertises the same prefix, the MN keeps its address', async (t) => {
