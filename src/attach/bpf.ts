@@ -2,7 +2,8 @@
 // socket runs in the kernel: only IPv6 frames carrying ICMPv6 types 130..136 (MLDv1,
 // Router/Neighbor Discovery) or 143 (MLDv2 report), directly or behind one 8-octet Hop-by-Hop
 // header (the Router Alert of MLD, RFC 3810 §5), and unfragmented IPv4 UDP to port 67 (a
-// DHCPv4 client, RFC 2131 §4.1; RFC 5844 §3.4) reach JavaScript. Everything else an access
+// DHCPv4 client, RFC 2131 §4.1; RFC 5844 §3.4) and ARP (RFC 826: an IPv4 host with a static
+// address, and the answers to the MAG's ARP probes) reach JavaScript. Everything else an access
 // link carries (the MN's data) stays in the kernel. Offsets are into the Ethernet frame.
 import { endianness } from 'node:os';
 
@@ -51,6 +52,7 @@ export function accessLinkFilter(): Buffer {
   return assemble([
     { code: LD_H_ABS, k: 12 },
     { code: JMP_JEQ_K, k: 0x0800, jt: 'ipv4' },
+    { code: JMP_JEQ_K, k: 0x0806, jt: 'arp' },
     { code: JMP_JEQ_K, k: 0x86dd, jf: 'drop' },
     { code: LD_B_ABS, k: 20 }, // IPv6 Next Header
     { code: JMP_JEQ_K, k: 58, jt: 'icmp54' },
@@ -76,5 +78,6 @@ export function accessLinkFilter(): Buffer {
     { code: JMP_JEQ_K, k: 67, jt: 'accept4', jf: 'drop4' },
     { code: RET_K, k: 0x40000, label: 'accept4' },
     { code: RET_K, k: 0, label: 'drop4' },
+    { code: RET_K, k: 0x40000, label: 'arp' },
   ]);
 }

@@ -135,3 +135,32 @@ export interface AccessPort {
 
 /** PACKET_OUTGOING (linux/if_packet.h): our own transmissions, seen by the packet socket. */
 export const PACKET_OUTGOING = 4;
+
+/** Why the detector dropped a frame or event (counted; logged once per cause and source). */
+export type AccessDropCause =
+  | 'malformed'
+  | 'unknownMac'
+  | 'badSourceMac'
+  | 'secondHost'
+  | 'duplicateMac'
+  | 'holdDown'
+  | 'tooManyHosts'
+  | 'foreignRouter'
+  | 'openFailed'
+  | 'sendFailed'
+  | 'noHost'
+  | 'rateLimited'
+  | 'dhcpSpoofed'
+  | 'dhcpOtherServer'
+  | 'dhcpNoServerId'
+  | 'dhcpUnexpected';
+
+export interface AccessCounters {
+  attaches: number;
+  detaches: { linkDown: number; unreachable: number; stopped: number };
+  framesIn: number;
+  sent: { ra: number; raWithdraw: number; ns: number; mldQuery: number; dhcp: number; arp: number };
+  /** DHCPv4 requests held until the binding (RFC 5844 §3.4.3), releases and declines seen. */
+  dhcp: { held: number; release: number; decline: number };
+  dropped: Record<AccessDropCause, number>;
+}

@@ -18,39 +18,15 @@ import { logger, type Logger } from '../util/log.ts';
 import { LogOnce } from '../util/log-once.ts';
 import { Advertiser, type AccessHost, type AccessLink } from './advertise.ts';
 import { buildMldv2GeneralQuery, buildNeighborSolicitation } from './build.ts';
-import { PACKET_OUTGOING, resolveAccessConfig, type AccessLinkConfig, type AccessLinkDeps, type LinkEvent } from './config.ts';
+import { PACKET_OUTGOING, resolveAccessConfig, type AccessCounters, type AccessDropCause, type AccessLinkConfig, type AccessLinkDeps, type LinkEvent } from './config.ts';
 import { Icmp6Type, macFromString, parseAccessFrame, type AccessPacket } from './icmp6.ts';
-import { ipv4Num, parseDhcpFrame, type DhcpRequest } from './dhcp4.ts';
-import { decideDhcp, dhcpReplyFrame, serverIdOf, type DhcpServerConfig } from './dhcp-server.ts';
+import { ipv4Num } from './dhcp4.ts';
+import { buildArpRequest } from './arp.ts';
+import type { DhcpServerConfig } from './dhcp-server.ts';
+import { answerDhcp, onArpFrame, onDhcpFrame, type Ipv4Context } from './ipv4.ts';
 import type { AdvertisedBinding, AttachDetachEvent, AttachDetector, RouterAdvertiser } from './types.ts';
 
-export type AccessDropCause =
-  | 'malformed'
-  | 'unknownMac'
-  | 'badSourceMac'
-  | 'secondHost'
-  | 'duplicateMac'
-  | 'holdDown'
-  | 'tooManyHosts'
-  | 'foreignRouter'
-  | 'openFailed'
-  | 'sendFailed'
-  | 'noHost'
-  | 'rateLimited'
-  | 'dhcpSpoofed'
-  | 'dhcpOtherServer'
-  | 'dhcpNoServerId'
-  | 'dhcpUnexpected';
-
-export interface AccessCounters {
-  attaches: number;
-  detaches: { linkDown: number; unreachable: number; stopped: number };
-  framesIn: number;
-  sent: { ra: number; raWithdraw: number; ns: number; mldQuery: number; dhcp: number };
-  /** DHCPv4 requests held until the binding (RFC 5844 §3.4.3), releases and declines seen. */
-  dhcp: { held: number; release: number; decline: number };
-  dropped: Record<AccessDropCause, number>;
-}
+export type { AccessCounters, AccessDropCause } from './config.ts';
 
 export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
   readonly config: AccessLinkConfig;
@@ -63,6 +39,8 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
   private readonly magLinkLocal: Buffer;
   private readonly ra: Advertiser;
   private readonly dhcp: DhcpServerConfig;
+  /** What ipv4.ts (ARP, DHCPv4) may do here. */
+  private readonly ipv4Context: Ipv4Context;
   /** Attached MNs by MAC: one MAC is on one link at a time (a second one is spoofed). */
   private readonly byMac = new Map<string, AccessHost>();
   private running = false;
@@ -77,7 +55,7 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
       attaches: 0,
       detaches: { linkDown: 0, unreachable: 0, stopped: 0 },
       framesIn: 0,
-      sent: { ra: 0, raWithdraw: 0, ns: 0, mldQuery: 0, dhcp: 0 },
+      sent: { ra: 0, raWithdraw: 0, ns: 0, mldQuery: 0, dhcp: 0, arp: 0 },
       dhcp: { held: 0, release: 0, decline: 0 },
       dropped: {
         malformed: 0, unknownMac: 0, badSourceMac: 0, secondHost: 0, duplicateMac: 0, holdDown: 0, tooManyHosts: 0, foreignRouter: 0, openFailed: 0, sendFailed: 0, noHost: 0, rateLimited: 0,
@@ -86,6 +64,16 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
     };
     this.dhcp = { serverId: this.config.dhcpServerId, leaseS: this.config.dhcpLeaseS, mtu: this.config.mtu, magMac: this.magMac };
     if (this.config.dhcpServerId) ipv4Num(this.config.dhcpServerId); // throws on a bad address
+    this.ipv4Context = {
+      config: this.config,
+      counters: this.counters,
+      dhcp: this.dhcp,
+      log: this.log,
+      drop: (cause, l, source) => this.drop(cause, l, source),
+      attachFrom: (l, mac, trigger) => this.attachFrom(l, mac, trigger),
+      seen: (h) => this.seen(h),
+      send: (l, f, kind) => this.send(l, f, kind),
+    };
     this.ra = new Advertiser(this.config, deps.clock, deps.random ?? Math.random, this.magMac, this.magLinkLocal, (h, f, kind) => this.send(h.link, f, kind));
   }
 
@@ -126,7 +114,7 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
     }
     const held = h.dhcpHeld;
     h.dhcpHeld = null;
-    if (held && h.ipv4) this.answerDhcp(h, held);
+    if (held && h.ipv4) answerDhcp(this.ipv4Context, h, held);
   }
 
   withdraw(mnId: string, link: string): void {
@@ -219,7 +207,8 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
     const now = this.deps.clock.now();
     if (now - l.window.start >= 1000) l.window = { start: now, frames: 0 };
     if (++l.window.frames > this.config.maxFramesPerSecond) return this.drop('rateLimited', l, 'frames');
-    if (f.length >= 14 && f[12] === 0x08 && f[13] === 0x00) return this.onDhcpFrame(l, f);
+    if (f.length >= 14 && f[12] === 0x08 && f[13] === 0x00) return onDhcpFrame(this.ipv4Context, l, f);
+    if (f.length >= 14 && f[12] === 0x08 && f[13] === 0x06) return onArpFrame(this.ipv4Context, l, f);
     const r = parseAccessFrame(f);
     if (!r.ok) return this.drop('malformed', l, f.length >= 12 ? `${r.error} ${f.subarray(6, 12).toString('hex')}` : r.error);
     const p = r.packet;
@@ -233,52 +222,12 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
     if (n) this.touch(n, p);
   }
 
-  /** RFC 5844 §3.4.3: a DHCPDISCOVER (or REQUEST) is an attach trigger too; then the server answers. */
-  private onDhcpFrame(l: AccessLink, f: Buffer): void {
-    if (!this.config.dhcpServer) return;
-    const r = parseDhcpFrame(f);
-    if (!r.ok) return this.drop('malformed', l, f.length >= 12 ? `dhcp ${r.error} ${f.subarray(6, 12).toString('hex')}` : r.error);
-    const m = r.msg;
-    if (parseInt(m.srcMac.slice(0, 2), 16) & 1) return this.drop('badSourceMac', l, m.srcMac);
-    // A client asking for another hardware address than its own: refused (no lease for a spoofed chaddr).
-    if (m.chaddr !== m.srcMac) return this.drop('dhcpSpoofed', l, `${m.srcMac} chaddr ${m.chaddr}`);
-    let h = l.host;
-    if (h && h.mac !== m.srcMac) return this.drop('secondHost', l, m.srcMac);
-    h ??= this.attachFrom(l, m.srcMac, 'dhcp') ?? null;
-    if (!h) return;
-    h.lastSeen = this.deps.clock.now();
-    if (h.probes > 0) {
-      h.probes = 0;
-      this.armNud(h, this.config.reachableTimeMs);
-    }
-    this.answerDhcp(h, m);
-  }
-
-  private answerDhcp(h: AccessHost, m: DhcpRequest): void {
-    const d = decideDhcp(m, h.ipv4, serverIdOf(this.dhcp, h.ipv4));
-    if (d.kind === 'hold') {
-      h.dhcpHeld = m;
-      this.counters.dhcp.held++;
-      return;
-    }
-    if (d.kind === 'ignore') {
-      if (d.why === 'release' || d.why === 'decline') {
-        this.counters.dhcp[d.why]++;
-        this.log.info({ mnId: h.mnId, link: h.link.ifname }, `DHCP${d.why.toUpperCase()} from the MN`);
-      } else this.drop(d.why === 'otherServer' ? 'dhcpOtherServer' : 'dhcpUnexpected', h.link, h.mac);
-      return;
-    }
-    const frame = dhcpReplyFrame(this.dhcp, m, d, h.ipv4);
-    if (!frame) return this.drop('dhcpNoServerId', h.link, h.mac);
-    this.send(h.link, frame, 'dhcp');
-  }
-
   private drop(cause: AccessDropCause, l: AccessLink, source: string): void {
     this.counters.dropped[cause]++;
     this.drops.warn(cause, `${l.ifname} ${source}`);
   }
 
-  private attachFrom(l: AccessLink, mac: string, trigger: number | 'dhcp'): AccessHost | undefined {
+  private attachFrom(l: AccessLink, mac: string, trigger: number | 'dhcp' | 'arp'): AccessHost | undefined {
     if (!l.up) return; // frames racing a link-down
     const mnId = this.deps.identify(mac);
     if (mnId === null) return void this.drop('unknownMac', l, mac);
@@ -307,12 +256,17 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
   }
 
   /** Any frame from the attached MN: it is reachable; learn its link-local; answer an RS. */
-  private touch(h: AccessHost, p: AccessPacket): void {
+  /** A frame from the MN: it is there (RFC 4861 §7.3.1 upper-layer hint, in effect); probing stops. */
+  private seen(h: AccessHost): void {
     h.lastSeen = this.deps.clock.now();
     if (h.probes > 0) {
       h.probes = 0;
       this.armNud(h, this.config.reachableTimeMs);
     }
+  }
+
+  private touch(h: AccessHost, p: AccessPacket): void {
+    this.seen(h);
     if (p.src[0] === 0xfe && (p.src[1] & 0xc0) === 0x80) {
       if (!h.linkLocal || !h.linkLocal.equals(p.src)) {
         h.linkLocal = Buffer.from(p.src);
@@ -342,6 +296,9 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
     if (target) {
       const f = buildNeighborSolicitation({ srcMac: this.magMac, dstMac: h.macBytes, src: this.magLinkLocal, target, unicast: true });
       this.send(h.link, f, 'ns');
+    } else if (h.ipv4) {
+      // An IPv4-only MN: ask for its home address by unicast ARP, from its default router's address.
+      this.send(h.link, buildArpRequest({ srcMac: this.magMac, dstMac: h.macBytes, senderIp: h.ipv4.router ?? 0, targetIp: h.ipv4.address }), 'arp');
     } else {
       this.query(h.link, h.macBytes); // no address known yet: MLD reports answer instead
     }

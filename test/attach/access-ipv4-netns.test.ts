@@ -22,7 +22,8 @@ const MN = 'v4mn@example.net';
 const MN_MAC = '02:00:5e:10:00:04';
 const HOA = '10.77.0.5';
 const LMA = '2001:db8:f1::1';
-const ACCESS = { interfaces: ['acc*'], holdDownMs: 100, reachableTimeMs: 60_000 };
+/** Short NUD timers: the IPv4-only MN is probed by unicast ARP (it answers no Neighbor Solicitation). */
+const ACCESS = { interfaces: ['acc*'], holdDownMs: 100, reachableTimeMs: 1500, nudProbes: 2, nudRetransMs: 300 };
 
 describe('access link, IPv4: an unmodified IPv4-only host gets its IPv4 home address by DHCP at MAG1 and again at MAG2 (RFC 5844 §3.4)', { skip: skip ?? false }, () => {
   const lab = new Lab('at');
@@ -89,6 +90,11 @@ describe('access link, IPv4: an unmodified IPv4-only host gets its IPv4 home add
       spawnSync('ip', ['netns', 'exec', mn.name, 'ping', '-c', '1', '-W', '1', '10.77.0.1']);
       return /lladdr 00:00:5e:00:52:13/.test(mn.ip('neigh', 'show', '10.77.0.1'));
     });
+    // Reachability of an IPv4-only MN: it answers the MAG's unicast ARP probes and stays.
+    await until('MAG1 probed the MN by ARP', async () => (await a1.call<{ access: { sent: { arp: number } } }>('counters')).access.sent.arp >= 2, 15_000);
+    const c = await a1.call<{ access: { detaches: { unreachable: number } } }>('counters');
+    assert.equal(c.access.detaches.unreachable, 0);
+    assert.equal((await a1.call<MagEvent[]>('events')).filter((e) => e.type === 'deregistered').length, 0);
   });
 
   it('the link moves to MAG2: the client asks again, MAG2 registers the MN and hands out the same address', async () => {

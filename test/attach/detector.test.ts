@@ -13,6 +13,25 @@ import { Icmp6Type } from '../../src/attach/icmp6.ts';
 import { ipv6ToString } from '../../src/mh/addr.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { FakeIo, dadNs, mldReport, neighborAdvertisement, routerSolicitation } from './fake-io.ts';
+import { parseArpFrame } from '../../src/attach/arp.ts';
+
+/** An ARP frame from mac (RFC 826): op 1 request, 2 reply. */
+function arp(mac: string, op: number, senderIp: number, targetIp: number): Buffer {
+  const m = Buffer.from(mac.replace(/:/g, ''), 'hex');
+  const f = Buffer.alloc(42);
+  f.fill(0xff, 0, 6);
+  m.copy(f, 6);
+  f.writeUInt16BE(0x0806, 12);
+  f.writeUInt16BE(1, 14);
+  f.writeUInt16BE(0x0800, 16);
+  f[18] = 6;
+  f[19] = 4;
+  f.writeUInt16BE(op, 20);
+  m.copy(f, 22);
+  f.writeUInt32BE(senderIp, 28);
+  f.writeUInt32BE(targetIp, 38);
+  return f;
+}
 
 const MAC1 = '02:00:5e:10:00:01';
 const MAC2 = '02:00:5e:10:00:02';
@@ -219,6 +238,30 @@ describe('detach (RFC 5213 §6.13, mn-ar-if §7)', () => {
     const [q] = io.take(5);
     assert.equal(q.type, Icmp6Type.MLD_QUERY);
     assert.equal(q.dstMac, MAC1);
+  });
+
+  it('an IPv4-only MN: its ARP attaches it, NUD asks for its home address by unicast ARP, the reply keeps it, silence detaches it', async () => {
+    const { io, d, clock, events } = await setup({ reachableTimeMs: 1000, nudProbes: 2, nudRetransMs: 100 });
+    io.link(5, 'acc0', true);
+    io.take(5);
+    // RFC 5227 announcement of a static 10.77.0.5: sender = target = its address.
+    io.rx(5, arp(MAC1, 1, 0x0a4d0005, 0x0a4d0005));
+    assert.deepEqual(events.map((e) => `${e.kind} ${e.mnId}`), ['attach mn1@example.net']);
+    d.advertise('mn1@example.net', 'acc0', { hnps: [], lifetimeS: 60, ipv4: { address: '10.77.0.5', prefixLen: 24, defaultRouter: '10.77.0.1' } });
+    assert.deepEqual(io.take(5), [], 'no RA for an IPv4-only MN');
+    clock.advance(1000);
+    const sent = io.ports.get(5)!.sent.splice(0);
+    assert.equal(sent.length, 1);
+    const probe = parseArpFrame(sent[0]);
+    assert.ok(probe.ok);
+    assert.deepEqual([probe.arp.op, probe.arp.senderMac, probe.arp.senderIp, probe.arp.targetIp, sent[0].subarray(0, 6).toString('hex')], [1, '00:00:5e:00:52:13', 0x0a4d0001, 0x0a4d0005, '02005e100001']);
+    io.rx(5, arp(MAC1, 2, 0x0a4d0005, 0x0a4d0001));
+    clock.advance(500);
+    assert.equal(d.isAttached('mn1@example.net', 'acc0'), true);
+    clock.advance(1000 + 2 * 100);
+    assert.equal(d.isAttached('mn1@example.net', 'acc0'), false);
+    assert.equal(d.counters.detaches.unreachable, 1);
+    assert.equal(d.counters.sent.arp, 3);
   });
 
   it('stop() detaches every MN and closes the sockets', async () => {
