@@ -2,8 +2,9 @@
 // udhcpc) is the only thing it sends. MAG1 detects it from its DHCPDISCOVER, registers it
 // (IPv4 home address assigned by the LMA), and the MN gets that address by DHCP. Its link
 // moves to MAG2; the client asks again (requesting the address it had), MAG2 detects it,
-// registers it (the LMA's binding moves), and hands out the same address. Namespaces are
-// removed even when the test fails.
+// registers it (the LMA's binding moves), and hands out the same address. Back at MAG1 with
+// no DHCP client, its ARP for the default router is what attaches it. Namespaces are removed
+// even when the test fails.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -111,5 +112,17 @@ describe('access link, IPv4: an unmodified IPv4-only host gets its IPv4 home add
     const c = await a2.call<{ access: { sent: { dhcp: number; ra: number } } }>('counters');
     assert.ok(c.access.sent.dhcp >= 2); // OFFER and ACK
     assert.equal(c.access.sent.ra, 0); // IPv4 only: no RA
+  });
+
+  it('back to MAG1 with no DHCP client running (the address now as good as static): its first ARP attaches it, MAG1 registers it again', async () => {
+    mag2.ip('link', 'set', 'acc0', 'netns', mag1.name);
+    mag1.ip('link', 'set', 'acc0', 'up');
+    await until('the LMA binding points at MAG1 again', async () => {
+      // The host's traffic to its default router starts with an ARP request (RFC 826).
+      spawnSync('ip', ['netns', 'exec', mn.name, 'ping', '-c', '1', '-W', '1', '10.77.0.1']);
+      return (await lma.call<{ proxyCoa: string }[]>('lmaBindings', { mnId: MN })).some((b) => b.proxyCoa === '2001:db8:f1::2');
+    }, 20_000);
+    assert.match(mn.ip('-4', 'addr', 'show', 'dev', 'mn0'), /inet 10\.77\.0\.5\/24/);
+    assert.equal(readFileSync(leases, 'utf8').trim().split('\n').length, 2, 'no DHCP this time');
   });
 });
