@@ -318,7 +318,8 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
     h.dhcpHeld = null;
     this.counters.detaches[why]++;
     this.log.info({ mnId: h.mnId, mac: h.mac, link: l.ifname, why }, 'MN detached');
-    this.handler?.({ kind: 'detach', mnId: h.mnId, mnLinkLayerId: h.mac, link: l.ifname });
+    // Stopping is not the MN leaving: the MAG decides itself whether to de-register (Mag.stop).
+    if (why !== 'stopped') this.handler?.({ kind: 'detach', mnId: h.mnId, mnLinkLayerId: h.mac, link: l.ifname });
   }
 
   private query(l: AccessLink, dstMac: Uint8Array | null): void {
