@@ -19,6 +19,8 @@ import type { Ipv4Lease } from './dhcp-server.ts';
 /** RFC 4861 §10 router constants. */
 export const MAX_INITIAL_RTR_ADVERT_INTERVAL_MS = 16_000;
 export const MAX_INITIAL_RTR_ADVERTISEMENTS = 3;
+/** RFC 4861 §10 MIN_DELAY_BETWEEN_RAS: multicast RAs at least this far apart. */
+export const MIN_DELAY_BETWEEN_RAS_MS = 3000;
 
 export interface AccessLink {
   ifindex: number;
@@ -51,6 +53,8 @@ export interface AccessHost {
   raTimer: TimerHandle | null;
   initialLeft: number;
   raPending: boolean;
+  /** When the last RA went to ff02::1 (the MN had no link-local yet), for MIN_DELAY_BETWEEN_RAS. */
+  lastMulticastRaAt: number;
   /** The IPv4 home address to hand out by DHCPv4 (RFC 5844 §3.4), from the binding. */
   ipv4: Ipv4Lease | null;
   /** The last DHCP request that arrived before the binding (answered when it is in). */
@@ -89,7 +93,10 @@ export class Advertiser {
     if (!h.binding || h.binding.hnps.length === 0 || h.raPending) return;
     h.raPending = true;
     h.raTimer?.cancel();
-    h.raTimer = this.clock.setTimer(Math.floor(this.random() * this.c.raDelayMs), () => {
+    let delay = Math.floor(this.random() * this.c.raDelayMs);
+    // RFC 4861 §6.2.6: an answer that goes to ff02::1 waits for MIN_DELAY_BETWEEN_RAS after the last one.
+    if (!h.linkLocal) delay = Math.max(delay, h.lastMulticastRaAt + MIN_DELAY_BETWEEN_RAS_MS - this.clock.now());
+    h.raTimer = this.clock.setTimer(delay, () => {
       h.raPending = false;
       if (!h.binding || h.link.host !== h) return;
       this.send(h, false);
@@ -145,6 +152,7 @@ export class Advertiser {
         preferredS: withdraw ? 0 : this.c.prefixPreferredS,
       })),
     });
+    if (!h.linkLocal) h.lastMulticastRaAt = this.clock.now();
     this.out(h, f, withdraw ? 'raWithdraw' : 'ra');
   }
 }

@@ -243,7 +243,7 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
     if (this.byMac.size >= this.config.maxHosts) return void this.drop('tooManyHosts', l, mac);
     const h: AccessHost = {
       mnId, mac, macBytes: macFromString(mac), link: l, linkLocal: null, linkLocalText: null, tentative: null, lastSeen: now, probes: 0,
-      nudTimer: null, binding: null, raTimer: null, initialLeft: 0, raPending: false, ipv4: null, dhcpHeld: null,
+      nudTimer: null, binding: null, raTimer: null, initialLeft: 0, raPending: false, lastMulticastRaAt: -Infinity, ipv4: null, dhcpHeld: null,
     };
     l.host = h;
     l.lastAttach = now;

@@ -91,6 +91,18 @@ describe('RFC 5213 §6.7: the RA follows the PBA', () => {
     assert.equal(ras(io.take(5)).length, 1); // random() = 0.5 -> 250 ms
   });
 
+  it('an RS from :: is answered to ff02::1 no sooner than MIN_DELAY_BETWEEN_RAS after the last multicast RA (RFC 4861 §6.2.6)', async () => {
+    const { w, io } = await setup({ raDelayMs: 500 });
+    io.rx(5, mldReport(MAC1)); // from ::: the MN has no link-local yet
+    await w.advance(0);
+    assert.equal(ipv6ToString(ras(io.take(5))[0].dst), 'ff02::1');
+    io.rx(5, routerSolicitation(MAC1, Buffer.alloc(16)));
+    await w.advance(2999);
+    assert.deepEqual(ras(io.take(5)), []);
+    await w.advance(1);
+    assert.equal(ras(io.take(5)).length, 1);
+  });
+
   it('unsolicited RAs: the first three at most 16 s apart (RFC 4861 §6.2.4), then every [Min, Max]RtrAdvInterval', async () => {
     const { w, io } = await setup({ raMaxIntervalS: 600 });
     io.rx(5, mldReport(MAC1));
