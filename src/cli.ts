@@ -20,6 +20,8 @@ import { startSnmpRole, SnmpConfigError } from './main/snmp-role.ts';
 import type { MagEventSink } from './mag/index.ts';
 import { simulate } from './main/simulate.ts';
 import { ManualDetector } from './attach/manual.ts';
+import { combineDetectors } from './attach/combine.ts';
+import { accessLinkDetector, forgetAccessMetrics } from './main/access.ts';
 import { createMagApp } from './api/mag.ts';
 import { createServer } from 'node:http';
 import { toJson } from './api/http.ts';
@@ -118,7 +120,7 @@ export function buildCli(): Command {
 
   program
     .command('mag')
-    .description('run a MAG: PMIPv6 signalling to the LMA over IPv6 (protocol 135) or IPv4/UDP; attach/detach events come from its API')
+    .description('run a MAG: PMIPv6 signalling to the LMA over IPv6 (protocol 135) or IPv4/UDP; attach/detach events come from its API and, with mag.access.detector=access-link, from its access interfaces (MLD, DAD NS, RS, link state), which get per-MN Router Advertisements')
     .option('--id <id>', 'MAG identity (default mag.id)')
     .option('--proxy-coa <address>', 'Proxy-CoA: the MAG address towards the LMA (default mag.proxyCoa)')
     .option('--lma <address>', 'default LMA address (default mag.lmaAddress)')
@@ -128,10 +130,20 @@ export function buildCli(): Command {
       if (o.lma) c.mag.lmaAddress = o.lma;
       if (o.allowUnprotectedSignalling) c.security.allowUnprotectedSignalling = true;
       const detector = new ManualDetector();
+      // mag.access.detector=access-link: MNs are also detected on the access interfaces and
+      // get their Router Advertisements there (RFC 5213 §6.7, §6.8).
+      const access = accessLinkDetector(c);
       // The SNMP agent (PMIPV6-MIB MAG tables, pmip6MagHomeTunnel* notifications) needs the
       // MAG first; the MAG's events reach it through this late-bound sink.
       const late: { snmp?: MagEventSink } = {};
-      const role = await startMagRole(c, { id: o.id ?? c.mag.id, proxyCoa: o.proxyCoa ?? c.mag.proxyCoa, port: c.mag.port, detector, events: { emit: (e) => late.snmp?.emit(e) } });
+      const role = await startMagRole(c, {
+        id: o.id ?? c.mag.id,
+        proxyCoa: o.proxyCoa ?? c.mag.proxyCoa,
+        port: c.mag.port,
+        detector: access ? combineDetectors(detector, access) : detector,
+        advertiser: access ?? undefined,
+        events: { emit: (e) => late.snmp?.emit(e) },
+      });
       const snmpRole = c.snmp.enabled
         ? await startSnmpRole(c, { mag: role.mag, signalling: role.signalling }).catch(async (e: unknown) => {
             await role.stop({ deregister: false });
@@ -153,6 +165,7 @@ export function buildCli(): Command {
         server.close();
         await role.stop({ deregister: true });
         await snmpRole?.stop();
+        if (access) forgetAccessMetrics(c.mag.id);
         process.exit(0);
       };
       process.once('SIGINT', () => void stop('SIGINT'));

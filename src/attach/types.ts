@@ -37,3 +37,25 @@ export interface AttachDetector {
    */
   isAttached?(mnId: string, link: string): boolean;
 }
+
+/** What an access-link detector advertises for one MN once its binding is in (RFC 5213 §6.7). */
+export interface AdvertisedBinding {
+  /** The MN's home network prefixes ("2001:db8:1:1::/64"), and nothing else (RFC 5213 §6.8). */
+  hnps: string[];
+  /** Binding lifetime granted by the LMA, seconds. */
+  lifetimeS: number;
+  /** MAG link-local to send from, when the LMA assigned one (RFC 5213 §6.9.1.2 item 15); else the fixed one. */
+  magLinkLocal?: string | null;
+  /** The IPv4 home address the LMA assigned (RFC 5844 §3.3), handed out by DHCPv4 (§3.4). */
+  ipv4?: { address: string; prefixLen: number; defaultRouter: string | null } | null;
+}
+
+/**
+ * Per-MN Router Advertisements (RFC 5213 §6.7, §6.8, RFC 4861 §6.2): `advertise` after every
+ * PBA with status 0, `withdraw` (router lifetime 0) when the binding ends. A detector that has
+ * no access link to advertise on (manual, simulator) does not implement it.
+ */
+export interface RouterAdvertiser {
+  advertise(mnId: string, link: string, b: AdvertisedBinding): void;
+  withdraw(mnId: string, link: string): void;
+}

@@ -256,9 +256,80 @@ export const configSchema = z.object({
       timestampValidityWindow: mibMs.default(300),
       /** RFC 5844 §5 ForceIPv4UDPEncapsulationSupport: set the F flag (ask for an IPv4-UDP tunnel). */
       forceIpv4UdpEncapsulation: bool.default(false),
+      /** The MN–MAG interface (src/attach/): how MNs are detected on access links and the Router Advertisements they get. */
+      access: z
+        .object({
+          /** api: attach/detach events come from the REST API only; access-link: also from the access interfaces (MLD, DAD NS, RS, link state). */
+          detector: z.enum(['api', 'access-link']).default('api'),
+          /** Access interfaces, one MN each (RFC 5213 §6.3); a trailing * matches a prefix ("mn*"). */
+          interfaces: strList.default([]),
+          /** MN identities by link-layer address, "02:00:5e:10:00:01=mn1@example.net" (RFC 5213 §6.9.1.1: the MAG identifies the MN). */
+          mns: strList.default([]),
+          /**
+           * directory: only MACs in mag.access.mns are MNs; aaa: a MAC not listed attaches as
+           * "<mac hex>@<macRealm>" and AAA finds the profile by Calling-Station-Id (its Accept names the MN-ID).
+           */
+          identity: z.enum(['directory', 'aaa']).default('directory'),
+          /** Realm of the NAI a MAC-identified MN is looked up with (identity=aaa). */
+          macRealm: z.string().default(''),
+          /** RFC 5213 §8.5 Access Technology Type of these links (3: IEEE 802.3). */
+          accessTechType: z.coerce.number().int().min(0).max(255).default(3),
+          /** RFC 6543 FixedMAGLinkLayerAddressOnAllAccessLinks. */
+          linkLayerAddress: z.string().regex(/^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/, 'must be a MAC address like 00:00:5e:00:52:13').default('00:00:5e:00:52:13'),
+          /** RFC 5213 §6.8 / RFC 6543 FixedMAGLinkLocalAddressOnAllAccessLinks. */
+          linkLocal: z.string().regex(/^fe[89ab][0-9a-f]:[0-9a-f:]*$/i, 'must be an IPv6 link-local address (fe80::/10)').default('fe80::200:5eff:fe00:5213'),
+          /** Give each access interface the fixed link-layer and link-local address (rtnetlink; needs CAP_NET_ADMIN). */
+          configureLink: bool.default(true),
+          /** Silence from an attached MN before NUD probes start, ms (RFC 4861 §10 REACHABLE_TIME). */
+          reachableTime: z.coerce.number().int().min(100).default(30000),
+          /** Unanswered NUD probes before the MN counts as gone (RFC 4861 §10 MAX_UNICAST_SOLICIT). */
+          nudProbes: z.coerce.number().int().min(1).max(10).default(3),
+          /** Between NUD probes, ms (RFC 4861 §10 RETRANS_TIMER). */
+          nudRetransTimer: z.coerce.number().int().min(10).default(1000),
+          /** Least time between two attaches on one access interface (attach/detach storms), ms. */
+          holdDown: ms.default(1000),
+          /** Most MNs tracked at once. */
+          maxHosts: z.coerce.number().int().min(1).default(4096),
+          /** Frames read per access interface per second; the rest are dropped (a flooding host costs bounded CPU). */
+          maxFramesPerSecond: z.coerce.number().int().min(10).default(200),
+          /** RFC 4861 §6.2.1 MaxRtrAdvInterval, s (RFC 8319: up to 65535). */
+          raMaxInterval: z.coerce.number().int().min(4).max(65535).default(600),
+          /** RFC 4861 §6.2.1 MinRtrAdvInterval, s; 0 = 0.33 × raMaxInterval. */
+          raMinInterval: z.coerce.number().min(0).default(0),
+          /** RFC 4861 §6.2.1 AdvDefaultLifetime, s; 0 = 3 × raMaxInterval (at most 65535). */
+          routerLifetime: z.coerce.number().int().min(0).max(65535).default(0),
+          /** RFC 4861 §6.2.1 AdvValidLifetime of each HNP, s. */
+          prefixValidLifetime: z.coerce.number().int().min(0).max(0xffffffff).default(2592000),
+          /** RFC 4861 §6.2.1 AdvPreferredLifetime of each HNP, s. */
+          prefixPreferredLifetime: z.coerce.number().int().min(0).max(0xffffffff).default(604800),
+          /** RFC 5213 §6.9.2 item 3: the tunnel MTU in the RA's MTU option; 0 leaves it out. */
+          mtu: z.coerce.number().int().min(0).max(65535).default(1460),
+          /** RFC 4861 AdvManagedFlag (M): addresses by DHCPv6 (RFC 5213 §6.11). */
+          managedFlag: bool.default(false),
+          /** RFC 4861 AdvOtherConfigFlag (O). */
+          otherConfigFlag: bool.default(false),
+          /** RFC 4861 §10 MAX_RA_DELAY_TIME for solicited RAs, ms. */
+          raDelay: ms.default(500),
+          /** RFC 5844 §3.4: a DHCPv4 server on the access links hands out the IPv4 home address the LMA assigned. */
+          dhcpServer: bool.default(true),
+          /** RFC 5844 §3.4.1 DHCP server identifier, the same on every MAG; empty = the MN's IPv4 default router. */
+          dhcpServerId: z.string().regex(/^$|^(\d{1,3}\.){3}\d{1,3}$/, 'must be empty or an IPv4 address').default(''),
+          /** DHCPv4 lease time, s. */
+          dhcpLeaseTime: z.coerce.number().int().min(60).max(0xffffffff).default(3600),
+        })
+        .prefault({}),
     })
     .prefault({}),
 }).superRefine((c, ctx) => {
+  if (c.mag.access.detector === 'access-link' && c.mag.access.interfaces.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['mag', 'access', 'interfaces'], message: 'mag.access.detector=access-link needs at least one access interface' });
+  }
+  if (c.mag.access.identity === 'aaa' && !/^[A-Za-z0-9.-]+$/.test(c.mag.access.macRealm)) {
+    ctx.addIssue({ code: 'custom', path: ['mag', 'access', 'macRealm'], message: 'mag.access.identity=aaa needs a realm (e.g. example.net) for the NAI of MAC-identified MNs' });
+  }
+  for (const m of c.mag.access.mns) {
+    if (!/^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}=\S+$/.test(m)) ctx.addIssue({ code: 'custom', path: ['mag', 'access', 'mns'], message: `"${m}" is not MAC=NAI (02:00:5e:10:00:01=mn1@example.net)` });
+  }
   // RFC 5847 §5: HEARTBEAT_INTERVAL SHOULD NOT be less than 30 seconds.
   for (const role of ['lma', 'mag'] as const) {
     const r = c[role];

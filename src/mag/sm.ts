@@ -22,6 +22,7 @@ import type { Clock } from '../util/clock.ts';
 import { logger } from '../util/log.ts';
 import type { Logger } from '../util/log.ts';
 import { LogOnce } from '../util/log-once.ts';
+import { advertiseFor } from './access.ts';
 import { Bul, Bule, PbuKind } from './bul.ts';
 import { buildUnknownTypeError } from './build.ts';
 import { Forwarding } from './forwarding.ts';
@@ -432,6 +433,13 @@ export class Mag {
 
   /** @internal */
   emit(e: MagEvent): void {
+    if (this.deps.advertiser) {
+      try {
+        advertiseFor(this.deps.advertiser, e, this.view);
+      } catch (err) {
+        this.log.error({ err: (err as Error)?.message }, 'router advertiser threw');
+      }
+    }
     if (!this.deps.events) return;
     try {
       this.deps.events.emit(e);

@@ -2,7 +2,7 @@
 // injected dependencies, the event sink, the read-only Binding Update List view and the
 // plain counters. Everything here is data; the state machine is in sm.ts.
 import { HandoffIndicator, RFC6543_MAG_LINK_LOCAL_ADDRESS, Rfc5847Defaults, Rfc6275, ipv6ToString } from '../mh/index.ts';
-import type { AttachDetector } from '../attach/types.ts';
+import type { AttachDetector, RouterAdvertiser } from '../attach/types.ts';
 import type { DataPlane } from '../dataplane/types.ts';
 import type { MagPolicySource } from '../policy/source.ts';
 import type { MhTransport } from '../transport/types.ts';
@@ -138,6 +138,8 @@ export interface MagDeps {
   /** Attach/detach source; also asked `isAttached` before refreshes (RFC 5213 §6.13). */
   detector?: AttachDetector;
   events?: MagEventSink;
+  /** Per-MN Router Advertisements on the access link (RFC 5213 §6.7): told of every binding result (access.ts). */
+  advertiser?: RouterAdvertiser;
   /**
    * RFC 5213 §6.9.1.2 item 9: after status 156 re-register only once the clock is synced to the
    * domain time source. Resolves true when synced. Without it the MAG waits resyncDelayMs.

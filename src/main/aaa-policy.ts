@@ -137,8 +137,12 @@ export class RadiusMagPolicy<C extends MagAaaClient = RadiusAaaClient> implement
     return this.keyByNai.get(nai) ?? nai;
   }
 
+  /** NAI -> the MN's link-layer address, sent as Calling-Station-Id (RFC 2865 §5.31); bounded. */
+  private readonly linkLayerOf = new Map<string, string>();
+
   private async lookup(nai: string): Promise<Lookup> {
-    const r = await this.client.authorize({ userName: nai, featureVector: this.o.featureVector, serviceSelection: this.o.serviceSelection });
+    const callingStationId = this.linkLayerOf.get(nai);
+    const r = await this.client.authorize({ userName: nai, featureVector: this.o.featureVector, serviceSelection: this.o.serviceSelection, ...(callingStationId ? { callingStationId } : {}) });
     if (r.status === 'accept') {
       this.stats.accept++;
       lookups.labels('accept').inc();
@@ -156,8 +160,17 @@ export class RadiusMagPolicy<C extends MagAaaClient = RadiusAaaClient> implement
     return { ok: false, error: new Error(`${this.o.protocol ?? 'RADIUS'}: ${r.error}${r.detail ? ` (attribute ${r.detail.attribute}: ${r.detail.reason})` : ''}`) };
   }
 
-  /** Resolves an attaching NAI to the MAG key (the AAA Mobile-Node-Identifier); never rejects. */
-  async resolve(nai: string): Promise<string> {
+  /**
+   * Resolves an attaching NAI to the MAG key (the AAA Mobile-Node-Identifier); never rejects.
+   * With the MN's link-layer address the request carries it as Calling-Station-Id: an MN known
+   * only by its MAC (mag.access.identity=aaa) is found by it, and the Accept names its MN-ID.
+   */
+  async resolve(nai: string, linkLayerId?: string): Promise<string> {
+    if (linkLayerId) {
+      this.linkLayerOf.delete(nai);
+      if (this.linkLayerOf.size >= 100_000) this.linkLayerOf.delete(this.linkLayerOf.keys().next().value!);
+      this.linkLayerOf.set(nai, linkLayerId);
+    }
     const r = await this.lookup(nai);
     let key = nai;
     if (r.ok && r.profile && r.profile.mnId !== nai) {
@@ -221,7 +234,7 @@ export class AaaDetector implements AttachDetector {
     const nai = e.mnId;
     const run = async (): Promise<void> => {
       let mnId = this.policy.keyOf(nai);
-      if (e.kind === 'attach' && !this.hasSession(mnId, e.link)) mnId = await this.policy.resolve(nai);
+      if (e.kind === 'attach' && !this.hasSession(mnId, e.link)) mnId = await this.policy.resolve(nai, e.mnLinkLayerId);
       this.handler?.({ ...e, mnId });
     };
     const prev = this.chains.get(nai);

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config/index.ts';
 import { Mag, fanOut, templatePolicy, type MagEventSink } from '../mag/index.ts';
-import type { AttachDetector } from '../attach/types.ts';
+import type { AttachDetector, RouterAdvertiser } from '../attach/types.ts';
 import type { MagPolicySource } from '../policy/source.ts';
 import { isIPv4, isIPv6 } from 'node:net';
 import { openUdpTransport } from '../transport/udp.ts';
@@ -27,6 +27,7 @@ import { startMagAaa, type MagAaa } from './aaa-policy.ts';
 import { signallingProtection } from './protection.ts';
 import type { ProtectionDecision, SignallingProtection } from '../security/ipsec.ts';
 import { startMagDiameter, type MagDiameter } from './diameter-mag.ts';
+import { advertiserFor } from './access.ts';
 
 export interface MagRoleOptions {
   id: string;
@@ -37,6 +38,8 @@ export interface MagRoleOptions {
   /** Local UDP port (RFC 5844 §4 uses 5436; 0 = any). */
   port: number;
   detector: AttachDetector;
+  /** Per-MN Router Advertisements on the access links (main/access.ts), told of every binding result. */
+  advertiser?: RouterAdvertiser;
   policy?: MagPolicySource;
   events?: MagEventSink;
 }
@@ -124,6 +127,7 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
       timestampMode: config.mag.timestampBasedApproach,
       timestampValidityWindowMs: config.mag.timestampValidityWindow,
       forceUdpEncapsulation: config.mag.forceIpv4UdpEncapsulation,
+      fixedMagLinkLocal: config.mag.access.linkLocal,
     },
     {
       clock: systemClock,
@@ -131,6 +135,7 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
       dataPlane: new RecordingDataPlane(false),
       policy: o.policy ?? aaa?.policy ?? dia?.policy ?? defaultMagPolicy(config),
       detector: aaa?.detector ?? dia?.detector ?? o.detector,
+      advertiser: advertiserFor(o.advertiser, aaa?.policy ?? dia?.policy),
       events: aaa ? fanOut(o.events, aaa.accounting) : dia ? fanOut(o.events, dia.events) : o.events,
     },
   );

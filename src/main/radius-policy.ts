@@ -65,6 +65,12 @@ export class StoreRadiusPolicy implements RadiusPolicy {
     return this.directory.find(mnId);
   }
 
+  /** The one profile listing this MAC (src/radius/policy.ts); a query, asked only for unknown User-Names of authenticated MAGs. */
+  async findProfileByLinkLayerId(linkLayerId: string): Promise<RadiusProfile | null> {
+    const ids = await this.store.profiles.mnIdsByLinkLayerId(linkLayerId);
+    return ids.length === 1 ? this.directory.find(ids[0]) : null;
+  }
+
   async findClientByAddress(address: string): Promise<RadiusClient | null> {
     const c = await this.store.aaaClients.radiusClientByAddress(unmap(address));
     return c ? asClient(c) : null;

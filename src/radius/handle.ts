@@ -84,7 +84,10 @@ export async function handleAccessRequest(p: Packet, client: RadiusClient, polic
   }
   const service = utf8(getAttr(p, Attr.ServiceSelection)) ?? undefined;
 
-  const profile = await policy.findProfile(mnId);
+  let profile = await policy.findProfile(mnId);
+  // An MN the MAG knows only by its MAC (policy.ts findProfileByLinkLayerId): by Calling-Station-Id.
+  const csi = profile ? null : linkLayerIdOf(utf8(getAttr(p, Attr.CallingStationId)));
+  if (!profile && csi && policy.findProfileByLinkLayerId) profile = await policy.findProfileByLinkLayerId(csi);
   if (!profile) return reject(p, `unknown mobile node ${mnId}`, false);
   if (!profile.enabled) return reject(p, `mobile node ${mnId} is disabled`, false);
   if (!serviceAllowed(service, profile)) return reject(p, `service '${service}' not allowed for ${mnId}`, false);
@@ -207,6 +210,13 @@ async function handleLmaRequest(p: Packet, client: RadiusClient, policy: RadiusP
   echoCui(p, w, profile.mnId);
   w.raw(proxyStateBytes(p));
   return { kind: 'respond', code: Code.AccessAccept, attrs: w.bytes(), withMa: true };
+}
+
+/** "02-00-5E-10-00-01" or "02:00:5e:10:00:01" as colon hex (the profiles' mnLinkLayerIds form), or null. */
+function linkLayerIdOf(text: string | null): string | null {
+  if (!text) return null;
+  const hex = text.trim().toLowerCase().replace(/[:\-.]/g, '');
+  return /^([0-9a-f]{2}){6,8}$/.test(hex) ? hex.match(/../g)!.join(':') : null;
 }
 
 /** Status-Server (RFC 5997 §3): Access-Accept on the auth port, Accounting-Response on acct. */

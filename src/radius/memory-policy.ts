@@ -73,6 +73,12 @@ export class MemoryRadiusPolicy implements RadiusPolicy {
     return this.profiles.get(mnId) ?? null;
   }
 
+  async findProfileByLinkLayerId(linkLayerId: string): Promise<RadiusProfile | null> {
+    this.maybeFail();
+    const all = [...this.profiles.values()].filter((p) => p.mnLinkLayerIds.includes(linkLayerId));
+    return all.length === 1 ? all[0] : null;
+  }
+
   async authorizeLma(req: LmaAuthorizationRequest): Promise<LmaAuthorizationResult> {
     this.maybeFail();
     const p = this.profiles.get(req.mnId);

@@ -119,6 +119,14 @@ export interface RadiusPolicy {
   /** The MN's profile by MN-Identifier / NAI (RFC 6572 §5.1), or null. Disabled profiles are returned with enabled=false. */
   findProfile(mnId: string): Promise<RadiusProfile | null>;
   /**
+   * Optional: the one profile whose mnLinkLayerIds hold this link-layer address ("02:00:5e:10:00:01"),
+   * or null (none, or more than one). Asked when a MAG's User-Name names no MN but its
+   * Calling-Station-Id (RFC 2865 §5.31) carries the MN's MAC: a MAG that knows an MN only by
+   * its link-layer address (src/attach/, mag.access.identity=aaa). RFC 6572 defines no such
+   * lookup; the Accept's Mobile-Node-Identifier then tells the MAG the MN-ID (§4.2).
+   */
+  findProfileByLinkLayerId?(linkLayerId: string): Promise<RadiusProfile | null>;
+  /**
    * Authorise an LMA's PBU (RFC 6572 §6.1): check the MN may be anchored at that LMA, record the
    * LMA address (dynamic assignment, RFC 6097), and assign delegated HNP / IPv4-HoA from the
    * profile's pools. Must be idempotent for a repeated request of the same MN.

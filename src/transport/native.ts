@@ -70,8 +70,35 @@ export interface MhSocket {
   close(): void;
 }
 
+/** native/src/link_socket.c: AF_PACKET or NETLINK_ROUTE datagrams for the attach detector (src/attach/link-io.ts). */
+export interface LinkSocketOptions {
+  family: 'packet' | 'netlink';
+  /** packet: the interface and EtherType to bind. */
+  ifindex?: number;
+  protocol?: number;
+  /** packet: classic BPF program (struct sock_filter[] bytes), attached before the bind. */
+  filter?: Uint8Array;
+  /** netlink: multicast groups (e.g. RTMGRP_LINK). */
+  groups?: number;
+  /** frames: each datagram; meta: [ifindex, pkttype] per datagram. */
+  onPackets(frames: Buffer[], meta: Int32Array): void;
+  /** A receive error (errno), e.g. ENOBUFS: netlink events were lost. */
+  onError?(errno: number): void;
+  drain?: number;
+  recvBufferSize?: number;
+}
+
+export interface LinkSocket {
+  /** 0 or errno. packet: a whole Ethernet frame; netlink: a request to the kernel. */
+  send(data: Uint8Array): number;
+  stats(): { rxPackets: number; rxBytes: number; rxErrors: number; txPackets: number; txErrors: number };
+  close(): void;
+}
+
 export interface NativeAddon {
   abiVersion: number;
+  /** Absent in an addon built before link_socket.c existed. */
+  LinkSocket?: new (o: LinkSocketOptions) => LinkSocket;
   MhSocket: new (o: MhSocketOptions) => MhSocket;
   probeMh(): { ok: true } | { ok: false; code: string; message: string };
 }

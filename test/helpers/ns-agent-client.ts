@@ -29,10 +29,13 @@ export class Agent {
     });
   }
 
-  /** Starts an agent in `ns` (argv prefix e.g. ['setpriv', ...] runs it with fewer privileges). */
-  static async start(lab: Lab, ns: Netns, wrap: string[] = []): Promise<Agent> {
+  /**
+   * Starts an agent in `ns` (argv prefix e.g. ['setpriv', ...] runs it with fewer privileges);
+   * `script` is another agent speaking the same IPC protocol (e.g. test/attach/mag-agent.ts).
+   */
+  static async start(lab: Lab, ns: Netns, wrap: string[] = [], script = 'test/helpers/ns-agent.ts'): Promise<Agent> {
     const cmd = wrap.length > 0 ? wrap[0] : process.execPath;
-    const args = wrap.length > 0 ? [...wrap.slice(1), process.execPath, '--import', 'tsx', 'test/helpers/ns-agent.ts'] : ['--import', 'tsx', 'test/helpers/ns-agent.ts'];
+    const args = wrap.length > 0 ? [...wrap.slice(1), process.execPath, '--import', 'tsx', script] : ['--import', 'tsx', script];
     const child = lab.track(ns.spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, PMIP6_LOG_LEVEL: 'warn' } }));
     const a = new Agent(child);
     await new Promise<void>((resolve, reject) => {

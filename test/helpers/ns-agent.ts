@@ -98,7 +98,7 @@ const ops: Record<string, (r: Req) => unknown> = {
     const policy = new MapPolicy();
     policy.mags.clear();
     for (const m of r.mags as string[]) policy.mags.add(m);
-    for (const p of r.profiles as { mnId: string; hnps: string[] }[]) policy.add(makeProfile(p.mnId, { hnps: p.hnps }));
+    for (const p of r.profiles as ({ mnId: string; hnps: string[] } & Record<string, unknown>)[]) policy.add(makeProfile(p.mnId, { ...p }));
     const l = new Lma({ transport: t, dataPlane: new RecordingDataPlane(false), policy, config: { address: r.address as string, heartbeatIntervalMs: 0, timestampValidityWindowMs: 10_000 } });
     await l.start();
     lma = { lma: l, t, policy };
@@ -108,6 +108,10 @@ const ops: Record<string, (r: Req) => unknown> = {
     await lma!.lma.settle();
     const c = lma!.lma.counters;
     return { rx: c.rx, tx: c.tx, dropped: c.dropped, pbaByStatus: Object.fromEntries(c.pbaByStatus.flatMap((v, s) => (v ? [[s, v]] : []))), bindings: lma!.lma.bindingCount, transport: lma!.t.stats() };
+  },
+  /** The LMA's bindings of one MN (Proxy-CoA, HNPs, ...). */
+  lmaBindings(r) {
+    return lma!.lma.bindings.ofMobileNode(r.mnId as string);
   },
   /** Encodes a PBU (test/lma/driver.ts spec) to hex. */
   pbu(r) {

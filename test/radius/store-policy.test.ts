@@ -45,6 +45,15 @@ for (const kind of DB_KINDS) {
       await t.drop();
     });
 
+    it('by link-layer address (Calling-Station-Id of a MAG that knows the MN only by its MAC): the one profile listing it, else null', async () => {
+      const policy = new StoreRadiusPolicy(store, {});
+      assert.equal((await policy.findProfileByLinkLayerId('02:00:00:00:00:02'))?.mnId, 'mn-full@example.net');
+      assert.equal(await policy.findProfileByLinkLayerId('02:00:00:00:00:09'), null);
+      await store.profiles.create(prof({ mnId: 'mn-twin@example.net', mnLinkLayerIds: ['02:00:00:00:00:02'], hnps: ['2001:db8:fd::/64'] }), 'test');
+      assert.equal(await policy.findProfileByLinkLayerId('02:00:00:00:00:02'), null, 'two profiles list it: ambiguous');
+      await store.profiles.delete('mn-twin@example.net', 'test');
+    });
+
     it('RFC 6572 §5.1: batched reads of many MNs at once equal ProfileRepo.find, unknown MNs are null', async () => {
       const policy = new StoreRadiusPolicy(store, { batchSize: 7, maxBatchesInFlight: 2 });
       const ids = [...Array.from({ length: 40 }, (_, i) => `mn${i}@example.net`), 'mn-off@example.net', 'nobody@example.net', 'mn3@example.net', 'mn-full@example.net', 'mn-pool@example.net'];

@@ -139,6 +139,12 @@ export class ProfileRepo {
   }
 
   /** The profiles of many MNs in one query (unknown ones are absent), in no particular order. */
+  /** MN-IDs of the profiles listing this link-layer address in mnLinkLayerIds (at most 2: enough to tell "exactly one"). */
+  async mnIdsByLinkLayerId(linkLayerId: string): Promise<string[]> {
+    const r = await this.db.query<{ mn_id: string }>(`SELECT mn_id FROM profiles WHERE mn_ll_ids @> ARRAY[$1]::text[] ORDER BY mn_id LIMIT 2`, [linkLayerId]);
+    return r.rows.map((x) => x.mn_id);
+  }
+
   async findMany(mnIds: readonly string[]): Promise<Profile[]> {
     if (mnIds.length === 0) return [];
     const r = await this.db.query<ProfileRow>(`${SELECT} WHERE p.mn_id = ANY($1::text[])`, [mnIds]);
