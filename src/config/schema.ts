@@ -256,6 +256,31 @@ export const configSchema = z.object({
       timestampValidityWindow: mibMs.default(300),
       /** RFC 5844 §5 ForceIPv4UDPEncapsulationSupport: set the F flag (ask for an IPv4-UDP tunnel). */
       forceIpv4UdpEncapsulation: bool.default(false),
+      /** RFC 5845 GRE keys: from the MN's profile (greKeyPolicy), for every MN (always), or never offered. */
+      greMode: z.enum(['profile', 'always', 'never']).default('profile'),
+    })
+    .prefault({}),
+  dataplane: z
+    .object({
+      /**
+       * Which data plane forwards the MNs' packets (src/dataplane/): auto (kernel tunnels where the
+       * kernel has them and this build drives them, else the user-space forwarder when the process
+       * may create a TUN device, else recording), userspace, kernel, or recording (signalling only).
+       */
+      kind: z.enum(['auto', 'userspace', 'kernel', 'recording']).default('auto'),
+      /** TUN device of the user-space forwarder; empty = pmip6-lma / pmip6-mag. */
+      tunName: z.string().max(15).regex(/^[\w.-]*$/, 'an interface name').default(''),
+      /** Routing table for the HNP routes; 0 = 5213 (LMA) / 5214 (MAG). */
+      table: z.coerce.number().int().min(0).max(0xfffffffe).default(0),
+      /** Preference of the policy-routing rules that look the table up. */
+      rulePriority: z.coerce.number().int().min(1).max(32765).default(5213),
+      /** TUN device MTU: 1500 minus the outer IPv6 header and a keyed GRE header (RFC 8200 §5: at least 1280). */
+      mtu: z.coerce.number().int().min(1280).max(65535).default(1452),
+      /** Most tunnels and routes the forwarder holds (its tables never grow past them). */
+      maxTunnels: z.coerce.number().int().min(1).max(1_000_000).default(65536),
+      maxRoutes: z.coerce.number().int().min(1).max(16_000_000).default(1_000_000),
+      /** Turn on IPv6 and IPv4 forwarding (sysctl) in the process's network namespace. */
+      enableForwarding: bool.default(true),
     })
     .prefault({}),
 }).superRefine((c, ctx) => {

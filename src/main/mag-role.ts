@@ -18,7 +18,8 @@ import { FamilyTransport } from '../transport/family.ts';
 import type { MhTransport } from '../transport/types.ts';
 import { MH_BU } from '../mh/index.ts';
 import { listening } from './errors.ts';
-import { RecordingDataPlane } from '../dataplane/recording.ts';
+import { openDataPlane } from '../dataplane/select.ts';
+import type { DataPlane } from '../dataplane/types.ts';
 import { systemClock } from '../util/clock.ts';
 import { fileCounterStore } from './files.ts';
 import { logger } from '../util/log.ts';
@@ -39,6 +40,8 @@ export interface MagRoleOptions {
   detector: AttachDetector;
   policy?: MagPolicySource;
   events?: MagEventSink;
+  /** A data plane of the caller's (pmip6 simulate: many MAGs in one process); default from dataplane.* config. */
+  dataPlane?: DataPlane;
 }
 
 export interface MagRole {
@@ -110,6 +113,16 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
     await protection.remove();
     throw e;
   }
+  let dataPlane: DataPlane;
+  try {
+    dataPlane = o.dataPlane ?? (await openDataPlane('mag', config.dataplane, logger('dataplane').child({ mag: o.id }), isIPv6(o.proxyCoa)));
+  } catch (e) {
+    await aaa?.stop();
+    await dia?.stop();
+    await transport.close();
+    await protection.remove();
+    throw e;
+  }
   const mag = new Mag(
     {
       id: o.id,
@@ -124,11 +137,12 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
       timestampMode: config.mag.timestampBasedApproach,
       timestampValidityWindowMs: config.mag.timestampValidityWindow,
       forceUdpEncapsulation: config.mag.forceIpv4UdpEncapsulation,
+      greMode: config.mag.greMode,
     },
     {
       clock: systemClock,
       transport,
-      dataPlane: new RecordingDataPlane(false),
+      dataPlane,
       policy: o.policy ?? aaa?.policy ?? dia?.policy ?? defaultMagPolicy(config),
       detector: aaa?.detector ?? dia?.detector ?? o.detector,
       events: aaa ? fanOut(o.events, aaa.accounting) : dia ? fanOut(o.events, dia.events) : o.events,
@@ -142,6 +156,7 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
     await dia?.stop();
     await transport.close();
     await protection.remove();
+    if (!o.dataPlane) await dataPlane.close?.();
     throw e;
   }
   await mag.start();
@@ -168,6 +183,7 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
       await dia?.stop();
       await transport.close();
       await protection.remove();
+      if (!o.dataPlane) await dataPlane.close?.();
     },
   };
 }
