@@ -33,6 +33,7 @@ const MAG_LL = 'fe80::1';
 const MAG_MAC = '02:00:5e:d1:00:01';
 const TABLE_LMA = '5213';
 const TABLE_MAG = '5214';
+const PROBE = new URL('./dp_udp_probe.py', import.meta.url).pathname;
 
 const skip = netnsUnavailable() ?? (spawnSync('ping', ['-V']).error ? 'ping (iputils-ping) is not installed' : null);
 
@@ -78,9 +79,9 @@ describe('data plane: an MN keeps its address and its traffic across a move betw
     ns.addAddress(ifname, `${MAG_LL}/64`);
   };
 
-  /** `ping -D` from the MN: reply times (ms since the epoch) as they arrive. */
-  const pinger = (mn: Netns, interval = '0.01'): { child: ChildProcess; replies: number[] } => {
-    const child = lab.track(mn.spawn('ping', ['-6', '-D', '-n', '-i', interval, '-W', '1', CN], { stdio: ['ignore', 'pipe', 'ignore'] }));
+  /** UDP probes from the MN to the CN's echo every 5 ms (dp_udp_probe.py): answer times (ms since the epoch). */
+  const pinger = (mn: Netns): { child: ChildProcess; replies: number[] } => {
+    const child = lab.track(mn.spawn('/usr/bin/python3', [PROBE, 'probe', CN, '7', '5'], { stdio: ['ignore', 'pipe', 'ignore'] }));
     const replies: number[] = [];
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -88,8 +89,8 @@ describe('data plane: an MN keeps its address and its traffic across a move betw
       const lines = buf.split('\n');
       buf = lines.pop() ?? '';
       for (const line of lines) {
-        const m = /^\[(\d+\.\d+)\] \d+ bytes from/.exec(line);
-        if (m) replies.push(Number(m[1]) * 1000);
+        const m = /^(\d+\.\d+) \d+$/.exec(line);
+        if (m) replies.push(Number(m[1]));
       }
     });
     return { child, replies };
@@ -114,6 +115,7 @@ describe('data plane: an MN keeps its address and its traffic across a move betw
     nsM2.ip('-6', 'route', 'add', `${LMAA}/128`, 'via', '2001:db8:d1:2::1');
     nsCn.addAddress(cnif, `${CN}/64`);
     nsCn.ip('-6', 'route', 'add', 'default', 'via', '2001:db8:d1:c::1');
+    lab.track(nsCn.spawn('/usr/bin/python3', [PROBE, 'echo', '7'], { stdio: 'ignore' }));
     [l, a1, a2] = await Promise.all([Agent.start(lab, nsL), Agent.start(lab, nsM1), Agent.start(lab, nsM2)]);
 
     db = await createPgDatabase('pmip6_e2e_dp');
@@ -172,12 +174,13 @@ describe('data plane: an MN keeps its address and its traffic across a move betw
       await attach(a2, 3);
       assert.equal((await api(a1, 8081, 'POST', '/api/v1/mag/detach', { mnId, link: accessIf })).status, 202);
       await until('binding at MAG2', async () => (await bindings()).some((b) => b.mnId === mnId && b.proxyCoa === MAG2 && b.state !== 'deregistering'), 30_000);
+      const registered = Date.now();
       await until('pings resume through MAG2', () => p.replies.some((t) => t > moveDone), 30_000);
       const last = p.replies.filter((t) => t <= moveStart).at(-1) ?? moveStart;
       const first = p.replies.find((t) => t > moveDone)!;
       process.stdout.write(
         `# ${variant}: ${Math.round(first - moveStart)} ms from the link move to the first reply through MAG2 ` +
-          `(the test's own link move took ${moveDone - moveStart} ms; last reply before the move to first after: ${Math.round(first - last)} ms; ping interval 10 ms)\n`,
+          `(the test's own link move took ${moveDone - moveStart} ms, the LMA's binding was seen at MAG2 after ${registered - moveStart} ms; last reply before the move to first after: ${Math.round(first - last)} ms; UDP probe every 5 ms)\n`,
       );
       const n = p.replies.length;
       await until('more replies', () => p.replies.length >= n + 10, 10_000);
@@ -193,15 +196,15 @@ describe('data plane: an MN keeps its address and its traffic across a move betw
       const file = cap.file;
       for (const i of [0, 1]) {
         const inner = gre ? 'gre && ipv6.src == ' : 'ipv6.nxt == 41 && ipv6.src == ';
-        const fields = tshark(['-r', file, '-Y', `${inner}${[LMAA, MAG1, MAG2][i === 0 ? 1 : 2]} && icmpv6.type == 128`, '-T', 'fields', '-e', 'ipv6.src', '-e', 'ipv6.dst', ...(gre ? ['-e', 'gre.key'] : [])]).split('\n').filter(Boolean);
-        assert.ok(fields.length > 0, `${variant}: echo requests tunnelled from MAG${i + 1} to the LMA`);
+        const fields = tshark(['-r', file, '-Y', `${inner}${[LMAA, MAG1, MAG2][i === 0 ? 1 : 2]} && udp.dstport == 7`, '-T', 'fields', '-e', 'ipv6.src', '-e', 'ipv6.dst', ...(gre ? ['-e', 'gre.key'] : [])]).split('\n').filter(Boolean);
+        assert.ok(fields.length > 0, `${variant}: UDP probes tunnelled from MAG${i + 1} to the LMA`);
         for (const f of fields) {
           const [srcs, dsts] = f.split('\t');
           assert.deepEqual(srcs.split(','), [i === 0 ? MAG1 : MAG2, mnAddr], 'outer source the Proxy-CoA, inner source the MN');
           assert.deepEqual(dsts.split(','), [LMAA, CN]);
         }
-        const down = tshark(['-r', file, '-Y', `${gre ? 'gre' : 'ipv6.nxt == 41'} && ipv6.src == ${LMAA} && ipv6.dst == ${i === 0 ? MAG1 : MAG2} && icmpv6.type == 129`, '-T', 'fields', '-e', 'ipv6.dst', ...(gre ? ['-e', 'gre.key'] : [])]).split('\n').filter(Boolean);
-        assert.ok(down.length > 0, `${variant}: echo replies tunnelled from the LMA to MAG${i + 1}`);
+        const down = tshark(['-r', file, '-Y', `${gre ? 'gre' : 'ipv6.nxt == 41'} && ipv6.src == ${LMAA} && ipv6.dst == ${i === 0 ? MAG1 : MAG2} && udp.srcport == 7`, '-T', 'fields', '-e', 'ipv6.dst', ...(gre ? ['-e', 'gre.key'] : [])]).split('\n').filter(Boolean);
+        assert.ok(down.length > 0, `${variant}: UDP answers tunnelled from the LMA to MAG${i + 1}`);
         if (gre) {
           // RFC 5845 §3: uplink packets carry the key the LMA chose, downlink the one the MAG chose.
           const upKeys = new Set(fields.map((f) => f.split('\t')[2]));
