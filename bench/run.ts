@@ -8,6 +8,7 @@ const BENCHES: Record<string, string> = {
   startup: './startup.ts',
   flood: './flood.ts',
   diameter: './diameter.ts',
+  dataplane: './dataplane.ts',
 };
 
 const [name, ...args] = process.argv.slice(2);
