@@ -15,7 +15,10 @@ const dp = await UserspaceDataPlane.open({
 const id = await dp.ensureTunnel({ local, remote, encap: 'ip6ip6' });
 await dp.addRoute(prefix, id, { mnLink: link });
 process.stdout.write('ready\n');
+// The forwarder's threads are not event-loop handles: keep the process alive until SIGTERM.
+const alive = setInterval(() => undefined, 60_000);
 process.on('SIGTERM', () => {
   process.stdout.write(`${JSON.stringify(dp.stats())}\n`);
+  clearInterval(alive);
   void dp.close().then(() => process.exit(0));
 });

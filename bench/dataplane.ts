@@ -5,7 +5,7 @@
 // round-trip time of a ping MN -> CN -> MN (the added latency is the difference). The data
 // planes are programmed by hand (bench/dataplane-node.ts: one IPv6-in-IPv6 tunnel, one HNP
 // route), so only forwarding is measured, not signalling. Needs root, python3 and ping.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Lab, netnsUnavailable, type Netns } from '../test/helpers/netns.ts';
 
@@ -120,7 +120,7 @@ export async function run(args: string[]): Promise<void> {
       await lines(c).next(/ready/);
     }
     if (process.env.DPB_DEBUG) {
-      for (const n of [mag, lma]) process.stderr.write(`${n.name}\n${n.ip('-6', 'rule')}${n.ip('-6', 'route', 'show', 'table', 'all')}\n`);
+      for (const n of [mag, lma]) process.stderr.write(`${n.name}\n${n.ip('link')}${n.ip('-6', 'rule')}${n.ip('-6', 'route', 'show', 'table', 'all')}\n`);
     }
     await measure('forwarder');
     const stats: string[] = [];
