@@ -71,12 +71,17 @@ describe('data plane: an MN keeps its address and its traffic across a move betw
     return c;
   };
 
-  /** The MAG end of an access link: the same link-layer and link-local address on every MAG (RFC 6543). */
+  /**
+   * The MAG end of an access link: the same link-layer and link-local address on every MAG
+   * (RFC 6543), configured before the link comes up (as on a MAG whose access interface is
+   * ready when the MN arrives): else the MN's first Neighbor Solicitation for the router
+   * goes unanswered and it retries only after RetransTimer (1 s, RFC 4861 §10).
+   */
   const accessUp = (ns: Netns, ifname: string): void => {
     ns.ip('link', 'set', ifname, 'down');
     ns.ip('link', 'set', ifname, 'address', MAG_MAC);
-    ns.ip('link', 'set', ifname, 'up');
     ns.addAddress(ifname, `${MAG_LL}/64`);
+    ns.ip('link', 'set', ifname, 'up');
   };
 
   /** UDP probes from the MN to the CN's echo every 5 ms (dp_udp_probe.py): answer times (ms since the epoch). */
@@ -153,6 +158,12 @@ describe('data plane: an MN keeps its address and its traffic across a move betw
     const [mnIf, accessIf] = lab.link(nsMn, nsM1);
     nsMn.addAddress(mnIf, `${mnAddr}/64`);
     nsMn.ip('-6', 'route', 'add', 'default', 'via', MAG_LL, 'dev', mnIf);
+    // RFC 6543: every MAG answers with the same link-local and link-layer address, so the MN's
+    // neighbour entry for its router stays right across the move. A veth's carrier loss would
+    // flush it (a Wi-Fi roam does not), and a Neighbor Solicitation sent while the link is
+    // moving is retried only after 1 s (RFC 4861 RetransTimer): pin the entry, so what is
+    // measured is the suite's part (registration, data plane), not the test's own link move.
+    nsMn.ip('-6', 'neigh', 'replace', MAG_LL, 'lladdr', MAG_MAC, 'dev', mnIf, 'nud', 'permanent');
     accessUp(nsM1, accessIf);
     let cap: Capture | undefined;
     try {
