@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import type { DataPlane, TunnelId, TunnelSpec } from './types.ts';
 import type { NativeAddon, TunForwarder, TunForwarderStats } from '../transport/native.ts';
 import type { Logger } from '../util/log.ts';
+import { retireForwarder, trackForwarder } from './metrics.ts';
 import { reconcileTable, routeDel, routeReplace, ruleAdd, ruleDel, familyFlag, ip } from './iproute.ts';
 
 export interface UserspaceOptions {
@@ -100,6 +101,7 @@ export class UserspaceDataPlane implements DataPlane {
       await dp.close().catch(() => undefined);
       throw e;
     }
+    trackForwarder(dp);
     if (o.dropLogIntervalMs !== 0) {
       dp.timer = setInterval(() => dp.logNewDrops(), o.dropLogIntervalMs ?? 1000);
       dp.timer.unref();
@@ -130,6 +132,10 @@ export class UserspaceDataPlane implements DataPlane {
         }
       }
     }
+  }
+
+  get role(): 'lma' | 'mag' {
+    return this.o.role;
   }
 
   get tunName(): string {
@@ -245,6 +251,7 @@ export class UserspaceDataPlane implements DataPlane {
   /** Removes every rule and route of ours, then the TUN device and threads. */
   async close(): Promise<void> {
     if (this.closed) return;
+    retireForwarder(this);
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await Promise.all([...this.chains.values()]);

@@ -230,6 +230,25 @@ describe('data plane: an MN keeps its address and its traffic across a move betw
         assert.deepEqual(problems(file, `ipv6.addr == ${i === 0 ? MAG1 : MAG2}`), [], `${variant}: no malformed frame on the link to MAG${i + 1}`);
       }
 
+      // Hostile input at MAG2 (from the LMA's namespace, raw sockets): a GRE packet with a key no
+      // tunnel expects, one from an address that is no tunnel peer, and an IPv6-in-IPv6 packet
+      // whose inner destination is no MN of that tunnel: each dropped and counted, none delivered.
+      const metric = async (a: Agent, port: number, re: RegExp): Promise<number> => Number(re.exec((await a.call<{ body: string }>('fetch', { url: `http://127.0.0.1:${port}/metrics` })).body)?.[1] ?? 0);
+      const inner = `bytes.fromhex('6000000000083b40') + socket.inet_pton(socket.AF_INET6, '${CN}') + socket.inet_pton(socket.AF_INET6, '${mnAddr}') + bytes(8)`;
+      const forge = (proto: number, src: string, payload: string) =>
+        spawnSync('ip', ['netns', 'exec', nsL.name, '/usr/bin/python3', '-c', `import socket\ns = socket.socket(socket.AF_INET6, socket.SOCK_RAW, ${proto})\ns.bind(('${src}', 0))\ns.sendto(${payload}, ('${MAG2}', 0))`], { encoding: 'utf8' });
+      for (const r of [
+        forge(47, LMAA, `bytes.fromhex('200086dddeadbeef') + ${inner}`),
+        forge(41, '2001:db8:d1:2::1', inner),
+        forge(gre ? 47 : 41, LMAA, `${gre ? `bytes.fromhex('200086dd') + (${keys.greKeyDownlink ?? 0}).to_bytes(4, 'big') + ` : ''}bytes.fromhex('6000000000083b40') + socket.inet_pton(socket.AF_INET6, '${CN}') + socket.inet_pton(socket.AF_INET6, '2001:db8:d1:ffff::9') + bytes(8)`),
+      ]) assert.equal(r.status, 0, r.stderr);
+      const drop = (cause: string) => metric(a2, 8081, new RegExp(`pmip6_dataplane_dropped_total\\{role="mag",direction="from-tunnel",cause="${cause}"\\} (\\d+)`));
+      if (gre) await until('bad key counted', async () => (await drop('badKey')) >= 1, 10_000);
+      await until('unknown peer counted', async () => (await drop('unknownPeer')) >= 1, 10_000);
+      await until('no binding counted', async () => (await drop('noBinding')) >= 1, 10_000);
+      assert.ok((await metric(a2, 8081, /pmip6_dataplane_packets_total\{role="mag",direction="from-tunnel"\} (\d+)/)) > 0, 'MAG2 decapsulated the MN\'s traffic');
+      assert.ok((await metric(l, 8080, /pmip6_dataplane_packets_total\{role="lma",direction="to-tunnel"\} (\d+)/)) > 0, 'the LMA encapsulated traffic to the MN');
+
       // De-registration removes the forwarding state: no HNP route at the LMA, no rule at MAG2.
       assert.equal((await api(a2, 8081, 'POST', '/api/v1/mag/detach', { mnId, link: accessIf })).status, 202);
       await until('binding gone', async () => !(await bindings()).some((x) => x.mnId === mnId), 30_000);
