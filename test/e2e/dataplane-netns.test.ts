@@ -31,6 +31,7 @@ const CN = '2001:db8:d1:c::2';
 const TOKEN = 'e2e-dp-token';
 const MAG_LL = 'fe80::1';
 const MAG_MAC = '02:00:5e:d1:00:01';
+const CN4 = '203.0.113.2';
 const TABLE_LMA = '5213';
 const TABLE_MAG = '5214';
 const PROBE = new URL('./dp_udp_probe.py', import.meta.url).pathname;
@@ -57,8 +58,9 @@ describe('data plane: an MN keeps its address and its traffic across a move betw
   const bindings = async (): Promise<Binding[]> => (await api<{ items: Binding[] }>(l, 8080, 'GET', '/api/v1/bindings?limit=100')).json.items;
   const bul = async (a: Agent): Promise<Bul[]> => (await api<{ items: Bul[] }>(a, 8081, 'GET', '/api/v1/mag/bul?limit=100')).json.items;
 
-  const startMag = async (ns: Netns, id: string, coa: string, gre: boolean): Promise<Child> => {
+  const startMag = async (ns: Netns, id: string, coa: string, gre: boolean, extra: Record<string, string> = {}): Promise<Child> => {
     const env = {
+      ...extra,
       PMIP6_DATA_DIR: mkdtempSync(join(dir, `${id}-`)), PMIP6_API_HOST: '127.0.0.1', PMIP6_API_PORT: '8081', PMIP6_API_TOKEN: TOKEN,
       PMIP6_SNMP_ENABLED: 'false', PMIP6_MAG_HEARTBEAT_INTERVAL: '0', PMIP6_LOG_LEVEL: 'info',
       PMIP6_DATAPLANE_KIND: 'userspace', PMIP6_MAG_GRE_MODE: gre ? 'always' : 'never',
@@ -120,6 +122,9 @@ describe('data plane: an MN keeps its address and its traffic across a move betw
     nsM2.ip('-6', 'route', 'add', `${LMAA}/128`, 'via', '2001:db8:d1:2::1');
     nsCn.addAddress(cnif, `${CN}/64`);
     nsCn.ip('-6', 'route', 'add', 'default', 'via', '2001:db8:d1:c::1');
+    nsL.ip('addr', 'add', '203.0.113.1/24', 'dev', lc);
+    nsCn.ip('addr', 'add', `${CN4}/24`, 'dev', cnif);
+    nsCn.ip('route', 'add', 'default', 'via', '203.0.113.1');
     lab.track(nsCn.spawn('/usr/bin/python3', [PROBE, 'echo', '7'], { stdio: 'ignore' }));
     [l, a1, a2] = await Promise.all([Agent.start(lab, nsL), Agent.start(lab, nsM1), Agent.start(lab, nsM2)]);
 
@@ -269,6 +274,56 @@ describe('data plane: an MN keeps its address and its traffic across a move betw
 
   it('IPv6-in-IPv6: ping through MAG1, link moves to MAG2, ping resumes, binding at MAG2; encapsulation decoded clean', async () => {
     await moveOnce('ip6ip6', 'mn1@dp.example', '2001:db8:d1:f001::/64', '2001:db8:d1:f001::5');
+  });
+
+  it('an IPv4 home address (RFC 5844) over IPv6 transport: IPv4-in-IPv6 through MAG1, the move, through MAG2', async () => {
+    const mnId = 'mn4@dp.example';
+    const hoa = '10.77.0.5';
+    assert.equal((await api(l, 8080, 'POST', '/api/v1/profiles', { mnId, hnps: ['2001:db8:d1:f004::/64'], ipv4HoA: hoa })).status, 201);
+    const mags = await Promise.all([startMag(nsM1, 'mag1', MAG1, false, { PMIP6_MAG_REQUEST_IPV4: 'true' }), startMag(nsM2, 'mag2', MAG2, false, { PMIP6_MAG_REQUEST_IPV4: 'true' })]);
+    const nsMn = lab.ns('mn-ip4');
+    const [mnIf, accessIf] = lab.link(nsMn, nsM1);
+    // The IPv4 default router is the same address and link-layer address on every MAG (RFC 5844 §3.2.2's DHCP/static per profile).
+    const access4 = (ns: Netns) => {
+      accessUp(ns, accessIf);
+      ns.ip('addr', 'add', '10.77.0.1/24', 'dev', accessIf);
+    };
+    nsMn.ip('addr', 'add', `${hoa}/24`, 'dev', mnIf);
+    nsMn.ip('route', 'add', 'default', 'via', '10.77.0.1');
+    nsMn.ip('neigh', 'replace', '10.77.0.1', 'lladdr', MAG_MAC, 'dev', mnIf, 'nud', 'permanent');
+    access4(nsM1);
+    const ping4 = (): boolean => spawnSync('ip', ['netns', 'exec', nsMn.name, 'ping', '-4', '-c', '1', '-W', '1', CN4]).status === 0;
+    let cap: Capture | undefined;
+    try {
+      cap = await Capture.start(lab, nsL, join(dir, 'ip4.pcapng'), (marker) => l.call('probe', { marker }));
+      const attach = async (a: Agent, hi: number) => assert.equal((await api(a, 8081, 'POST', '/api/v1/mag/attach', { mnId, link: accessIf, handoffIndicator: hi })).status, 202);
+      await attach(a1, 1);
+      await until('IPv4 HoA registered at MAG1', async () => (await bindings()).some((b) => b.mnId === mnId && b.proxyCoa === MAG1), 30_000);
+      await until('the MN reaches the CN over IPv4 through MAG1', ping4, 20_000);
+      nsM1.ip('link', 'set', accessIf, 'netns', nsM2.name);
+      access4(nsM2);
+      await attach(a2, 3);
+      assert.equal((await api(a1, 8081, 'POST', '/api/v1/mag/detach', { mnId, link: accessIf })).status, 202);
+      await until('binding at MAG2', async () => (await bindings()).some((b) => b.mnId === mnId && b.proxyCoa === MAG2 && b.state !== 'deregistering'), 30_000);
+      await until('the MN reaches the CN over IPv4 through MAG2', ping4, 20_000);
+      await cap.stop();
+      for (const mag of [MAG1, MAG2]) {
+        // RFC 5844 §3.1.2.2: IPv4 in IPv6, Next Header 4.
+        const up = tshark(['-r', cap.file, '-Y', `ipv6.src == ${mag} && ipv6.nxt == 4 && ip.src == ${hoa} && icmp.type == 8`, '-T', 'fields', '-e', 'ip.dst']).split('\n').filter(Boolean);
+        const down = tshark(['-r', cap.file, '-Y', `ipv6.dst == ${mag} && ipv6.nxt == 4 && ip.dst == ${hoa} && icmp.type == 0`, '-T', 'fields', '-e', 'ip.src']).split('\n').filter(Boolean);
+        assert.ok(up.length > 0 && up.every((d) => d === CN4), `IPv4 echo requests from the HoA tunnelled by ${mag}`);
+        assert.ok(down.length > 0 && down.every((d) => d === CN4), `IPv4 echo replies tunnelled to ${mag}`);
+      }
+      assert.deepEqual(problems(cap.file, 'ipv6.nxt == 4'), [], 'no malformed IPv4-in-IPv6 frame');
+      assert.equal((await api(a2, 8081, 'POST', '/api/v1/mag/detach', { mnId, link: accessIf })).status, 202);
+      await until('binding gone', async () => !(await bindings()).some((x) => x.mnId === mnId), 30_000);
+      await until('LMA IPv4 route removed', () => !nsL.ip('-4', 'route', 'show', 'table', TABLE_LMA).includes(hoa), 10_000);
+      assert.ok(!ping4(), 'no IPv4 forwarding without a binding');
+    } finally {
+      await cap?.stop().catch(() => undefined);
+      for (const m of mags) await stopProcess(m);
+      children.splice(children.indexOf(mags[0]), 2);
+    }
   });
 
   it('GRE with RFC 5845 keys: the same move, packets carry the negotiated keys', async () => {
