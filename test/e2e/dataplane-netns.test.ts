@@ -326,6 +326,25 @@ describe('data plane: an MN keeps its address and its traffic across a move betw
     }
   });
 
+  it('a MAG killed with bindings leaves rules behind; its next start removes them (reconcile) and says so', async () => {
+    const mnId = 'mn5@dp.example';
+    assert.equal((await api(l, 8080, 'POST', '/api/v1/profiles', { mnId, hnps: ['2001:db8:d1:f005::/64'] })).status, 201);
+    const m = await startMag(nsM1, 'mag1', MAG1, false);
+    assert.equal((await api(a1, 8081, 'POST', '/api/v1/mag/attach', { mnId, link: 'ap-mn5', handoffIndicator: 1 })).status, 202);
+    await until('registered', async () => (await bul(a1)).some((b) => b.mnId === mnId && b.state === 'registered'), 30_000);
+    await until('rule installed', () => nsM1.ip('-6', 'rule', 'show').includes('2001:db8:d1:f005::/64'), 10_000);
+    m.child.kill('SIGKILL');
+    await m.exited;
+    children.splice(children.indexOf(m), 1);
+    assert.ok(nsM1.ip('-6', 'rule', 'show').includes('2001:db8:d1:f005::/64'), 'a crash leaves the rule');
+    assert.ok(!nsM1.ip('link', 'show').includes('pmip6-mag'), 'the TUN device went with the process');
+    const again = await startMag(nsM1, 'mag1', MAG1, false);
+    assert.match(again.out(), /removed rules and routes a previous run left behind/);
+    assert.ok(!nsM1.ip('-6', 'rule', 'show').includes('2001:db8:d1:f005::/64'), 'the stale rule is gone');
+    await stopProcess(again);
+    children.splice(children.indexOf(again), 1);
+  });
+
   it('GRE with RFC 5845 keys: the same move, packets carry the negotiated keys', async () => {
     await moveOnce('gre', 'mn2@dp.example', '2001:db8:d1:f002::/64', '2001:db8:d1:f002::5');
   });
