@@ -210,6 +210,15 @@ describe('data plane: an MN keeps its address and its traffic across a move betw
       // On the wire: the MN's packets between the MAGs and the LMA are encapsulated, decoded clean by tshark.
       await cap.stop();
       const file = cap.file;
+      // The suite's own part of the interruption, from the wire: MAG2's PBA (RFC 5213 §6.9.1.2)
+      // to the first of the MN's packets MAG2 tunnels (its data plane programmed in between).
+      const times = (filter: string) => tshark(['-r', file, '-Y', filter, '-T', 'fields', '-e', 'frame.time_epoch']).split('\n').filter(Boolean).map(Number);
+      const firstUp = times(`ipv6.src == ${MAG2} && udp.dstport == 7`)[0];
+      const pba = times(`mip6.mhtype == 6 && ipv6.dst == ${MAG2}`).filter((t) => t <= firstUp).at(-1);
+      const pbu = times(`mip6.mhtype == 5 && ipv6.src == ${MAG2}`).filter((t) => pba !== undefined && t <= pba).at(-1);
+      if (pba !== undefined && firstUp !== undefined && pbu !== undefined) {
+        process.stdout.write(`# ${variant}: MAG2's PBU to the LMA's PBA ${((pba - pbu) * 1000).toFixed(1)} ms (the LMA moved the binding and its forwarding state), the PBA to the first packet MAG2 tunnels ${((firstUp - pba) * 1000).toFixed(1)} ms\n`);
+      }
       for (const i of [0, 1]) {
         const inner = gre ? 'gre && ipv6.src == ' : 'ipv6.nxt == 41 && ipv6.src == ';
         const fields = tshark(['-r', file, '-Y', `${inner}${[LMAA, MAG1, MAG2][i === 0 ? 1 : 2]} && udp.dstport == 7`, '-T', 'fields', '-e', 'ipv6.src', '-e', 'ipv6.dst', ...(gre ? ['-e', 'gre.key'] : [])]).split('\n').filter(Boolean);
