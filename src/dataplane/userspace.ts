@@ -70,6 +70,8 @@ export class UserspaceDataPlane implements DataPlane {
   private readonly kernel = new Map<string, KernelRoute>();
   /** Per-prefix chains: kernel changes for one prefix happen in order. */
   private readonly chains = new Map<string, Promise<void>>();
+  /** LMA: bumped by every add and remove of a prefix, so a deferred kernel removal knows it is stale. */
+  private readonly generation = new Map<string, number>();
   private closed = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly dropsSeen = new Set<string>();
@@ -183,6 +185,7 @@ export class UserspaceDataPlane implements DataPlane {
     const [addr, len] = splitPrefix(prefix);
     const rc = this.fwd.addRoute(addr, len, t.slot);
     if (rc !== 0) throw new DataPlaneError(`addRoute ${prefix}: ${ERRNO[rc] ?? rc}`, rc === 28 ? 'table-full' : 'unknown-tunnel');
+    if (this.o.role === 'lma') this.generation.set(prefix, (this.generation.get(prefix) ?? 0) + 1);
     await this.serial(prefix, () => this.steer(prefix, t.slot, opts?.mnLink ?? null));
   }
 
@@ -193,6 +196,20 @@ export class UserspaceDataPlane implements DataPlane {
     // Only when the prefix is still routed over this tunnel: after a handoff the new
     // tunnel's route is already in place and must stay (RFC 5213 §5.3.4 / §5.6.1).
     if (this.fwd.removeRoute(addr, len, t.slot) !== 0) return;
+    if (this.o.role === 'lma') {
+      // The forwarder's table is what decides (a packet steered into the TUN device for a
+      // prefix it no longer has is dropped as noBinding), so the kernel route can go a moment
+      // later: on a handoff (RFC 5213 §5.3.4: old routes out, new ones in) the prefix is back
+      // before then and the route into the TUN device simply stays.
+      const g = (this.generation.get(prefix) ?? 0) + 1;
+      this.generation.set(prefix, g);
+      setImmediate(() => {
+        if (this.closed || this.generation.get(prefix) !== g) return;
+        this.generation.delete(prefix);
+        this.serial(prefix, () => this.unsteer(prefix)).catch((e: Error) => this.o.log.warn({ prefix, err: e.message }, 'data plane: removing a route failed'));
+      });
+      return;
+    }
     await this.serial(prefix, () => this.unsteer(prefix));
   }
 
