@@ -9,6 +9,7 @@ const BENCHES: Record<string, string> = {
   flood: './flood.ts',
   diameter: './diameter.ts',
   attach: './attach.ts',
+  dataplane: './dataplane.ts',
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -3,12 +3,14 @@
 #include <node_api.h>
 
 #include "mh_socket.h"
+#include "tun_fwd.h"
 #ifdef __linux__
 #include "link_socket.h"
 #endif
 
 static napi_value init(napi_env env, napi_value exports) {
   if (p6_mh_socket_init(env, exports) == NULL) return NULL;
+  if (p6_tun_fwd_init(env, exports) == NULL) return NULL;
 #ifdef __linux__
   // link_socket.c: AF_PACKET and rtnetlink sockets for the attach detector (src/attach/).
   if (p6_link_socket_init(env, exports) == NULL) return NULL;

@@ -72,7 +72,7 @@ export const ACCESS_DEFAULTS: AccessLinkConfig = {
   routerLifetimeS: 1800,
   prefixValidS: 2_592_000,
   prefixPreferredS: 604_800,
-  mtu: 1460,
+  mtu: 1452, // the tunnel MTU (dataplane.mtu: 1500 - 40 outer IPv6 - 8 keyed GRE)
   managed: false,
   other: false,
   curHopLimit: 64,

@@ -303,7 +303,7 @@ export const configSchema = z.object({
           /** RFC 4861 §6.2.1 AdvPreferredLifetime of each HNP, s. */
           prefixPreferredLifetime: z.coerce.number().int().min(0).max(0xffffffff).default(604800),
           /** RFC 5213 §6.9.2 item 3: the tunnel MTU in the RA's MTU option; 0 leaves it out. */
-          mtu: z.coerce.number().int().min(0).max(65535).default(1460),
+          mtu: z.coerce.number().int().min(0).max(65535).default(1452),
           /** RFC 4861 AdvManagedFlag (M): addresses by DHCPv6 (RFC 5213 §6.11). */
           managedFlag: bool.default(false),
           /** RFC 4861 AdvOtherConfigFlag (O). */
@@ -318,6 +318,31 @@ export const configSchema = z.object({
           dhcpLeaseTime: z.coerce.number().int().min(60).max(0xffffffff).default(3600),
         })
         .prefault({}),
+      /** RFC 5845 GRE keys: from the MN's profile (greKeyPolicy), for every MN (always), or never offered. */
+      greMode: z.enum(['profile', 'always', 'never']).default('profile'),
+    })
+    .prefault({}),
+  dataplane: z
+    .object({
+      /**
+       * Which data plane forwards the MNs' packets (src/dataplane/): auto (kernel tunnels where the
+       * kernel has them and this build drives them, else the user-space forwarder when the process
+       * may create a TUN device, else recording), userspace, kernel, or recording (signalling only).
+       */
+      kind: z.enum(['auto', 'userspace', 'kernel', 'recording']).default('auto'),
+      /** TUN device of the user-space forwarder; empty = pmip6-lma / pmip6-mag. */
+      tunName: z.string().max(15).regex(/^[\w.-]*$/, 'an interface name').default(''),
+      /** Routing table for the HNP routes; 0 = 5213 (LMA) / 5214 (MAG). */
+      table: z.coerce.number().int().min(0).max(0xfffffffe).default(0),
+      /** Preference of the policy-routing rules that look the table up. */
+      rulePriority: z.coerce.number().int().min(1).max(32765).default(5213),
+      /** TUN device MTU: 1500 minus the outer IPv6 header and a keyed GRE header (RFC 8200 §5: at least 1280). */
+      mtu: z.coerce.number().int().min(1280).max(65535).default(1452),
+      /** Most tunnels and routes the forwarder holds (its tables never grow past them). */
+      maxTunnels: z.coerce.number().int().min(1).max(1_000_000).default(65536),
+      maxRoutes: z.coerce.number().int().min(1).max(16_000_000).default(1_000_000),
+      /** Turn on IPv6 and IPv4 forwarding (sysctl) in the process's network namespace. */
+      enableForwarding: bool.default(true),
     })
     .prefault({}),
 }).superRefine((c, ctx) => {

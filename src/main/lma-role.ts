@@ -15,7 +15,8 @@ import { openUdpTransport } from '../transport/udp.ts';
 import { allTypesBut, openIp6Transport } from '../transport/ip6.ts';
 import type { MhTransport } from '../transport/types.ts';
 import { MH_BA } from '../mh/index.ts';
-import { RecordingDataPlane } from '../dataplane/recording.ts';
+import { openDataPlane } from '../dataplane/select.ts';
+import type { DataPlane } from '../dataplane/types.ts';
 import type { LmaPolicySource } from '../policy/source.ts';
 import { canonicalSource, type MagRecord, type MagTable } from '../lma/sender.ts';
 import type { PeerDirectory } from '../store/peer-directory.ts';
@@ -218,9 +219,18 @@ export async function openLmaTransports(c: Config['lma']): Promise<{ transports:
 export async function startLmaRole(config: Config, store: Store, events?: LmaEventSink, o: LmaRoleOptions = {}): Promise<LmaRole> {
   const c = config.lma;
   const { transports, ip6, udp4, port } = await listening({ what: 'LMA', proto: 'UDP', ports: [{ key: 'lma.udpPort', port: c.udpPort }], addressKey: 'lma.address' }, () => openLmaTransports(c));
+  let dataPlane: DataPlane | undefined;
   const closeAll = async (): Promise<void> => {
     for (const t of transports) await t.close();
+    await dataPlane?.close?.();
   };
+  try {
+    // RFC 5213 §5.6: the tunnels and HNP routes of every binding (src/dataplane/select.ts says which and why).
+    dataPlane = await openDataPlane('lma', config.dataplane, logger('dataplane'), ip6.length > 0);
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
   const lmaId = c.id || c.address;
   let aaa: ReturnType<typeof lmaAaaClient>;
   try {
@@ -259,8 +269,7 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
   const lma = new Lma({
     transport: transports,
     mags: magTable(peers, c.authorizeAnyMag),
-    // The kernel data plane is a later piece of work: signalling runs, forwarding state is recorded.
-    dataPlane: new RecordingDataPlane(false),
+    dataPlane,
     policy: aaa ? radiusLmaPolicy(aaa.client, { lmaAddress: c.address, magAuthorized: storePolicy.magAuthorized, protocol: aaa.protocol }) : storePolicy,
     events,
     store: store.bindings,

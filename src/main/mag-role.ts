@@ -18,7 +18,8 @@ import { FamilyTransport } from '../transport/family.ts';
 import type { MhTransport } from '../transport/types.ts';
 import { MH_BU } from '../mh/index.ts';
 import { listening } from './errors.ts';
-import { RecordingDataPlane } from '../dataplane/recording.ts';
+import { openDataPlane } from '../dataplane/select.ts';
+import type { DataPlane } from '../dataplane/types.ts';
 import { systemClock } from '../util/clock.ts';
 import { fileCounterStore } from './files.ts';
 import { logger } from '../util/log.ts';
@@ -42,6 +43,8 @@ export interface MagRoleOptions {
   advertiser?: RouterAdvertiser;
   policy?: MagPolicySource;
   events?: MagEventSink;
+  /** A data plane of the caller's (pmip6 simulate: many MAGs in one process); default from dataplane.* config. */
+  dataPlane?: DataPlane;
 }
 
 export interface MagRole {
@@ -113,6 +116,16 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
     await protection.remove();
     throw e;
   }
+  let dataPlane: DataPlane;
+  try {
+    dataPlane = o.dataPlane ?? (await openDataPlane('mag', config.dataplane, logger('dataplane').child({ mag: o.id }), isIPv6(o.proxyCoa)));
+  } catch (e) {
+    await aaa?.stop();
+    await dia?.stop();
+    await transport.close();
+    await protection.remove();
+    throw e;
+  }
   const mag = new Mag(
     {
       id: o.id,
@@ -128,11 +141,12 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
       timestampValidityWindowMs: config.mag.timestampValidityWindow,
       forceUdpEncapsulation: config.mag.forceIpv4UdpEncapsulation,
       fixedMagLinkLocal: config.mag.access.linkLocal,
+      greMode: config.mag.greMode,
     },
     {
       clock: systemClock,
       transport,
-      dataPlane: new RecordingDataPlane(false),
+      dataPlane,
       policy: o.policy ?? aaa?.policy ?? dia?.policy ?? defaultMagPolicy(config),
       detector: aaa?.detector ?? dia?.detector ?? o.detector,
       advertiser: advertiserFor(o.advertiser, aaa?.policy ?? dia?.policy),
@@ -147,6 +161,7 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
     await dia?.stop();
     await transport.close();
     await protection.remove();
+    if (!o.dataPlane) await dataPlane.close?.();
     throw e;
   }
   await mag.start();
@@ -173,6 +188,7 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
       await dia?.stop();
       await transport.close();
       await protection.remove();
+      if (!o.dataPlane) await dataPlane.close?.();
     },
   };
 }

@@ -8,6 +8,7 @@ import { ipv6ToString, parseIpv6 } from '../mh/index.ts';
 import { AttachSimulator, type SimScenario } from '../attach/simulator.ts';
 import { systemClock } from '../util/clock.ts';
 import { startMagRole, type MagRole } from './mag-role.ts';
+import { RecordingDataPlane } from '../dataplane/recording.ts';
 import { logger } from '../util/log.ts';
 import { ApiClient, ApiError } from './api-client.ts';
 
@@ -76,7 +77,7 @@ export async function simulate(config: Config, o: SimulateOptions): Promise<Simu
   const roles: MagRole[] = [];
   try {
     for (let i = 0; i < labels.length; i++) {
-      roles.push(await startMagRole(config, { id: labels[i], proxyCoa: addresses[i], port: o.port, detector: sim.detectorFor(labels[i]) }));
+      roles.push(await startMagRole(config, { id: labels[i], proxyCoa: addresses[i], port: o.port, detector: sim.detectorFor(labels[i]), dataPlane: new RecordingDataPlane(false) }));
     }
     const t0 = Date.now();
     log.info({ mns: o.mns, rate: o.rate, mags: addresses }, 'simulation started');

@@ -101,6 +101,53 @@ export interface NativeAddon {
   LinkSocket?: new (o: LinkSocketOptions) => LinkSocket;
   MhSocket: new (o: MhSocketOptions) => MhSocket;
   probeMh(): { ok: true } | { ok: false; code: string; message: string };
+  /** The user-space data plane's packet path (native/src/tun_fwd.c; src/dataplane/userspace.ts). Absent in older builds. */
+  TunForwarder?: new (o: TunForwarderOptions) => TunForwarder;
+  probeTun?(): { ok: true } | { ok: false; code: string; message: string; what: string };
+}
+
+export interface TunForwarderOptions {
+  /** TUN device name (at most 15 characters). */
+  name: string;
+  /** 'lma' picks the tunnel by the inner destination, 'mag' by the inner source. */
+  role: 'lma' | 'mag';
+  mtu?: number;
+  batch?: number;
+  maxTunnels?: number;
+  maxRoutes?: number;
+  recvBufferSize?: number;
+}
+
+export interface TunForwarderCounters {
+  packets: number;
+  bytes: number;
+  batches: number;
+}
+
+export interface TunForwarderStats {
+  name: string;
+  ifindex: number;
+  /** TUN -> tunnel (encapsulated, sent). */
+  tx: TunForwarderCounters;
+  /** Tunnel -> TUN (received, decapsulated). */
+  rx: TunForwarderCounters;
+  drops: Record<'noBinding' | 'badKey' | 'unknownPeer' | 'malformed' | 'tunWrite' | 'send' | 'multicast', { tx: number; rx: number }>;
+  tunnels: number;
+  routes: number;
+}
+
+export interface TunForwarder {
+  /** A slot number; throws EEXIST when another tunnel already receives from that peer with that key. */
+  addTunnel(t: { local: string; remote: string; encap: 'ip6' | 'gre'; keyIn?: number; keyOut?: number }): number;
+  /** 0, or 2 (ENOENT). Routes over it go too. */
+  removeTunnel(slot: number): number;
+  /** 0 or an errno (2 ENOENT: no such tunnel, 28 ENOSPC: table full, 22 EINVAL). Replaces the prefix's route. */
+  addRoute(address: string, prefixLength: number, slot: number): number;
+  /** 0 removed, 2 (ENOENT) absent, 3 (ESRCH) routed over another tunnel (left alone). */
+  removeRoute(address: string, prefixLength: number, slot: number): number;
+  stats(): TunForwarderStats;
+  tunnelStats(slot: number): { txPackets: number; txBytes: number; rxPackets: number; rxBytes: number } | null;
+  close(): void;
 }
 
 export type NativeStatus = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };

@@ -79,7 +79,7 @@ describe('access link, IPv4: an unmodified IPv4-only host gets its IPv4 home add
     mn.ip('link', 'set', 'mn0', 'up');
     const r = dhcp();
     assert.equal(r.status, 0, r.out);
-    assert.match(readFileSync(leases, 'utf8'), new RegExp(`bound ip=${HOA.replace(/\./g, '\\.')} mask=24 router=10.77.0.1 serverid=10.77.0.1 mtu=1460 lease=3600`));
+    assert.match(readFileSync(leases, 'utf8'), new RegExp(`bound ip=${HOA.replace(/\./g, '\\.')} mask=24 router=10.77.0.1 serverid=10.77.0.1 mtu=1452 lease=3600`));
     assert.match(mn.ip('-4', 'addr', 'show', 'dev', 'mn0'), /inet 10\.77\.0\.5\/24/);
     const ev = (await a1.call<MagEvent[]>('events')).find((e) => e.type === 'registered');
     assert.equal(ev && ev.type === 'registered' ? ev.ipv4HoA : null, HOA);

@@ -59,7 +59,7 @@ describe('RFC 5213 §6.7: the RA follows the PBA', () => {
       assert.equal(ipv6ToString(r.src), 'fe80::200:5eff:fe00:5213');
       assert.equal(r.hopLimit, 255);
       assert.equal(r.ra!.routerLifetimeS, 1800);
-      assert.equal(r.ra!.mtu, 1460);
+      assert.equal(r.ra!.mtu, 1452);
     }
     assert.equal(ra1.dstMac, MAC1);
     assert.equal(ra2.dstMac, MAC2);

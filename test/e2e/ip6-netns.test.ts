@@ -164,6 +164,8 @@ describe('PMIPv6 over IPv6 (protocol 135) between namespaces, end to end', { ski
       const bs = await bindings();
       return bs.length === MNS.length && bs.every((b) => b.proxyCoa === MAG2 && b.state !== 'deregistering');
     }, 30_000);
+    // The event is counted once the data plane has the new tunnel (a moment after the binding shows MAG 2).
+    await until('handed-off counted', async () => (await metric(l, 8080, /pmip6_lma_binding_events_total\{event="handed-off"\} (\d+)/)) >= MNS.length, 10_000);
     assert.equal(await metric(l, 8080, /pmip6_lma_binding_events_total\{event="handed-off"\} (\d+)/), MNS.length, 'RFC 5213 §5.3.4: each BCE moved to MAG 2, none made anew');
     const moved = await bindings();
     assert.deepEqual(moved.map((b) => b.hnps[0]).sort(), atMag1.map((b) => b.hnps[0]).sort(), 'the same prefixes after the handoff');

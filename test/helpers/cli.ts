@@ -77,13 +77,15 @@ export function cliArgs(o: SpawnOptions = {}): string[] {
  * accept unprotected signalling on loopback explicitly, as the README's quick start does.
  */
 export const LAB_ENV = { PMIP6_SECURITY_ALLOW_UNPROTECTED_SIGNALLING: 'true' };
+/** A process in the test machine's own namespace never gets a forwarding data plane (no TUN device, rules or sysctls on the host). */
+const ROOT_NS_ENV = { PMIP6_DATAPLANE_KIND: 'recording' };
 
 export function pmip6(args: string[], env: Record<string, string>, o: SpawnOptions = {}): Child {
   let out = '';
   let stdout = '';
   let stderr = '';
   const cmd = [...(o.prefix ?? []), process.execPath, ...cliArgs(o), ...args];
-  const child = spawn(cmd[0], cmd.slice(1), { cwd: o.cwd ?? ROOT, env: { ...process.env, ...LAB_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(o.uid !== undefined ? { uid: o.uid, gid: o.uid } : {}) });
+  const child = spawn(cmd[0], cmd.slice(1), { cwd: o.cwd ?? ROOT, env: { ...process.env, ...LAB_ENV, ...(o.prefix ? {} : ROOT_NS_ENV), ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(o.uid !== undefined ? { uid: o.uid, gid: o.uid } : {}) });
   child.stdout!.on('data', (d) => {
     out += d;
     stdout += d;

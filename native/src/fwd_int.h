@@ -1,0 +1,70 @@
+// Internals of the user-space forwarder (TunForwarder) shared by tun_fwd.c (the N-API
+// object: construction, table programming, stats) and fwd_path.c (the per-packet path on
+// its own threads).
+#ifndef PMIP6_NATIVE_FWD_INT_H
+#define PMIP6_NATIVE_FWD_INT_H
+
+#include <net/if.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fwd_table.h"
+
+#ifndef IPPROTO_GRE
+#define IPPROTO_GRE 47
+#endif
+
+// Which inner address selects the tunnel for a packet read from the TUN device:
+// the LMA routes by destination (RFC 5213 §5.6.2: to the MN's prefix), the MAG by source
+// (RFC 5213 §6.10.5: from the MN's prefix, reverse tunnelled to the LMA).
+enum fwd_role { FWD_ROLE_LMA = 1, FWD_ROLE_MAG = 2 };
+
+// Drop causes, also the index into fwd_stats.drops (keep in step with tun_fwd.c's names).
+enum fwd_drop {
+  FWD_DROP_NO_BINDING = 0,  // TUN packet with no route; decapsulated packet whose inner address is not routed over that tunnel
+  FWD_DROP_BAD_KEY,         // GRE from a known peer with a key (or no key) no tunnel expects
+  FWD_DROP_UNKNOWN_PEER,    // outer source (or destination) is no tunnel's endpoint
+  FWD_DROP_MALFORMED,       // too short, wrong IP version, GRE version/flags we do not accept
+  FWD_DROP_TUN_WRITE,       // write to the TUN device failed
+  FWD_DROP_SEND,            // sendmmsg failed
+  FWD_DROP_MULTICAST,       // TUN packet to a multicast destination (the kernel's own MLD/RS on the device): never tunnelled
+  FWD_DROP_COUNT
+};
+
+// Counters of one thread (each thread writes only its own; JavaScript reads them racily).
+typedef struct {
+  uint64_t packets, bytes;
+  uint64_t drops[FWD_DROP_COUNT];
+  uint64_t batches;
+} fwd_stats;
+
+#define FWD_HEADROOM 16        // room in front of a packet for the GRE header (4 + 4 key)
+#define FWD_BUF 65536          // one packet buffer (largest IPv6 packet without jumbogram)
+#define FWD_MAX_BATCH 64
+
+typedef struct fwd {
+  char name[IFNAMSIZ];
+  int ifindex;
+  int role;                    // enum fwd_role
+  int tun_fd;
+  int raw6_fd;                 // IPv6 raw socket, protocol 41: IPv6-in-IPv6 (RFC 2473)
+  int raw4_fd;                 // IPv6 raw socket, protocol 4: IPv4-in-IPv6 (RFC 5844 §3.1.2.2)
+  int gre_fd;                  // IPv6 raw socket, protocol 47: GRE (RFC 2784/2890, keys RFC 5845)
+  int stop_fd;                 // eventfd: wakes both threads at close
+  unsigned batch;
+  pthread_t tx_thread, rx_thread;
+  bool threads_started;
+  volatile int stopping;
+  pthread_rwlock_t lock;       // writers: JavaScript programming the table; readers: the threads
+  fwd_table table;
+  fwd_stats tx;                // TUN -> tunnel (encapsulated and sent)
+  fwd_stats rx;                // tunnel -> TUN (received and decapsulated)
+} fwd;
+
+// Starts the two forwarding threads. 0 or errno.
+int fwd_start_threads(fwd *f);
+// Stops and joins them (idempotent).
+void fwd_stop_threads(fwd *f);
+
+#endif

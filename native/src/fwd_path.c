@@ -1,0 +1,323 @@
+// The user-space forwarder's per-packet path, on two threads of its own (no JavaScript,
+// no event loop):
+//   tx: TUN -> tunnel. Reads a batch of packets from the TUN device, picks the tunnel by
+//       the inner destination (LMA, RFC 5213 §5.6.2) or source (MAG, RFC 5213 §6.10.5)
+//       prefix, encapsulates (IPv6-in-IPv6 = protocol 41, RFC 2473; IPv4-in-IPv6 = protocol 4,
+//       RFC 5844 §3.1.2.2; GRE = protocol 47, RFC 2784 with the RFC 2890 Key field carrying
+//       the RFC 5845 key the peer asked for) and sends each group with one sendmmsg.
+//   rx: tunnel -> TUN. recvmmsg batches from the three raw sockets; a packet is accepted
+//       only when its outer source and destination are a tunnel's endpoints and (GRE) its
+//       key is the one that tunnel expects (RFC 5845 §3.1: the key identifies the MN's
+//       flow), and when the inner address it carries is routed over that same tunnel;
+//       then the inner packet is written to the TUN device. Every drop is counted by cause.
+#include "fwd_int.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define CTRL6 CMSG_SPACE(sizeof(struct in6_pktinfo))
+#define ETH_IPV6 0x86DD
+#define ETH_IPV4 0x0800
+// RFC 2784 §2 / RFC 2890 §2: C, K, S bits; version in the low 3 bits.
+#define GRE_C 0x8000
+#define GRE_R 0x4000 // RFC 1701 routing: not accepted (RFC 2784 §2.1.1)
+#define GRE_K 0x2000
+#define GRE_S 0x1000
+#define GRE_VER 0x0007
+
+static inline void count_add(uint64_t *c, uint64_t v) { __atomic_fetch_add(c, v, __ATOMIC_RELAXED); }
+
+typedef struct {
+  struct mmsghdr m[FWD_MAX_BATCH];
+  struct iovec iov[FWD_MAX_BATCH];
+  struct sockaddr_in6 name[FWD_MAX_BATCH];
+  uint8_t ctrl[FWD_MAX_BATCH][CTRL6];
+  unsigned n;
+} msg_group;
+
+static void group_add(msg_group *g, uint8_t *data, size_t len, const struct in6_addr *local, const struct in6_addr *remote) {
+  unsigned i = g->n++;
+  memset(&g->name[i], 0, sizeof g->name[i]);
+  g->name[i].sin6_family = AF_INET6;
+  g->name[i].sin6_addr = *remote;
+  g->iov[i].iov_base = data;
+  g->iov[i].iov_len = len;
+  struct msghdr *h = &g->m[i].msg_hdr;
+  memset(h, 0, sizeof *h);
+  h->msg_name = &g->name[i];
+  h->msg_namelen = sizeof g->name[i];
+  h->msg_iov = &g->iov[i];
+  h->msg_iovlen = 1;
+  // The outer source is the tunnel's local endpoint (LMAA or Proxy-CoA), whatever the route says.
+  h->msg_control = g->ctrl[i];
+  h->msg_controllen = CTRL6;
+  struct cmsghdr *c = CMSG_FIRSTHDR(h);
+  c->cmsg_level = IPPROTO_IPV6;
+  c->cmsg_type = IPV6_PKTINFO;
+  c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+  struct in6_pktinfo pi;
+  memset(&pi, 0, sizeof pi);
+  pi.ipi6_addr = *local;
+  memcpy(CMSG_DATA(c), &pi, sizeof pi);
+}
+
+static void group_send(fwd *f, int fd, msg_group *g) {
+  unsigned done = 0;
+  while (done < g->n) {
+    int r = sendmmsg(fd, g->m + done, g->n - done, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      f->tx.drops[FWD_DROP_SEND]++; // the first one failed: skip it and go on
+      done++;
+      continue;
+    }
+    done += (unsigned)r;
+  }
+  g->n = 0;
+}
+
+static void *tx_main(void *arg) {
+  fwd *f = arg;
+  unsigned batch = f->batch;
+  uint8_t *bufs = malloc((size_t)batch * (FWD_HEADROOM + FWD_BUF));
+  msg_group *groups = calloc(3, sizeof *groups); // raw6, raw4, gre
+  if (bufs == NULL || groups == NULL) {
+    free(bufs);
+    free(groups);
+    return NULL;
+  }
+  int fds[3] = {f->raw6_fd, f->raw4_fd, f->gre_fd};
+  struct pollfd pfd[2] = {{.fd = f->tun_fd, .events = POLLIN}, {.fd = f->stop_fd, .events = POLLIN}};
+  while (!f->stopping) {
+    if (poll(pfd, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (pfd[1].revents) break;
+    if (!(pfd[0].revents & POLLIN)) {
+      if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) break;
+      continue;
+    }
+    unsigned n = 0;
+    ssize_t lens[FWD_MAX_BATCH];
+    for (; n < batch; n++) {
+      ssize_t r = read(f->tun_fd, bufs + (size_t)n * (FWD_HEADROOM + FWD_BUF) + FWD_HEADROOM, FWD_BUF);
+      if (r <= 0) break;
+      lens[n] = r;
+    }
+    if (n == 0) continue;
+    f->tx.batches++;
+    pthread_rwlock_rdlock(&f->lock);
+    for (unsigned i = 0; i < n; i++) {
+      uint8_t *p = bufs + (size_t)i * (FWD_HEADROOM + FWD_BUF) + FWD_HEADROOM;
+      size_t len = (size_t)lens[i];
+      int v = len > 0 ? p[0] >> 4 : 0;
+      const uint8_t *key;
+      if (v == 6 && len >= 40) key = p + (f->role == FWD_ROLE_LMA ? 24 : 8);
+      else if (v == 4 && len >= 20) key = p + (f->role == FWD_ROLE_LMA ? 16 : 12);
+      else {
+        f->tx.drops[FWD_DROP_MALFORMED]++;
+        continue;
+      }
+      if (v == 6 ? p[24] == 0xff : (p[16] & 0xf0) == 0xe0) {
+        f->tx.drops[FWD_DROP_MULTICAST]++;
+        continue;
+      }
+      uint32_t slot = fwd_route_lookup(&f->table, v, key);
+      if (slot == UINT32_MAX) {
+        f->tx.drops[FWD_DROP_NO_BINDING]++;
+        continue;
+      }
+      fwd_tunnel *t = &f->table.tunnels[slot];
+      count_add(&t->tx_packets, 1);
+      count_add(&t->tx_bytes, len);
+      f->tx.packets++;
+      f->tx.bytes += len;
+      if (t->encap == FWD_ENCAP_GRE) {
+        // RFC 2784 §2 + RFC 2890 §2.1: [C|R|K|S|...|Ver] [Protocol Type] [Key]
+        size_t h = t->has_key_out ? 8 : 4;
+        uint8_t *g = p - h;
+        uint16_t flags = t->has_key_out ? GRE_K : 0;
+        uint16_t proto = v == 6 ? ETH_IPV6 : ETH_IPV4;
+        g[0] = (uint8_t)(flags >> 8);
+        g[1] = (uint8_t)flags;
+        g[2] = (uint8_t)(proto >> 8);
+        g[3] = (uint8_t)proto;
+        if (t->has_key_out) {
+          g[4] = (uint8_t)(t->key_out >> 24);
+          g[5] = (uint8_t)(t->key_out >> 16);
+          g[6] = (uint8_t)(t->key_out >> 8);
+          g[7] = (uint8_t)t->key_out;
+        }
+        group_add(&groups[2], g, len + h, &t->local, &t->remote);
+      } else {
+        group_add(&groups[v == 6 ? 0 : 1], p, len, &t->local, &t->remote);
+      }
+    }
+    pthread_rwlock_unlock(&f->lock);
+    for (int gi = 0; gi < 3; gi++)
+      if (groups[gi].n) group_send(f, fds[gi], &groups[gi]);
+  }
+  free(bufs);
+  free(groups);
+  return NULL;
+}
+
+// One received datagram (the payload after the outer IPv6 header): checks and writes it.
+static void rx_one(fwd *f, int which, uint8_t *p, size_t len, const struct in6_addr *src, const struct in6_addr *dst) {
+  uint8_t encap = FWD_ENCAP_IP6;
+  bool has_key = false;
+  uint32_t key = 0;
+  int v = which == 0 ? 6 : 4;
+  if (which == 2) {
+    encap = FWD_ENCAP_GRE;
+    if (len < 4) goto malformed;
+    uint16_t flags = (uint16_t)(p[0] << 8 | p[1]);
+    uint16_t proto = (uint16_t)(p[2] << 8 | p[3]);
+    if ((flags & GRE_VER) != 0 || (flags & GRE_R)) goto malformed;
+    size_t off = 4;
+    if (flags & GRE_C) off += 4;
+    if (flags & GRE_K) {
+      if (len < off + 4) goto malformed;
+      has_key = true;
+      key = (uint32_t)p[off] << 24 | (uint32_t)p[off + 1] << 16 | (uint32_t)p[off + 2] << 8 | p[off + 3];
+      off += 4;
+    }
+    if (flags & GRE_S) off += 4;
+    if (len < off) goto malformed;
+    if (proto == ETH_IPV6) v = 6;
+    else if (proto == ETH_IPV4) v = 4;
+    else goto malformed;
+    p += off;
+    len -= off;
+  }
+  if (v == 6 ? (len < 40 || p[0] >> 4 != 6) : (len < 20 || p[0] >> 4 != 4)) goto malformed;
+  uint32_t slot = fwd_rx_lookup(&f->table, src, encap, has_key, key);
+  if (slot == UINT32_MAX) {
+    f->rx.drops[fwd_peer_known(&f->table, src) && encap == FWD_ENCAP_GRE ? FWD_DROP_BAD_KEY : FWD_DROP_UNKNOWN_PEER]++;
+    return;
+  }
+  fwd_tunnel *t = &f->table.tunnels[slot];
+  if (memcmp(&t->local, dst, sizeof *dst) != 0) {
+    f->rx.drops[FWD_DROP_UNKNOWN_PEER]++;
+    return;
+  }
+  // The inner address must belong to a binding over this very tunnel: the LMA checks the
+  // source (the MN's HNP or IPv4 HoA), the MAG the destination. No MN's packet reaches
+  // another MN's tunnel, and no peer injects traffic for prefixes it does not serve.
+  const uint8_t *a = v == 6 ? p + (f->role == FWD_ROLE_LMA ? 8 : 24) : p + (f->role == FWD_ROLE_LMA ? 12 : 16);
+  if (fwd_route_lookup(&f->table, v, a) != slot) {
+    f->rx.drops[FWD_DROP_NO_BINDING]++;
+    return;
+  }
+  if (write(f->tun_fd, p, len) < 0) {
+    f->rx.drops[FWD_DROP_TUN_WRITE]++;
+    return;
+  }
+  count_add(&t->rx_packets, 1);
+  count_add(&t->rx_bytes, len);
+  f->rx.packets++;
+  f->rx.bytes += len;
+  return;
+malformed:
+  f->rx.drops[FWD_DROP_MALFORMED]++;
+}
+
+static void *rx_main(void *arg) {
+  fwd *f = arg;
+  unsigned batch = f->batch;
+  uint8_t *bufs = malloc((size_t)batch * FWD_BUF);
+  struct mmsghdr *m = calloc(batch, sizeof *m);
+  struct iovec *iov = calloc(batch, sizeof *iov);
+  struct sockaddr_in6 *names = calloc(batch, sizeof *names);
+  uint8_t (*ctrl)[CTRL6 + 32] = calloc(batch, sizeof *ctrl);
+  if (!bufs || !m || !iov || !names || !ctrl) goto out;
+  struct pollfd pfd[4] = {
+      {.fd = f->raw6_fd, .events = POLLIN}, {.fd = f->raw4_fd, .events = POLLIN},
+      {.fd = f->gre_fd, .events = POLLIN}, {.fd = f->stop_fd, .events = POLLIN}};
+  while (!f->stopping) {
+    if (poll(pfd, 4, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (pfd[3].revents) break;
+    for (int w = 0; w < 3; w++) {
+      if (!(pfd[w].revents & POLLIN)) continue;
+      for (int rounds = 0; rounds < 8; rounds++) {
+        for (unsigned i = 0; i < batch; i++) {
+          iov[i].iov_base = bufs + (size_t)i * FWD_BUF;
+          iov[i].iov_len = FWD_BUF;
+          memset(&m[i].msg_hdr, 0, sizeof m[i].msg_hdr);
+          m[i].msg_hdr.msg_name = &names[i];
+          m[i].msg_hdr.msg_namelen = sizeof names[i];
+          m[i].msg_hdr.msg_iov = &iov[i];
+          m[i].msg_hdr.msg_iovlen = 1;
+          m[i].msg_hdr.msg_control = ctrl[i];
+          m[i].msg_hdr.msg_controllen = sizeof ctrl[i];
+        }
+        int r = recvmmsg(pfd[w].fd, m, batch, MSG_DONTWAIT, NULL);
+        if (r <= 0) break;
+        f->rx.batches++;
+        pthread_rwlock_rdlock(&f->lock);
+        for (int i = 0; i < r; i++) {
+          struct in6_addr dst;
+          bool have_dst = false;
+          for (struct cmsghdr *c = CMSG_FIRSTHDR(&m[i].msg_hdr); c; c = CMSG_NXTHDR(&m[i].msg_hdr, c)) {
+            if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+              struct in6_pktinfo pi;
+              memcpy(&pi, CMSG_DATA(c), sizeof pi);
+              dst = pi.ipi6_addr;
+              have_dst = true;
+            }
+          }
+          if (!have_dst || (m[i].msg_hdr.msg_flags & MSG_TRUNC)) {
+            f->rx.drops[FWD_DROP_MALFORMED]++;
+            continue;
+          }
+          rx_one(f, w, bufs + (size_t)i * FWD_BUF, m[i].msg_len, &names[i].sin6_addr, &dst);
+        }
+        pthread_rwlock_unlock(&f->lock);
+        if ((unsigned)r < batch) break;
+      }
+    }
+  }
+out:
+  free(bufs);
+  free(m);
+  free(iov);
+  free(names);
+  free(ctrl);
+  return NULL;
+}
+
+int fwd_start_threads(fwd *f) {
+  int err = pthread_create(&f->tx_thread, NULL, tx_main, f);
+  if (err) return err;
+  err = pthread_create(&f->rx_thread, NULL, rx_main, f);
+  if (err) {
+    f->stopping = 1;
+    uint64_t one = 1;
+    (void)!write(f->stop_fd, &one, sizeof one);
+    pthread_join(f->tx_thread, NULL);
+    return err;
+  }
+  pthread_setname_np(f->tx_thread, "pmip6-fwd-tx");
+  pthread_setname_np(f->rx_thread, "pmip6-fwd-rx");
+  f->threads_started = true;
+  return 0;
+}
+
+void fwd_stop_threads(fwd *f) {
+  if (!f->threads_started) return;
+  f->stopping = 1;
+  uint64_t one = 1;
+  (void)!write(f->stop_fd, &one, sizeof one);
+  pthread_join(f->tx_thread, NULL);
+  pthread_join(f->rx_thread, NULL);
+  f->threads_started = false;
+}

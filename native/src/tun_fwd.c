@@ -1,0 +1,422 @@
+// TunForwarder (see fwd_int.h, fwd_path.c): construction opens the TUN device and the raw
+// sockets and starts the threads; JavaScript then programs tunnels and routes under the
+// table's write lock and reads counters. close() (or the finalizer, or the environment's
+// teardown) stops the threads and closes everything: a non-persistent TUN device vanishes
+// with its last descriptor, so a crashed process leaves no device behind.
+#include "tun_fwd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "fwd_int.h"
+
+static const char *const DROP_NAMES[FWD_DROP_COUNT] = {"noBinding", "badKey", "unknownPeer", "malformed", "tunWrite", "send", "multicast"};
+
+typedef struct {
+  fwd f;
+  bool open;
+  bool cleanup_hook;
+} tun_fwd;
+
+static void close_fds(fwd *f) {
+  int *fds[] = {&f->tun_fd, &f->raw6_fd, &f->raw4_fd, &f->gre_fd, &f->stop_fd};
+  for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+    if (*fds[i] >= 0) close(*fds[i]);
+    *fds[i] = -1;
+  }
+}
+
+static void tf_shutdown(tun_fwd *t) {
+  if (!t->open) return;
+  t->open = false;
+  fwd_stop_threads(&t->f);
+  close_fds(&t->f);
+  fwd_table_free(&t->f.table);
+  pthread_rwlock_destroy(&t->f.lock);
+}
+
+static void env_cleanup(void *arg) {
+  tun_fwd *t = arg;
+  t->cleanup_hook = false;
+  tf_shutdown(t);
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  tun_fwd *t = data;
+  if (t->cleanup_hook) napi_remove_env_cleanup_hook(env, env_cleanup, t);
+  tf_shutdown(t);
+  free(t);
+}
+
+static tun_fwd *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  napi_value self;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
+  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
+    p6_throw_type(env, "not a TunForwarder");
+    return NULL;
+  }
+  tun_fwd *t = data;
+  if (!t->open) {
+    p6_throw_errno(env, EBADF, "TunForwarder", "TunForwarder is closed");
+    return NULL;
+  }
+  return t;
+}
+
+// Opens (or attaches to) the TUN device `name`: IFF_TUN without packet information, so
+// every read and write is one bare IP packet. 0 or errno; *fd and name (the kernel's) out.
+static int open_tun(char *name, int *fd) {
+  int f = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (f < 0) return errno;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+  if (ioctl(f, TUNSETIFF, &ifr) < 0) {
+    int e = errno;
+    close(f);
+    return e;
+  }
+  snprintf(name, IFNAMSIZ, "%s", ifr.ifr_name);
+  *fd = f;
+  return 0;
+}
+
+// MTU and IFF_UP through the classic interface ioctls. 0 or errno.
+static int link_up(const char *name, uint32_t mtu, int *ifindex) {
+  int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return errno;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+  int err = 0;
+  if (mtu) {
+    ifr.ifr_mtu = (int)mtu;
+    if (ioctl(s, SIOCSIFMTU, &ifr) < 0) err = errno;
+  }
+  if (!err && ioctl(s, SIOCGIFFLAGS, &ifr) < 0) err = errno;
+  if (!err) {
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) err = errno;
+  }
+  if (!err && ioctl(s, SIOCGIFINDEX, &ifr) < 0) err = errno;
+  if (!err) *ifindex = ifr.ifr_ifindex;
+  close(s);
+  return err;
+}
+
+static int open_raw(int proto, uint32_t rcvbuf, int *fd) {
+  int s = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, proto);
+  if (s < 0) return errno;
+  int err = p6_setsockopt_int(s, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+  if (!err && rcvbuf && p6_setsockopt_int(s, SOL_SOCKET, SO_RCVBUFFORCE, (int)rcvbuf) != 0) p6_setsockopt_int(s, SOL_SOCKET, SO_RCVBUF, (int)rcvbuf);
+  if (err) {
+    close(s);
+    return err;
+  }
+  *fd = s;
+  return 0;
+}
+
+// new TunForwarder({ name, role: 'lma'|'mag', mtu?, batch?, maxTunnels?, maxRoutes?, recvBufferSize? })
+static napi_value tf_construct(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], self;
+  P6_CALL(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  napi_valuetype vt = napi_undefined;
+  if (argc < 1 || napi_typeof(env, argv[0], &vt) != napi_ok || vt != napi_object) return p6_throw_type(env, "TunForwarder needs an options object");
+  char name[IFNAMSIZ + 1] = "", role[8] = "";
+  bool has = false;
+  if (!p6_opt_string(env, argv[0], "name", name, sizeof name, &has)) return NULL;
+  if (!has || name[0] == '\0') return p6_throw_type(env, "option name is required (the TUN device, at most 15 characters)");
+  if (!p6_opt_string(env, argv[0], "role", role, sizeof role, &has)) return NULL;
+  int r = has && strcmp(role, "lma") == 0 ? FWD_ROLE_LMA : has && strcmp(role, "mag") == 0 ? FWD_ROLE_MAG : 0;
+  if (r == 0) return p6_throw_type(env, "option role must be 'lma' or 'mag'");
+  uint32_t mtu = 0, batch = 32, max_tunnels = 4096, max_routes = 65536, rcvbuf = 4u << 20;
+  if (!p6_opt_u32(env, argv[0], "mtu", &mtu) || !p6_opt_u32(env, argv[0], "batch", &batch) ||
+      !p6_opt_u32(env, argv[0], "maxTunnels", &max_tunnels) || !p6_opt_u32(env, argv[0], "maxRoutes", &max_routes) ||
+      !p6_opt_u32(env, argv[0], "recvBufferSize", &rcvbuf))
+    return NULL;
+  if (batch < 1 || batch > FWD_MAX_BATCH) return p6_throw_type(env, "option batch must be 1..64");
+  if (max_tunnels < 1 || max_tunnels > (1u << 20) || max_routes < 1 || max_routes > (1u << 24)) return p6_throw_type(env, "maxTunnels/maxRoutes out of range");
+  if (mtu != 0 && (mtu < 1280 || mtu > 65535)) return p6_throw_type(env, "option mtu must be 1280..65535 (RFC 8200 §5)");
+
+  tun_fwd *t = calloc(1, sizeof *t);
+  if (t == NULL) return p6_throw_errno(env, ENOMEM, "calloc", "TunForwarder");
+  fwd *f = &t->f;
+  f->tun_fd = f->raw6_fd = f->raw4_fd = f->gre_fd = f->stop_fd = -1;
+  f->role = r;
+  f->batch = batch;
+  snprintf(f->name, IFNAMSIZ, "%s", name);
+  const char *what = "open /dev/net/tun";
+  const char *sys = "open";
+  int err = open_tun(f->name, &f->tun_fd);
+  if (!err) {
+    int fl = fcntl(f->tun_fd, F_GETFL);
+    if (fl < 0 || fcntl(f->tun_fd, F_SETFL, fl | O_NONBLOCK) < 0) err = errno;
+  }
+  if (!err && (err = link_up(f->name, mtu, &f->ifindex))) what = "TunForwarder: setting the TUN device's MTU and bringing it up", sys = "ioctl";
+  if (!err && (err = open_raw(41, rcvbuf, &f->raw6_fd))) what = "TunForwarder: raw IPv6 socket for protocol 41", sys = "socket";
+  if (!err && (err = open_raw(4, rcvbuf, &f->raw4_fd))) what = "TunForwarder: raw IPv6 socket for protocol 4", sys = "socket";
+  if (!err && (err = open_raw(IPPROTO_GRE, rcvbuf, &f->gre_fd))) what = "TunForwarder: raw IPv6 socket for protocol 47", sys = "socket";
+  if (!err && (f->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) err = errno, what = "eventfd", sys = "eventfd";
+  if (!err && (err = fwd_table_init(&f->table, max_tunnels, max_routes))) what = "TunForwarder: tables", sys = "calloc";
+  if (err) {
+    if (strcmp(sys, "open") == 0 && err != ENOENT) what = "TunForwarder: TUNSETIFF on /dev/net/tun (needs CAP_NET_ADMIN; EBUSY: the device is in use)", sys = "ioctl";
+    close_fds(f);
+    fwd_table_free(&f->table);
+    free(t);
+    return p6_throw_errno(env, err, sys, what);
+  }
+  pthread_rwlock_init(&f->lock, NULL);
+  t->open = true;
+  if ((err = fwd_start_threads(f)) != 0) {
+    t->open = false;
+    close_fds(f);
+    fwd_table_free(&f->table);
+    pthread_rwlock_destroy(&f->lock);
+    free(t);
+    return p6_throw_errno(env, err, "pthread_create", "TunForwarder: threads");
+  }
+  napi_status st = napi_wrap(env, self, t, finalize, NULL, NULL);
+  if (st != napi_ok) {
+    tf_shutdown(t);
+    free(t);
+    p6_throw_napi(env, st, "napi_wrap");
+    return NULL;
+  }
+  if (napi_add_env_cleanup_hook(env, env_cleanup, t) == napi_ok) t->cleanup_hook = true;
+  return self;
+}
+
+static bool parse_addr(napi_env env, napi_value v, int *family, uint8_t *out) {
+  char text[INET6_ADDRSTRLEN + 1];
+  if (!p6_get_string(env, v, text, sizeof text, "address")) return false;
+  memset(out, 0, 16);
+  if (inet_pton(AF_INET6, text, out) == 1) *family = 6;
+  else if (inet_pton(AF_INET, text, out) == 1) *family = 4;
+  else {
+    p6_throw_type(env, "not an IPv6 or IPv4 address");
+    return false;
+  }
+  return true;
+}
+
+// addTunnel({ local, remote, encap: 'ip6'|'gre', keyIn?, keyOut? }) -> slot
+static napi_value tf_add_tunnel(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  tun_fwd *t = unwrap(env, info, &argc, argv);
+  if (t == NULL) return NULL;
+  if (argc < 1) return p6_throw_type(env, "addTunnel needs a tunnel");
+  fwd_tunnel spec;
+  memset(&spec, 0, sizeof spec);
+  char local[INET6_ADDRSTRLEN + 1], remote[INET6_ADDRSTRLEN + 1], encap[8];
+  bool has_l, has_r, has_e;
+  if (!p6_opt_string(env, argv[0], "local", local, sizeof local, &has_l) || !p6_opt_string(env, argv[0], "remote", remote, sizeof remote, &has_r) ||
+      !p6_opt_string(env, argv[0], "encap", encap, sizeof encap, &has_e))
+    return NULL;
+  if (!has_l || !has_r || inet_pton(AF_INET6, local, &spec.local) != 1 || inet_pton(AF_INET6, remote, &spec.remote) != 1)
+    return p6_throw_type(env, "local and remote must be IPv6 addresses");
+  if (!has_e || (strcmp(encap, "ip6") != 0 && strcmp(encap, "gre") != 0)) return p6_throw_type(env, "encap must be 'ip6' or 'gre'");
+  spec.encap = strcmp(encap, "gre") == 0 ? FWD_ENCAP_GRE : FWD_ENCAP_IP6;
+  napi_value v;
+  napi_valuetype vt;
+  if (napi_get_named_property(env, argv[0], "keyIn", &v) == napi_ok && napi_typeof(env, v, &vt) == napi_ok && vt == napi_number) {
+    spec.has_key_in = true;
+    napi_get_value_uint32(env, v, &spec.key_in);
+  }
+  if (napi_get_named_property(env, argv[0], "keyOut", &v) == napi_ok && napi_typeof(env, v, &vt) == napi_ok && vt == napi_number) {
+    spec.has_key_out = true;
+    napi_get_value_uint32(env, v, &spec.key_out);
+  }
+  if (spec.encap != FWD_ENCAP_GRE && (spec.has_key_in || spec.has_key_out)) return p6_throw_type(env, "keys need encap 'gre'");
+  uint32_t slot = 0;
+  pthread_rwlock_wrlock(&t->f.lock);
+  int err = fwd_tunnel_add(&t->f.table, &spec, &slot);
+  pthread_rwlock_unlock(&t->f.lock);
+  if (err) return p6_throw_errno(env, err, "addTunnel", err == EEXIST ? "TunForwarder: a tunnel from that peer with that key exists" : "TunForwarder: tunnel table full");
+  napi_value out;
+  P6_CALL(env, napi_create_uint32(env, slot, &out));
+  return out;
+}
+
+static bool get_u32(napi_env env, napi_value v, uint32_t *out, const char *what) {
+  if (napi_get_value_uint32(env, v, out) != napi_ok) {
+    p6_throw_type(env, what);
+    return false;
+  }
+  return true;
+}
+
+// removeTunnel(slot) -> 0 or ENOENT
+static napi_value tf_remove_tunnel(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  tun_fwd *t = unwrap(env, info, &argc, argv);
+  uint32_t slot;
+  if (t == NULL || !get_u32(env, argv[0], &slot, "slot must be a number")) return NULL;
+  pthread_rwlock_wrlock(&t->f.lock);
+  int err = fwd_tunnel_remove(&t->f.table, slot);
+  pthread_rwlock_unlock(&t->f.lock);
+  napi_value out;
+  P6_CALL(env, napi_create_int32(env, err, &out));
+  return out;
+}
+
+// addRoute(address, prefixLength, slot) / removeRoute(address, prefixLength, slot) -> 0 or errno
+static napi_value route_op(napi_env env, napi_callback_info info, bool add) {
+  size_t argc = 3;
+  napi_value argv[3];
+  tun_fwd *t = unwrap(env, info, &argc, argv);
+  if (t == NULL) return NULL;
+  if (argc < 3) return p6_throw_type(env, "(address, prefixLength, slot) expected");
+  int family = 0;
+  uint8_t addr[16];
+  uint32_t plen, slot;
+  if (!parse_addr(env, argv[0], &family, addr) || !get_u32(env, argv[1], &plen, "prefixLength must be a number") || !get_u32(env, argv[2], &slot, "slot must be a number")) return NULL;
+  pthread_rwlock_wrlock(&t->f.lock);
+  int err = add ? fwd_route_add(&t->f.table, family, addr, plen, slot) : fwd_route_remove(&t->f.table, family, addr, plen, slot);
+  pthread_rwlock_unlock(&t->f.lock);
+  napi_value out;
+  P6_CALL(env, napi_create_int32(env, err, &out));
+  return out;
+}
+static napi_value tf_add_route(napi_env env, napi_callback_info info) { return route_op(env, info, true); }
+static napi_value tf_remove_route(napi_env env, napi_callback_info info) { return route_op(env, info, false); }
+
+static void set_num(napi_env env, napi_value o, const char *k, double v) {
+  napi_value x;
+  if (napi_create_double(env, v, &x) == napi_ok) napi_set_named_property(env, o, k, x);
+}
+
+// stats() -> { name, ifindex, tx: {packets, bytes, batches}, rx: {...}, drops: {cause: n}, tunnels, routes }
+static napi_value tf_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  tun_fwd *t = unwrap(env, info, &argc, NULL);
+  if (t == NULL) return NULL;
+  fwd *f = &t->f;
+  napi_value o, tx, rx, drops, v;
+  P6_CALL(env, napi_create_object(env, &o));
+  P6_CALL(env, napi_create_object(env, &tx));
+  P6_CALL(env, napi_create_object(env, &rx));
+  P6_CALL(env, napi_create_object(env, &drops));
+  set_num(env, tx, "packets", (double)__atomic_load_n(&f->tx.packets, __ATOMIC_RELAXED));
+  set_num(env, tx, "bytes", (double)__atomic_load_n(&f->tx.bytes, __ATOMIC_RELAXED));
+  set_num(env, tx, "batches", (double)__atomic_load_n(&f->tx.batches, __ATOMIC_RELAXED));
+  set_num(env, rx, "packets", (double)__atomic_load_n(&f->rx.packets, __ATOMIC_RELAXED));
+  set_num(env, rx, "bytes", (double)__atomic_load_n(&f->rx.bytes, __ATOMIC_RELAXED));
+  set_num(env, rx, "batches", (double)__atomic_load_n(&f->rx.batches, __ATOMIC_RELAXED));
+  for (int i = 0; i < FWD_DROP_COUNT; i++) {
+    napi_value d;
+    P6_CALL(env, napi_create_object(env, &d));
+    set_num(env, d, "tx", (double)__atomic_load_n(&f->tx.drops[i], __ATOMIC_RELAXED));
+    set_num(env, d, "rx", (double)__atomic_load_n(&f->rx.drops[i], __ATOMIC_RELAXED));
+    napi_set_named_property(env, drops, DROP_NAMES[i], d);
+  }
+  napi_set_named_property(env, o, "tx", tx);
+  napi_set_named_property(env, o, "rx", rx);
+  napi_set_named_property(env, o, "drops", drops);
+  pthread_rwlock_rdlock(&f->lock);
+  uint32_t tunnels = 0;
+  for (uint32_t i = 0; i < f->table.max_tunnels; i++) tunnels += f->table.tunnels[i].used;
+  uint32_t routes = fwd_route_count(&f->table);
+  pthread_rwlock_unlock(&f->lock);
+  set_num(env, o, "tunnels", tunnels);
+  set_num(env, o, "routes", routes);
+  set_num(env, o, "ifindex", f->ifindex);
+  P6_CALL(env, napi_create_string_utf8(env, f->name, NAPI_AUTO_LENGTH, &v));
+  napi_set_named_property(env, o, "name", v);
+  return o;
+}
+
+// tunnelStats(slot) -> { txPackets, txBytes, rxPackets, rxBytes } or null
+static napi_value tf_tunnel_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], o;
+  tun_fwd *t = unwrap(env, info, &argc, argv);
+  uint32_t slot;
+  if (t == NULL || !get_u32(env, argv[0], &slot, "slot must be a number")) return NULL;
+  pthread_rwlock_rdlock(&t->f.lock);
+  fwd_tunnel c = slot < t->f.table.max_tunnels ? t->f.table.tunnels[slot] : (fwd_tunnel){0};
+  pthread_rwlock_unlock(&t->f.lock);
+  if (!c.used) {
+    napi_get_null(env, &o);
+    return o;
+  }
+  P6_CALL(env, napi_create_object(env, &o));
+  set_num(env, o, "txPackets", (double)c.tx_packets);
+  set_num(env, o, "txBytes", (double)c.tx_bytes);
+  set_num(env, o, "rxPackets", (double)c.rx_packets);
+  set_num(env, o, "rxBytes", (double)c.rx_bytes);
+  return o;
+}
+
+static napi_value tf_close(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value self, u;
+  void *data = NULL;
+  P6_CALL(env, napi_get_cb_info(env, info, &argc, NULL, &self, NULL));
+  if (napi_unwrap(env, self, &data) == napi_ok && data != NULL) tf_shutdown(data);
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+// probeTun() -> { ok: true } | { ok: false, code, message, what }: can this process create
+// a TUN device (CAP_NET_ADMIN, /dev/net/tun) and open raw protocol-41 sockets (CAP_NET_RAW)?
+static napi_value probe_tun(napi_env env, napi_callback_info info) {
+  (void)info;
+  char name[IFNAMSIZ] = "p6probe%d";
+  int fd = -1, e = open_tun(name, &fd);
+  const char *what = "TUN device";
+  if (fd >= 0) close(fd); // not persistent: it is gone again
+  if (e == 0) {
+    int s = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, 41);
+    if (s < 0) e = errno, what = "raw IPv6 socket (protocol 41)";
+    else close(s);
+  }
+  napi_value o, v;
+  P6_CALL(env, napi_create_object(env, &o));
+  napi_get_boolean(env, e == 0, &v);
+  napi_set_named_property(env, o, "ok", v);
+  if (e != 0) {
+    const char *n = strerrorname_np(e);
+    napi_create_string_utf8(env, n ? n : "EUNKNOWN", NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, o, "code", v);
+    napi_create_string_utf8(env, strerror(e), NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, o, "message", v);
+    napi_create_string_utf8(env, what, NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, o, "what", v);
+  }
+  return o;
+}
+
+napi_value p6_tun_fwd_init(napi_env env, napi_value exports) {
+  napi_property_descriptor methods[] = {
+      {"addTunnel", NULL, tf_add_tunnel, NULL, NULL, NULL, napi_default_method, NULL},
+      {"removeTunnel", NULL, tf_remove_tunnel, NULL, NULL, NULL, napi_default_method, NULL},
+      {"addRoute", NULL, tf_add_route, NULL, NULL, NULL, napi_default_method, NULL},
+      {"removeRoute", NULL, tf_remove_route, NULL, NULL, NULL, napi_default_method, NULL},
+      {"stats", NULL, tf_stats, NULL, NULL, NULL, napi_default_method, NULL},
+      {"tunnelStats", NULL, tf_tunnel_stats, NULL, NULL, NULL, napi_default_method, NULL},
+      {"close", NULL, tf_close, NULL, NULL, NULL, napi_default_method, NULL},
+  };
+  napi_value cls, fn;
+  P6_CALL(env, napi_define_class(env, "TunForwarder", NAPI_AUTO_LENGTH, tf_construct, NULL, sizeof methods / sizeof methods[0], methods, &cls));
+  P6_CALL(env, napi_set_named_property(env, exports, "TunForwarder", cls));
+  P6_CALL(env, napi_create_function(env, "probeTun", NAPI_AUTO_LENGTH, probe_tun, NULL, &fn));
+  P6_CALL(env, napi_set_named_property(env, exports, "probeTun", fn));
+  return exports;
+}

@@ -1,0 +1,95 @@
+// Which data plane a role runs, decided once at start and said in one log line with the
+// reason (issue 13): 'userspace' (TUN + raw sockets, native packet path), 'kernel'
+// (ip6tnl / ip6gre through rtnetlink: probed, not built yet), or 'recording' (signalling
+// only: no packet is forwarded). 'auto' takes the kernel's tunnels when they exist and this
+// build can drive them, else the user-space forwarder when this process may create a TUN
+// device and raw sockets, else recording, and says why each was passed over.
+import { existsSync } from 'node:fs';
+import type { DataPlane } from './types.ts';
+import { RecordingDataPlane } from './recording.ts';
+import { UserspaceDataPlane } from './userspace.ts';
+import { loadNative } from '../transport/native.ts';
+import type { Logger } from '../util/log.ts';
+
+export type DataPlaneKind = 'auto' | 'userspace' | 'kernel' | 'recording';
+
+export interface DataPlaneConfig {
+  kind: DataPlaneKind;
+  /** TUN device name; empty = pmip6-<role>. */
+  tunName: string;
+  /** Routing table; 0 = 5213 (LMA) / 5214 (MAG). */
+  table: number;
+  rulePriority: number;
+  mtu: number;
+  maxTunnels: number;
+  maxRoutes: number;
+  enableForwarding: boolean;
+}
+
+export class DataPlaneUnavailableError extends Error {
+  constructor(readonly kind: DataPlaneKind, readonly reason: string) {
+    super(`data plane ${kind} is unavailable: ${reason}`);
+    this.name = 'DataPlaneUnavailableError';
+  }
+}
+
+/** Why kernel tunnels are not used (always a reason today: this build has no rtnetlink tunnel code). */
+export function kernelTunnelsUnavailable(): string {
+  const mods = ['ip6_tunnel', 'ip6_gre'].filter((m) => existsSync(`/sys/module/${m}`));
+  const modules = mods.length === 2 ? 'the kernel has ip6_tunnel and ip6_gre loaded' : `the kernel lacks ${['ip6_tunnel', 'ip6_gre'].filter((m) => !mods.includes(m)).join(' and ')} (/sys/module)`;
+  return `${modules}; kernel tunnels through rtnetlink are not implemented in this build`;
+}
+
+/** Why the user-space forwarder cannot run here, or null when it can. */
+export function userspaceUnavailable(): string | null {
+  const n = loadNative();
+  if (!n.ok) return n.reason;
+  if (!n.addon.TunForwarder || !n.addon.probeTun) return `the native addon ${n.path} has no TunForwarder (rebuild it: npm run install)`;
+  const p = n.addon.probeTun();
+  if (p.ok) return null;
+  if (p.code === 'EPERM' || p.code === 'EACCES') return `the process may not create a ${p.what} (${p.code}): it needs CAP_NET_ADMIN and CAP_NET_RAW (run as root, or grant them)`;
+  return `${p.what}: ${p.message} (${p.code})`;
+}
+
+/**
+ * `ipv6Transport`: the role has an IPv6 tunnel endpoint (the user-space forwarder carries
+ * IPv6 transport only; RFC 5844 §4's IPv4 transport tunnels are not in it).
+ */
+export async function openDataPlane(role: 'lma' | 'mag', c: DataPlaneConfig, log: Logger, ipv6Transport = true): Promise<DataPlane> {
+  const why: string[] = [];
+  let kind = c.kind;
+  if (kind === 'kernel') throw new DataPlaneUnavailableError('kernel', kernelTunnelsUnavailable());
+  if (kind === 'auto' && !ipv6Transport) {
+    why.push('the tunnel endpoint is IPv4 (RFC 5844 §4 transport): neither kernel tunnels nor the user-space forwarder (IPv6 transport only) are available for it');
+    kind = 'recording';
+  } else if (kind === 'auto') {
+    why.push(`kernel tunnels not used: ${kernelTunnelsUnavailable()}`);
+    const u = userspaceUnavailable();
+    if (u === null) kind = 'userspace';
+    else {
+      why.push(`user-space forwarder not used: ${u}`);
+      kind = 'recording';
+    }
+  } else if (kind === 'userspace') {
+    const u = userspaceUnavailable();
+    if (u !== null) throw new DataPlaneUnavailableError('userspace', u);
+  }
+  if (kind === 'recording') {
+    const reason = c.kind === 'recording' ? 'dataplane.kind is recording' : why.join('; ');
+    log[c.kind === 'recording' ? 'info' : 'warn']({ dataplane: 'recording', why: reason }, 'data plane: recording only, NO packet of a mobile node is forwarded');
+    return new RecordingDataPlane(false);
+  }
+  const n = loadNative();
+  if (!n.ok) throw new DataPlaneUnavailableError('userspace', n.reason);
+  const tunName = c.tunName || `pmip6-${role}`;
+  const table = c.table || (role === 'lma' ? 5213 : 5214);
+  const dp = await UserspaceDataPlane.open({
+    role, addon: n.addon, tunName, table, rulePriority: c.rulePriority, mtu: c.mtu,
+    maxTunnels: c.maxTunnels, maxRoutes: c.maxRoutes, enableForwarding: c.enableForwarding, log,
+  });
+  log.info(
+    { dataplane: 'userspace', tun: tunName, table, rulePriority: c.rulePriority, mtu: c.mtu, why: c.kind === 'auto' ? why.join('; ') : 'dataplane.kind is userspace' },
+    `data plane: user-space forwarder on TUN ${tunName} (IPv6-in-IPv6 and GRE over raw sockets, packet path in native threads)`,
+  );
+  return dp;
+}

@@ -1,0 +1,280 @@
+// The user-space forwarder data plane (for kernels without ip6tnl/ip6gre, like these):
+// one TUN device per role, the per-packet path in native code (native/src/tun_fwd.c,
+// fwd_path.c: its own threads, batched reads), JavaScript only programs the per-MN table
+// and the policy routing that steers traffic into the TUN device:
+//   LMA (RFC 5213 §5.6.2): a route per HNP / IPv4 HoA into the TUN device, in our table,
+//       looked up by one rule; the forwarder picks the MAG's tunnel by destination.
+//   MAG (RFC 5213 §6.10.5): a source rule per HNP / IPv4 HoA into our table, whose
+//       default route is the TUN device (reverse tunnelling); the forwarder picks the LMA's
+//       tunnel by source. Decapsulated packets to the MN leave by the access link (mnLink)
+//       through a route in the same table and a destination rule.
+// Created idempotently; removed on de-registration and on close; reconciled at open
+// (rules and routes an earlier run left behind are removed; a crashed process's TUN
+// device is not persistent and vanished with it).
+import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import type { DataPlane, TunnelId, TunnelSpec } from './types.ts';
+import type { NativeAddon, TunForwarder, TunForwarderStats } from '../transport/native.ts';
+import type { Logger } from '../util/log.ts';
+import { retireForwarder, trackForwarder } from './metrics.ts';
+import { reconcileTable, routeDel, routeReplace, ruleAdd, ruleDel, familyFlag, ip } from './iproute.ts';
+
+export interface UserspaceOptions {
+  role: 'lma' | 'mag';
+  addon: NativeAddon;
+  tunName: string;
+  /** Routing table holding our routes. */
+  table: number;
+  /** Preference of our rules. */
+  rulePriority: number;
+  mtu: number;
+  maxTunnels: number;
+  maxRoutes: number;
+  /** Turn on IPv6 and IPv4 forwarding in this network namespace (a router needs it). */
+  enableForwarding: boolean;
+  log: Logger;
+  /** How often drop counters are checked for a first drop of a cause (ms); 0 = never. */
+  dropLogIntervalMs?: number;
+}
+
+export class DataPlaneError extends Error {
+  constructor(message: string, readonly code: 'unsupported-encap' | 'table-full' | 'unknown-tunnel' | 'closed') {
+    super(message);
+    this.name = 'DataPlaneError';
+  }
+}
+
+interface Tunnel {
+  slot: number;
+  spec: TunnelSpec;
+}
+
+interface KernelRoute {
+  slot: number;
+  /** The access link whose route exists (MAG). */
+  link: string | null;
+}
+
+/** "2001:db8::/64" -> ["2001:db8::", 64]; "10.0.0.5/32"; a bare address is a host route. */
+export function splitPrefix(prefix: string): [string, number] {
+  const i = prefix.indexOf('/');
+  if (i < 0) return [prefix, prefix.includes(':') ? 128 : 32];
+  return [prefix.slice(0, i), Number(prefix.slice(i + 1))];
+}
+
+const ERRNO: Record<number, string> = { 2: 'ENOENT', 3: 'ESRCH', 22: 'EINVAL', 28: 'ENOSPC' };
+
+export class UserspaceDataPlane implements DataPlane {
+  readonly kind = 'userspace';
+  private readonly tunnels = new Map<TunnelId, Tunnel>();
+  private readonly kernel = new Map<string, KernelRoute>();
+  /** Per-prefix chains: kernel changes for one prefix happen in order. */
+  private readonly chains = new Map<string, Promise<void>>();
+  /** LMA: bumped by every add and remove of a prefix, so a deferred kernel removal knows it is stale. */
+  private readonly generation = new Map<string, number>();
+  private closed = false;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly dropsSeen = new Set<string>();
+
+  private constructor(
+    private readonly o: UserspaceOptions,
+    private readonly fwd: TunForwarder,
+  ) {}
+
+  /** Creates the TUN device and threads, removes stale state, sets up the role's fixed rules. */
+  static async open(o: UserspaceOptions): Promise<UserspaceDataPlane> {
+    if (!o.addon.TunForwarder) throw new DataPlaneError('the native addon has no TunForwarder (rebuild it: npm run install)', 'unsupported-encap');
+    // The TUN device first: a second process with the same name fails here (EBUSY) before
+    // it could remove the first one's rules.
+    const fwd = new o.addon.TunForwarder({ name: o.tunName, role: o.role, mtu: o.mtu, maxTunnels: o.maxTunnels, maxRoutes: o.maxRoutes });
+    const dp = new UserspaceDataPlane(o, fwd);
+    try {
+      const stale = await reconcileTable(o.table);
+      if (stale.rules + stale.routes > 0) o.log.warn({ table: o.table, ...stale }, 'data plane: removed rules and routes a previous run left behind');
+      if (o.enableForwarding) await dp.enableForwarding();
+      if (o.role === 'lma') {
+        await ruleAdd('-6', [], o.rulePriority, o.table);
+        await ruleAdd('-4', [], o.rulePriority, o.table);
+      } else {
+        await ip(['-6', 'route', 'replace', 'default', 'dev', o.tunName, 'table', String(o.table)]);
+        await ip(['-4', 'route', 'replace', 'default', 'dev', o.tunName, 'table', String(o.table)]);
+      }
+    } catch (e) {
+      await dp.close().catch(() => undefined);
+      throw e;
+    }
+    trackForwarder(dp);
+    if (o.dropLogIntervalMs !== 0) {
+      dp.timer = setInterval(() => dp.logNewDrops(), o.dropLogIntervalMs ?? 1000);
+      dp.timer.unref();
+    }
+    return dp;
+  }
+
+  private async enableForwarding(): Promise<void> {
+    const w = async (path: string, v: string) => {
+      if (existsSync(path)) await writeFile(path, v).catch((e: Error) => this.o.log.warn({ path, err: e.message }, 'data plane: cannot enable forwarding'));
+    };
+    await w('/proc/sys/net/ipv6/conf/all/forwarding', '1');
+    await w('/proc/sys/net/ipv4/ip_forward', '1');
+    // Decapsulated IPv4 arrives on the TUN device; its source is routed there too, but loose is enough.
+    await w(`/proc/sys/net/ipv4/conf/${this.o.tunName}/rp_filter`, '0');
+  }
+
+  /** Logs the first drop of each cause (later ones are counted in stats() only). */
+  logNewDrops(): void {
+    if (this.closed) return;
+    const s = this.fwd.stats();
+    for (const [cause, c] of Object.entries(s.drops)) {
+      if (cause === 'multicast') continue; // the kernel's own MLD reports on the device: expected
+      for (const dir of ['tx', 'rx'] as const) {
+        if (c[dir] > 0 && !this.dropsSeen.has(`${cause}/${dir}`)) {
+          this.dropsSeen.add(`${cause}/${dir}`);
+          this.o.log.warn({ cause, direction: dir === 'tx' ? 'to tunnel' : 'from tunnel', count: c[dir] }, `data plane: packets dropped (${cause}); further drops of this cause are counted, not logged`);
+        }
+      }
+    }
+  }
+
+  get role(): 'lma' | 'mag' {
+    return this.o.role;
+  }
+
+  get tunName(): string {
+    return this.o.tunName;
+  }
+
+  stats(): TunForwarderStats | null {
+    return this.closed ? null : this.fwd.stats();
+  }
+
+  tunnelStats(id: TunnelId): ReturnType<TunForwarder['tunnelStats']> {
+    const t = this.tunnels.get(id);
+    return t && !this.closed ? this.fwd.tunnelStats(t.slot) : null;
+  }
+
+  async ensureTunnel(spec: TunnelSpec): Promise<TunnelId> {
+    if (this.closed) throw new DataPlaneError('data plane closed', 'closed');
+    if (spec.encap !== 'ip6ip6' && spec.encap !== 'ip4ip6' && spec.encap !== 'gre') {
+      // RFC 5844 §4 IPv4 transport (IPv4-in-IPv4, IPv4-UDP): not in this forwarder.
+      throw new DataPlaneError(`the user-space data plane has no ${spec.encap} tunnels (IPv4 transport); use IPv6 transport`, 'unsupported-encap');
+    }
+    const gre = spec.encap === 'gre';
+    const id = `${gre ? 'gre' : 'ip6'}:${spec.local}>${spec.remote}${gre ? `#${spec.greKeyIn ?? '-'}/${spec.greKeyOut ?? '-'}` : ''}`;
+    if (this.tunnels.has(id)) return id;
+    const t: Parameters<TunForwarder['addTunnel']>[0] = { local: spec.local, remote: spec.remote, encap: gre ? 'gre' : 'ip6' };
+    if (gre && spec.greKeyIn !== undefined) t.keyIn = spec.greKeyIn >>> 0;
+    if (gre && spec.greKeyOut !== undefined) t.keyOut = spec.greKeyOut >>> 0;
+    const slot = this.fwd.addTunnel(t);
+    this.tunnels.set(id, { slot, spec });
+    return id;
+  }
+
+  async removeTunnel(id: TunnelId): Promise<void> {
+    const t = this.tunnels.get(id);
+    if (!t || this.closed) return;
+    this.tunnels.delete(id);
+    this.fwd.removeTunnel(t.slot); // its routes go with it; so does their kernel state
+    const orphans = [...this.kernel].filter(([, k]) => k.slot === t.slot).map(([p]) => p);
+    await Promise.all(orphans.map((p) => this.serial(p, () => this.unsteer(p))));
+  }
+
+  async addRoute(prefix: string, tunnel: TunnelId, opts?: { mnLink?: string }): Promise<void> {
+    const t = this.tunnels.get(tunnel);
+    if (!t) throw new DataPlaneError(`no tunnel ${tunnel}`, 'unknown-tunnel');
+    const [addr, len] = splitPrefix(prefix);
+    const rc = this.fwd.addRoute(addr, len, t.slot);
+    if (rc !== 0) throw new DataPlaneError(`addRoute ${prefix}: ${ERRNO[rc] ?? rc}`, rc === 28 ? 'table-full' : 'unknown-tunnel');
+    if (this.o.role === 'lma') this.generation.set(prefix, (this.generation.get(prefix) ?? 0) + 1);
+    await this.serial(prefix, () => this.steer(prefix, t.slot, opts?.mnLink ?? null));
+  }
+
+  async removeRoute(prefix: string, tunnel: TunnelId): Promise<void> {
+    const t = this.tunnels.get(tunnel);
+    if (!t || this.closed) return;
+    const [addr, len] = splitPrefix(prefix);
+    // Only when the prefix is still routed over this tunnel: after a handoff the new
+    // tunnel's route is already in place and must stay (RFC 5213 §5.3.4 / §5.6.1).
+    if (this.fwd.removeRoute(addr, len, t.slot) !== 0) return;
+    if (this.o.role === 'lma') {
+      // The forwarder's table is what decides (a packet steered into the TUN device for a
+      // prefix it no longer has is dropped as noBinding), so the kernel route can go a moment
+      // later: on a handoff (RFC 5213 §5.3.4: old routes out, new ones in) the prefix is back
+      // before then and the route into the TUN device simply stays.
+      const g = (this.generation.get(prefix) ?? 0) + 1;
+      this.generation.set(prefix, g);
+      setImmediate(() => {
+        if (this.closed || this.generation.get(prefix) !== g) return;
+        this.generation.delete(prefix);
+        this.serial(prefix, () => this.unsteer(prefix)).catch((e: Error) => this.o.log.warn({ prefix, err: e.message }, 'data plane: removing a route failed'));
+      });
+      return;
+    }
+    await this.serial(prefix, () => this.unsteer(prefix));
+  }
+
+  private serial(prefix: string, op: () => Promise<void>): Promise<void> {
+    const prev = this.chains.get(prefix) ?? Promise.resolve();
+    const next = prev.then(op, op);
+    const tail = next.catch(() => undefined);
+    this.chains.set(prefix, tail);
+    void tail.then(() => {
+      if (this.chains.get(prefix) === tail) this.chains.delete(prefix);
+    });
+    return next;
+  }
+
+  /** Kernel state steering `prefix` into the TUN device (and, at a MAG, back out of the access link). */
+  private async steer(prefix: string, slot: number, link: string | null): Promise<void> {
+    const o = this.o;
+    const have = this.kernel.get(prefix);
+    if (o.role === 'lma') {
+      if (!have) await routeReplace(prefix, o.tunName, o.table);
+      this.kernel.set(prefix, { slot, link: null });
+      return;
+    }
+    const fam = familyFlag(prefix);
+    if (!have) await ruleAdd(fam, ['from', prefix], o.rulePriority, o.table);
+    const usable = link !== null && existsSync(`/sys/class/net/${link}`) ? link : null;
+    if (have?.link && have.link !== usable) {
+      await ruleDel(fam, ['to', prefix], o.rulePriority, o.table);
+      await routeDel(prefix, o.table);
+    }
+    if (usable && have?.link !== usable) {
+      await routeReplace(prefix, usable, o.table);
+      await ruleAdd(fam, ['to', prefix], o.rulePriority, o.table);
+    }
+    if (link !== null && usable === null && !this.dropsSeen.has(`link/${link}`)) {
+      this.dropsSeen.add(`link/${link}`);
+      o.log.warn({ prefix, link }, 'data plane: the MN link is not an interface of this host; packets to the MN leave by the main table');
+    }
+    this.kernel.set(prefix, { slot, link: usable });
+  }
+
+  private async unsteer(prefix: string): Promise<void> {
+    const have = this.kernel.get(prefix);
+    if (!have) return;
+    this.kernel.delete(prefix);
+    const o = this.o;
+    if (o.role === 'lma') return routeDel(prefix, o.table);
+    const fam = familyFlag(prefix);
+    await ruleDel(fam, ['from', prefix], o.rulePriority, o.table);
+    if (have.link) {
+      await ruleDel(fam, ['to', prefix], o.rulePriority, o.table);
+      await routeDel(prefix, o.table);
+    }
+  }
+
+  /** Removes every rule and route of ours, then the TUN device and threads. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    retireForwarder(this);
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all([...this.chains.values()]);
+    await reconcileTable(this.o.table).catch((e: Error) => this.o.log.warn({ err: e.message }, 'data plane: removing rules and routes failed'));
+    this.kernel.clear();
+    this.tunnels.clear();
+    this.fwd.close();
+  }
+}
