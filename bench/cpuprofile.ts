@@ -39,6 +39,7 @@ export function moduleOf(f: CallFrame): string {
   return path;
 }
 
+/** The summary, or '' when the window holds no busy sample (a worker thread's profile). */
 export function summarise(file: string, o: { from?: number; to?: number; top?: number; indent?: string } = {}): string {
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
@@ -54,7 +55,8 @@ export function summarise(file: string, o: { from?: number; to?: number; top?: n
     const n = byId.get(p.samples[i]);
     if (!n) continue;
     const m = moduleOf(n.callFrame);
-    const key = `${n.callFrame.functionName || '(anonymous)'}  ${m}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ''}`;
+    // (tsx compiles each file to one line: line numbers say nothing)
+    const key = `${(n.callFrame.functionName || '(anonymous)').slice(0, 60)}  ${m}`;
     fn.set(key, (fn.get(key) ?? 0) + dt);
     mod.set(m, (mod.get(m) ?? 0) + dt);
     total += dt;
@@ -63,6 +65,7 @@ export function summarise(file: string, o: { from?: number; to?: number; top?: n
   const top = o.top ?? 25;
   const pct = (v: number): string => `${((100 * v) / Math.max(1, total)).toFixed(1).padStart(5)}%`;
   const idle = mod.get('(idle)') ?? 0;
+  if (total - idle <= 0) return '';
   const lines = [`${ind}${(total / 1000).toFixed(0)} ms sampled, ${pct(total - idle)} busy`, `${ind}self time by module:`];
   for (const [k, v] of [...mod].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`${ind}  ${pct(v)}  ${k}`);
   lines.push(`${ind}self time by function:`);

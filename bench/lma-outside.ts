@@ -193,8 +193,10 @@ export async function runOutside(args: string[]): Promise<void> {
           const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
           for (const f of files) {
             for (const [name, w] of Object.entries(phases)) {
-              console.log(`\n    CPU profile of the LMA, ${name} phase (${join(profDir, f)}):`);
-              console.log(summarise(join(profDir, f), { from: w[0], to: w[1], top: 18, indent: '      ' }));
+              const text = summarise(join(profDir, f), { from: w[0], to: w[1], top: 18, indent: '      ' });
+              if (!text) continue;
+              console.log(`\n    CPU profile of the LMA, ${name} phase (bench/cpuprofile.ts ${join(profDir, f)} --from=${w[0]} --to=${w[1]}):`);
+              console.log(text);
             }
           }
         }

@@ -3,9 +3,13 @@
 #include <node_api.h>
 
 #include "mh_socket.h"
+#include "udp_mmsg.h"
 
 static napi_value init(napi_env env, napi_value exports) {
   if (p6_mh_socket_init(env, exports) == NULL) return NULL;
+#ifdef __linux__
+  if (p6_udp_socket_init(env, exports) == NULL) return NULL;
+#endif
   napi_value v;
   // Bumped when the JavaScript-facing interface changes (src/transport/native.ts checks it).
   if (napi_create_uint32(env, 1, &v) == napi_ok) napi_set_named_property(env, exports, "abiVersion", v);
