@@ -17,11 +17,13 @@
 // binding, including its share of the profile directory. --full: 100,000 and 1,000,000 MNs
 // (1,000,000 on PostgreSQL only), six rounds. --cpu-prof: the LMA runs under `node --cpu-prof`
 // and the self time of the initial and re-registration phases is summarised (bench/cpuprofile.ts).
+// "LMA CPU µs/PBA" (user + system time of the LMA process over the phase, per PBA) does not
+// depend on how busy the shared machine is, unlike the rates: compare changes by it.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildLoadTool, freeUdpPort, generate, provision, rate, rssOf, startEcho, startLma, writeTemplates, type GenResult, type LmaProcess } from './lma-parts.ts';
+import { buildLoadTool, cpuMsOf, freeUdpPort, generate, provision, rate, rssOf, startEcho, startLma, writeTemplates, type GenResult, type LmaProcess } from './lma-parts.ts';
 import { summarise } from './cpuprofile.ts';
 
 const WARM = 2000;
@@ -81,7 +83,7 @@ async function ready(bin: string, tpl: string, lma: LmaProcess, mn: number): Pro
 
 type Pair = { lma: GenResult; echo: GenResult };
 
-function line(what: string, ps: Pair[], target: number): string {
+function line(what: string, ps: Pair[], target: number, cpuMs: number): string {
   const lat = ps.map((p) => p.lma);
   const total = { completed: lat.reduce((a, r) => a + r.completed, 0), ms: lat.reduce((a, r) => a + r.ms, 0) };
   const ratios = ps.map((p) => rate(p.lma) / rate(p.echo)).sort((a, b) => a - b);
@@ -92,6 +94,7 @@ function line(what: string, ps: Pair[], target: number): string {
   return (
     `    ${what.padEnd(24)} ${fmt(rate(total)).padStart(8)} PBA/s   p50 ${p50.toFixed(2).padStart(6)} ms   p99 ${p99.toFixed(2).padStart(6)} ms   ` +
     `ratio to echo ${median(ratios).toFixed(2)} (${ratios[0].toFixed(2)}..${ratios[ratios.length - 1].toFixed(2)}; target >= ${target})` +
+    `   LMA CPU ${((cpuMs * 1000) / total.completed).toFixed(1)} µs/PBA` +
     `${rx ? `   ${rx} retransmits` : ''}${rej ? `   ${rej} PBAs not status 0` : ''}`
   );
 }
@@ -156,10 +159,14 @@ export async function runOutside(args: string[]): Promise<void> {
           await generate(bin, refresh, echo.port, 0, size, 20_000, window);
           const chunk = Math.ceil(size / rounds);
           let from = process.hrtime.bigint();
+          const cpu = { initial: 0, refresh: 0 };
+          const pid = lma.proc.pid!;
           for (let k = 0; k * chunk < size; k++) {
             const c = Math.min(chunk, size - k * chunk);
             const ec = await generate(bin, refresh, echo.port, k * chunk, c, c, window);
+            const c0 = cpuMsOf(pid);
             pairs.initial.push({ echo: ec, lma: await generate(bin, initial, lma.port, k * chunk, c, c, window) });
+            cpu.initial += cpuMsOf(pid) - c0;
           }
           mark('initial', from);
           await sleep(1000);
@@ -169,7 +176,9 @@ export async function runOutside(args: string[]): Promise<void> {
             const c = Math.min(chunk, size - ((k * chunk) % size));
             const at = (k * chunk) % size;
             const ec = await generate(bin, refresh, echo.port, at, c, c, window);
+            const c0 = cpuMsOf(pid);
             pairs.refresh.push({ echo: ec, lma: await generate(bin, refresh, lma.port, at, c, c, window) });
+            cpu.refresh += cpuMsOf(pid) - c0;
           }
           mark('refresh', from);
           rssEnd = rssOf(lma.proc.pid!);
@@ -177,8 +186,8 @@ export async function runOutside(args: string[]): Promise<void> {
           const echoes = [...pairs.initial, ...pairs.refresh].map((p) => p.echo);
           const et = { completed: echoes.reduce((a, r) => a + r.completed, 0), ms: echoes.reduce((a, r) => a + r.ms, 0) };
           console.log(`    ${'C echo, same transport'.padEnd(24)} ${fmt(rate(et)).padStart(8)} msg/s   p50 ${median(echoes.map((r) => r.p50)).toFixed(2).padStart(6)} ms   p99 ${Math.max(...echoes.map((r) => r.p99)).toFixed(2).padStart(6)} ms`);
-          console.log(line('initial registrations', pairs.initial, 0.4));
-          console.log(line('re-registrations', pairs.refresh, 0.6));
+          console.log(line('initial registrations', pairs.initial, 0.4, cpu.initial));
+          console.log(line('re-registrations', pairs.refresh, 0.6, cpu.refresh));
           console.log(
             `    LMA RSS: empty store ${MiB(rssEmpty)}, started with ${fmt(size + WARM)} profiles ${MiB(rssStart)}, with ${fmt(size + WARM)} bindings ${MiB(rssBound)} (after re-registrations ${MiB(rssEnd)})`,
           );
