@@ -1,4 +1,5 @@
 // `npm run bench -- lma [--bindings=100000] [--stores=postgres,pglite] [--window=64] [--rounds=4] [--full] [--cpu-prof]`
+//   (PMIP6_LMA_UDP_BATCHED=false in the environment: the LMA on node:dgram instead of the addon's batched socket)
 //
 // The LMA as an operator runs it and as a MAG sees it (issue 12): `pmip6 start` with only the
 // LMA role, in its own process, durable acknowledgements on (PBA 0 only once the binding is

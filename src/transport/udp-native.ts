@@ -2,7 +2,7 @@
 // datagrams arrive in recvmmsg batches, one JavaScript call per batch, and what is sent
 // during one turn of the event loop leaves in one sendmmsg call at the end of the turn
 // (setImmediate). Used by UdpTransport (udp.ts) for IPv4 addresses when the addon is built;
-// without it, or with PMIP6_NATIVE_UDP=0, UdpTransport uses node:dgram.
+// without it, or with its option batched: false (lma.udpBatched), UdpTransport uses node:dgram.
 import { loadNative } from './native.ts';
 
 /** The addon's UdpSocket (native/src/udp_mmsg.c). */
@@ -34,9 +34,8 @@ export interface BatchedUdpStats {
   kernelDrops: number;
 }
 
-/** The native UdpSocket class, or undefined (addon missing, older build, or PMIP6_NATIVE_UDP=0). */
+/** The native UdpSocket class, or undefined (addon missing or an older build). */
 export function nativeUdp(): NativeUdpCtor | undefined {
-  if (process.env.PMIP6_NATIVE_UDP === '0') return undefined;
   const n = loadNative();
   const ctor = n.ok ? (n.addon as unknown as { UdpSocket?: NativeUdpCtor }).UdpSocket : undefined;
   return typeof ctor === 'function' ? ctor : undefined;

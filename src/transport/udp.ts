@@ -19,7 +19,7 @@ export interface UdpTransportOptions {
   /** SO_RCVBUF / SO_SNDBUF in bytes (default 8 MiB / 4 MiB; the kernel may cap them, see net.core.rmem_max). */
   recvBufferSize?: number;
   sendBufferSize?: number;
-  /** IPv4: batched I/O through the native addon when it is built (default true; PMIP6_NATIVE_UDP=0 turns it off). */
+  /** IPv4: batched I/O through the native addon when it is built (default true). */
   batched?: boolean;
 }
 
