@@ -18,14 +18,16 @@
 // binding, including its share of the profile directory. --full: 100,000 and 1,000,000 MNs
 // (1,000,000 on PostgreSQL only), six rounds. --cpu-prof: the LMA runs under `node --cpu-prof`
 // and the self time of the initial and re-registration phases is summarised (bench/cpuprofile.ts).
+// --heap-snapshot: a heap snapshot of the LMA with every binding, summarised by kind (bench/heapsnapshot.ts).
 // "LMA CPU µs/PBA" (user + system time of the LMA process over the phase, per PBA) does not
 // depend on how busy the shared machine is, unlike the rates: compare changes by it.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildLoadTool, cpuMsOf, freeUdpPort, generate, provision, rate, rssOf, startEcho, startLma, writeTemplates, type GenResult, type LmaProcess } from './lma-parts.ts';
 import { summarise } from './cpuprofile.ts';
+import { summariseHeap } from './heapsnapshot.ts';
 
 const WARM = 2000;
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -82,6 +84,16 @@ async function ready(bin: string, tpl: string, lma: LmaProcess, mn: number): Pro
   await Promise.race([generate(bin, tpl, lma.port, mn, 1, 1, 1, 300_000), exited]);
 }
 
+/** A heap snapshot of the LMA (SIGUSR2, --heapsnapshot-signal), summarised. */
+async function snapshot(lma: LmaProcess, dir: string, per: number, probe: () => Promise<unknown>): Promise<string> {
+  const before = new Set(readdirSync(dir));
+  lma.proc.kill('SIGUSR2');
+  await sleep(200);
+  await probe(); // the snapshot is written on the LMA's main thread: it answers again once done
+  const f = readdirSync(dir).find((x) => x.endsWith('.heapsnapshot') && !before.has(x));
+  return f ? summariseHeap(join(dir, f), { per, top: 22, indent: '      ' }) : '      (no heap snapshot written)';
+}
+
 type Pair = { lma: GenResult; echo: GenResult };
 
 function line(what: string, ps: Pair[], target: number, cpuMs: number): string {
@@ -107,6 +119,7 @@ export async function runOutside(args: string[]): Promise<void> {
   const window = Number(opt(args, 'window', '64'));
   const rounds = Math.max(1, Number(opt(args, 'rounds', full ? '6' : '4')));
   const cpuProf = args.includes('--cpu-prof');
+  const heapSnap = args.includes('--heap-snapshot');
   const bin = buildLoadTool();
   const work = mkdtempSync(join(tmpdir(), 'pmip6-bench-lma-'));
   const echo = await startEcho(bin);
@@ -140,10 +153,11 @@ export async function runOutside(args: string[]): Promise<void> {
         const store = await makeStore(kind, size + WARM);
         const provisionMs = performance.now() - t0;
         const profDir = join(work, `prof-${kind}-${size}`);
+        mkdirSync(profDir, { recursive: true });
         const t1 = performance.now();
         const lma = startLma({
           dataDir: store.dataDir, databaseUrl: store.databaseUrl, port: await freeUdpPort(),
-          nodeArgs: cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+          nodeArgs: [...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(heapSnap ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${profDir}`] : [])],
         });
         const phases: Record<string, [number, number]> = {};
         const mark = (name: string, from: bigint): void => void (phases[name] = [Number(from / 1000n), Number(process.hrtime.bigint() / 1000n)]);
@@ -151,6 +165,7 @@ export async function runOutside(args: string[]): Promise<void> {
         let rssStart = NaN;
         let rssBound = NaN;
         let rssEnd = NaN;
+        let heapText = '';
         try {
           await ready(bin, initial, lma, size);
           const startMs = performance.now() - t1;
@@ -172,6 +187,7 @@ export async function runOutside(args: string[]): Promise<void> {
           mark('initial', from);
           await sleep(1000);
           rssBound = rssOf(lma.proc.pid!);
+          if (heapSnap) heapText = await snapshot(lma, profDir, size + WARM, () => generate(bin, refresh, lma.port, size, 1, 1, 1));
           from = process.hrtime.bigint();
           for (let k = 0; k < rounds; k++) {
             const c = Math.min(chunk, size - ((k * chunk) % size));
@@ -195,6 +211,7 @@ export async function runOutside(args: string[]): Promise<void> {
           console.log(
             `    resident bytes per binding: ${fmt((rssBound - rssEmpty) / (size + WARM))} incl. its profile (target <= 1024 at 1,000,000), ${fmt((rssBound - rssStart) / (size + WARM))} for the binding alone`,
           );
+          if (heapText) console.log(`    LMA heap with every binding (bench/heapsnapshot.ts):\n${heapText}`);
         } finally {
           await lma.stop();
           await store.drop();
@@ -214,6 +231,7 @@ export async function runOutside(args: string[]): Promise<void> {
     }
   } finally {
     echo.proc.kill();
-    if (!cpuProf) rmSync(work, { recursive: true, force: true });
+    if (!cpuProf && !heapSnap) rmSync(work, { recursive: true, force: true });
+    else console.log(`\nprofiles kept in ${work}`);
   }
 }
