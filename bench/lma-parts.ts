@@ -94,14 +94,22 @@ export interface GenResult {
 
 export const rate = (r: { completed: number; ms: number }): number => (r.completed * 1000) / r.ms;
 
+/** Generators running: killed when the bench ends early (an LMA that died leaves its probe waiting). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
 /** One measurement with the C generator; resolves with its result line. */
 export function generate(bin: string, templates: string, port: number, from: number, n: number, count: number, window: number, timeoutMs = 600_000): Promise<GenResult> {
   return new Promise((resolve, reject) => {
     const c = spawn(bin, ['gen', templates, LMA_ADDRESS, String(port), MAG_ADDRESS, String(from), String(n), String(count), String(window)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    running.add(c);
     let out = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
     c.on('exit', (code) => {
+      running.delete(c);
       clearTimeout(timer);
       if (code === 0) resolve(JSON.parse(out) as GenResult);
       else reject(new Error(`generator exited with ${code}`));
