@@ -1,8 +1,12 @@
-// `npm run bench -- lma [--bindings=100000] [--count=200000] [--window=256] [--rounds=5] [--async-policy] [--mem=100000,1000000]`
+// `npm run bench -- lma`: the LMA process driven from the outside (lma-outside.ts, issue 12).
+// `npm run bench -- lma --in-process [--bindings=100000] [--count=200000] [--window=256] [--rounds=5] [--async-policy] [--mem=100000,1000000]`
 //   [--store-only | --no-store] [--store-mns=20000] [--store-window=256] [--store-rounds=3] [--stores=postgres,pglite]
 // `npm run bench -- lma --transport ip6 [...]`: raw IPv6 (protocol 135) against IPv4/UDP
 //    between two network namespaces, see lma-ip6.ts.
 //
+// The --in-process bench below runs the LMA in the bench's own process (the generator is a
+// child); it measures less than a user gets (heap only, no store on the PBU path), and is
+// kept for its heap-per-binding breakdown and quick A/B runs.
 // 1. PBU -> PBA registrations per second over UDP loopback (RFC 5844 §4 carriage) with
 //    --bindings held, next to a baseline measured in the same run: a plain Node UDP echo
 //    server answering every message with one of the same size, driven by the same load
@@ -332,6 +336,10 @@ export async function run(args: string[]): Promise<void> {
     return runIp6(args);
   }
   if (args.includes('--store-only')) return runStoreBench(args);
+  if (!args.includes('--in-process')) {
+    const { runOutside } = await import('./lma-outside.ts');
+    return runOutside(args);
+  }
   const n = Number(opt(args, 'bindings', '100000'));
   const count = Number(opt(args, 'count', '200000'));
   const window = Number(opt(args, 'window', '256'));

@@ -199,6 +199,8 @@ export const configSchema = z.object({
       ipv4Address: z.string().default(''),
       /** RFC 5844 §4: Mobility Header over IPv4/UDP. */
       udpPort: port.default(5436),
+      /** IPv4/UDP through the native addon's batched socket (recvmmsg / sendmmsg) when it is built; false: node:dgram. */
+      udpBatched: bool.default(true),
       /** RFC 5213 §9.1 defaults. */
       minDelayBeforeBCEDelete: mibMs.default(10000),
       maxDelayBeforeNewBCEAssign: mibMs.default(1500),

@@ -113,7 +113,8 @@ export function applyNew(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
   const removals = removeTakenOver(ctx, takeover);
   const now = ctx.clock.now();
   const peer = ctx.peerFor(j.coaKey, j.coa, j.port, j.local, j.carriage, j.t);
-  const b = new Bce(ctx.cache.allocId(), j.mnId, j.llId, j.v.att ?? 0, peer);
+  // The profile's copy of the identifier (equal to the PBU's): one string per MN in memory.
+  const b = new Bce(ctx.cache.allocId(), p.mnId === j.mnId ? p.mnId : j.mnId, j.llId, j.v.att ?? 0, peer);
   b.hi = j.v.hi ?? 0;
   b.ts = j.tsNum;
   b.seq = j.v.seq;

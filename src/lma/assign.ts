@@ -95,7 +95,9 @@ export function ownedPrefixes(p: Profile): OwnedPrefixes {
       const x = readPrefix(h);
       const k = prefixKey(x.prefix, x.prefixLen);
       if (out.keys.includes(k)) continue; // the first spelling wins
-      out.keys.push(k);
+      // The profile's own string when it is already canonical: one copy per prefix in memory,
+      // shared by the profile directory, the BCE and the prefix index (issue 12).
+      out.keys.push(k === h ? h : k);
       out.opts.push({ type: 'hnp', prefixLen: x.prefixLen, prefix: x.prefix });
     } catch {
       // a prefix the store should not have accepted: skip it
@@ -177,7 +179,7 @@ export function assignHnps(ctx: LmaContext, j: PbuJob, p: Profile, self: Bce | n
         takeover.add(h);
       }
     }
-    return { hnps: j.hnpKeys.slice() };
+    return { hnps: j.hnpKeys.map((k) => keys[keys.indexOf(k)]) }; // the owned strings (shared), not the PBU's
   }
   // ALL_ZERO: every prefix of the profile no other session holds.
   const hnps: string[] = [];

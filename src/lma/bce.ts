@@ -56,6 +56,20 @@ export interface TunnelRef {
   resolved: string | null;
 }
 
+/**
+ * Clock times in a BCE: ms relative to T0 (0 stays 0: "never"). Within about 24 days of T0 the
+ * offset is a small integer (a V8 Smi, stored in the object); further away, or fractional, it
+ * is still exact, just boxed like any other double (and V8 then boxes that field in every BCE:
+ * the memory saving is gone, nothing else changes).
+ */
+const T0 = Date.now();
+const at = (ms: number): number => {
+  if (ms === 0) return 0;
+  const d = ms > T0 ? ms - T0 : ms - T0 - 1;
+  return d === (d | 0) ? d | 0 : d; // `| 0`: an int32 result, which V8 stores as a Smi (not as a boxed 5.0)
+};
+const time = (off: number): number => (off === 0 ? 0 : off > 0 ? off + T0 : off + T0 + 1);
+
 /** A MAG peer: where its signalling comes from, its heartbeat state and its bindings. */
 export class MagPeer {
   /** Bindings at this MAG: intrusive list through Bce.pPrev/pNext. */
@@ -109,10 +123,28 @@ export class Bce {
   pNext: Bce | null = null;
   /** Position in the deadline heap, -1 when not in it. */
   heapIdx = -1;
+  // Clock times (ms) are held as offsets from T0 (see `at` / `time`): small integers that V8
+  // keeps in the object itself, where an epoch-millisecond value takes a boxed double each.
+  private dl = 0;
+  private hk = 0;
+  private reg = 0;
+  private ref = 0;
+  private exp = 0;
+  private pol = 0;
   /** When the deadline fires (ms, clock time): lifetime expiry or the end of MinDelayBeforeBCEDelete. */
-  deadline = 0;
+  get deadline(): number {
+    return time(this.dl);
+  }
+  set deadline(v: number) {
+    this.dl = at(v);
+  }
   /** The key the heap orders this BCE by (<= deadline, see schedule()). */
-  heapKey = 0;
+  get heapKey(): number {
+    return time(this.hk);
+  }
+  set heapKey(v: number) {
+    this.hk = at(v);
+  }
   /** One HNP (string), several (array), or none. Canonical "2001:db8:1:1::/64". */
   hnps: string | string[] | null = null;
   /** IPv4 HoA as int32 (0 = none), prefix length and default router (RFC 5844 §3.1.1). */
@@ -126,10 +158,31 @@ export class Bce {
   seq = 0;
   hi = 0;
   lifetime = 0;
-  registeredAt = 0;
-  refreshedAt = 0;
-  expiresAt = 0;
-  policyAt = 0;
+  get registeredAt(): number {
+    return time(this.reg);
+  }
+  set registeredAt(v: number) {
+    this.reg = at(v);
+  }
+  get refreshedAt(): number {
+    return time(this.ref);
+  }
+  set refreshedAt(v: number) {
+    this.ref = at(v);
+  }
+  get expiresAt(): number {
+    return time(this.exp);
+  }
+  set expiresAt(v: number) {
+    this.exp = at(v);
+  }
+  /** When the policy bits were last checked against the profile (0: never). */
+  get policyAt(): number {
+    return time(this.pol);
+  }
+  set policyAt(v: number) {
+    this.pol = at(v);
+  }
   flags = 0;
   /** RFC 5845 keys as int32 (uplink chosen by us, downlink by the MAG). */
   greUp = 0;

@@ -205,7 +205,7 @@ export async function openLmaTransports(c: Config['lma']): Promise<{ transports:
   let port = c.udpPort;
   if (udp4.length > 0) {
     try {
-      const udp = await openUdpTransport({ addresses: udp4, port: c.udpPort });
+      const udp = await openUdpTransport({ addresses: udp4, port: c.udpPort, batched: c.udpBatched });
       port = udp.localAddress().port ?? port;
       transports.push(udp);
     } catch (e) {

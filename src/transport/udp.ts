@@ -3,10 +3,13 @@
 // address, IPv4 and IPv6 alike, so a reply can leave from the address the request was
 // sent to (`send(..., from)`); sockets on a wildcard address cannot tell the destination
 // of a datagram (Node has no IP_PKTINFO), so `local` is reported only for specific ones.
+// IPv4 sockets use the native addon's batched socket when it is built (udp-native.ts:
+// recvmmsg / sendmmsg, one JavaScript call per received batch); otherwise node:dgram.
 import dgram from 'node:dgram';
 import { isIPv4, isIPv6 } from 'node:net';
 import { PMIP6_CNTL_UDP_PORT } from '../mh/index.ts';
 import type { MhTransport, Peer, ReceivedMh } from './types.ts';
+import { BatchedUdpSocket, nativeUdp, type BatchedUdpStats } from './udp-native.ts';
 
 export interface UdpTransportOptions {
   /** Local addresses to bind, IPv4 and/or IPv6 (default ['0.0.0.0']). */
@@ -16,10 +19,13 @@ export interface UdpTransportOptions {
   /** SO_RCVBUF / SO_SNDBUF in bytes (default 8 MiB / 4 MiB; the kernel may cap them, see net.core.rmem_max). */
   recvBufferSize?: number;
   sendBufferSize?: number;
+  /** IPv4: batched I/O through the native addon when it is built (default true). */
+  batched?: boolean;
 }
 
 interface Bound {
-  socket: dgram.Socket;
+  /** node:dgram, or (IPv4 with the addon) the batched native socket. */
+  socket: dgram.Socket | BatchedUdpSocket;
   address: string;
   family: 4 | 6;
   wildcard: boolean;
@@ -42,10 +48,25 @@ export class UdpTransport implements MhTransport {
     const addresses = opts.addresses && opts.addresses.length > 0 ? opts.addresses : ['0.0.0.0'];
     let port = opts.port ?? PMIP6_CNTL_UDP_PORT;
     const bound: Bound[] = [];
+    // eslint-disable-next-line prefer-const -- the batched sockets' callbacks reach it once it exists
+    let t: UdpTransport | undefined;
     try {
       for (const address of addresses) {
         const family: 4 | 6 = isIPv6(address) ? 6 : 4;
         if (!isIPv4(address) && !isIPv6(address)) throw new TypeError(`not an IP address: ${address}`);
+        const ctor = family === 4 && opts.batched !== false ? nativeUdp() : undefined;
+        if (ctor) {
+          const b: Bound = { socket: null as unknown as BatchedUdpSocket, address, family, wildcard: WILDCARDS.has(address), carriage: 'udp4' };
+          b.socket = new BatchedUdpSocket(
+            ctor,
+            { address, port, recvBufferSize: opts.recvBufferSize ?? 8 * 1024 * 1024, sendBufferSize: opts.sendBufferSize ?? 4 * 1024 * 1024 },
+            (data, from, fromPort) => t?.deliver(b, data, from, fromPort),
+            (e) => t?.errorHandler?.(e),
+          );
+          if (port === 0) port = b.socket.port();
+          bound.push(b);
+          continue;
+        }
         const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
         await new Promise<void>((resolve, reject) => {
           const onError = (e: Error): void => reject(e);
@@ -64,23 +85,33 @@ export class UdpTransport implements MhTransport {
       for (const b of bound) b.socket.close();
       throw e;
     }
-    const t = new UdpTransport(bound, port);
-    for (const b of bound) t.listen(b);
+    t = new UdpTransport(bound, port);
+    for (const b of bound) if (!(b.socket instanceof BatchedUdpSocket)) t.listen(b, b.socket);
     return t;
   }
 
-  private listen(b: Bound): void {
-    const local = b.wildcard ? undefined : b.address;
-    b.socket.on('message', (data, rinfo) => {
-      const h = this.handler;
-      if (h === undefined || this.closed) return;
+  private listen(b: Bound, socket: dgram.Socket): void {
+    socket.on('message', (data, rinfo) => {
       try {
-        h({ data, from: { address: rinfo.address, port: rinfo.port }, local, carriage: b.carriage });
+        this.deliver(b, data, rinfo.address, rinfo.port);
       } catch (e) {
         this.errorHandler?.(e as Error);
       }
     });
-    b.socket.on('error', (e) => this.errorHandler?.(e));
+    socket.on('error', (e) => this.errorHandler?.(e));
+  }
+
+  private deliver(b: Bound, data: Buffer, address: string, port: number): void {
+    const h = this.handler;
+    if (h === undefined || this.closed) return;
+    h({ data, from: { address, port }, local: b.wildcard ? undefined : b.address, carriage: b.carriage });
+  }
+
+  /** Batched-socket counters per IPv4 address (empty on node:dgram). */
+  batchStats(): Record<string, BatchedUdpStats> {
+    const r: Record<string, BatchedUdpStats> = {};
+    for (const b of this.bound) if (b.socket instanceof BatchedUdpSocket) r[b.address] = b.socket.stats();
+    return r;
   }
 
   /** Sends from the socket bound to `from` if there is one, else from the first socket of the right family. */
@@ -94,7 +125,8 @@ export class UdpTransport implements MhTransport {
       this.errorHandler?.(new Error(`no IPv${v6 ? 6 : 4} socket to send to ${to.address}`));
       return;
     }
-    b.socket.send(data, to.port ?? PMIP6_CNTL_UDP_PORT, to.address, this.onSent);
+    if (b.socket instanceof BatchedUdpSocket) b.socket.send(data, to.port ?? PMIP6_CNTL_UDP_PORT, to.address);
+    else b.socket.send(data, to.port ?? PMIP6_CNTL_UDP_PORT, to.address, this.onSent);
   }
 
   private readonly onSent = (err: Error | null): void => {
@@ -122,7 +154,13 @@ export class UdpTransport implements MhTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.bound.map((b) => new Promise<void>((r) => b.socket.close(() => r()))));
+    await Promise.all(
+      this.bound.map((b) => {
+        const s = b.socket;
+        if (s instanceof BatchedUdpSocket) return s.close();
+        return new Promise<void>((r) => s.close(() => r()));
+      }),
+    );
   }
 }
 

@@ -57,9 +57,13 @@ const CHUNK = 500;
 
 // One array per column (unnest): PostgreSQL parses typed arrays several times faster than a
 // JSON document of rows (json_to_recordset), and writing rows is on the registration path.
+// The state column is the exception: one JSON array of every row's state ($12, zipped in by
+// ROWS FROM), made by one JSON.stringify; as json[] the driver escaped every quote of every
+// state in JavaScript (node-postgres escapeElement: 9% of the LMA's time in re-registrations).
 const UPSERT_MANY = `INSERT INTO bindings (lma_id, session_key, mn_id, mn_ll_id, att, proxy_coa, hnps, ipv4_hoa, lifetime_s, registered_at, expires_at, state, updated_at)
   SELECT $1, r.k, r.m, r.ll, r.att, r.coa, r.h::cidr[], r.v4, r.lt, to_timestamp(r.reg / 1000.0), to_timestamp(r.exp / 1000.0), r.st, now()
-  FROM unnest($2::text[], $3::text[], $4::text[], $5::int2[], $6::inet[], $7::text[], $8::inet[], $9::int4[], $10::float8[], $11::float8[], $12::json[])
+  FROM ROWS FROM (unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::int2[]), unnest($6::inet[]), unnest($7::text[]),
+    unnest($8::inet[]), unnest($9::int4[]), unnest($10::float8[]), unnest($11::float8[]), json_array_elements($12::json))
     AS r(k, m, ll, att, coa, h, v4, lt, reg, exp, st)
   ON CONFLICT (lma_id, session_key) DO UPDATE SET mn_id = EXCLUDED.mn_id, mn_ll_id = EXCLUDED.mn_ll_id, att = EXCLUDED.att,
     proxy_coa = EXCLUDED.proxy_coa, hnps = EXCLUDED.hnps, ipv4_hoa = EXCLUDED.ipv4_hoa, lifetime_s = EXCLUDED.lifetime_s,
@@ -82,7 +86,7 @@ function columns(rows: readonly PersistedBinding[]): unknown[] {
   const lt = new Array<number>(n);
   const reg = new Array<number>(n);
   const exp = new Array<number>(n);
-  const st = new Array<string>(n);
+  const st = new Array<Record<string, unknown>>(n);
   for (let i = 0; i < n; i++) {
     const b = rows[i];
     k[i] = b.sessionKey;
@@ -95,9 +99,9 @@ function columns(rows: readonly PersistedBinding[]): unknown[] {
     lt[i] = b.lifetimeS;
     reg[i] = b.registeredAt.getTime();
     exp[i] = b.expiresAt.getTime();
-    st[i] = JSON.stringify(b.state);
+    st[i] = b.state;
   }
-  return [k, m, ll, att, coa, h, v4, lt, reg, exp, st];
+  return [k, m, ll, att, coa, h, v4, lt, reg, exp, JSON.stringify(st)];
 }
 
 class Abandoned extends Error {

@@ -43,11 +43,18 @@ const SELECT = `SELECT p.id, p.mn_id, p.mn_ll_ids,
   floor(extract(epoch FROM p.created_at) * 1000)::float8 AS created_ms, floor(extract(epoch FROM p.updated_at) * 1000)::float8 AS updated_ms
   FROM profiles p LEFT JOIN pools hp ON hp.id = p.hnp_pool_id LEFT JOIN pools vp ON vp.id = p.ipv4_pool_id`;
 
+// Values most profiles share, one object each (the profile directory holds every profile in
+// memory; profiles handed out are shared and never modified, profile-directory.ts).
+const NO_LL_IDS: string[] = Object.freeze([]) as unknown as string[];
+const internGre = (g: Profile['greKeyPolicy']): Profile['greKeyPolicy'] => (g === 'none' ? 'none' : g === 'optional' ? 'optional' : g === 'required' ? 'required' : g);
+const NO_FEATURES = 0n;
+
 function toProfile(r: ProfileRow): Profile {
+  const fv = BigInt.asUintN(64, BigInt(r.mip6_feature_vector));
   return {
     id: Number(r.id),
     mnId: r.mn_id,
-    mnLinkLayerIds: r.mn_ll_ids ?? [],
+    mnLinkLayerIds: r.mn_ll_ids && r.mn_ll_ids.length > 0 ? r.mn_ll_ids : NO_LL_IDS,
     hnps: r.hnps ? r.hnps.split(',') : [],
     hnpPool: r.hnp_pool,
     ipv4HoA: r.ipv4_hoa,
@@ -57,12 +64,12 @@ function toProfile(r: ProfileRow): Profile {
     lma: r.lma,
     lmaGroup: r.lma_group,
     serviceSelection: r.service_selection,
-    greKeyPolicy: r.gre_key_policy,
+    greKeyPolicy: internGre(r.gre_key_policy),
     dhcpv4Server: r.dhcpv4_server,
     dhcpv6Server: r.dhcpv6_server,
     interfaceId: r.interface_id,
     // Stored as signed int8 (two's complement); the feature vector is an unsigned 64-bit mask.
-    mip6FeatureVector: BigInt.asUintN(64, BigInt(r.mip6_feature_vector)),
+    mip6FeatureVector: fv === 0n ? NO_FEATURES : fv,
     enabled: r.enabled,
     createdAt: new Date(Number(r.created_ms)),
     updatedAt: new Date(Number(r.updated_ms)),

@@ -1,0 +1,155 @@
+// An IPv4 UDP socket with batched I/O through the native addon (native/src/udp_mmsg.c):
+// datagrams arrive in recvmmsg batches, one JavaScript call per batch, and what is sent
+// during one turn of the event loop leaves in one sendmmsg call at the end of the turn
+// (setImmediate). Used by UdpTransport (udp.ts) for IPv4 addresses when the addon is built;
+// without it, or with its option batched: false (lma.udpBatched), UdpTransport uses node:dgram.
+import { loadNative } from './native.ts';
+
+/** The addon's UdpSocket (native/src/udp_mmsg.c). */
+interface NativeUdpSocket {
+  sendBatch(data: Uint8Array, info: Uint32Array, count: number): number;
+  stats(): BatchedUdpStats;
+  port(): number;
+  close(): void;
+}
+
+type NativeUdpCtor = new (o: {
+  address: string;
+  port: number;
+  recvBufferSize?: number;
+  sendBufferSize?: number;
+  onPackets: (count: number, data: Buffer, info: Uint32Array) => void;
+}) => NativeUdpSocket;
+
+export interface BatchedUdpStats {
+  rxBatches: number;
+  rxPackets: number;
+  truncated: number;
+  rxErrors: number;
+  txBatches: number;
+  txPackets: number;
+  txErrors: number;
+  lastTxError: number;
+  /** The kernel's drop count for the socket (full receive buffer); -1 when closed. */
+  kernelDrops: number;
+}
+
+/** The native UdpSocket class, or undefined (addon missing or an older build). */
+export function nativeUdp(): NativeUdpCtor | undefined {
+  const n = loadNative();
+  const ctor = n.ok ? (n.addon as unknown as { UdpSocket?: NativeUdpCtor }).UdpSocket : undefined;
+  return typeof ctor === 'function' ? ctor : undefined;
+}
+
+const MAX_BATCH = 256;
+const OUT_BYTES = 256 * 1024;
+
+function ipv4ToU32(a: string): number | undefined {
+  const p = a.split('.');
+  if (p.length !== 4) return undefined;
+  let v = 0;
+  for (const x of p) {
+    const n = Number(x);
+    if (!Number.isInteger(n) || n < 0 || n > 255 || x === '') return undefined;
+    v = v * 256 + n;
+  }
+  return v;
+}
+
+export class BatchedUdpSocket {
+  private readonly sock: NativeUdpSocket;
+  private readonly out = Buffer.allocUnsafe(OUT_BYTES);
+  private readonly info = new Uint32Array(MAX_BATCH * 4);
+  private count = 0;
+  private used = 0;
+  private scheduled = false;
+  /** Address text <-> number, both directions, bounded (peers are few: MAGs). */
+  private readonly names = new Map<number, string>();
+  private readonly numbers = new Map<string, number>();
+
+  constructor(
+    ctor: NativeUdpCtor,
+    o: { address: string; port: number; recvBufferSize?: number; sendBufferSize?: number },
+    private readonly onMessage: (data: Buffer, address: string, port: number) => void,
+    private readonly onError: (e: Error) => void,
+  ) {
+    this.sock = new ctor({ ...o, onPackets: (count, data, info) => this.received(count, data, info) });
+  }
+
+  port(): number {
+    return this.sock.port();
+  }
+
+  stats(): BatchedUdpStats {
+    return this.sock.stats();
+  }
+
+  private received(count: number, data: Buffer, info: Uint32Array): void {
+    for (let i = 0; i < count; i++) {
+      const off = info[i * 4];
+      const a = info[i * 4 + 2];
+      let name = this.names.get(a);
+      if (name === undefined) {
+        name = `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+        if (this.names.size >= 4096) this.names.clear();
+        this.names.set(a, name);
+      }
+      try {
+        this.onMessage(data.subarray(off, off + info[i * 4 + 1]), name, info[i * 4 + 3]);
+      } catch (e) {
+        this.onError(e as Error);
+      }
+    }
+  }
+
+  /** Queues one datagram; the queue leaves at the end of this turn of the event loop (or when full). */
+  send(data: Uint8Array, port: number, address: string): void {
+    let a = this.numbers.get(address);
+    if (a === undefined) {
+      a = ipv4ToU32(address);
+      if (a === undefined) {
+        this.onError(new Error(`not an IPv4 address: ${address}`));
+        return;
+      }
+      if (this.numbers.size >= 4096) this.numbers.clear();
+      this.numbers.set(address, a);
+    }
+    if (data.length > OUT_BYTES) {
+      this.onError(new Error(`datagram of ${data.length} octets is too long`));
+      return;
+    }
+    if (this.count === MAX_BATCH || this.used + data.length > OUT_BYTES) this.flush();
+    this.out.set(data, this.used);
+    const k = this.count * 4;
+    this.info[k] = this.used;
+    this.info[k + 1] = data.length;
+    this.info[k + 2] = a;
+    this.info[k + 3] = port;
+    this.count++;
+    this.used += data.length;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushLater);
+    }
+  }
+
+  private readonly flushLater = (): void => {
+    this.scheduled = false;
+    this.flush();
+  };
+
+  /** Sends what is queued now. */
+  flush(): void {
+    const n = this.count;
+    if (n === 0) return;
+    this.count = 0;
+    this.used = 0;
+    const sent = this.sock.sendBatch(this.out, this.info, n);
+    if (sent < n) this.onError(new Error(`UDP send: the kernel refused ${n - sent} of ${n} datagrams (errno ${this.sock.stats().lastTxError})`));
+  }
+
+  close(): void {
+    this.flush();
+    this.sock.close();
+  }
+}

@@ -1,0 +1,88 @@
+// RFC 5844 §4 IPv4/UDP carriage through the native addon's batched socket (recvmmsg /
+// sendmmsg, src/transport/udp-native.ts) and through node:dgram (batched: false), over real
+// loopback sockets: the same datagrams, sources and ports either way, and bursts bigger than
+// one batch arrive whole and in order.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import dgram from 'node:dgram';
+import { openUdpTransport, type UdpTransport } from '../../src/transport/udp.ts';
+import { nativeUdp } from '../../src/transport/udp-native.ts';
+import type { ReceivedMh } from '../../src/transport/types.ts';
+
+const open: UdpTransport[] = [];
+async function udp(addresses: string[], batched: boolean): Promise<UdpTransport> {
+  const t = await openUdpTransport({ addresses, port: 0, batched });
+  open.push(t);
+  return t;
+}
+
+function collect(t: UdpTransport, n: number): Promise<ReceivedMh[]> {
+  const got: ReceivedMh[] = [];
+  return new Promise((resolve) =>
+    t.onReceive((m) => {
+      got.push({ ...m, data: Buffer.from(m.data) });
+      if (got.length === n) resolve(got);
+    }),
+  );
+}
+
+describe('RFC 5844 §4 UDP transport, batched native socket and node:dgram', () => {
+  after(async () => {
+    for (const t of open) await t.close();
+  });
+
+  it('the addon built here has the batched UDP socket', () => {
+    assert.equal(typeof nativeUdp(), 'function');
+  });
+
+  for (const [name, sender, receiver] of [
+    ['batched -> batched', true, true],
+    ['batched -> dgram', true, false],
+    ['dgram -> batched', false, true],
+  ] as const) {
+    it(`${name}: 600 datagrams in one burst arrive whole, in order, with source address and port`, async () => {
+      const a = await udp(['127.0.0.1'], sender);
+      const b = await udp(['127.0.0.2'], receiver);
+      const N = 600; // more than one send batch (256) and many receive batches (64)
+      const got = collect(b, N);
+      for (let i = 0; i < N; i++) {
+        const d = Buffer.alloc(8 + (i % 50));
+        d.writeUInt32BE(i, 4);
+        a.send(d, { address: '127.0.0.2', port: b.localAddress().port });
+      }
+      const ms = await got;
+      for (let i = 0; i < N; i++) {
+        assert.equal(ms[i].data.readUInt32BE(4), i);
+        assert.equal(ms[i].data.length, 8 + (i % 50));
+        assert.deepEqual(ms[i].from, { address: '127.0.0.1', port: a.localAddress().port });
+        assert.equal(ms[i].local, '127.0.0.2');
+        assert.equal(ms[i].carriage, 'udp4');
+      }
+      if (receiver) {
+        const s = b.batchStats()['127.0.0.2'];
+        assert.equal(s.rxPackets, N);
+        assert.ok(s.rxBatches < N, 'received in batches');
+      }
+      if (sender) assert.ok(a.batchStats()['127.0.0.1'].txBatches < N, 'sent in batches');
+    });
+  }
+
+  it('a batched socket answers a plain dgram peer at its port, and a bound port is refused cleanly', async () => {
+    const t = await udp(['127.0.0.1'], true);
+    t.onReceive((m) => t.send(m.data, m.from));
+    const c = dgram.createSocket('udp4');
+    await new Promise<void>((r) => c.bind(0, '127.0.0.1', () => r()));
+    const echoed = new Promise<Buffer>((r) => c.once('message', (d) => r(d)));
+    c.send(Buffer.from('3b01050000000000', 'hex'), t.localAddress().port!, '127.0.0.1');
+    assert.equal((await echoed).toString('hex'), '3b01050000000000');
+    c.close();
+    await assert.rejects(openUdpTransport({ addresses: ['127.0.0.1'], port: t.localAddress().port, batched: true }), /EADDRINUSE|address already in use/i);
+  });
+
+  it('an address that is not IPv4 text is reported through onError, never thrown', async () => {
+    const t = await udp(['127.0.0.1'], true);
+    const err = new Promise<Error>((r) => t.onError((e) => r(e)));
+    t.send(Buffer.alloc(8), { address: '1.2.3', port: 5436 });
+    assert.match((await err).message, /not an IPv4 address/);
+  });
+});
