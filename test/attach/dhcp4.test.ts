@@ -143,7 +143,7 @@ describe('the detector serves DHCPv4 from the binding (RFC 5844 §3.4)', { skip:
     const out = py(`p=Ether(bytes.fromhex('${sent[0].toString('hex')}'))
 o=dict(x for x in p[DHCP].options if isinstance(x, tuple))
 print(o['message-type'], p[BOOTP].yiaddr, o['router'], o['server_id'], o['subnet_mask'], o['interface-mtu'])`);
-    assert.equal(out, `2 ${reg.ipv4HoA} 10.0.0.1 10.0.0.1 255.255.255.0 1460`);
+    assert.equal(out, `2 ${reg.ipv4HoA} 10.0.0.1 10.0.0.1 255.255.255.0 1452`);
     await mag.stop();
   });
 });
