@@ -73,7 +73,17 @@ export class BatchedUdpSocket {
     private readonly onMessage: (data: Buffer, address: string, port: number) => void,
     private readonly onError: (e: Error) => void,
   ) {
-    this.sock = new ctor({ ...o, onPackets: (count, data, info) => this.received(count, data, info) });
+    try {
+      this.sock = new ctor({ ...o, onPackets: (count, data, info) => this.received(count, data, info) });
+    } catch (e) {
+      // Like node:dgram's bind errors: the address and port, so start-up can name them (src/main/errors.ts).
+      const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
+      if (err && typeof err === 'object') {
+        err.address ??= o.address;
+        err.port ??= o.port;
+      }
+      throw e;
+    }
   }
 
   port(): number {
