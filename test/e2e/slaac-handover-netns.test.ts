@@ -61,7 +61,7 @@ describe('SLAAC handover: an unmodified MN gets its HNP by SLAAC at MAG1, keeps 
   const dir = mkdtempSync(join(tmpdir(), 'pmip6-e2e-sd-'));
   const children: Child[] = [];
   let nsL: Netns, nsM1: Netns, nsM2: Netns, nsCn: Netns, nsMn: Netns;
-  let l: Agent;
+  let l: Agent, a1: Agent, a2: Agent;
   let lma: Child, mag1: Child, mag2: Child;
   let db: { name: string; drop(): Promise<void> } | undefined;
   let bridge: PgBridge | undefined;
@@ -111,6 +111,11 @@ describe('SLAAC handover: an unmodified MN gets its HNP by SLAAC at MAG1, keeps 
     });
     return { child, replies };
   };
+  /** The MAG forwarder's packet counter in one direction (its /metrics, from inside its namespace). */
+  const tunnelled = async (a: Agent, direction: 'to-tunnel' | 'from-tunnel'): Promise<number> => {
+    const body = (await a.call<{ body: string }>('fetch', { url: 'http://127.0.0.1:8081/metrics' })).body;
+    return Number(new RegExp(`pmip6_dataplane_packets_total\\{role="mag",direction="${direction}"\\} (\\d+)`).exec(body)?.[1] ?? 0);
+  };
   const pingOnce = (): boolean => spawnSync('ip', ['netns', 'exec', nsMn.name, 'ping', '-6', '-c', '1', '-W', '1', CN]).status === 0;
 
   before(async () => {
@@ -139,7 +144,7 @@ describe('SLAAC handover: an unmodified MN gets its HNP by SLAAC at MAG1, keeps 
     nsM1.ip('link', 'add', 'acc0', 'type', 'veth', 'peer', 'name', 'mn0');
     nsM1.ip('link', 'set', 'mn0', 'netns', nsMn.name);
     nsMn.ip('link', 'set', 'mn0', 'address', MN_MAC);
-    l = await Agent.start(lab, nsL);
+    [l, a1, a2] = await Promise.all([Agent.start(lab, nsL), Agent.start(lab, nsM1), Agent.start(lab, nsM2)]);
 
     db = await createPgDatabase('pmip6_e2e_sd');
     bridge = await pgUnixBridge();
@@ -185,6 +190,11 @@ describe('SLAAC handover: an unmodified MN gets its HNP by SLAAC at MAG1, keeps 
     await until('the LMA binding points at MAG1', async () => (await bindings()).some((b) => b.proxyCoa === MAG1), 30_000).catch(diag('no binding at MAG1'));
     await until('the MN reaches the CN through MAG1', pingOnce, 30_000).catch(diag('no ping through MAG1'));
 
+    // Through the tunnel: MAG1's forwarder encapsulated the MN's packets and decapsulated the CN's answers.
+    assert.ok((await tunnelled(a1, 'to-tunnel')) > 0, 'MAG1 tunnelled the MN\'s packets to the LMA');
+    assert.ok((await tunnelled(a1, 'from-tunnel')) > 0, 'MAG1 delivered the CN\'s answers from the tunnel');
+    const m2Before = [await tunnelled(a2, 'to-tunnel'), await tunnelled(a2, 'from-tunnel')];
+
     // The move: the MAG end of the MN's link goes to MAG2's namespace and comes up there.
     const p = pinger(nsMn);
     await until('steady answers through MAG1', () => p.replies.length >= 20, 20_000).catch(diag('no steady UDP answers'));
@@ -214,5 +224,9 @@ describe('SLAAC handover: an unmodified MN gets its HNP by SLAAC at MAG1, keeps 
     assert.equal(b.proxyCoa, MAG2, 'the LMA binding points at MAG2');
     assert.deepEqual(b.hnps, [HNP], 'the same prefix after the move');
     assert.ok(pingOnce(), 'ICMPv6 to the CN through MAG2 too');
+    // Through MAG2's tunnel both ways, and MAG2 routes the HNP back out of the access link the MN is on.
+    assert.ok((await tunnelled(a2, 'to-tunnel')) > m2Before[0], 'MAG2 tunnelled the MN\'s packets to the LMA');
+    assert.ok((await tunnelled(a2, 'from-tunnel')) > m2Before[1], 'MAG2 delivered the CN\'s answers from the tunnel');
+    assert.match(nsM2.ip('-6', 'route', 'show', 'table', 'all'), /2001:db8:d5:f001::\/64 dev acc0 table 5214/, 'MAG2 routes the HNP to the MN\'s access link');
   });
 });
