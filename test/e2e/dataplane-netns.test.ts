@@ -17,6 +17,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, netnsUnavailable, type Netns } from '../helpers/netns.ts';
+import { buildPmipDomain } from '../helpers/pmipv6-domain.ts';
 import { Agent } from '../helpers/ns-agent-client.ts';
 import { Capture, problems, tshark } from '../helpers/capture.ts';
 import { pmip6, stopProcess, type Child } from '../helpers/cli.ts';
@@ -105,25 +106,10 @@ describe('data plane: an MN keeps its address and its traffic across a move betw
   const pingOnce = (mn: Netns): boolean => spawnSync('ip', ['netns', 'exec', mn.name, 'ping', '-6', '-c', '1', '-W', '1', CN]).status === 0;
 
   before(async () => {
-    nsL = lab.ns('lma');
-    nsM1 = lab.ns('mag1');
-    nsM2 = lab.ns('mag2');
-    nsCn = lab.ns('cn');
-    const [l1, m1if] = lab.link(nsL, nsM1);
-    const [l2, m2if] = lab.link(nsL, nsM2);
-    const [lc, cnif] = lab.link(nsL, nsCn);
-    nsL.addAddress('lo', `${LMAA}/128`);
-    nsL.addAddress(l1, '2001:db8:d1:1::1/64');
-    nsL.addAddress(l2, '2001:db8:d1:2::1/64');
-    nsL.addAddress(lc, '2001:db8:d1:c::1/64');
-    nsM1.addAddress(m1if, `${MAG1}/64`);
-    nsM2.addAddress(m2if, `${MAG2}/64`);
-    nsM1.ip('-6', 'route', 'add', `${LMAA}/128`, 'via', '2001:db8:d1:1::1');
-    nsM2.ip('-6', 'route', 'add', `${LMAA}/128`, 'via', '2001:db8:d1:2::1');
-    nsCn.addAddress(cnif, `${CN}/64`);
-    nsCn.ip('-6', 'route', 'add', 'default', 'via', '2001:db8:d1:c::1');
-    nsL.ip('addr', 'add', '203.0.113.1/24', 'dev', lc);
-    nsCn.ip('addr', 'add', `${CN4}/24`, 'dev', cnif);
+    const d = buildPmipDomain(lab, '2001:db8:d1');
+    ({ lma: nsL, mag1: nsM1, mag2: nsM2, cn: nsCn } = d);
+    nsL.ip('addr', 'add', '203.0.113.1/24', 'dev', d.lmaToCn);
+    nsCn.ip('addr', 'add', `${CN4}/24`, 'dev', d.cnIf);
     nsCn.ip('route', 'add', 'default', 'via', '203.0.113.1');
     lab.track(nsCn.spawn('/usr/bin/python3', [PROBE, 'echo', '7'], { stdio: 'ignore' }));
     [l, a1, a2] = await Promise.all([Agent.start(lab, nsL), Agent.start(lab, nsM1), Agent.start(lab, nsM2)]);

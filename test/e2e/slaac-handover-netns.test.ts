@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, netnsUnavailable, type Netns } from '../helpers/netns.ts';
+import { buildPmipDomain } from '../helpers/pmipv6-domain.ts';
 import { Agent } from '../helpers/ns-agent-client.ts';
 import { pmip6, stopProcess, type Child } from '../helpers/cli.ts';
 import { createPgDatabase } from '../helpers/db.ts';
@@ -119,24 +120,9 @@ describe('SLAAC handover: an unmodified MN gets its HNP by SLAAC at MAG1, keeps 
   const pingOnce = (): boolean => spawnSync('ip', ['netns', 'exec', nsMn.name, 'ping', '-6', '-c', '1', '-W', '1', CN]).status === 0;
 
   before(async () => {
-    nsL = lab.ns('lma');
-    nsM1 = lab.ns('mag1');
-    nsM2 = lab.ns('mag2');
-    nsCn = lab.ns('cn');
+    const d = buildPmipDomain(lab, '2001:db8:d5');
+    ({ lma: nsL, mag1: nsM1, mag2: nsM2, cn: nsCn } = d);
     nsMn = lab.ns('mn');
-    const [l1, m1if] = lab.link(nsL, nsM1);
-    const [l2, m2if] = lab.link(nsL, nsM2);
-    const [lc, cnif] = lab.link(nsL, nsCn);
-    nsL.addAddress('lo', `${LMAA}/128`);
-    nsL.addAddress(l1, '2001:db8:d5:1::1/64');
-    nsL.addAddress(l2, '2001:db8:d5:2::1/64');
-    nsL.addAddress(lc, '2001:db8:d5:c::1/64');
-    nsM1.addAddress(m1if, `${MAG1}/64`);
-    nsM2.addAddress(m2if, `${MAG2}/64`);
-    nsM1.ip('-6', 'route', 'add', `${LMAA}/128`, 'via', '2001:db8:d5:1::1');
-    nsM2.ip('-6', 'route', 'add', `${LMAA}/128`, 'via', '2001:db8:d5:2::1');
-    nsCn.addAddress(cnif, `${CN}/64`);
-    nsCn.ip('-6', 'route', 'add', 'default', 'via', '2001:db8:d5:c::1');
     lab.track(nsCn.spawn('/usr/bin/python3', [PROBE, 'echo', '7'], { stdio: 'ignore' }));
     // The MN's access link: a veth whose MAG end is acc0 (at MAG1 first) and MN end mn0. The MN
     // end gets only its MAC; everything else (address, default route, router's neighbour entry)
