@@ -166,3 +166,16 @@ napi_value p6_in6_string(napi_env env, const struct in6_addr *a, uint32_t scope)
 int p6_setsockopt_int(int fd, int level, int name, int value) {
   return setsockopt(fd, level, name, &value, sizeof value) == 0 ? 0 : errno;
 }
+
+void *p6_unwrap_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv, const char *what) {
+  napi_value self;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
+  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
+    char msg[64];
+    snprintf(msg, sizeof msg, "not %s", what);
+    p6_throw_type(env, msg);
+    return NULL;
+  }
+  return data;
+}

@@ -27,6 +27,10 @@ napi_value p6_throw_errno(napi_env env, int err, const char *syscall, const char
 // Throws a TypeError with the message. Returns NULL.
 napi_value p6_throw_type(napi_env env, const char *msg);
 
+/* The native object behind `this` of a method call (napi_unwrap), or NULL after throwing a
+ * TypeError "not a <what>" (a method called on another object). */
+void *p6_unwrap_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv, const char *what);
+
 // Reads a JS string into buf (NUL-terminated). False (TypeError thrown) when not a string
 // or longer than cap-1.
 bool p6_get_string(napi_env env, napi_value v, char *buf, size_t cap, const char *name);

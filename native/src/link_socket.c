@@ -94,14 +94,7 @@ static void finalize(napi_env env, void *data, void *hint) {
 }
 
 static link_socket *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
-  napi_value self;
-  void *data = NULL;
-  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
-  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
-    p6_throw_type(env, "not a LinkSocket");
-    return NULL;
-  }
-  return data;
+  return p6_unwrap_this(env, info, argc, argv, "a LinkSocket");
 }
 
 static void call_js(link_socket *s, napi_ref fn, size_t argc, napi_value *argv) {

@@ -60,14 +60,8 @@ static void finalize(napi_env env, void *data, void *hint) {
 }
 
 static tun_fwd *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
-  napi_value self;
-  void *data = NULL;
-  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
-  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
-    p6_throw_type(env, "not a TunForwarder");
-    return NULL;
-  }
-  tun_fwd *t = data;
+  tun_fwd *t = p6_unwrap_this(env, info, argc, argv, "a TunForwarder");
+  if (t == NULL) return NULL;
   if (!t->open) {
     p6_throw_errno(env, EBADF, "TunForwarder", "TunForwarder is closed");
     return NULL;

@@ -89,14 +89,7 @@ static void finalize(napi_env env, void *data, void *hint) {
 }
 
 static udp_socket *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
-  napi_value self;
-  void *data = NULL;
-  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
-  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
-    p6_throw_type(env, "not a UdpSocket");
-    return NULL;
-  }
-  return data;
+  return p6_unwrap_this(env, info, argc, argv, "a UdpSocket");
 }
 
 /* ------------------------------------------------------------------ receive */
