@@ -128,6 +128,19 @@ for (const kind of DB_KINDS) {
       assert.equal((await s.aaaClients.diameterPeer('mag1.example.net'))?.realm, 'example.net');
     });
 
+    it('a profile is found by a link-layer identifier through the GIN index, not a scan of every profile', async () => {
+      await s.profiles.create(prof({ mnId: 'llid@example.net', mnLinkLayerIds: ['02:00:5e:10:20:30'], hnps: ['2001:db8:77:1::/64'] }), 'test');
+      assert.deepEqual(await s.profiles.mnIdsByLinkLayerId('02:00:5e:10:20:30'), ['llid@example.net']);
+      assert.deepEqual(await s.profiles.mnIdsByLinkLayerId('02:00:5e:10:20:31'), []);
+      // A handful of rows makes a scan cheapest; forbid it to see whether the index can answer.
+      await t.db.transaction(async (tx) => {
+        await tx.exec('SET LOCAL enable_seqscan = off');
+        const plan = await tx.query<Record<string, string>>(`EXPLAIN SELECT mn_id FROM profiles WHERE mn_ll_ids @> ARRAY['02:00:5e:10:20:30']::text[]`);
+        const text = plan.rows.map((r) => Object.values(r).join(' ')).join('\n');
+        assert.match(text, /profiles_mn_ll_ids_gin/, text);
+      });
+      await s.profiles.delete('llid@example.net', 'test');
+    });
     it('accounting records and persisted bindings round-trip', async () => {
       await s.accounting.record({ statusType: 'Start', sessionId: 's1', mnId: 'mn1@example.net', nasAddress: '192.0.2.1', nasIdentifier: 'mag1', clientAddress: '127.0.0.1', inputOctets: 2n ** 40n });
       const a = await s.accounting.list({ mnId: 'mn1@example.net' });
