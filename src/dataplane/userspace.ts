@@ -17,7 +17,11 @@ import type { DataPlane, TunnelId, TunnelSpec } from './types.ts';
 import type { NativeAddon, TunForwarder, TunForwarderStats } from '../transport/native.ts';
 import type { Logger } from '../util/log.ts';
 import { retireForwarder, trackForwarder } from './metrics.ts';
-import { reconcileTable, routeDel, routeReplace, ruleAdd, ruleDel, familyFlag, ip } from './iproute.ts';
+import { ipCommandRouting } from './iproute.ts';
+import { RtnetlinkRouting } from './rtnl.ts';
+import { familyOf, splitPrefix, type PolicyRouting } from './steering.ts';
+
+export { splitPrefix };
 
 export interface UserspaceOptions {
   role: 'lma' | 'mag';
@@ -35,6 +39,8 @@ export interface UserspaceOptions {
   log: Logger;
   /** How often drop counters are checked for a first drop of a cause (ms); 0 = never. */
   dropLogIntervalMs?: number;
+  /** How routes and rules are changed: 'auto' = rtnetlink when the addon has it, else the `ip` command. */
+  routing?: 'auto' | 'rtnetlink' | 'ip-command';
 }
 
 export class DataPlaneError extends Error {
@@ -55,13 +61,6 @@ interface KernelRoute {
   link: string | null;
 }
 
-/** "2001:db8::/64" -> ["2001:db8::", 64]; "10.0.0.5/32"; a bare address is a host route. */
-export function splitPrefix(prefix: string): [string, number] {
-  const i = prefix.indexOf('/');
-  if (i < 0) return [prefix, prefix.includes(':') ? 128 : 32];
-  return [prefix.slice(0, i), Number(prefix.slice(i + 1))];
-}
-
 const ERRNO: Record<number, string> = { 2: 'ENOENT', 3: 'ESRCH', 22: 'EINVAL', 28: 'ENOSPC' };
 
 export class UserspaceDataPlane implements DataPlane {
@@ -79,6 +78,7 @@ export class UserspaceDataPlane implements DataPlane {
   private constructor(
     private readonly o: UserspaceOptions,
     private readonly fwd: TunForwarder,
+    private readonly pr: PolicyRouting,
   ) {}
 
   /** Creates the TUN device and threads, removes stale state, sets up the role's fixed rules. */
@@ -87,17 +87,19 @@ export class UserspaceDataPlane implements DataPlane {
     // The TUN device first: a second process with the same name fails here (EBUSY) before
     // it could remove the first one's rules.
     const fwd = new o.addon.TunForwarder({ name: o.tunName, role: o.role, mtu: o.mtu, maxTunnels: o.maxTunnels, maxRoutes: o.maxRoutes });
-    const dp = new UserspaceDataPlane(o, fwd);
+    const routing = o.routing ?? 'auto';
+    const pr = routing === 'ip-command' || (routing === 'auto' && !o.addon.RouteNetlink) ? ipCommandRouting : new RtnetlinkRouting(o.addon);
+    const dp = new UserspaceDataPlane(o, fwd, pr);
     try {
-      const stale = await reconcileTable(o.table);
+      const stale = await pr.reconcileTable(o.table);
       if (stale.rules + stale.routes > 0) o.log.warn({ table: o.table, ...stale }, 'data plane: removed rules and routes a previous run left behind');
       if (o.enableForwarding) await dp.enableForwarding();
       if (o.role === 'lma') {
-        await ruleAdd('-6', [], o.rulePriority, o.table);
-        await ruleAdd('-4', [], o.rulePriority, o.table);
+        await pr.ruleAdd(6, {}, o.rulePriority, o.table);
+        await pr.ruleAdd(4, {}, o.rulePriority, o.table);
       } else {
-        await ip(['-6', 'route', 'replace', 'default', 'dev', o.tunName, 'table', String(o.table)]);
-        await ip(['-4', 'route', 'replace', 'default', 'dev', o.tunName, 'table', String(o.table)]);
+        await pr.routeReplace('::/0', o.tunName, o.table);
+        await pr.routeReplace('0.0.0.0/0', o.tunName, o.table);
       }
     } catch (e) {
       await dp.close().catch(() => undefined);
@@ -138,6 +140,11 @@ export class UserspaceDataPlane implements DataPlane {
 
   get role(): 'lma' | 'mag' {
     return this.o.role;
+  }
+
+  /** How routes and rules are changed (rtnetlink, or the `ip` command as a fallback). */
+  get routing(): PolicyRouting['kind'] {
+    return this.pr.kind;
   }
 
   get tunName(): string {
@@ -229,20 +236,20 @@ export class UserspaceDataPlane implements DataPlane {
     const o = this.o;
     const have = this.kernel.get(prefix);
     if (o.role === 'lma') {
-      if (!have) await routeReplace(prefix, o.tunName, o.table);
+      if (!have) await this.pr.routeReplace(prefix, o.tunName, o.table);
       this.kernel.set(prefix, { slot, link: null });
       return;
     }
-    const fam = familyFlag(prefix);
-    if (!have) await ruleAdd(fam, ['from', prefix], o.rulePriority, o.table);
+    const fam = familyOf(prefix);
+    if (!have) await this.pr.ruleAdd(fam, { from: prefix }, o.rulePriority, o.table);
     const usable = link !== null && existsSync(`/sys/class/net/${link}`) ? link : null;
     if (have?.link && have.link !== usable) {
-      await ruleDel(fam, ['to', prefix], o.rulePriority, o.table);
-      await routeDel(prefix, o.table);
+      await this.pr.ruleDel(fam, { to: prefix }, o.rulePriority, o.table);
+      await this.pr.routeDel(prefix, o.table);
     }
     if (usable && have?.link !== usable) {
-      await routeReplace(prefix, usable, o.table);
-      await ruleAdd(fam, ['to', prefix], o.rulePriority, o.table);
+      await this.pr.routeReplace(prefix, usable, o.table);
+      await this.pr.ruleAdd(fam, { to: prefix }, o.rulePriority, o.table);
     }
     if (link !== null && usable === null && !this.dropsSeen.has(`link/${link}`)) {
       this.dropsSeen.add(`link/${link}`);
@@ -256,12 +263,12 @@ export class UserspaceDataPlane implements DataPlane {
     if (!have) return;
     this.kernel.delete(prefix);
     const o = this.o;
-    if (o.role === 'lma') return routeDel(prefix, o.table);
-    const fam = familyFlag(prefix);
-    await ruleDel(fam, ['from', prefix], o.rulePriority, o.table);
+    if (o.role === 'lma') return this.pr.routeDel(prefix, o.table);
+    const fam = familyOf(prefix);
+    await this.pr.ruleDel(fam, { from: prefix }, o.rulePriority, o.table);
     if (have.link) {
-      await ruleDel(fam, ['to', prefix], o.rulePriority, o.table);
-      await routeDel(prefix, o.table);
+      await this.pr.ruleDel(fam, { to: prefix }, o.rulePriority, o.table);
+      await this.pr.routeDel(prefix, o.table);
     }
   }
 
@@ -272,9 +279,10 @@ export class UserspaceDataPlane implements DataPlane {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await Promise.all([...this.chains.values()]);
-    await reconcileTable(this.o.table).catch((e: Error) => this.o.log.warn({ err: e.message }, 'data plane: removing rules and routes failed'));
+    await this.pr.reconcileTable(this.o.table).catch((e: Error) => this.o.log.warn({ err: e.message }, 'data plane: removing rules and routes failed'));
     this.kernel.clear();
     this.tunnels.clear();
     this.fwd.close();
+    this.pr.close();
   }
 }
