@@ -19,6 +19,7 @@ import type { Logger } from '../util/log.ts';
 import { retireForwarder, trackForwarder } from './metrics.ts';
 import { ipCommandRouting } from './iproute.ts';
 import { RtnetlinkRouting } from './rtnl.ts';
+import { LinkWatcher } from './link-watch.ts';
 import { familyOf, splitPrefix, type PolicyRouting } from './steering.ts';
 
 export { splitPrefix };
@@ -57,7 +58,9 @@ interface Tunnel {
 
 interface KernelRoute {
   slot: number;
-  /** The access link whose route exists (MAG). */
+  /** The MN's access link the binding names (MAG), whether or not its route is in now. */
+  want: string | null;
+  /** The access link whose route and destination rule were put in (MAG). */
   link: string | null;
 }
 
@@ -73,6 +76,9 @@ export class UserspaceDataPlane implements DataPlane {
   private readonly generation = new Map<string, number>();
   private closed = false;
   private timer: NodeJS.Timeout | null = null;
+  private watcher: LinkWatcher | null = null;
+  /** Per-MN routes put back after their access link came back up (the kernel had removed them). */
+  restoredRoutes = 0;
   private readonly dropsSeen = new Set<string>();
 
   private constructor(
@@ -105,6 +111,15 @@ export class UserspaceDataPlane implements DataPlane {
       await dp.close().catch(() => undefined);
       throw e;
     }
+    if (o.role === 'mag' && o.addon.LinkSocket) {
+      // The kernel drops the route out of an access link that goes down; put it back when the
+      // link is up again and the binding still wants it.
+      try {
+        dp.watcher = new LinkWatcher(o.addon, (ifname) => dp.linkUp(ifname), () => dp.linkUp(null));
+      } catch (e) {
+        o.log.warn({ err: (e as Error).message }, 'data plane: no link events; a per-MN route removed by an access link flap is not restored');
+      }
+    }
     trackForwarder(dp);
     if (o.dropLogIntervalMs !== 0) {
       dp.timer = setInterval(() => dp.logNewDrops(), o.dropLogIntervalMs ?? 1000);
@@ -121,6 +136,21 @@ export class UserspaceDataPlane implements DataPlane {
     await w('/proc/sys/net/ipv4/ip_forward', '1');
     // Decapsulated IPv4 arrives on the TUN device; its source is routed there too, but loose is enough.
     await w(`/proc/sys/net/ipv4/conf/${this.o.tunName}/rp_filter`, '0');
+  }
+
+  /** An access link is up (null: events were lost, check every link): routes wanted through it go in again. */
+  private linkUp(ifname: string | null): void {
+    if (this.closed) return;
+    const prefixes = [...this.kernel].filter(([, k]) => k.want !== null && (ifname === null || k.want === ifname)).map(([p]) => p);
+    for (const p of prefixes) {
+      void this.serial(p, async () => {
+        const k = this.kernel.get(p);
+        if (!k || k.want === null || this.closed) return;
+        await this.steer(p, k.slot, k.want);
+        this.restoredRoutes++;
+      }).catch((e: Error) => this.o.log.warn({ prefix: p, link: ifname, err: e.message }, 'data plane: restoring a route after a link came up failed'));
+    }
+    if (prefixes.length > 0) this.o.log.info({ link: ifname ?? 'all', routes: prefixes.length }, 'data plane: access link up: per-MN routes put back');
   }
 
   /** Logs the first drop of each cause (later ones are counted in stats() only). */
@@ -237,7 +267,7 @@ export class UserspaceDataPlane implements DataPlane {
     const have = this.kernel.get(prefix);
     if (o.role === 'lma') {
       if (!have) await this.pr.routeReplace(prefix, o.tunName, o.table);
-      this.kernel.set(prefix, { slot, link: null });
+      this.kernel.set(prefix, { slot, want: null, link: null });
       return;
     }
     const fam = familyOf(prefix);
@@ -247,15 +277,20 @@ export class UserspaceDataPlane implements DataPlane {
       await this.pr.ruleDel(fam, { to: prefix }, o.rulePriority, o.table);
       await this.pr.routeDel(prefix, o.table);
     }
-    if (usable && have?.link !== usable) {
-      await this.pr.routeReplace(prefix, usable, o.table);
+    if (usable) {
+      // Always (idempotent): the route may be gone although we put it in, removed by the
+      // kernel when the access link went down (RFC 5213 §6.10.5 needs it while the binding lasts).
+      await this.pr.routeReplace(prefix, usable, o.table).catch((e: NodeJS.ErrnoException) => {
+        // A link that is down refuses IPv4 routes (ENETDOWN); the link watcher puts it in when it is up.
+        if (e.code !== 'ENETDOWN' && !/Network is down/.test(e.message)) throw e;
+      });
       await this.pr.ruleAdd(fam, { to: prefix }, o.rulePriority, o.table);
     }
     if (link !== null && usable === null && !this.dropsSeen.has(`link/${link}`)) {
       this.dropsSeen.add(`link/${link}`);
-      o.log.warn({ prefix, link }, 'data plane: the MN link is not an interface of this host; packets to the MN leave by the main table');
+      o.log.warn({ prefix, link }, 'data plane: the MN link is not an interface of this host (yet); packets to the MN leave by the main table until it appears');
     }
-    this.kernel.set(prefix, { slot, link: usable });
+    this.kernel.set(prefix, { slot, want: link, link: usable });
   }
 
   private async unsteer(prefix: string): Promise<void> {
@@ -278,6 +313,8 @@ export class UserspaceDataPlane implements DataPlane {
     retireForwarder(this);
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    this.watcher?.close();
+    this.watcher = null;
     await Promise.all([...this.chains.values()]);
     await this.pr.reconcileTable(this.o.table).catch((e: Error) => this.o.log.warn({ err: e.message }, 'data plane: removing rules and routes failed'));
     this.kernel.clear();
