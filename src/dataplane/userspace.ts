@@ -79,6 +79,8 @@ export class UserspaceDataPlane implements DataPlane {
   private watcher: LinkWatcher | null = null;
   /** Per-MN routes put back after their access link came back up (the kernel had removed them). */
   restoredRoutes = 0;
+  /** The TUN device's ifIndex (it lives as long as this object). */
+  private ifindex = 0;
   private readonly dropsSeen = new Set<string>();
 
   private constructor(
@@ -96,6 +98,7 @@ export class UserspaceDataPlane implements DataPlane {
     const routing = o.routing ?? 'auto';
     const pr = routing === 'ip-command' || (routing === 'auto' && !o.addon.RouteNetlink) ? ipCommandRouting : new RtnetlinkRouting(o.addon);
     const dp = new UserspaceDataPlane(o, fwd, pr);
+    dp.ifindex = fwd.stats().ifindex;
     try {
       const stale = await pr.reconcileTable(o.table);
       if (stale.rules + stale.routes > 0) o.log.warn({ table: o.table, ...stale }, 'data plane: removed rules and routes a previous run left behind');
@@ -183,6 +186,11 @@ export class UserspaceDataPlane implements DataPlane {
 
   stats(): TunForwarderStats | null {
     return this.closed ? null : this.fwd.stats();
+  }
+
+  /** Every tunnel of this forwarder is carried by its TUN device. */
+  tunnelIfIndex(id: TunnelId): number | null {
+    return this.tunnels.has(id) && !this.closed && this.ifindex > 0 ? this.ifindex : null;
   }
 
   tunnelStats(id: TunnelId): ReturnType<TunForwarder['tunnelStats']> {
