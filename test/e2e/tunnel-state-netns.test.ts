@@ -5,7 +5,10 @@
 // pmip6BindingTunnelIfIdentifier (LMA) and pmip6MagBLTunnelIfIdentifier (MAG) (RFC 6475,
 // Ipv6AddressIfIdentifierTC): the ifIndex of the TUN device that carries the tunnel there, in
 // network byte order, the index `ip link` shows for pmip6-lma / pmip6-mag. After detach the
-// rows are gone. Namespaces and processes are removed even when the test fails.
+// rows are gone. And the MAG's per-MN route out of the access link survives a flap of that
+// link while the binding lasts (the kernel removes it when the link goes down; the MAG's
+// data plane puts it back when the link is up again: the API attach here is not tied to the
+// link state, so the binding stays). Namespaces and processes are removed even when the test fails.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -34,7 +37,7 @@ const skip =
   (loadNative().ok ? null : 'native addon not built') ??
   (spawnSync('snmpwalk', ['-V']).error ? 'snmpwalk (net-snmp) is not installed' : null);
 
-describe('SNMP tunnel objects report the ifIndex of the forwarder\'s TUN device (RFC 6475)', { skip: skip ?? false }, () => {
+describe('tunnel state of a running LMA and MAG: SNMP tunnel objects (RFC 6475), the MAG\'s route across an access-link flap', { skip: skip ?? false }, () => {
   const lab = new Lab('nlsnmp');
   const dir = mkdtempSync(join(tmpdir(), 'pmip6-e2e-nlsnmp-'));
   const children: Child[] = [];
@@ -104,7 +107,7 @@ describe('SNMP tunnel objects report the ifIndex of the forwarder\'s TUN device 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('pmip6BindingTunnelIfIdentifier and pmip6MagBLTunnelIfIdentifier are the TUN devices\' ifIndex; the rows go with the binding', async () => {
+  it('pmip6BindingTunnelIfIdentifier and pmip6MagBLTunnelIfIdentifier are the TUN devices\' ifIndex', async () => {
     assert.equal((await api(a1, 8081, 'POST', '/api/v1/mag/attach', { mnId: MN_ID, link: 'nlacc0', mnLinkLayerId: '02:00:5e:d7:00:01' })).status, 202);
     await until('binding at the LMA', async () => (await api<{ items: { mnId: string; state: string }[] }>(l, 8080, 'GET', '/api/v1/bindings?limit=10')).json.items.some((b) => b.mnId === MN_ID), 30_000);
     const lmaIf = ifIndexOf(nsL, 'pmip6-lma');
@@ -122,7 +125,21 @@ describe('SNMP tunnel objects report the ifIndex of the forwarder\'s TUN device 
     assert.equal(magRows.length, 1, magRows.join('\n'));
     assert.match(magRows[0], new RegExp(`= STRING: ${hint(magIf)}$`), `MAG: ifIndex ${magIf} of pmip6-mag`);
 
+  });
+
+  it('an access-link flap at the MAG: the per-MN route comes back while the binding lasts', async () => {
+    const route = (): boolean => nsM1.ip('-6', 'route', 'show', 'table', '5214').includes('2001:db8:d7:f001::/64 dev nlacc0');
+    await until('the MAG routes the HNP out of the access link', route, 15_000);
+    nsM1.ip('link', 'set', 'nlacc0', 'down');
+    await until('the kernel removed the route with the link', () => !route(), 10_000);
+    nsM1.ip('link', 'set', 'nlacc0', 'up');
+    await until('the route is back', route, 10_000);
+    const bul = (await api<{ items: { mnId: string; state: string }[] }>(a1, 8081, 'GET', '/api/v1/mag/bul?limit=10')).json.items;
+    assert.deepEqual(bul.map((b) => [b.mnId, b.state]), [[MN_ID, 'registered']], 'the binding stayed');
+    assert.match(mag.out(), /access link up: per-MN routes put back/);
+
     assert.equal((await api(a1, 8081, 'POST', '/api/v1/mag/detach', { mnId: MN_ID, link: 'nlacc0' })).status, 202);
     await until('rows gone at the MAG and the LMA', () => walk(nsM1, 'pmip6MagBLTunnelIfIdentifier').length === 0 && walk(nsL, 'pmip6BindingTunnelIfIdentifier').length === 0, 30_000);
+    await until('the route is gone with the binding', () => !route(), 10_000);
   });
 });
