@@ -22,11 +22,22 @@ export async function run(args: string[]): Promise<void> {
     const ns = lab.ns('s');
     ns.ip('link', 'add', 'bsv0', 'type', 'veth', 'peer', 'name', 'bsv1');
     ns.ip('link', 'set', 'bsv0', 'up');
-    const steps = [{ time: 'rtnetlink', n, dev: 'bsv0' }, { time: 'ip-command', n: Math.max(5, Math.round(n / 20)), dev: 'bsv0' }];
-    const out = JSON.parse(execFileSync('ip', ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', DRIVER, JSON.stringify(steps)], { encoding: 'utf8' })) as { ok: boolean; result: { perOpUs: number } }[];
+    const few = Math.max(5, Math.round(n / 20));
+    const steps = [
+      { time: 'rtnetlink', n, dev: 'bsv0' }, { time: 'ip-command', n: few, dev: 'bsv0' },
+      { steer: 'rtnetlink', n: few * 2, dev: 'bsv0' }, { steer: 'ip-command', n: few, dev: 'bsv0' },
+    ];
+    const out = JSON.parse(execFileSync('ip', ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', DRIVER, JSON.stringify(steps)], { encoding: 'utf8' })) as { ok: boolean; result: { perOpUs: number; addUs: number; removeUs: number } }[];
+    const bad = out.find((o) => !o.ok);
+    if (bad) throw new Error(JSON.stringify(bad));
     const [nl, ipc] = out.map((o) => o.result.perOpUs);
+    const [snl, sip] = [out[2].result, out[3].result];
     const load = (await import('node:os')).loadavg()[0].toFixed(2);
-    process.stdout.write(`per route/rule change: rtnetlink ${nl.toFixed(1)} µs, ip command ${(ipc / 1000).toFixed(2)} ms: ${(ipc / nl).toFixed(0)}x (load average ${load})\n`);
+    process.stdout.write(`per route/rule change: rtnetlink ${nl.toFixed(1)} µs, ip command ${(ipc / 1000).toFixed(2)} ms: ${(ipc / nl).toFixed(0)}x\n`);
+    process.stdout.write(
+      `MAG addRoute (HNP out of the access link: rule from, route, rule to): rtnetlink ${(snl.addUs / 1000).toFixed(3)} ms, ip command ${(sip.addUs / 1000).toFixed(2)} ms: ${(sip.addUs / snl.addUs).toFixed(0)}x; ` +
+        `removeRoute ${(snl.removeUs / 1000).toFixed(3)} ms vs ${(sip.removeUs / 1000).toFixed(2)} ms (load average ${load})\n`,
+    );
   } finally {
     await lab.cleanup();
   }

@@ -5,12 +5,17 @@
 //   { routing: 'rtnetlink' | 'ip-command', method: 'ruleAdd' | ..., args: [...] }
 //   { time: 'rtnetlink' | 'ip-command', n }   route replace + rule add + rule del + route del,
 //     n times: { perOpUs } (bench numbers for the report, never asserted)
+//   { steer: 'rtnetlink' | 'ip-command', n, dev }   a MAG's data plane (TUN nlbst0): addRoute of
+//     an HNP out of the access link `dev` (what a MAG does at every registration and handover,
+//     RFC 5213 §6.10), then removeRoute, n times: { addUs, removeUs } per call
 import { loadNative } from '../../src/transport/native.ts';
 import { RtnetlinkRouting } from '../../src/dataplane/rtnl.ts';
 import { ipCommandRouting } from '../../src/dataplane/iproute.ts';
 import type { PolicyRouting } from '../../src/dataplane/steering.ts';
+import { UserspaceDataPlane } from '../../src/dataplane/userspace.ts';
+import { pino } from 'pino';
 
-type Step = { native?: string; routing?: 'rtnetlink' | 'ip-command'; method?: string; time?: 'rtnetlink' | 'ip-command'; n?: number; args?: unknown[]; dev?: string };
+type Step = { native?: string; routing?: 'rtnetlink' | 'ip-command'; method?: string; time?: 'rtnetlink' | 'ip-command'; steer?: 'rtnetlink' | 'ip-command'; n?: number; args?: unknown[]; dev?: string };
 
 const n = loadNative();
 if (!n.ok || !n.addon.RouteNetlink) throw new Error(n.ok ? 'no RouteNetlink' : n.reason);
@@ -39,6 +44,25 @@ for (const s of steps) {
         await p.routeDel(prefix, 5298);
       }
       out.push({ ok: true, result: { perOpUs: Number(process.hrtime.bigint() - t0) / 1000 / (count * 4) } });
+    } else if (s.steer) {
+      const dp = await UserspaceDataPlane.open({
+        role: 'mag', addon: n.addon, tunName: 'nlbst0', table: 5296, rulePriority: 5296, mtu: 1452, maxTunnels: 4, maxRoutes: 16,
+        enableForwarding: false, log: pino({ level: 'silent' }), dropLogIntervalMs: 0, routing: s.steer,
+      });
+      const id = await dp.ensureTunnel({ local: '2001:db8:96::2', remote: '2001:db8:96::1', encap: 'ip6ip6' });
+      const count = s.n ?? 20;
+      let add = 0n;
+      let del = 0n;
+      for (let i = 0; i < count; i++) {
+        const t0 = process.hrtime.bigint();
+        await dp.addRoute('2001:db8:96:f001::/64', id, { mnLink: s.dev! });
+        const t1 = process.hrtime.bigint();
+        await dp.removeRoute('2001:db8:96:f001::/64', id);
+        del += process.hrtime.bigint() - t1;
+        add += t1 - t0;
+      }
+      await dp.close();
+      out.push({ ok: true, result: { addUs: Number(add) / 1000 / count, removeUs: Number(del) / 1000 / count } });
     }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
