@@ -51,11 +51,12 @@ describe('MAG access-link flap: per-MN routes come back with the link while the 
   const WANT6 = [`${HNP} dev nlacc0`];
   const WANT4 = ['10.97.0.5 dev nlacc0'];
 
+  let err = '';
   const start = async (routing: string): Promise<Driver> => {
     const c = spawn('ip', ['netns', 'exec', mag.name, process.execPath, '--import', 'tsx', 'test/dataplane/flap-driver.ts', routing], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     drivers.push(c);
     lab.track(c);
-    let err = '';
+    err = '';
     c.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const d = new Driver(c);
     const r = await d.next().catch((e: Error) => {
@@ -104,6 +105,20 @@ describe('MAG access-link flap: per-MN routes come back with the link while the 
       assert.deepEqual([v6(), v4(), toRules()], [[], [], []], 'close removes everything');
     });
   }
+
+  it('open removes what a crashed run left in its table (rtnetlink dumps), and says so', async () => {
+    mag.ip('-6', 'route', 'add', '2001:db8:97:dead::/64', 'dev', 'nlacc0', 'table', '5297');
+    mag.ip('-6', 'rule', 'add', 'pref', '5297', 'from', '2001:db8:97:dead::/64', 'lookup', '5297');
+    mag.ip('-4', 'rule', 'add', 'pref', '5300', 'to', '10.97.9.9', 'lookup', '5297');
+    const d = await start('rtnetlink');
+    await until('routes out of the access link', present, 10_000);
+    assert.deepEqual(v6(), WANT6, 'only the new run\'s route');
+    assert.deepEqual(toRules().sort(), ['5297: from all to 10.97.0.5 lookup 5297', `5297: from all to ${HNP} lookup 5297`], 'only the new run\'s rules');
+    const warn = err.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; rules?: number; routes?: number }).find((l) => /previous run left behind/.test(l.msg));
+    assert.ok(warn, err);
+    assert.deepEqual([warn.rules, warn.routes], [2, 1]);
+    await d.cmd('close');
+  });
 
   it('no route comes back once the binding has ended (routes removed), and a new binding gets them at once', async () => {
     const d = await start('auto');
