@@ -10,6 +10,7 @@ const BENCHES: Record<string, string> = {
   diameter: './diameter.ts',
   attach: './attach.ts',
   dataplane: './dataplane.ts',
+  steering: './steering.ts',
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -6,6 +6,7 @@
 #include "tun_fwd.h"
 #ifdef __linux__
 #include "link_socket.h"
+#include "rtnl.h"
 #include "udp_mmsg.h"
 #endif
 
@@ -17,6 +18,8 @@ static napi_value init(napi_env env, napi_value exports) {
   if (p6_link_socket_init(env, exports) == NULL) return NULL;
   // udp_mmsg.c: the batched IPv4/UDP socket (src/transport/udp-native.ts).
   if (p6_udp_socket_init(env, exports) == NULL) return NULL;
+  // rtnl.c: routes and policy rules through rtnetlink (src/dataplane/rtnl.ts).
+  if (p6_rtnl_init(env, exports) == NULL) return NULL;
 #endif
   napi_value v;
   // Bumped when the JavaScript-facing interface changes (src/transport/native.ts checks it).

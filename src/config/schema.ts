@@ -336,6 +336,12 @@ export const configSchema = z.object({
       tunName: z.string().max(15).regex(/^[\w.-]*$/, 'an interface name').default(''),
       /** Routing table for the HNP routes; 0 = 5213 (LMA) / 5214 (MAG). */
       table: z.coerce.number().int().min(0).max(0xfffffffe).default(0),
+      /**
+       * How the user-space forwarder's routes and rules are changed: rtnetlink from the native
+       * addon (microseconds per change), the `ip` command (a process per change, 2-5 ms), or
+       * auto (rtnetlink when the addon has it).
+       */
+      routing: z.enum(['auto', 'rtnetlink', 'ip-command']).default('auto'),
       /** Preference of the policy-routing rules that look the table up. */
       rulePriority: z.coerce.number().int().min(1).max(32765).default(5213),
       /** TUN device MTU: 1500 minus the outer IPv6 header and a keyed GRE header (RFC 8200 §5: at least 1280). */

@@ -4,8 +4,10 @@
 // own and in rules at one preference that look that table up, so reconciling after a crash
 // is "delete every rule that looks up our table, flush our table" (RFC 5213 §5.6 / §6.10
 // say what must be forwarded, not how: this is the Linux way to steer it into the TUN device).
+// The fallback of rtnl.ts (the native addon's rtnetlink) when the addon lacks RouteNetlink.
 import { execFile } from 'node:child_process';
 import { isIPv4 } from 'node:net';
+import type { Family, PolicyRouting, RuleSelector } from './steering.ts';
 
 export class IpCommandError extends Error {
   constructor(readonly args: string[], readonly stderr: string, readonly exitCode: number | null) {
@@ -81,3 +83,17 @@ export async function reconcileTable(table: number): Promise<{ rules: number; ro
   }
   return { rules, routes };
 }
+
+const selectorArgs = (sel: RuleSelector): string[] => [...(sel.from ? ['from', sel.from] : []), ...(sel.to ? ['to', sel.to] : [])];
+const flag = (f: Family): '-4' | '-6' => (f === 4 ? '-4' : '-6');
+
+/** PolicyRouting through the `ip` command. */
+export const ipCommandRouting: PolicyRouting = {
+  kind: 'ip-command',
+  ruleAdd: (f, sel, pref, table) => ruleAdd(flag(f), selectorArgs(sel), pref, table),
+  ruleDel: (f, sel, pref, table) => ruleDel(flag(f), selectorArgs(sel), pref, table),
+  routeReplace,
+  routeDel,
+  reconcileTable,
+  close: () => undefined,
+};

@@ -20,6 +20,8 @@ export interface DataPlaneConfig {
   /** Routing table; 0 = 5213 (LMA) / 5214 (MAG). */
   table: number;
   rulePriority: number;
+  /** How routes and rules are changed (absent = auto). */
+  routing?: 'auto' | 'rtnetlink' | 'ip-command';
   mtu: number;
   maxTunnels: number;
   maxRoutes: number;
@@ -85,10 +87,10 @@ export async function openDataPlane(role: 'lma' | 'mag', c: DataPlaneConfig, log
   const table = c.table || (role === 'lma' ? 5213 : 5214);
   const dp = await UserspaceDataPlane.open({
     role, addon: n.addon, tunName, table, rulePriority: c.rulePriority, mtu: c.mtu,
-    maxTunnels: c.maxTunnels, maxRoutes: c.maxRoutes, enableForwarding: c.enableForwarding, log,
+    maxTunnels: c.maxTunnels, maxRoutes: c.maxRoutes, enableForwarding: c.enableForwarding, log, routing: c.routing ?? 'auto',
   });
   log.info(
-    { dataplane: 'userspace', tun: tunName, table, rulePriority: c.rulePriority, mtu: c.mtu, why: c.kind === 'auto' ? why.join('; ') : 'dataplane.kind is userspace' },
+    { dataplane: 'userspace', tun: tunName, table, rulePriority: c.rulePriority, routing: dp.routing, mtu: c.mtu, why: c.kind === 'auto' ? why.join('; ') : 'dataplane.kind is userspace' },
     `data plane: user-space forwarder on TUN ${tunName} (IPv6-in-IPv6 and GRE over raw sockets, packet path in native threads)`,
   );
   return dp;

@@ -27,5 +27,27 @@ export interface DataPlane {
   /** Routes a home network prefix (IPv6 "2001:db8:1:1::/64") or IPv4 HoA ("10.0.0.5/32") over a tunnel. */
   addRoute(prefix: string, tunnel: TunnelId, opts?: { mnLink?: string }): Promise<void>;
   removeRoute(prefix: string, tunnel: TunnelId): Promise<void>;
+  /**
+   * The ifIndex of the network interface that carries the tunnel on this host (the user-space
+   * forwarder's TUN device), or null: an unknown tunnel, or a data plane with no device.
+   * What PMIPV6-MIB's pmip6BindingTunnelIfIdentifier / pmip6MagBLTunnelIfIdentifier report
+   * (see tunnelIfIdentifier).
+   */
+  tunnelIfIndex?(tunnel: TunnelId): number | null;
   close?(): Promise<void>;
+}
+
+/**
+ * RFC 6475 pmip6BindingTunnelIfIdentifier / pmip6MagBLTunnelIfIdentifier ("the interface
+ * identifier of the bidirectional tunnel ... local to the anchor/gateway, learnt when the
+ * tunnel is created", Ipv6AddressIfIdentifierTC: 0..8 octets): the ifIndex of the tunnel's
+ * interface in network byte order (4 octets), empty when there is none. A TUN device has no
+ * link-layer address and so no IPv6 interface identifier of its own; its ifIndex is the
+ * host-local identifier of the tunnel, the same value IF-MIB's ifIndex shows for it.
+ */
+export function tunnelIfIdentifier(ifindex: number | null | undefined): Uint8Array {
+  if (ifindex === null || ifindex === undefined || !Number.isInteger(ifindex) || ifindex <= 0) return new Uint8Array(0);
+  const o = new Uint8Array(4);
+  new DataView(o.buffer).setUint32(0, ifindex >>> 0);
+  return o;
 }

@@ -17,7 +17,12 @@ import type { DataPlane, TunnelId, TunnelSpec } from './types.ts';
 import type { NativeAddon, TunForwarder, TunForwarderStats } from '../transport/native.ts';
 import type { Logger } from '../util/log.ts';
 import { retireForwarder, trackForwarder } from './metrics.ts';
-import { reconcileTable, routeDel, routeReplace, ruleAdd, ruleDel, familyFlag, ip } from './iproute.ts';
+import { ipCommandRouting } from './iproute.ts';
+import { RtnetlinkRouting } from './rtnl.ts';
+import { LinkWatcher } from './link-watch.ts';
+import { familyOf, splitPrefix, type PolicyRouting } from './steering.ts';
+
+export { splitPrefix };
 
 export interface UserspaceOptions {
   role: 'lma' | 'mag';
@@ -35,6 +40,8 @@ export interface UserspaceOptions {
   log: Logger;
   /** How often drop counters are checked for a first drop of a cause (ms); 0 = never. */
   dropLogIntervalMs?: number;
+  /** How routes and rules are changed: 'auto' = rtnetlink when the addon has it, else the `ip` command. */
+  routing?: 'auto' | 'rtnetlink' | 'ip-command';
 }
 
 export class DataPlaneError extends Error {
@@ -51,15 +58,10 @@ interface Tunnel {
 
 interface KernelRoute {
   slot: number;
-  /** The access link whose route exists (MAG). */
+  /** The MN's access link the binding names (MAG), whether or not its route is in now. */
+  want: string | null;
+  /** The access link whose route and destination rule were put in (MAG). */
   link: string | null;
-}
-
-/** "2001:db8::/64" -> ["2001:db8::", 64]; "10.0.0.5/32"; a bare address is a host route. */
-export function splitPrefix(prefix: string): [string, number] {
-  const i = prefix.indexOf('/');
-  if (i < 0) return [prefix, prefix.includes(':') ? 128 : 32];
-  return [prefix.slice(0, i), Number(prefix.slice(i + 1))];
 }
 
 const ERRNO: Record<number, string> = { 2: 'ENOENT', 3: 'ESRCH', 22: 'EINVAL', 28: 'ENOSPC' };
@@ -74,11 +76,17 @@ export class UserspaceDataPlane implements DataPlane {
   private readonly generation = new Map<string, number>();
   private closed = false;
   private timer: NodeJS.Timeout | null = null;
+  private watcher: LinkWatcher | null = null;
+  /** Per-MN routes put back after their access link came back up (the kernel had removed them). */
+  restoredRoutes = 0;
+  /** The TUN device's ifIndex (it lives as long as this object). */
+  private ifindex = 0;
   private readonly dropsSeen = new Set<string>();
 
   private constructor(
     private readonly o: UserspaceOptions,
     private readonly fwd: TunForwarder,
+    private readonly pr: PolicyRouting,
   ) {}
 
   /** Creates the TUN device and threads, removes stale state, sets up the role's fixed rules. */
@@ -87,21 +95,33 @@ export class UserspaceDataPlane implements DataPlane {
     // The TUN device first: a second process with the same name fails here (EBUSY) before
     // it could remove the first one's rules.
     const fwd = new o.addon.TunForwarder({ name: o.tunName, role: o.role, mtu: o.mtu, maxTunnels: o.maxTunnels, maxRoutes: o.maxRoutes });
-    const dp = new UserspaceDataPlane(o, fwd);
+    const routing = o.routing ?? 'auto';
+    const pr = routing === 'ip-command' || (routing === 'auto' && !o.addon.RouteNetlink) ? ipCommandRouting : new RtnetlinkRouting(o.addon);
+    const dp = new UserspaceDataPlane(o, fwd, pr);
+    dp.ifindex = fwd.stats().ifindex;
     try {
-      const stale = await reconcileTable(o.table);
+      const stale = await pr.reconcileTable(o.table);
       if (stale.rules + stale.routes > 0) o.log.warn({ table: o.table, ...stale }, 'data plane: removed rules and routes a previous run left behind');
       if (o.enableForwarding) await dp.enableForwarding();
       if (o.role === 'lma') {
-        await ruleAdd('-6', [], o.rulePriority, o.table);
-        await ruleAdd('-4', [], o.rulePriority, o.table);
+        await pr.ruleAdd(6, {}, o.rulePriority, o.table);
+        await pr.ruleAdd(4, {}, o.rulePriority, o.table);
       } else {
-        await ip(['-6', 'route', 'replace', 'default', 'dev', o.tunName, 'table', String(o.table)]);
-        await ip(['-4', 'route', 'replace', 'default', 'dev', o.tunName, 'table', String(o.table)]);
+        await pr.routeReplace('::/0', o.tunName, o.table);
+        await pr.routeReplace('0.0.0.0/0', o.tunName, o.table);
       }
     } catch (e) {
       await dp.close().catch(() => undefined);
       throw e;
+    }
+    if (o.role === 'mag' && o.addon.LinkSocket) {
+      // The kernel drops the route out of an access link that goes down; put it back when the
+      // link is up again and the binding still wants it.
+      try {
+        dp.watcher = new LinkWatcher(o.addon, (ifname) => dp.linkUp(ifname), () => dp.linkUp(null));
+      } catch (e) {
+        o.log.warn({ err: (e as Error).message }, 'data plane: no link events; a per-MN route removed by an access link flap is not restored');
+      }
     }
     trackForwarder(dp);
     if (o.dropLogIntervalMs !== 0) {
@@ -119,6 +139,21 @@ export class UserspaceDataPlane implements DataPlane {
     await w('/proc/sys/net/ipv4/ip_forward', '1');
     // Decapsulated IPv4 arrives on the TUN device; its source is routed there too, but loose is enough.
     await w(`/proc/sys/net/ipv4/conf/${this.o.tunName}/rp_filter`, '0');
+  }
+
+  /** An access link is up (null: events were lost, check every link): routes wanted through it go in again. */
+  private linkUp(ifname: string | null): void {
+    if (this.closed) return;
+    const prefixes = [...this.kernel].filter(([, k]) => k.want !== null && (ifname === null || k.want === ifname)).map(([p]) => p);
+    for (const p of prefixes) {
+      void this.serial(p, async () => {
+        const k = this.kernel.get(p);
+        if (!k || k.want === null || this.closed) return;
+        await this.steer(p, k.slot, k.want);
+        this.restoredRoutes++;
+      }).catch((e: Error) => this.o.log.warn({ prefix: p, link: ifname, err: e.message }, 'data plane: restoring a route after a link came up failed'));
+    }
+    if (prefixes.length > 0) this.o.log.info({ link: ifname ?? 'all', routes: prefixes.length }, 'data plane: access link up: per-MN routes put back');
   }
 
   /** Logs the first drop of each cause (later ones are counted in stats() only). */
@@ -140,12 +175,22 @@ export class UserspaceDataPlane implements DataPlane {
     return this.o.role;
   }
 
+  /** How routes and rules are changed (rtnetlink, or the `ip` command as a fallback). */
+  get routing(): PolicyRouting['kind'] {
+    return this.pr.kind;
+  }
+
   get tunName(): string {
     return this.o.tunName;
   }
 
   stats(): TunForwarderStats | null {
     return this.closed ? null : this.fwd.stats();
+  }
+
+  /** Every tunnel of this forwarder is carried by its TUN device. */
+  tunnelIfIndex(id: TunnelId): number | null {
+    return this.tunnels.has(id) && !this.closed && this.ifindex > 0 ? this.ifindex : null;
   }
 
   tunnelStats(id: TunnelId): ReturnType<TunForwarder['tunnelStats']> {
@@ -229,26 +274,31 @@ export class UserspaceDataPlane implements DataPlane {
     const o = this.o;
     const have = this.kernel.get(prefix);
     if (o.role === 'lma') {
-      if (!have) await routeReplace(prefix, o.tunName, o.table);
-      this.kernel.set(prefix, { slot, link: null });
+      if (!have) await this.pr.routeReplace(prefix, o.tunName, o.table);
+      this.kernel.set(prefix, { slot, want: null, link: null });
       return;
     }
-    const fam = familyFlag(prefix);
-    if (!have) await ruleAdd(fam, ['from', prefix], o.rulePriority, o.table);
+    const fam = familyOf(prefix);
+    if (!have) await this.pr.ruleAdd(fam, { from: prefix }, o.rulePriority, o.table);
     const usable = link !== null && existsSync(`/sys/class/net/${link}`) ? link : null;
     if (have?.link && have.link !== usable) {
-      await ruleDel(fam, ['to', prefix], o.rulePriority, o.table);
-      await routeDel(prefix, o.table);
+      await this.pr.ruleDel(fam, { to: prefix }, o.rulePriority, o.table);
+      await this.pr.routeDel(prefix, o.table);
     }
-    if (usable && have?.link !== usable) {
-      await routeReplace(prefix, usable, o.table);
-      await ruleAdd(fam, ['to', prefix], o.rulePriority, o.table);
+    if (usable) {
+      // Always (idempotent): the route may be gone although we put it in, removed by the
+      // kernel when the access link went down (RFC 5213 §6.10.5 needs it while the binding lasts).
+      await this.pr.routeReplace(prefix, usable, o.table).catch((e: NodeJS.ErrnoException) => {
+        // A link that is down refuses IPv4 routes (ENETDOWN); the link watcher puts it in when it is up.
+        if (e.code !== 'ENETDOWN' && !/Network is down/.test(e.message)) throw e;
+      });
+      await this.pr.ruleAdd(fam, { to: prefix }, o.rulePriority, o.table);
     }
     if (link !== null && usable === null && !this.dropsSeen.has(`link/${link}`)) {
       this.dropsSeen.add(`link/${link}`);
-      o.log.warn({ prefix, link }, 'data plane: the MN link is not an interface of this host; packets to the MN leave by the main table');
+      o.log.warn({ prefix, link }, 'data plane: the MN link is not an interface of this host (yet); packets to the MN leave by the main table until it appears');
     }
-    this.kernel.set(prefix, { slot, link: usable });
+    this.kernel.set(prefix, { slot, want: link, link: usable });
   }
 
   private async unsteer(prefix: string): Promise<void> {
@@ -256,12 +306,12 @@ export class UserspaceDataPlane implements DataPlane {
     if (!have) return;
     this.kernel.delete(prefix);
     const o = this.o;
-    if (o.role === 'lma') return routeDel(prefix, o.table);
-    const fam = familyFlag(prefix);
-    await ruleDel(fam, ['from', prefix], o.rulePriority, o.table);
+    if (o.role === 'lma') return this.pr.routeDel(prefix, o.table);
+    const fam = familyOf(prefix);
+    await this.pr.ruleDel(fam, { from: prefix }, o.rulePriority, o.table);
     if (have.link) {
-      await ruleDel(fam, ['to', prefix], o.rulePriority, o.table);
-      await routeDel(prefix, o.table);
+      await this.pr.ruleDel(fam, { to: prefix }, o.rulePriority, o.table);
+      await this.pr.routeDel(prefix, o.table);
     }
   }
 
@@ -271,10 +321,13 @@ export class UserspaceDataPlane implements DataPlane {
     retireForwarder(this);
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    this.watcher?.close();
+    this.watcher = null;
     await Promise.all([...this.chains.values()]);
-    await reconcileTable(this.o.table).catch((e: Error) => this.o.log.warn({ err: e.message }, 'data plane: removing rules and routes failed'));
+    await this.pr.reconcileTable(this.o.table).catch((e: Error) => this.o.log.warn({ err: e.message }, 'data plane: removing rules and routes failed'));
     this.kernel.clear();
     this.tunnels.clear();
     this.fwd.close();
+    this.pr.close();
   }
 }

@@ -41,6 +41,12 @@ export class Forwarding {
     return this.tunnels.size;
   }
 
+  /** The ifIndex of the interface carrying the BCE's tunnel, once the data plane made it (SNMP). */
+  tunnelIfIndex(b: Bce): number | null {
+    const id = (b.flags & F.FWD) !== 0 ? b.tunnel?.resolved : null;
+    return id ? (this.dp.tunnelIfIndex?.(id) ?? null) : null;
+  }
+
   private acquire(b: Bce): TunnelRef {
     const encap = encapFor(b);
     const gre = encap === 'gre' && (b.flags & F.GRE_KEYS) !== 0;

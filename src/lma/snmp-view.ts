@@ -10,12 +10,12 @@ import { InetAddressType, TunnelEndpointState } from '../snmp/view.ts';
 import type { BindingRegCounters, InetAddr, LmaView, Pmip6EventSink, WriteResult } from '../snmp/view.ts';
 import { BaStatus, parseIpv6, parsePrefix } from '../mh/index.ts';
 import { F } from './bce.ts';
+import { tunnelIfIdentifier } from '../dataplane/types.ts';
 import type { Bce } from './bce.ts';
 import type { Lma } from './lma.ts';
 import type { BindingEventKind } from './types.ts';
 
 const NO_ADDR: InetAddr = Object.freeze({ type: InetAddressType.unknown, octets: new Uint8Array(0) });
-const NO_IFID = new Uint8Array(0);
 /** RFC 5213 §5.1: an unknown MN-LL-ID is two octets ALL_ZERO. */
 const LL_ALL_ZERO = new Uint8Array(2);
 
@@ -44,7 +44,10 @@ class BceSource implements LmaBindingSource {
   readonly hnpsRef: string | string[] | null;
   readonly v4: number;
   readonly llId: string | null;
-  constructor(readonly b: Bce) {
+  constructor(
+    readonly b: Bce,
+    private readonly ifIndexOf: (b: Bce) => number | null,
+  ) {
     this.mnIdentifier = b.mnId;
     this.llId = b.llId;
     this.mnLLIdentifier = b.llId === null ? LL_ALL_ZERO : Buffer.from(b.llId.replace(/:/g, ''), 'hex');
@@ -64,7 +67,7 @@ class BceSource implements LmaBindingSource {
     return this.b.lla !== null ? { type: InetAddressType.ipv6, octets: new Uint8Array(parseIpv6(this.b.lla)) } : NO_ADDR;
   }
   get tunnelIfIdentifier(): Uint8Array {
-    return NO_IFID; // the data plane's tunnel ids are not interface identifiers
+    return tunnelIfIdentifier(this.ifIndexOf(this.b));
   }
   get accessTechnologyType(): number {
     return this.b.att;
@@ -123,6 +126,7 @@ export function lmaSnmpView(lma: Lma, opts: { notify?: Pmip6EventSink } = {}): L
       (await lma.setLifetime(String(key), seconds)) ? { ok: true } : { ok: false, error: 'inconsistentValue' },
   });
   const sources = new Map<number, BceSource>();
+  const ifIndexOf = (b: Bce): number | null => lma.fwd.tunnelIfIndex(b);
   const lmaas = new Set<string>([lma.cfg.address, lma.cfg.ipv4Address].filter(Boolean));
   const lmaaState = (): (typeof TunnelEndpointState)[keyof typeof TunnelEndpointState] =>
     lma.fwd.tunnelCount > 0 ? TunnelEndpointState.tunneled : TunnelEndpointState.activated;
@@ -149,11 +153,11 @@ export function lmaSnmpView(lma: Lma, opts: { notify?: Pmip6EventSink } = {}): L
     } catch {
       // not an address
     }
-    opts.notify.lmaTunnel({ kind, homeAddress: src.homeAddress, tunnelIfIdentifier: NO_IFID, lmaAddress, lmaAddressState: lmaaState() });
+    opts.notify.lmaTunnel({ kind, homeAddress: src.homeAddress, tunnelIfIdentifier: src.tunnelIfIdentifier, lmaAddress, lmaAddressState: lmaaState() });
   };
 
   const place = (b: Bce): BceSource => {
-    const src = new BceSource(b);
+    const src = new BceSource(b, ifIndexOf);
     sources.set(b.id, src);
     tables.add(b.id, src);
     if (!lmaas.has(b.peer.local)) {

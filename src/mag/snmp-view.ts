@@ -13,6 +13,7 @@ import { inetAddr } from '../snmp/table.ts';
 import { InetAddressType, TunnelEndpointState } from '../snmp/view.ts';
 import type { BindingRegCounters, InetAddr, MagView, Pmip6EventSink } from '../snmp/view.ts';
 import type { Bule } from './bul.ts';
+import { tunnelIfIdentifier } from '../dataplane/types.ts';
 import { linkLayerIdBytes } from './build.ts';
 import type { Mag } from './sm.ts';
 import type { MagEvent, MagEventSink } from './types.ts';
@@ -136,7 +137,9 @@ export class MagSnmpAdapter implements MagEventSink {
         const a = this.magLinkLocalAddress;
         return a.octets.length === 16 ? a.octets.subarray(8) : EMPTY;
       },
-      tunnelIfIdentifier: EMPTY,
+      get tunnelIfIdentifier() {
+        return tunnelIfIdentifier(b.tunnelId ? mag.deps.dataPlane.tunnelIfIndex?.(b.tunnelId) : null);
+      },
       get accessTechnologyType() {
         return b.att;
       },

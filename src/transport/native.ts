@@ -95,8 +95,23 @@ export interface LinkSocket {
   close(): void;
 }
 
+/** native/src/rtnl.c: routes and policy rules through rtnetlink (src/dataplane/rtnl.ts). Throws the kernel's errno. */
+export interface RouteNetlink {
+  /** A unicast route out of a device (dev name or oif index); del needs only family, dst, dstLen, table. */
+  route(cmd: 'add' | 'replace' | 'del', r: { family: 4 | 6; dst?: string; dstLen?: number; table: number; dev?: string; oif?: number }): void;
+  /** A rule looking up `table` (FR_ACT_TO_TBL); add refuses a duplicate with EEXIST. */
+  rule(cmd: 'add' | 'del', r: { family: 4 | 6; priority?: number; table?: number; src?: string; srcLen?: number; dst?: string; dstLen?: number }): void;
+  /** The routes of one table (0 = all). */
+  dumpRoutes(family: 4 | 6, table?: number): { dst?: string; dstLen: number; table: number; oif: number; metric: number; type: number; protocol: number }[];
+  /** The rules looking up one table (0 = all). */
+  dumpRules(family: 4 | 6, table?: number): { priority: number; table: number; action: number; src?: string; srcLen: number; dst?: string; dstLen: number }[];
+  close(): void;
+}
+
 export interface NativeAddon {
   abiVersion: number;
+  /** Absent in an addon built before rtnl.c existed. */
+  RouteNetlink?: new () => RouteNetlink;
   /** Absent in an addon built before link_socket.c existed. */
   LinkSocket?: new (o: LinkSocketOptions) => LinkSocket;
   MhSocket: new (o: MhSocketOptions) => MhSocket;
