@@ -28,12 +28,36 @@ typedef struct {
   bool cleanup_hook;
 } tun_fwd;
 
+static int open_tun(char *name, int *fd);
+static int link_up(const char *name, uint32_t mtu, int *ifindex);
+
 static void close_fds(fwd *f) {
-  int *fds[] = {&f->tun_fd, &f->raw6_fd, &f->raw4_fd, &f->gre_fd, &f->stop_fd};
+  int *fds[] = {&f->raw6_fd, &f->raw4_fd, &f->gre_fd, &f->stop_fd};
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
     if (*fds[i] >= 0) close(*fds[i]);
     *fds[i] = -1;
   }
+  for (unsigned c = 0; c < FWD_MAX_CTX; c++) {
+    if (f->tun_fds[c] >= 0) close(f->tun_fds[c]);
+    f->tun_fds[c] = -1;
+  }
+}
+
+// Opens context c's TUN device (non-blocking, up, MTU). 0 or errno; *what says which step failed.
+static int open_ctx(fwd *f, unsigned c, uint32_t mtu, const char **what, const char **sys) {
+  int err = open_tun(f->ctx_names[c], &f->tun_fds[c]);
+  if (err) {
+    *what = err == ENOENT ? "open /dev/net/tun" : "TunForwarder: TUNSETIFF on /dev/net/tun (needs CAP_NET_ADMIN; EBUSY: the device is in use)";
+    *sys = err == ENOENT ? "open" : "ioctl";
+    return err;
+  }
+  int fl = fcntl(f->tun_fds[c], F_GETFL);
+  if (fl < 0 || fcntl(f->tun_fds[c], F_SETFL, fl | O_NONBLOCK) < 0) {
+    *what = "TunForwarder: O_NONBLOCK on the TUN device", *sys = "fcntl";
+    return errno;
+  }
+  if ((err = link_up(f->ctx_names[c], mtu, &f->ctx_ifindex[c]))) *what = "TunForwarder: setting the TUN device's MTU and bringing it up", *sys = "ioctl";
+  return err;
 }
 
 static void tf_shutdown(tun_fwd *t) {
@@ -124,7 +148,39 @@ static int open_raw(int proto, uint32_t rcvbuf, int *fd) {
   return 0;
 }
 
-// new TunForwarder({ name, role: 'lma'|'mag', mtu?, batch?, maxTunnels?, maxRoutes?, recvBufferSize? })
+// Reads options.contexts: the TUN device names of routing contexts 1.. (context 0 is `name`).
+static bool read_contexts(napi_env env, napi_value opts, fwd *f) {
+  f->n_ctx = 1;
+  napi_value arr;
+  bool is_arr = false;
+  if (napi_get_named_property(env, opts, "contexts", &arr) != napi_ok) return false;
+  napi_valuetype vt;
+  if (napi_typeof(env, arr, &vt) != napi_ok) return false;
+  if (vt == napi_undefined) return true;
+  if (napi_is_array(env, arr, &is_arr) != napi_ok || !is_arr) {
+    p6_throw_type(env, "option contexts must be an array of TUN device names");
+    return false;
+  }
+  uint32_t n = 0;
+  napi_get_array_length(env, arr, &n);
+  if (n > FWD_MAX_CTX - 1) {
+    p6_throw_type(env, "option contexts: at most 15 routing contexts besides the default");
+    return false;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    char name[IFNAMSIZ + 1];
+    if (napi_get_element(env, arr, i, &v) != napi_ok || !p6_get_string(env, v, name, sizeof name, "contexts[i]")) return false;
+    if (name[0] == '\0' || strlen(name) >= IFNAMSIZ) {
+      p6_throw_type(env, "option contexts: TUN device names of 1..15 characters");
+      return false;
+    }
+    snprintf(f->ctx_names[f->n_ctx++], IFNAMSIZ, "%s", name);
+  }
+  return true;
+}
+
+// new TunForwarder({ name, role: 'lma'|'mag', contexts?, mtu?, batch?, maxTunnels?, maxRoutes?, recvBufferSize? })
 static napi_value tf_construct(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], self;
@@ -150,25 +206,27 @@ static napi_value tf_construct(napi_env env, napi_callback_info info) {
   tun_fwd *t = calloc(1, sizeof *t);
   if (t == NULL) return p6_throw_errno(env, ENOMEM, "calloc", "TunForwarder");
   fwd *f = &t->f;
-  f->tun_fd = f->raw6_fd = f->raw4_fd = f->gre_fd = f->stop_fd = -1;
+  f->raw6_fd = f->raw4_fd = f->gre_fd = f->stop_fd = -1;
+  for (unsigned c = 0; c < FWD_MAX_CTX; c++) f->tun_fds[c] = -1;
   f->role = r;
   f->batch = batch;
-  snprintf(f->name, IFNAMSIZ, "%s", name);
+  snprintf(f->ctx_names[0], IFNAMSIZ, "%s", name);
+  if (!read_contexts(env, argv[0], f)) {
+    free(t);
+    return NULL;
+  }
   const char *what = "open /dev/net/tun";
   const char *sys = "open";
-  int err = open_tun(f->name, &f->tun_fd);
-  if (!err) {
-    int fl = fcntl(f->tun_fd, F_GETFL);
-    if (fl < 0 || fcntl(f->tun_fd, F_SETFL, fl | O_NONBLOCK) < 0) err = errno;
-  }
-  if (!err && (err = link_up(f->name, mtu, &f->ifindex))) what = "TunForwarder: setting the TUN device's MTU and bringing it up", sys = "ioctl";
+  int err = 0;
+  for (unsigned c = 0; c < f->n_ctx && !err; c++) err = open_ctx(f, c, mtu, &what, &sys);
+  snprintf(f->name, IFNAMSIZ, "%s", f->ctx_names[0]);
+  f->ifindex = f->ctx_ifindex[0];
   if (!err && (err = open_raw(41, rcvbuf, &f->raw6_fd))) what = "TunForwarder: raw IPv6 socket for protocol 41", sys = "socket";
   if (!err && (err = open_raw(4, rcvbuf, &f->raw4_fd))) what = "TunForwarder: raw IPv6 socket for protocol 4", sys = "socket";
   if (!err && (err = open_raw(IPPROTO_GRE, rcvbuf, &f->gre_fd))) what = "TunForwarder: raw IPv6 socket for protocol 47", sys = "socket";
   if (!err && (f->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) err = errno, what = "eventfd", sys = "eventfd";
   if (!err && (err = fwd_table_init(&f->table, max_tunnels, max_routes))) what = "TunForwarder: tables", sys = "calloc";
   if (err) {
-    if (strcmp(sys, "open") == 0 && err != ENOENT) what = "TunForwarder: TUNSETIFF on /dev/net/tun (needs CAP_NET_ADMIN; EBUSY: the device is in use)", sys = "ioctl";
     close_fds(f);
     fwd_table_free(&f->table);
     free(t);
@@ -208,7 +266,7 @@ static bool parse_addr(napi_env env, napi_value v, int *family, uint8_t *out) {
   return true;
 }
 
-// addTunnel({ local, remote, encap: 'ip6'|'gre', keyIn?, keyOut? }) -> slot
+// addTunnel({ local, remote, encap: 'ip6'|'gre', keyIn?, keyOut?, ctx? }) -> slot
 static napi_value tf_add_tunnel(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -237,6 +295,10 @@ static napi_value tf_add_tunnel(napi_env env, napi_callback_info info) {
     napi_get_value_uint32(env, v, &spec.key_out);
   }
   if (spec.encap != FWD_ENCAP_GRE && (spec.has_key_in || spec.has_key_out)) return p6_throw_type(env, "keys need encap 'gre'");
+  uint32_t ctx = 0;
+  if (!p6_opt_u32(env, argv[0], "ctx", &ctx)) return NULL;
+  if (ctx >= t->f.n_ctx) return p6_throw_type(env, "ctx is not a routing context of this forwarder");
+  spec.ctx = (uint16_t)ctx;
   uint32_t slot = 0;
   pthread_rwlock_wrlock(&t->f.lock);
   int err = fwd_tunnel_add(&t->f.table, &spec, &slot);
@@ -331,6 +393,19 @@ static napi_value tf_stats(napi_env env, napi_callback_info info) {
   set_num(env, o, "tunnels", tunnels);
   set_num(env, o, "routes", routes);
   set_num(env, o, "ifindex", f->ifindex);
+  napi_value ctxs;
+  P6_CALL(env, napi_create_array_with_length(env, f->n_ctx, &ctxs));
+  for (unsigned c = 0; c < f->n_ctx; c++) {
+    napi_value co;
+    P6_CALL(env, napi_create_object(env, &co));
+    P6_CALL(env, napi_create_string_utf8(env, f->ctx_names[c], NAPI_AUTO_LENGTH, &v));
+    napi_set_named_property(env, co, "tun", v);
+    set_num(env, co, "ifindex", f->ctx_ifindex[c]);
+    set_num(env, co, "txPackets", (double)__atomic_load_n(&f->ctx_tx[c], __ATOMIC_RELAXED));
+    set_num(env, co, "rxPackets", (double)__atomic_load_n(&f->ctx_rx[c], __ATOMIC_RELAXED));
+    napi_set_element(env, ctxs, c, co);
+  }
+  napi_set_named_property(env, o, "contexts", ctxs);
   P6_CALL(env, napi_create_string_utf8(env, f->name, NAPI_AUTO_LENGTH, &v));
   napi_set_named_property(env, o, "name", v);
   return o;
