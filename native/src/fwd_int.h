@@ -5,6 +5,7 @@
 #define PMIP6_NATIVE_FWD_INT_H
 
 #include <net/if.h>
+#include <node_api.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -68,6 +69,16 @@ typedef struct fwd {
   fwd_stats tx;                // TUN -> tunnel (encapsulated and sent)
   fwd_stats rx;                // tunnel -> TUN (received and decapsulated)
 } fwd;
+
+// TUN devices (tun_fwd.c): open (or attach to) one, bring it up. 0 or errno.
+int fwd_open_tun(char *name, int *fd);
+int fwd_link_up(const char *name, uint32_t mtu, int *ifindex);
+
+// Routing contexts (fwd_ctx.c).
+bool fwd_read_contexts(napi_env env, napi_value opts, fwd *f);
+int fwd_open_ctx(fwd *f, unsigned c, uint32_t mtu, const char **what, const char **sys);
+napi_value fwd_contexts_stats(napi_env env, fwd *f);
+void fwd_set_num(napi_env env, napi_value o, const char *k, double v);
 
 // Starts the two forwarding threads. 0 or errno.
 int fwd_start_threads(fwd *f);

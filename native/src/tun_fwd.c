@@ -28,9 +28,6 @@ typedef struct {
   bool cleanup_hook;
 } tun_fwd;
 
-static int open_tun(char *name, int *fd);
-static int link_up(const char *name, uint32_t mtu, int *ifindex);
-
 static void close_fds(fwd *f) {
   int *fds[] = {&f->raw6_fd, &f->raw4_fd, &f->gre_fd, &f->stop_fd};
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
@@ -41,23 +38,6 @@ static void close_fds(fwd *f) {
     if (f->tun_fds[c] >= 0) close(f->tun_fds[c]);
     f->tun_fds[c] = -1;
   }
-}
-
-// Opens context c's TUN device (non-blocking, up, MTU). 0 or errno; *what says which step failed.
-static int open_ctx(fwd *f, unsigned c, uint32_t mtu, const char **what, const char **sys) {
-  int err = open_tun(f->ctx_names[c], &f->tun_fds[c]);
-  if (err) {
-    *what = err == ENOENT ? "open /dev/net/tun" : "TunForwarder: TUNSETIFF on /dev/net/tun (needs CAP_NET_ADMIN; EBUSY: the device is in use)";
-    *sys = err == ENOENT ? "open" : "ioctl";
-    return err;
-  }
-  int fl = fcntl(f->tun_fds[c], F_GETFL);
-  if (fl < 0 || fcntl(f->tun_fds[c], F_SETFL, fl | O_NONBLOCK) < 0) {
-    *what = "TunForwarder: O_NONBLOCK on the TUN device", *sys = "fcntl";
-    return errno;
-  }
-  if ((err = link_up(f->ctx_names[c], mtu, &f->ctx_ifindex[c]))) *what = "TunForwarder: setting the TUN device's MTU and bringing it up", *sys = "ioctl";
-  return err;
 }
 
 static void tf_shutdown(tun_fwd *t) {
@@ -95,7 +75,7 @@ static tun_fwd *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi
 
 // Opens (or attaches to) the TUN device `name`: IFF_TUN without packet information, so
 // every read and write is one bare IP packet. 0 or errno; *fd and name (the kernel's) out.
-static int open_tun(char *name, int *fd) {
+int fwd_open_tun(char *name, int *fd) {
   int f = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
   if (f < 0) return errno;
   struct ifreq ifr;
@@ -113,7 +93,7 @@ static int open_tun(char *name, int *fd) {
 }
 
 // MTU and IFF_UP through the classic interface ioctls. 0 or errno.
-static int link_up(const char *name, uint32_t mtu, int *ifindex) {
+int fwd_link_up(const char *name, uint32_t mtu, int *ifindex) {
   int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) return errno;
   struct ifreq ifr;
@@ -148,38 +128,6 @@ static int open_raw(int proto, uint32_t rcvbuf, int *fd) {
   return 0;
 }
 
-// Reads options.contexts: the TUN device names of routing contexts 1.. (context 0 is `name`).
-static bool read_contexts(napi_env env, napi_value opts, fwd *f) {
-  f->n_ctx = 1;
-  napi_value arr;
-  bool is_arr = false;
-  if (napi_get_named_property(env, opts, "contexts", &arr) != napi_ok) return false;
-  napi_valuetype vt;
-  if (napi_typeof(env, arr, &vt) != napi_ok) return false;
-  if (vt == napi_undefined) return true;
-  if (napi_is_array(env, arr, &is_arr) != napi_ok || !is_arr) {
-    p6_throw_type(env, "option contexts must be an array of TUN device names");
-    return false;
-  }
-  uint32_t n = 0;
-  napi_get_array_length(env, arr, &n);
-  if (n > FWD_MAX_CTX - 1) {
-    p6_throw_type(env, "option contexts: at most 15 routing contexts besides the default");
-    return false;
-  }
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value v;
-    char name[IFNAMSIZ + 1];
-    if (napi_get_element(env, arr, i, &v) != napi_ok || !p6_get_string(env, v, name, sizeof name, "contexts[i]")) return false;
-    if (name[0] == '\0' || strlen(name) >= IFNAMSIZ) {
-      p6_throw_type(env, "option contexts: TUN device names of 1..15 characters");
-      return false;
-    }
-    snprintf(f->ctx_names[f->n_ctx++], IFNAMSIZ, "%s", name);
-  }
-  return true;
-}
-
 // new TunForwarder({ name, role: 'lma'|'mag', contexts?, mtu?, batch?, maxTunnels?, maxRoutes?, recvBufferSize? })
 static napi_value tf_construct(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -211,14 +159,14 @@ static napi_value tf_construct(napi_env env, napi_callback_info info) {
   f->role = r;
   f->batch = batch;
   snprintf(f->ctx_names[0], IFNAMSIZ, "%s", name);
-  if (!read_contexts(env, argv[0], f)) {
+  if (!fwd_read_contexts(env, argv[0], f)) {
     free(t);
     return NULL;
   }
   const char *what = "open /dev/net/tun";
   const char *sys = "open";
   int err = 0;
-  for (unsigned c = 0; c < f->n_ctx && !err; c++) err = open_ctx(f, c, mtu, &what, &sys);
+  for (unsigned c = 0; c < f->n_ctx && !err; c++) err = fwd_open_ctx(f, c, mtu, &what, &sys);
   snprintf(f->name, IFNAMSIZ, "%s", f->ctx_names[0]);
   f->ifindex = f->ctx_ifindex[0];
   if (!err && (err = open_raw(41, rcvbuf, &f->raw6_fd))) what = "TunForwarder: raw IPv6 socket for protocol 41", sys = "socket";
@@ -353,7 +301,7 @@ static napi_value route_op(napi_env env, napi_callback_info info, bool add) {
 static napi_value tf_add_route(napi_env env, napi_callback_info info) { return route_op(env, info, true); }
 static napi_value tf_remove_route(napi_env env, napi_callback_info info) { return route_op(env, info, false); }
 
-static void set_num(napi_env env, napi_value o, const char *k, double v) {
+void fwd_set_num(napi_env env, napi_value o, const char *k, double v) {
   napi_value x;
   if (napi_create_double(env, v, &x) == napi_ok) napi_set_named_property(env, o, k, x);
 }
@@ -369,17 +317,17 @@ static napi_value tf_stats(napi_env env, napi_callback_info info) {
   P6_CALL(env, napi_create_object(env, &tx));
   P6_CALL(env, napi_create_object(env, &rx));
   P6_CALL(env, napi_create_object(env, &drops));
-  set_num(env, tx, "packets", (double)__atomic_load_n(&f->tx.packets, __ATOMIC_RELAXED));
-  set_num(env, tx, "bytes", (double)__atomic_load_n(&f->tx.bytes, __ATOMIC_RELAXED));
-  set_num(env, tx, "batches", (double)__atomic_load_n(&f->tx.batches, __ATOMIC_RELAXED));
-  set_num(env, rx, "packets", (double)__atomic_load_n(&f->rx.packets, __ATOMIC_RELAXED));
-  set_num(env, rx, "bytes", (double)__atomic_load_n(&f->rx.bytes, __ATOMIC_RELAXED));
-  set_num(env, rx, "batches", (double)__atomic_load_n(&f->rx.batches, __ATOMIC_RELAXED));
+  fwd_set_num(env, tx, "packets", (double)__atomic_load_n(&f->tx.packets, __ATOMIC_RELAXED));
+  fwd_set_num(env, tx, "bytes", (double)__atomic_load_n(&f->tx.bytes, __ATOMIC_RELAXED));
+  fwd_set_num(env, tx, "batches", (double)__atomic_load_n(&f->tx.batches, __ATOMIC_RELAXED));
+  fwd_set_num(env, rx, "packets", (double)__atomic_load_n(&f->rx.packets, __ATOMIC_RELAXED));
+  fwd_set_num(env, rx, "bytes", (double)__atomic_load_n(&f->rx.bytes, __ATOMIC_RELAXED));
+  fwd_set_num(env, rx, "batches", (double)__atomic_load_n(&f->rx.batches, __ATOMIC_RELAXED));
   for (int i = 0; i < FWD_DROP_COUNT; i++) {
     napi_value d;
     P6_CALL(env, napi_create_object(env, &d));
-    set_num(env, d, "tx", (double)__atomic_load_n(&f->tx.drops[i], __ATOMIC_RELAXED));
-    set_num(env, d, "rx", (double)__atomic_load_n(&f->rx.drops[i], __ATOMIC_RELAXED));
+    fwd_set_num(env, d, "tx", (double)__atomic_load_n(&f->tx.drops[i], __ATOMIC_RELAXED));
+    fwd_set_num(env, d, "rx", (double)__atomic_load_n(&f->rx.drops[i], __ATOMIC_RELAXED));
     napi_set_named_property(env, drops, DROP_NAMES[i], d);
   }
   napi_set_named_property(env, o, "tx", tx);
@@ -390,22 +338,10 @@ static napi_value tf_stats(napi_env env, napi_callback_info info) {
   for (uint32_t i = 0; i < f->table.max_tunnels; i++) tunnels += f->table.tunnels[i].used;
   uint32_t routes = fwd_route_count(&f->table);
   pthread_rwlock_unlock(&f->lock);
-  set_num(env, o, "tunnels", tunnels);
-  set_num(env, o, "routes", routes);
-  set_num(env, o, "ifindex", f->ifindex);
-  napi_value ctxs;
-  P6_CALL(env, napi_create_array_with_length(env, f->n_ctx, &ctxs));
-  for (unsigned c = 0; c < f->n_ctx; c++) {
-    napi_value co;
-    P6_CALL(env, napi_create_object(env, &co));
-    P6_CALL(env, napi_create_string_utf8(env, f->ctx_names[c], NAPI_AUTO_LENGTH, &v));
-    napi_set_named_property(env, co, "tun", v);
-    set_num(env, co, "ifindex", f->ctx_ifindex[c]);
-    set_num(env, co, "txPackets", (double)__atomic_load_n(&f->ctx_tx[c], __ATOMIC_RELAXED));
-    set_num(env, co, "rxPackets", (double)__atomic_load_n(&f->ctx_rx[c], __ATOMIC_RELAXED));
-    napi_set_element(env, ctxs, c, co);
-  }
-  napi_set_named_property(env, o, "contexts", ctxs);
+  fwd_set_num(env, o, "tunnels", tunnels);
+  fwd_set_num(env, o, "routes", routes);
+  fwd_set_num(env, o, "ifindex", f->ifindex);
+  napi_set_named_property(env, o, "contexts", fwd_contexts_stats(env, f));
   P6_CALL(env, napi_create_string_utf8(env, f->name, NAPI_AUTO_LENGTH, &v));
   napi_set_named_property(env, o, "name", v);
   return o;
@@ -426,10 +362,10 @@ static napi_value tf_tunnel_stats(napi_env env, napi_callback_info info) {
     return o;
   }
   P6_CALL(env, napi_create_object(env, &o));
-  set_num(env, o, "txPackets", (double)c.tx_packets);
-  set_num(env, o, "txBytes", (double)c.tx_bytes);
-  set_num(env, o, "rxPackets", (double)c.rx_packets);
-  set_num(env, o, "rxBytes", (double)c.rx_bytes);
+  fwd_set_num(env, o, "txPackets", (double)c.tx_packets);
+  fwd_set_num(env, o, "txBytes", (double)c.tx_bytes);
+  fwd_set_num(env, o, "rxPackets", (double)c.rx_packets);
+  fwd_set_num(env, o, "rxBytes", (double)c.rx_bytes);
   return o;
 }
 
@@ -448,7 +384,7 @@ static napi_value tf_close(napi_env env, napi_callback_info info) {
 static napi_value probe_tun(napi_env env, napi_callback_info info) {
   (void)info;
   char name[IFNAMSIZ] = "p6probe%d";
-  int fd = -1, e = open_tun(name, &fd);
+  int fd = -1, e = fwd_open_tun(name, &fd);
   const char *what = "TUN device";
   if (fd >= 0) close(fd); // not persistent: it is gone again
   if (e == 0) {
