@@ -5,6 +5,7 @@
 #define PMIP6_NATIVE_FWD_INT_H
 
 #include <net/if.h>
+#include <node_api.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -42,12 +43,19 @@ typedef struct {
 #define FWD_HEADROOM 16        // room in front of a packet for the GRE header (4 + 4 key)
 #define FWD_BUF 65536          // one packet buffer (largest IPv6 packet without jumbogram)
 #define FWD_MAX_BATCH 64
+#define FWD_MAX_CTX 16         // routing contexts (TUN devices) of one forwarder
 
 typedef struct fwd {
-  char name[IFNAMSIZ];
+  char name[IFNAMSIZ];         // context 0's TUN device
   int ifindex;
   int role;                    // enum fwd_role
-  int tun_fd;
+  // One TUN device per routing context (fwd_table.h): what is read from tun_fds[c] is looked
+  // up in context c, what a tunnel of context c decapsulates is written to tun_fds[c].
+  unsigned n_ctx;
+  int tun_fds[FWD_MAX_CTX];
+  char ctx_names[FWD_MAX_CTX][IFNAMSIZ];
+  int ctx_ifindex[FWD_MAX_CTX];
+  uint64_t ctx_tx[FWD_MAX_CTX], ctx_rx[FWD_MAX_CTX]; // packets per context (relaxed atomics)
   int raw6_fd;                 // IPv6 raw socket, protocol 41: IPv6-in-IPv6 (RFC 2473)
   int raw4_fd;                 // IPv6 raw socket, protocol 4: IPv4-in-IPv6 (RFC 5844 §3.1.2.2)
   int gre_fd;                  // IPv6 raw socket, protocol 47: GRE (RFC 2784/2890, keys RFC 5845)
@@ -61,6 +69,16 @@ typedef struct fwd {
   fwd_stats tx;                // TUN -> tunnel (encapsulated and sent)
   fwd_stats rx;                // tunnel -> TUN (received and decapsulated)
 } fwd;
+
+// TUN devices (tun_fwd.c): open (or attach to) one, bring it up. 0 or errno.
+int fwd_open_tun(char *name, int *fd);
+int fwd_link_up(const char *name, uint32_t mtu, int *ifindex);
+
+// Routing contexts (fwd_ctx.c).
+bool fwd_read_contexts(napi_env env, napi_value opts, fwd *f);
+int fwd_open_ctx(fwd *f, unsigned c, uint32_t mtu, const char **what, const char **sys);
+napi_value fwd_contexts_stats(napi_env env, fwd *f);
+void fwd_set_num(napi_env env, napi_value o, const char *k, double v);
 
 // Starts the two forwarding threads. 0 or errno.
 int fwd_start_threads(fwd *f);

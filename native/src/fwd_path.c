@@ -1,6 +1,7 @@
 // The user-space forwarder's per-packet path, on two threads of its own (no JavaScript,
 // no event loop):
-//   tx: TUN -> tunnel. Reads a batch of packets from the TUN device, picks the tunnel by
+//   tx: TUN -> tunnel. Reads a batch of packets from a context's TUN device, picks the tunnel,
+//       within that routing context (fwd_table.h), by
 //       the inner destination (LMA, RFC 5213 §5.6.2) or source (MAG, RFC 5213 §6.10.5)
 //       prefix, encapsulates (IPv6-in-IPv6 = protocol 41, RFC 2473; IPv4-in-IPv6 = protocol 4,
 //       RFC 5844 §3.1.2.2; GRE = protocol 47, RFC 2784 with the RFC 2890 Key field carrying
@@ -81,10 +82,73 @@ static void group_send(fwd *f, int fd, msg_group *g) {
   g->n = 0;
 }
 
+// Reads one batch from context `ctx`'s TUN device, encapsulates and sends it.
+static void tx_batch(fwd *f, uint16_t ctx, uint8_t *bufs, msg_group *groups, const int *fds) {
+  unsigned n = 0;
+  ssize_t lens[FWD_MAX_BATCH];
+  for (; n < f->batch; n++) {
+    ssize_t r = read(f->tun_fds[ctx], bufs + (size_t)n * (FWD_HEADROOM + FWD_BUF) + FWD_HEADROOM, FWD_BUF);
+    if (r <= 0) break;
+    lens[n] = r;
+  }
+  if (n == 0) return;
+  f->tx.batches++;
+  pthread_rwlock_rdlock(&f->lock);
+  for (unsigned i = 0; i < n; i++) {
+    uint8_t *p = bufs + (size_t)i * (FWD_HEADROOM + FWD_BUF) + FWD_HEADROOM;
+    size_t len = (size_t)lens[i];
+    int v = len > 0 ? p[0] >> 4 : 0;
+    const uint8_t *key;
+    if (v == 6 && len >= 40) key = p + (f->role == FWD_ROLE_LMA ? 24 : 8);
+    else if (v == 4 && len >= 20) key = p + (f->role == FWD_ROLE_LMA ? 16 : 12);
+    else {
+      f->tx.drops[FWD_DROP_MALFORMED]++;
+      continue;
+    }
+    if (v == 6 ? p[24] == 0xff : (p[16] & 0xf0) == 0xe0) {
+      f->tx.drops[FWD_DROP_MULTICAST]++;
+      continue;
+    }
+    uint32_t slot = fwd_route_lookup(&f->table, ctx, v, key);
+    if (slot == UINT32_MAX) {
+      f->tx.drops[FWD_DROP_NO_BINDING]++;
+      continue;
+    }
+    fwd_tunnel *t = &f->table.tunnels[slot];
+    count_add(&t->tx_packets, 1);
+    count_add(&t->tx_bytes, len);
+    count_add(&f->ctx_tx[ctx], 1);
+    f->tx.packets++;
+    f->tx.bytes += len;
+    if (t->encap == FWD_ENCAP_GRE) {
+      // RFC 2784 §2 + RFC 2890 §2.1: [C|R|K|S|...|Ver] [Protocol Type] [Key]
+      size_t h = t->has_key_out ? 8 : 4;
+      uint8_t *g = p - h;
+      uint16_t flags = t->has_key_out ? GRE_K : 0;
+      uint16_t proto = v == 6 ? ETH_IPV6 : ETH_IPV4;
+      g[0] = (uint8_t)(flags >> 8);
+      g[1] = (uint8_t)flags;
+      g[2] = (uint8_t)(proto >> 8);
+      g[3] = (uint8_t)proto;
+      if (t->has_key_out) {
+        g[4] = (uint8_t)(t->key_out >> 24);
+        g[5] = (uint8_t)(t->key_out >> 16);
+        g[6] = (uint8_t)(t->key_out >> 8);
+        g[7] = (uint8_t)t->key_out;
+      }
+      group_add(&groups[2], g, len + h, &t->local, &t->remote);
+    } else {
+      group_add(&groups[v == 6 ? 0 : 1], p, len, &t->local, &t->remote);
+    }
+  }
+  pthread_rwlock_unlock(&f->lock);
+  for (int gi = 0; gi < 3; gi++)
+    if (groups[gi].n) group_send(f, fds[gi], &groups[gi]);
+}
+
 static void *tx_main(void *arg) {
   fwd *f = arg;
-  unsigned batch = f->batch;
-  uint8_t *bufs = malloc((size_t)batch * (FWD_HEADROOM + FWD_BUF));
+  uint8_t *bufs = malloc((size_t)f->batch * (FWD_HEADROOM + FWD_BUF));
   msg_group *groups = calloc(3, sizeof *groups); // raw6, raw4, gre
   if (bufs == NULL || groups == NULL) {
     free(bufs);
@@ -92,77 +156,23 @@ static void *tx_main(void *arg) {
     return NULL;
   }
   int fds[3] = {f->raw6_fd, f->raw4_fd, f->gre_fd};
-  struct pollfd pfd[2] = {{.fd = f->tun_fd, .events = POLLIN}, {.fd = f->stop_fd, .events = POLLIN}};
+  // One pollfd per context's TUN device, the stop eventfd last.
+  struct pollfd pfd[FWD_MAX_CTX + 1];
+  unsigned nc = f->n_ctx;
+  for (unsigned c = 0; c < nc; c++) pfd[c] = (struct pollfd){.fd = f->tun_fds[c], .events = POLLIN};
+  pfd[nc] = (struct pollfd){.fd = f->stop_fd, .events = POLLIN};
   while (!f->stopping) {
-    if (poll(pfd, 2, -1) < 0) {
+    if (poll(pfd, nc + 1, -1) < 0) {
       if (errno == EINTR) continue;
       break;
     }
-    if (pfd[1].revents) break;
-    if (!(pfd[0].revents & POLLIN)) {
-      if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) break;
-      continue;
+    if (pfd[nc].revents) break;
+    for (uint16_t c = 0; c < nc; c++) {
+      if (pfd[c].revents & POLLIN) tx_batch(f, c, bufs, groups, fds);
+      else if (pfd[c].revents & (POLLERR | POLLHUP | POLLNVAL)) goto out;
     }
-    unsigned n = 0;
-    ssize_t lens[FWD_MAX_BATCH];
-    for (; n < batch; n++) {
-      ssize_t r = read(f->tun_fd, bufs + (size_t)n * (FWD_HEADROOM + FWD_BUF) + FWD_HEADROOM, FWD_BUF);
-      if (r <= 0) break;
-      lens[n] = r;
-    }
-    if (n == 0) continue;
-    f->tx.batches++;
-    pthread_rwlock_rdlock(&f->lock);
-    for (unsigned i = 0; i < n; i++) {
-      uint8_t *p = bufs + (size_t)i * (FWD_HEADROOM + FWD_BUF) + FWD_HEADROOM;
-      size_t len = (size_t)lens[i];
-      int v = len > 0 ? p[0] >> 4 : 0;
-      const uint8_t *key;
-      if (v == 6 && len >= 40) key = p + (f->role == FWD_ROLE_LMA ? 24 : 8);
-      else if (v == 4 && len >= 20) key = p + (f->role == FWD_ROLE_LMA ? 16 : 12);
-      else {
-        f->tx.drops[FWD_DROP_MALFORMED]++;
-        continue;
-      }
-      if (v == 6 ? p[24] == 0xff : (p[16] & 0xf0) == 0xe0) {
-        f->tx.drops[FWD_DROP_MULTICAST]++;
-        continue;
-      }
-      uint32_t slot = fwd_route_lookup(&f->table, v, key);
-      if (slot == UINT32_MAX) {
-        f->tx.drops[FWD_DROP_NO_BINDING]++;
-        continue;
-      }
-      fwd_tunnel *t = &f->table.tunnels[slot];
-      count_add(&t->tx_packets, 1);
-      count_add(&t->tx_bytes, len);
-      f->tx.packets++;
-      f->tx.bytes += len;
-      if (t->encap == FWD_ENCAP_GRE) {
-        // RFC 2784 §2 + RFC 2890 §2.1: [C|R|K|S|...|Ver] [Protocol Type] [Key]
-        size_t h = t->has_key_out ? 8 : 4;
-        uint8_t *g = p - h;
-        uint16_t flags = t->has_key_out ? GRE_K : 0;
-        uint16_t proto = v == 6 ? ETH_IPV6 : ETH_IPV4;
-        g[0] = (uint8_t)(flags >> 8);
-        g[1] = (uint8_t)flags;
-        g[2] = (uint8_t)(proto >> 8);
-        g[3] = (uint8_t)proto;
-        if (t->has_key_out) {
-          g[4] = (uint8_t)(t->key_out >> 24);
-          g[5] = (uint8_t)(t->key_out >> 16);
-          g[6] = (uint8_t)(t->key_out >> 8);
-          g[7] = (uint8_t)t->key_out;
-        }
-        group_add(&groups[2], g, len + h, &t->local, &t->remote);
-      } else {
-        group_add(&groups[v == 6 ? 0 : 1], p, len, &t->local, &t->remote);
-      }
-    }
-    pthread_rwlock_unlock(&f->lock);
-    for (int gi = 0; gi < 3; gi++)
-      if (groups[gi].n) group_send(f, fds[gi], &groups[gi]);
   }
+out:
   free(bufs);
   free(groups);
   return NULL;
@@ -211,16 +221,18 @@ static void rx_one(fwd *f, int which, uint8_t *p, size_t len, const struct in6_a
   // source (the MN's HNP or IPv4 HoA), the MAG the destination. No MN's packet reaches
   // another MN's tunnel, and no peer injects traffic for prefixes it does not serve.
   const uint8_t *a = v == 6 ? p + (f->role == FWD_ROLE_LMA ? 8 : 24) : p + (f->role == FWD_ROLE_LMA ? 12 : 16);
-  if (fwd_route_lookup(&f->table, v, a) != slot) {
+  // ... looked up in the tunnel's own context, and delivered into that context's TUN device.
+  if (fwd_route_lookup(&f->table, t->ctx, v, a) != slot) {
     f->rx.drops[FWD_DROP_NO_BINDING]++;
     return;
   }
-  if (write(f->tun_fd, p, len) < 0) {
+  if (write(f->tun_fds[t->ctx], p, len) < 0) {
     f->rx.drops[FWD_DROP_TUN_WRITE]++;
     return;
   }
   count_add(&t->rx_packets, 1);
   count_add(&t->rx_bytes, len);
+  count_add(&f->ctx_rx[t->ctx], 1);
   f->rx.packets++;
   f->rx.bytes += len;
   return;

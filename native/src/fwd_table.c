@@ -148,10 +148,12 @@ static void plen_changed(fwd_table *t, int fi) {
 
 static int fidx(int family) { return family == 4 ? 1 : 0; }
 
-static void route_key(uint8_t *k, int family, const uint8_t *addr, unsigned plen) {
+static void route_key(uint8_t *k, uint16_t ctx, int family, const uint8_t *addr, unsigned plen) {
   memset(k, 0, 24);
   k[0] = (uint8_t)family;
   k[1] = (uint8_t)plen;
+  k[2] = (uint8_t)(ctx >> 8);
+  k[3] = (uint8_t)ctx;
   unsigned full = plen / 8, rest = plen % 8;
   memcpy(k + 4, addr, full);
   if (rest) k[4 + full] = addr[full] & (uint8_t)(0xff << (8 - rest));
@@ -187,7 +189,7 @@ int fwd_route_add(fwd_table *t, int family, const uint8_t *addr, unsigned plen, 
   if (slot >= t->max_tunnels || !t->tunnels[slot].used) return ENOENT;
   if ((family != 4 && family != 6) || plen > (family == 4 ? 32u : 128u)) return EINVAL;
   uint8_t k[24];
-  route_key(k, family, addr, plen);
+  route_key(k, t->tunnels[slot].ctx, family, addr, plen);
   fwd_hent *e = hash_find(&t->routes, k);
   if (e) {
     e->value = slot;
@@ -201,8 +203,9 @@ int fwd_route_add(fwd_table *t, int family, const uint8_t *addr, unsigned plen, 
 
 int fwd_route_remove(fwd_table *t, int family, const uint8_t *addr, unsigned plen, uint32_t slot) {
   if ((family != 4 && family != 6) || plen > (family == 4 ? 32u : 128u)) return EINVAL;
+  if (slot >= t->max_tunnels || !t->tunnels[slot].used) return ENOENT; // its routes went with it
   uint8_t k[24];
-  route_key(k, family, addr, plen);
+  route_key(k, t->tunnels[slot].ctx, family, addr, plen);
   fwd_hent *e = hash_find(&t->routes, k);
   if (e == NULL) return ENOENT;
   if (e->value != slot) return ESRCH;
@@ -211,11 +214,11 @@ int fwd_route_remove(fwd_table *t, int family, const uint8_t *addr, unsigned ple
   return 0;
 }
 
-uint32_t fwd_route_lookup(const fwd_table *t, int family, const uint8_t *addr) {
+uint32_t fwd_route_lookup(const fwd_table *t, uint16_t ctx, int family, const uint8_t *addr) {
   int fi = fidx(family);
   uint8_t k[24];
   for (unsigned i = 0; i < t->nplens[fi]; i++) {
-    route_key(k, family, addr, t->plens[fi][i]);
+    route_key(k, ctx, family, addr, t->plens[fi][i]);
     const fwd_hent *e = hash_find(&t->routes, k);
     if (e) return e->value;
   }

@@ -29,10 +29,14 @@ typedef struct {
 } tun_fwd;
 
 static void close_fds(fwd *f) {
-  int *fds[] = {&f->tun_fd, &f->raw6_fd, &f->raw4_fd, &f->gre_fd, &f->stop_fd};
+  int *fds[] = {&f->raw6_fd, &f->raw4_fd, &f->gre_fd, &f->stop_fd};
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
     if (*fds[i] >= 0) close(*fds[i]);
     *fds[i] = -1;
+  }
+  for (unsigned c = 0; c < FWD_MAX_CTX; c++) {
+    if (f->tun_fds[c] >= 0) close(f->tun_fds[c]);
+    f->tun_fds[c] = -1;
   }
 }
 
@@ -71,7 +75,7 @@ static tun_fwd *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi
 
 // Opens (or attaches to) the TUN device `name`: IFF_TUN without packet information, so
 // every read and write is one bare IP packet. 0 or errno; *fd and name (the kernel's) out.
-static int open_tun(char *name, int *fd) {
+int fwd_open_tun(char *name, int *fd) {
   int f = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
   if (f < 0) return errno;
   struct ifreq ifr;
@@ -89,7 +93,7 @@ static int open_tun(char *name, int *fd) {
 }
 
 // MTU and IFF_UP through the classic interface ioctls. 0 or errno.
-static int link_up(const char *name, uint32_t mtu, int *ifindex) {
+int fwd_link_up(const char *name, uint32_t mtu, int *ifindex) {
   int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) return errno;
   struct ifreq ifr;
@@ -124,7 +128,7 @@ static int open_raw(int proto, uint32_t rcvbuf, int *fd) {
   return 0;
 }
 
-// new TunForwarder({ name, role: 'lma'|'mag', mtu?, batch?, maxTunnels?, maxRoutes?, recvBufferSize? })
+// new TunForwarder({ name, role: 'lma'|'mag', contexts?, mtu?, batch?, maxTunnels?, maxRoutes?, recvBufferSize? })
 static napi_value tf_construct(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], self;
@@ -150,25 +154,27 @@ static napi_value tf_construct(napi_env env, napi_callback_info info) {
   tun_fwd *t = calloc(1, sizeof *t);
   if (t == NULL) return p6_throw_errno(env, ENOMEM, "calloc", "TunForwarder");
   fwd *f = &t->f;
-  f->tun_fd = f->raw6_fd = f->raw4_fd = f->gre_fd = f->stop_fd = -1;
+  f->raw6_fd = f->raw4_fd = f->gre_fd = f->stop_fd = -1;
+  for (unsigned c = 0; c < FWD_MAX_CTX; c++) f->tun_fds[c] = -1;
   f->role = r;
   f->batch = batch;
-  snprintf(f->name, IFNAMSIZ, "%s", name);
+  snprintf(f->ctx_names[0], IFNAMSIZ, "%s", name);
+  if (!fwd_read_contexts(env, argv[0], f)) {
+    free(t);
+    return NULL;
+  }
   const char *what = "open /dev/net/tun";
   const char *sys = "open";
-  int err = open_tun(f->name, &f->tun_fd);
-  if (!err) {
-    int fl = fcntl(f->tun_fd, F_GETFL);
-    if (fl < 0 || fcntl(f->tun_fd, F_SETFL, fl | O_NONBLOCK) < 0) err = errno;
-  }
-  if (!err && (err = link_up(f->name, mtu, &f->ifindex))) what = "TunForwarder: setting the TUN device's MTU and bringing it up", sys = "ioctl";
+  int err = 0;
+  for (unsigned c = 0; c < f->n_ctx && !err; c++) err = fwd_open_ctx(f, c, mtu, &what, &sys);
+  snprintf(f->name, IFNAMSIZ, "%s", f->ctx_names[0]);
+  f->ifindex = f->ctx_ifindex[0];
   if (!err && (err = open_raw(41, rcvbuf, &f->raw6_fd))) what = "TunForwarder: raw IPv6 socket for protocol 41", sys = "socket";
   if (!err && (err = open_raw(4, rcvbuf, &f->raw4_fd))) what = "TunForwarder: raw IPv6 socket for protocol 4", sys = "socket";
   if (!err && (err = open_raw(IPPROTO_GRE, rcvbuf, &f->gre_fd))) what = "TunForwarder: raw IPv6 socket for protocol 47", sys = "socket";
   if (!err && (f->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) err = errno, what = "eventfd", sys = "eventfd";
   if (!err && (err = fwd_table_init(&f->table, max_tunnels, max_routes))) what = "TunForwarder: tables", sys = "calloc";
   if (err) {
-    if (strcmp(sys, "open") == 0 && err != ENOENT) what = "TunForwarder: TUNSETIFF on /dev/net/tun (needs CAP_NET_ADMIN; EBUSY: the device is in use)", sys = "ioctl";
     close_fds(f);
     fwd_table_free(&f->table);
     free(t);
@@ -208,7 +214,7 @@ static bool parse_addr(napi_env env, napi_value v, int *family, uint8_t *out) {
   return true;
 }
 
-// addTunnel({ local, remote, encap: 'ip6'|'gre', keyIn?, keyOut? }) -> slot
+// addTunnel({ local, remote, encap: 'ip6'|'gre', keyIn?, keyOut?, ctx? }) -> slot
 static napi_value tf_add_tunnel(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -237,6 +243,10 @@ static napi_value tf_add_tunnel(napi_env env, napi_callback_info info) {
     napi_get_value_uint32(env, v, &spec.key_out);
   }
   if (spec.encap != FWD_ENCAP_GRE && (spec.has_key_in || spec.has_key_out)) return p6_throw_type(env, "keys need encap 'gre'");
+  uint32_t ctx = 0;
+  if (!p6_opt_u32(env, argv[0], "ctx", &ctx)) return NULL;
+  if (ctx >= t->f.n_ctx) return p6_throw_type(env, "ctx is not a routing context of this forwarder");
+  spec.ctx = (uint16_t)ctx;
   uint32_t slot = 0;
   pthread_rwlock_wrlock(&t->f.lock);
   int err = fwd_tunnel_add(&t->f.table, &spec, &slot);
@@ -291,7 +301,7 @@ static napi_value route_op(napi_env env, napi_callback_info info, bool add) {
 static napi_value tf_add_route(napi_env env, napi_callback_info info) { return route_op(env, info, true); }
 static napi_value tf_remove_route(napi_env env, napi_callback_info info) { return route_op(env, info, false); }
 
-static void set_num(napi_env env, napi_value o, const char *k, double v) {
+void fwd_set_num(napi_env env, napi_value o, const char *k, double v) {
   napi_value x;
   if (napi_create_double(env, v, &x) == napi_ok) napi_set_named_property(env, o, k, x);
 }
@@ -307,17 +317,17 @@ static napi_value tf_stats(napi_env env, napi_callback_info info) {
   P6_CALL(env, napi_create_object(env, &tx));
   P6_CALL(env, napi_create_object(env, &rx));
   P6_CALL(env, napi_create_object(env, &drops));
-  set_num(env, tx, "packets", (double)__atomic_load_n(&f->tx.packets, __ATOMIC_RELAXED));
-  set_num(env, tx, "bytes", (double)__atomic_load_n(&f->tx.bytes, __ATOMIC_RELAXED));
-  set_num(env, tx, "batches", (double)__atomic_load_n(&f->tx.batches, __ATOMIC_RELAXED));
-  set_num(env, rx, "packets", (double)__atomic_load_n(&f->rx.packets, __ATOMIC_RELAXED));
-  set_num(env, rx, "bytes", (double)__atomic_load_n(&f->rx.bytes, __ATOMIC_RELAXED));
-  set_num(env, rx, "batches", (double)__atomic_load_n(&f->rx.batches, __ATOMIC_RELAXED));
+  fwd_set_num(env, tx, "packets", (double)__atomic_load_n(&f->tx.packets, __ATOMIC_RELAXED));
+  fwd_set_num(env, tx, "bytes", (double)__atomic_load_n(&f->tx.bytes, __ATOMIC_RELAXED));
+  fwd_set_num(env, tx, "batches", (double)__atomic_load_n(&f->tx.batches, __ATOMIC_RELAXED));
+  fwd_set_num(env, rx, "packets", (double)__atomic_load_n(&f->rx.packets, __ATOMIC_RELAXED));
+  fwd_set_num(env, rx, "bytes", (double)__atomic_load_n(&f->rx.bytes, __ATOMIC_RELAXED));
+  fwd_set_num(env, rx, "batches", (double)__atomic_load_n(&f->rx.batches, __ATOMIC_RELAXED));
   for (int i = 0; i < FWD_DROP_COUNT; i++) {
     napi_value d;
     P6_CALL(env, napi_create_object(env, &d));
-    set_num(env, d, "tx", (double)__atomic_load_n(&f->tx.drops[i], __ATOMIC_RELAXED));
-    set_num(env, d, "rx", (double)__atomic_load_n(&f->rx.drops[i], __ATOMIC_RELAXED));
+    fwd_set_num(env, d, "tx", (double)__atomic_load_n(&f->tx.drops[i], __ATOMIC_RELAXED));
+    fwd_set_num(env, d, "rx", (double)__atomic_load_n(&f->rx.drops[i], __ATOMIC_RELAXED));
     napi_set_named_property(env, drops, DROP_NAMES[i], d);
   }
   napi_set_named_property(env, o, "tx", tx);
@@ -328,9 +338,10 @@ static napi_value tf_stats(napi_env env, napi_callback_info info) {
   for (uint32_t i = 0; i < f->table.max_tunnels; i++) tunnels += f->table.tunnels[i].used;
   uint32_t routes = fwd_route_count(&f->table);
   pthread_rwlock_unlock(&f->lock);
-  set_num(env, o, "tunnels", tunnels);
-  set_num(env, o, "routes", routes);
-  set_num(env, o, "ifindex", f->ifindex);
+  fwd_set_num(env, o, "tunnels", tunnels);
+  fwd_set_num(env, o, "routes", routes);
+  fwd_set_num(env, o, "ifindex", f->ifindex);
+  napi_set_named_property(env, o, "contexts", fwd_contexts_stats(env, f));
   P6_CALL(env, napi_create_string_utf8(env, f->name, NAPI_AUTO_LENGTH, &v));
   napi_set_named_property(env, o, "name", v);
   return o;
@@ -351,10 +362,10 @@ static napi_value tf_tunnel_stats(napi_env env, napi_callback_info info) {
     return o;
   }
   P6_CALL(env, napi_create_object(env, &o));
-  set_num(env, o, "txPackets", (double)c.tx_packets);
-  set_num(env, o, "txBytes", (double)c.tx_bytes);
-  set_num(env, o, "rxPackets", (double)c.rx_packets);
-  set_num(env, o, "rxBytes", (double)c.rx_bytes);
+  fwd_set_num(env, o, "txPackets", (double)c.tx_packets);
+  fwd_set_num(env, o, "txBytes", (double)c.tx_bytes);
+  fwd_set_num(env, o, "rxPackets", (double)c.rx_packets);
+  fwd_set_num(env, o, "rxBytes", (double)c.rx_bytes);
   return o;
 }
 
@@ -373,7 +384,7 @@ static napi_value tf_close(napi_env env, napi_callback_info info) {
 static napi_value probe_tun(napi_env env, napi_callback_info info) {
   (void)info;
   char name[IFNAMSIZ] = "p6probe%d";
-  int fd = -1, e = open_tun(name, &fd);
+  int fd = -1, e = fwd_open_tun(name, &fd);
   const char *what = "TUN device";
   if (fd >= 0) close(fd); // not persistent: it is gone again
   if (e == 0) {

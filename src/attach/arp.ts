@@ -30,6 +30,19 @@ export function parseArpFrame(f: Uint8Array): { ok: true; arp: ArpPacket } | { o
 
 /** A unicast ARP request to `dstMac` asking who has `targetIp` (RFC 826), from `srcMac` / `senderIp`. */
 export function buildArpRequest(o: { srcMac: Uint8Array; dstMac: Uint8Array; senderIp: number; targetIp: number }): Buffer {
+  return buildArp(ARP_REQUEST, o);
+}
+
+/**
+ * A unicast ARP reply to `dstMac`: `senderIp` is at `srcMac` (RFC 826). Sent to an MN when its
+ * IPv4 binding arrives, it resolves the MN's pending request for its default router at once,
+ * instead of at the MN's next retry (a second later): an existing entry is updated by any reply.
+ */
+export function buildArpReply(o: { srcMac: Uint8Array; dstMac: Uint8Array; senderIp: number; targetIp: number }): Buffer {
+  return buildArp(ARP_REPLY, o);
+}
+
+function buildArp(op: number, o: { srcMac: Uint8Array; dstMac: Uint8Array; senderIp: number; targetIp: number }): Buffer {
   const f = Buffer.alloc(14 + 28);
   f.set(o.dstMac, 0);
   f.set(o.srcMac, 6);
@@ -38,10 +51,11 @@ export function buildArpRequest(o: { srcMac: Uint8Array; dstMac: Uint8Array; sen
   f.writeUInt16BE(PTYPE_IPV4, 16);
   f[18] = 6;
   f[19] = 4;
-  f.writeUInt16BE(ARP_REQUEST, 20);
+  f.writeUInt16BE(op, 20);
   f.set(o.srcMac, 22);
   f.writeUInt32BE(o.senderIp >>> 0, 28);
-  // Target hardware address: ignored in a request (RFC 826); zero.
+  // Target hardware address: ignored in a request (RFC 826), zero; the asker's in a reply.
+  if (op === ARP_REPLY) f.set(o.dstMac, 32);
   f.writeUInt32BE(o.targetIp >>> 0, 38);
   return f;
 }

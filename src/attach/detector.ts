@@ -21,7 +21,7 @@ import { buildMldv2GeneralQuery, buildNeighborSolicitation } from './build.ts';
 import { PACKET_OUTGOING, resolveAccessConfig, type AccessCounters, type AccessDropCause, type AccessLinkConfig, type AccessLinkDeps, type LinkEvent } from './config.ts';
 import { Icmp6Type, macFromString, parseAccessFrame, type AccessPacket } from './icmp6.ts';
 import { ipv4Num } from './dhcp4.ts';
-import { buildArpRequest } from './arp.ts';
+import { buildArpReply, buildArpRequest } from './arp.ts';
 import type { DhcpServerConfig } from './dhcp-server.ts';
 import { answerDhcp, onArpFrame, onDhcpFrame, type Ipv4Context } from './ipv4.ts';
 import type { AdvertisedBinding, AttachDetachEvent, AttachDetector, RouterAdvertiser } from './types.ts';
@@ -105,13 +105,23 @@ export class AccessLinkDetector implements AttachDetector, RouterAdvertiser {
   advertise(mnId: string, link: string, b: AdvertisedBinding): void {
     const h = this.hostOf(mnId, link);
     if (!h) return;
-    if (h.binding === null) this.log.info({ mnId, link, hnps: b.hnps, ipv4: b.ipv4?.address, to: h.linkLocalText ?? 'ff02::1' }, 'advertising the home network prefixes (RFC 5213 §6.7)');
+    const first = h.binding === null;
+    if (first) this.log.info({ mnId, link, hnps: b.hnps, ipv4: b.ipv4?.address, to: h.linkLocalText ?? 'ff02::1' }, 'advertising the home network prefixes (RFC 5213 §6.7)');
     this.ra.advertise(h, b);
     h.ipv4 = b.ipv4 ? { address: ipv4Num(b.ipv4.address), prefixLen: b.ipv4.prefixLen, router: b.ipv4.defaultRouter ? ipv4Num(b.ipv4.defaultRouter) : null } : null;
-    // The MN's IPv4 default router answers its ARP from the fixed MAC on every MAG.
-    if (h.ipv4?.router != null && this.config.configureLink && this.deps.io.addIpv4) {
-      this.deps.io.addIpv4(h.link.ifindex, h.ipv4.router).catch((err: unknown) => this.drops.warn('configureFailed', h.link.ifname, { err: (err as Error).message }));
-    }
+    // The MN's IPv4 default router answers its ARP from the fixed MAC on every MAG; on a new
+    // binding it also tells the MN so at once (an IPv4-only MN that moved here is waiting for
+    // that answer: its first ARP request is what attached it).
+    const v4 = h.ipv4;
+    const announce = () => {
+      // Still this host's binding on this link (not withdrawn or moved meanwhile).
+      if (first && v4?.router != null && h.ipv4 === v4 && this.byName(h.link.ifname)?.host === h) {
+        this.send(h.link, buildArpReply({ srcMac: this.magMac, dstMac: h.macBytes, senderIp: v4.router, targetIp: v4.address }), 'arp');
+      }
+    };
+    if (v4?.router != null && this.config.configureLink && this.deps.io.addIpv4) {
+      this.deps.io.addIpv4(h.link.ifindex, v4.router).then(announce, (err: unknown) => this.drops.warn('configureFailed', h.link.ifname, { err: (err as Error).message }));
+    } else announce();
     const held = h.dhcpHeld;
     h.dhcpHeld = null;
     if (held && h.ipv4) answerDhcp(this.ipv4Context, h, held);

@@ -351,9 +351,22 @@ export const configSchema = z.object({
       maxRoutes: z.coerce.number().int().min(1).max(16_000_000).default(1_000_000),
       /** Turn on IPv6 and IPv4 forwarding (sysctl) in the process's network namespace. */
       enableForwarding: bool.default(true),
+      /**
+       * LMA routing contexts besides the default one (src/dataplane/contexts.ts), one per service
+       * (RFC 5149): "<service> table=<n> upstream=<if>[+<if>] [tun=<name>] [via=<address>]". MNs of
+       * that service get their own TUN device, routing table and IPv4 address space, so the same
+       * private IPv4 home address can be served in two contexts (told apart by GRE keys, RFC 5845).
+       */
+      contexts: strList.default([]),
     })
     .prefault({}),
 }).superRefine((c, ctx) => {
+  // The shape only; src/dataplane/contexts.ts checks the values when the data plane opens.
+  for (const x of c.dataplane.contexts) {
+    if (!/^[^\s=]+(\s+(table|tun|upstream|via)=\S+)+$/.test(x.trim())) {
+      ctx.addIssue({ code: 'custom', path: ['dataplane', 'contexts'], message: `"${x}" is not "<service> table=<n> upstream=<if>[+<if>] [tun=<name>] [via=<address>]"` });
+    }
+  }
   if (c.mag.access.detector === 'access-link' && c.mag.access.interfaces.length === 0) {
     ctx.addIssue({ code: 'custom', path: ['mag', 'access', 'interfaces'], message: 'mag.access.detector=access-link needs at least one access interface' });
   }

@@ -60,6 +60,18 @@ counter('pmip6_dataplane_bytes_total', 'Inner octets the user-space forwarder ca
   }),
 );
 counter(
+  'pmip6_dataplane_context_packets_total',
+  'Packets the user-space forwarder carried per routing context (src/dataplane/contexts.ts; the label is the context\'s TUN device)',
+  ['role', 'tun', 'direction'],
+  (inc) =>
+    each((role, s) => {
+      for (const c of s.contexts ?? []) {
+        inc({ role, tun: c.tun, direction: 'to-tunnel' }, c.txPackets);
+        inc({ role, tun: c.tun, direction: 'from-tunnel' }, c.rxPackets);
+      }
+    }),
+);
+counter(
   'pmip6_dataplane_dropped_total',
   'Packets the user-space forwarder dropped: noBinding (no route, or an inner address not routed over the tunnel it came by), badKey (RFC 5845 key no tunnel expects), unknownPeer, malformed, tunWrite, send, multicast',
   ['role', 'direction', 'cause'],

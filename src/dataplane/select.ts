@@ -10,6 +10,7 @@ import { RecordingDataPlane } from './recording.ts';
 import { UserspaceDataPlane } from './userspace.ts';
 import { loadNative } from '../transport/native.ts';
 import type { Logger } from '../util/log.ts';
+import { parseContexts } from './contexts.ts';
 
 export type DataPlaneKind = 'auto' | 'userspace' | 'kernel' | 'recording';
 
@@ -26,6 +27,8 @@ export interface DataPlaneConfig {
   maxTunnels: number;
   maxRoutes: number;
   enableForwarding: boolean;
+  /** LMA routing contexts besides the default one (contexts.ts); empty = one context. */
+  contexts?: string[];
 }
 
 export class DataPlaneUnavailableError extends Error {
@@ -85,10 +88,12 @@ export async function openDataPlane(role: 'lma' | 'mag', c: DataPlaneConfig, log
   if (!n.ok) throw new DataPlaneUnavailableError('userspace', n.reason);
   const tunName = c.tunName || `pmip6-${role}`;
   const table = c.table || (role === 'lma' ? 5213 : 5214);
+  const contexts = role === 'lma' ? parseContexts(c.contexts ?? [], table) : [];
   const dp = await UserspaceDataPlane.open({
     role, addon: n.addon, tunName, table, rulePriority: c.rulePriority, mtu: c.mtu,
-    maxTunnels: c.maxTunnels, maxRoutes: c.maxRoutes, enableForwarding: c.enableForwarding, log, routing: c.routing ?? 'auto',
+    maxTunnels: c.maxTunnels, maxRoutes: c.maxRoutes, enableForwarding: c.enableForwarding, log, routing: c.routing ?? 'auto', contexts,
   });
+  for (const x of contexts) log.info({ context: x.service, tun: x.tunName, table: x.table, upstream: x.upstream, via: x.via }, `data plane: routing context for service ${x.service} on TUN ${x.tunName}, table ${x.table}`);
   log.info(
     { dataplane: 'userspace', tun: tunName, table, rulePriority: c.rulePriority, routing: dp.routing, mtu: c.mtu, why: c.kind === 'auto' ? why.join('; ') : 'dataplane.kind is userspace' },
     `data plane: user-space forwarder on TUN ${tunName} (IPv6-in-IPv6 and GRE over raw sockets, packet path in native threads)`,

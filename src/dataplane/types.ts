@@ -14,6 +14,11 @@ export interface TunnelSpec {
   /** RFC 5845 GRE keys for this session when encap = 'gre' (per-binding tunnels). */
   greKeyIn?: number;
   greKeyOut?: number;
+  /**
+   * LMA: the service (RFC 5149) whose routing context the tunnel and its routes belong to
+   * (dataplane.contexts); absent or unknown = the default context.
+   */
+  context?: string;
 }
 
 /** Opaque handle of a tunnel the data plane created. */

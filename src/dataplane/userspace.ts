@@ -8,6 +8,11 @@
 //       default route is the TUN device (reverse tunnelling); the forwarder picks the LMA's
 //       tunnel by source. Decapsulated packets to the MN leave by the access link (mnLink)
 //       through a route in the same table and a destination rule.
+// Routing contexts (LMA, contexts.ts): besides the default one, each context has a TUN device
+// and a routing table of its own, like a VRF: its MNs' routes, its upstream's default route,
+// and rules sending what arrives on its TUN device or upstream interfaces to its table. The
+// forwarder keeps one route space per context, so the same private IPv4 HoA can be served in
+// two contexts, the MNs told apart on the wire by their GRE keys (RFC 5845 §1).
 // Created idempotently; removed on de-registration and on close; reconciled at open
 // (rules and routes an earlier run left behind are removed; a crashed process's TUN
 // device is not persistent and vanished with it).
@@ -21,6 +26,7 @@ import { ipCommandRouting } from './iproute.ts';
 import { RtnetlinkRouting } from './rtnl.ts';
 import { LinkWatcher } from './link-watch.ts';
 import { familyOf, splitPrefix, type PolicyRouting } from './steering.ts';
+import { setUpContext, type RoutingContext } from './contexts.ts';
 
 export { splitPrefix };
 
@@ -42,6 +48,8 @@ export interface UserspaceOptions {
   dropLogIntervalMs?: number;
   /** How routes and rules are changed: 'auto' = rtnetlink when the addon has it, else the `ip` command. */
   routing?: 'auto' | 'rtnetlink' | 'ip-command';
+  /** LMA: routing contexts besides the default one (index + 1 = the forwarder's context number). */
+  contexts?: RoutingContext[];
 }
 
 export class DataPlaneError extends Error {
@@ -54,10 +62,15 @@ export class DataPlaneError extends Error {
 interface Tunnel {
   slot: number;
   spec: TunnelSpec;
+  /** Routing context: 0 default, else index + 1 into UserspaceOptions.contexts. */
+  ctx: number;
 }
 
 interface KernelRoute {
   slot: number;
+  /** Routing context of the tunnel (0 = default). */
+  ctx: number;
+  prefix: string;
   /** The MN's access link the binding names (MAG), whether or not its route is in now. */
   want: string | null;
   /** The access link whose route and destination rule were put in (MAG). */
@@ -94,15 +107,19 @@ export class UserspaceDataPlane implements DataPlane {
     if (!o.addon.TunForwarder) throw new DataPlaneError('the native addon has no TunForwarder (rebuild it: npm run install)', 'unsupported-encap');
     // The TUN device first: a second process with the same name fails here (EBUSY) before
     // it could remove the first one's rules.
-    const fwd = new o.addon.TunForwarder({ name: o.tunName, role: o.role, mtu: o.mtu, maxTunnels: o.maxTunnels, maxRoutes: o.maxRoutes });
+    const contexts = o.role === 'lma' ? (o.contexts ?? []) : [];
+    const fwd = new o.addon.TunForwarder({ name: o.tunName, role: o.role, mtu: o.mtu, maxTunnels: o.maxTunnels, maxRoutes: o.maxRoutes, contexts: contexts.map((c) => c.tunName) });
     const routing = o.routing ?? 'auto';
     const pr = routing === 'ip-command' || (routing === 'auto' && !o.addon.RouteNetlink) ? ipCommandRouting : new RtnetlinkRouting(o.addon);
     const dp = new UserspaceDataPlane(o, fwd, pr);
     dp.ifindex = fwd.stats().ifindex;
     try {
-      const stale = await pr.reconcileTable(o.table);
-      if (stale.rules + stale.routes > 0) o.log.warn({ table: o.table, ...stale }, 'data plane: removed rules and routes a previous run left behind');
+      for (const table of [o.table, ...contexts.map((c) => c.table)]) {
+        const stale = await pr.reconcileTable(table);
+        if (stale.rules + stale.routes > 0) o.log.warn({ table, ...stale }, 'data plane: removed rules and routes a previous run left behind');
+      }
       if (o.enableForwarding) await dp.enableForwarding();
+      for (const c of contexts) await setUpContext(c, o.rulePriority - 1);
       if (o.role === 'lma') {
         await pr.ruleAdd(6, {}, o.rulePriority, o.table);
         await pr.ruleAdd(4, {}, o.rulePriority, o.table);
@@ -138,22 +155,22 @@ export class UserspaceDataPlane implements DataPlane {
     await w('/proc/sys/net/ipv6/conf/all/forwarding', '1');
     await w('/proc/sys/net/ipv4/ip_forward', '1');
     // Decapsulated IPv4 arrives on the TUN device; its source is routed there too, but loose is enough.
-    await w(`/proc/sys/net/ipv4/conf/${this.o.tunName}/rp_filter`, '0');
+    for (const t of [this.o.tunName, ...(this.o.role === 'lma' ? (this.o.contexts ?? []) : []).map((c) => c.tunName)]) await w(`/proc/sys/net/ipv4/conf/${t}/rp_filter`, '0');
   }
 
   /** An access link is up (null: events were lost, check every link): routes wanted through it go in again. */
   private linkUp(ifname: string | null): void {
     if (this.closed) return;
-    const prefixes = [...this.kernel].filter(([, k]) => k.want !== null && (ifname === null || k.want === ifname)).map(([p]) => p);
-    for (const p of prefixes) {
+    const keys = [...this.kernel].filter(([, k]) => k.want !== null && (ifname === null || k.want === ifname)).map(([p]) => p);
+    for (const p of keys) {
       void this.serial(p, async () => {
         const k = this.kernel.get(p);
         if (!k || k.want === null || this.closed) return;
-        await this.steer(p, k.slot, k.want);
+        await this.steer(p, k.prefix, k, k.want);
         this.restoredRoutes++;
       }).catch((e: Error) => this.o.log.warn({ prefix: p, link: ifname, err: e.message }, 'data plane: restoring a route after a link came up failed'));
     }
-    if (prefixes.length > 0) this.o.log.info({ link: ifname ?? 'all', routes: prefixes.length }, 'data plane: access link up: per-MN routes put back');
+    if (keys.length > 0) this.o.log.info({ link: ifname ?? 'all', routes: keys.length }, 'data plane: access link up: per-MN routes put back');
   }
 
   /** Logs the first drop of each cause (later ones are counted in stats() only). */
@@ -205,14 +222,27 @@ export class UserspaceDataPlane implements DataPlane {
       throw new DataPlaneError(`the user-space data plane has no ${spec.encap} tunnels (IPv4 transport); use IPv6 transport`, 'unsupported-encap');
     }
     const gre = spec.encap === 'gre';
-    const id = `${gre ? 'gre' : 'ip6'}:${spec.local}>${spec.remote}${gre ? `#${spec.greKeyIn ?? '-'}/${spec.greKeyOut ?? '-'}` : ''}`;
+    const ctx = this.contextOf(spec.context);
+    const id = `${gre ? 'gre' : 'ip6'}:${spec.local}>${spec.remote}${gre ? `#${spec.greKeyIn ?? '-'}/${spec.greKeyOut ?? '-'}` : ''}${ctx ? `@${ctx}` : ''}`;
     if (this.tunnels.has(id)) return id;
-    const t: Parameters<TunForwarder['addTunnel']>[0] = { local: spec.local, remote: spec.remote, encap: gre ? 'gre' : 'ip6' };
+    const t: Parameters<TunForwarder['addTunnel']>[0] = { local: spec.local, remote: spec.remote, encap: gre ? 'gre' : 'ip6', ctx };
     if (gre && spec.greKeyIn !== undefined) t.keyIn = spec.greKeyIn >>> 0;
     if (gre && spec.greKeyOut !== undefined) t.keyOut = spec.greKeyOut >>> 0;
     const slot = this.fwd.addTunnel(t);
-    this.tunnels.set(id, { slot, spec });
+    this.tunnels.set(id, { slot, spec, ctx });
     return id;
+  }
+
+  /** The forwarder's context number for a service (RFC 5149); 0 (default) when it has none of its own. */
+  contextOf(service: string | null | undefined): number {
+    if (!service || this.o.role !== 'lma') return 0;
+    const i = (this.o.contexts ?? []).findIndex((c) => c.service === service);
+    return i + 1;
+  }
+
+  /** Kernel-state key of a prefix in a context (the same IPv4 HoA may be in two). */
+  private static key(prefix: string, ctx: number): string {
+    return ctx === 0 ? prefix : `${ctx}|${prefix}`;
   }
 
   async removeTunnel(id: TunnelId): Promise<void> {
@@ -220,8 +250,8 @@ export class UserspaceDataPlane implements DataPlane {
     if (!t || this.closed) return;
     this.tunnels.delete(id);
     this.fwd.removeTunnel(t.slot); // its routes go with it; so does their kernel state
-    const orphans = [...this.kernel].filter(([, k]) => k.slot === t.slot).map(([p]) => p);
-    await Promise.all(orphans.map((p) => this.serial(p, () => this.unsteer(p))));
+    const orphans = [...this.kernel].filter(([, k]) => k.slot === t.slot).map(([k]) => k);
+    await Promise.all(orphans.map((k) => this.serial(k, () => this.unsteer(k))));
   }
 
   async addRoute(prefix: string, tunnel: TunnelId, opts?: { mnLink?: string }): Promise<void> {
@@ -230,8 +260,9 @@ export class UserspaceDataPlane implements DataPlane {
     const [addr, len] = splitPrefix(prefix);
     const rc = this.fwd.addRoute(addr, len, t.slot);
     if (rc !== 0) throw new DataPlaneError(`addRoute ${prefix}: ${ERRNO[rc] ?? rc}`, rc === 28 ? 'table-full' : 'unknown-tunnel');
-    if (this.o.role === 'lma') this.generation.set(prefix, (this.generation.get(prefix) ?? 0) + 1);
-    await this.serial(prefix, () => this.steer(prefix, t.slot, opts?.mnLink ?? null));
+    const k = UserspaceDataPlane.key(prefix, t.ctx);
+    if (this.o.role === 'lma') this.generation.set(k, (this.generation.get(k) ?? 0) + 1);
+    await this.serial(k, () => this.steer(k, prefix, t, opts?.mnLink ?? null));
   }
 
   async removeRoute(prefix: string, tunnel: TunnelId): Promise<void> {
@@ -241,21 +272,22 @@ export class UserspaceDataPlane implements DataPlane {
     // Only when the prefix is still routed over this tunnel: after a handoff the new
     // tunnel's route is already in place and must stay (RFC 5213 §5.3.4 / §5.6.1).
     if (this.fwd.removeRoute(addr, len, t.slot) !== 0) return;
+    const k = UserspaceDataPlane.key(prefix, t.ctx);
     if (this.o.role === 'lma') {
       // The forwarder's table is what decides (a packet steered into the TUN device for a
       // prefix it no longer has is dropped as noBinding), so the kernel route can go a moment
       // later: on a handoff (RFC 5213 §5.3.4: old routes out, new ones in) the prefix is back
       // before then and the route into the TUN device simply stays.
-      const g = (this.generation.get(prefix) ?? 0) + 1;
-      this.generation.set(prefix, g);
+      const g = (this.generation.get(k) ?? 0) + 1;
+      this.generation.set(k, g);
       setImmediate(() => {
-        if (this.closed || this.generation.get(prefix) !== g) return;
-        this.generation.delete(prefix);
-        this.serial(prefix, () => this.unsteer(prefix)).catch((e: Error) => this.o.log.warn({ prefix, err: e.message }, 'data plane: removing a route failed'));
+        if (this.closed || this.generation.get(k) !== g) return;
+        this.generation.delete(k);
+        this.serial(k, () => this.unsteer(k)).catch((e: Error) => this.o.log.warn({ prefix, err: e.message }, 'data plane: removing a route failed'));
       });
       return;
     }
-    await this.serial(prefix, () => this.unsteer(prefix));
+    await this.serial(k, () => this.unsteer(k));
   }
 
   private serial(prefix: string, op: () => Promise<void>): Promise<void> {
@@ -270,12 +302,14 @@ export class UserspaceDataPlane implements DataPlane {
   }
 
   /** Kernel state steering `prefix` into the TUN device (and, at a MAG, back out of the access link). */
-  private async steer(prefix: string, slot: number, link: string | null): Promise<void> {
+  private async steer(key: string, prefix: string, t: { slot: number; ctx: number }, link: string | null): Promise<void> {
     const o = this.o;
-    const have = this.kernel.get(prefix);
+    const have = this.kernel.get(key);
+    const slot = t.slot;
     if (o.role === 'lma') {
-      if (!have) await this.pr.routeReplace(prefix, o.tunName, o.table);
-      this.kernel.set(prefix, { slot, want: null, link: null });
+      const c = t.ctx === 0 ? null : o.contexts![t.ctx - 1];
+      if (!have) await this.pr.routeReplace(prefix, c ? c.tunName : o.tunName, c ? c.table : o.table);
+      this.kernel.set(key, { slot, ctx: t.ctx, prefix, want: null, link: null });
       return;
     }
     const fam = familyOf(prefix);
@@ -298,15 +332,16 @@ export class UserspaceDataPlane implements DataPlane {
       this.dropsSeen.add(`link/${link}`);
       o.log.warn({ prefix, link }, 'data plane: the MN link is not an interface of this host (yet); packets to the MN leave by the main table until it appears');
     }
-    this.kernel.set(prefix, { slot, want: link, link: usable });
+    this.kernel.set(key, { slot, ctx: 0, prefix, want: link, link: usable });
   }
 
-  private async unsteer(prefix: string): Promise<void> {
-    const have = this.kernel.get(prefix);
+  private async unsteer(key: string): Promise<void> {
+    const have = this.kernel.get(key);
     if (!have) return;
-    this.kernel.delete(prefix);
+    this.kernel.delete(key);
     const o = this.o;
-    if (o.role === 'lma') return this.pr.routeDel(prefix, o.table);
+    const prefix = have.prefix;
+    if (o.role === 'lma') return this.pr.routeDel(prefix, have.ctx === 0 ? o.table : o.contexts![have.ctx - 1].table);
     const fam = familyOf(prefix);
     await this.pr.ruleDel(fam, { from: prefix }, o.rulePriority, o.table);
     if (have.link) {
@@ -324,7 +359,9 @@ export class UserspaceDataPlane implements DataPlane {
     this.watcher?.close();
     this.watcher = null;
     await Promise.all([...this.chains.values()]);
-    await this.pr.reconcileTable(this.o.table).catch((e: Error) => this.o.log.warn({ err: e.message }, 'data plane: removing rules and routes failed'));
+    for (const table of [this.o.table, ...(this.o.role === 'lma' ? (this.o.contexts ?? []) : []).map((c) => c.table)]) {
+      await this.pr.reconcileTable(table).catch((e: Error) => this.o.log.warn({ err: e.message }, 'data plane: removing rules and routes failed'));
+    }
     this.kernel.clear();
     this.tunnels.clear();
     this.fwd.close();

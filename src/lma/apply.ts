@@ -17,6 +17,7 @@ import {
   applyGre,
   assignHnps,
   assignV4,
+  contextOf,
   decideGre,
   forcedUdpRefused,
   grantedSeconds,
@@ -127,6 +128,7 @@ export function applyNew(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
   if (j.carriage === 'udp4' && j.v.flags & BuFlag.F) b.flags |= F.UDP_ENCAP;
   applyGre(ctx, b, g);
   if (hnps.length > 0) b.hnps = hnps.length === 1 ? hnps[0] : hnps;
+  b.ctx = contextOf(ctx, p);
   if (v4) {
     b.v4 = v4.addr;
     b.v4Len = v4.len;
@@ -191,6 +193,7 @@ export function applyUpdate(ctx: ApplyContext, j: PbuJob, pol: Policy, b: Bce): 
   let v4 = b.v4;
   let v4Len = b.v4Len;
   let v4Router = b.v4Router;
+  let v4Ctx = b.ctx;
   if (needV6) {
     const a = assignHnps(ctx, j, pol.profile!, b, takeover);
     if (a.reject !== undefined) return reject(ctx, j, a.reject);
@@ -202,6 +205,7 @@ export function applyUpdate(ctx: ApplyContext, j: PbuJob, pol: Policy, b: Bce): 
     v4 = a.addr;
     v4Len = a.len;
     v4Router = a.router;
+    v4Ctx = a.ctx;
   }
   if (handoff) {
     // RFC 5844 §3.1.2.4: a handoff PBU without HNPs (without an IPv4 request) keeps only the other family.
@@ -214,7 +218,7 @@ export function applyUpdate(ctx: ApplyContext, j: PbuJob, pol: Policy, b: Bce): 
   const tunnelFlags = b.flags & (F.GRE | F.GRE_KEYS | F.UDP_ENCAP);
   const greDown = b.greDown;
   const prevPeer = b.peer;
-  const routesChange = needV4 || needV6 || hnps.length !== b.hnpCount() || v4 !== b.v4;
+  const routesChange = needV4 || needV6 || hnps.length !== b.hnpCount() || v4 !== b.v4 || v4Ctx !== b.ctx;
   const oldRoutes = routesChange || handoff || wasDereg ? Forwarding.routesOf(b) : NO_ROUTES;
 
   // Commit.
@@ -225,7 +229,7 @@ export function applyUpdate(ctx: ApplyContext, j: PbuJob, pol: Policy, b: Bce): 
   ctx.cache.setLinkLayer(b, j.v.att ?? b.att, j.llId);
   if (routesChange) {
     ctx.cache.setHnps(b, hnps);
-    ctx.cache.setIpv4(b, v4);
+    ctx.cache.setIpv4(b, v4, v4Ctx);
     b.v4Len = v4 !== 0 ? v4Len : 0;
     b.v4Router = v4 !== 0 ? v4Router : 0;
   }

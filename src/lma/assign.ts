@@ -145,23 +145,32 @@ export interface V4Assignment {
   addr: number;
   len: number;
   router: number;
+  /** Routing context (Bce.ctx). */
+  ctx: number;
   holder?: Bce;
 }
 
-/** RFC 5844 §3.1.2.2: the IPv4 HoA for a request, from the profile. */
+/** The routing context of a profile's addresses: 1 + its service's index in addressContexts, else 0. */
+export function contextOf(ctx: LmaContext, p: Profile): number {
+  const s = p.serviceSelection;
+  return s === null ? 0 : ctx.cfg.addressContexts.indexOf(s) + 1;
+}
+
+/** RFC 5844 §3.1.2.2: the IPv4 HoA for a request, from the profile (unique within its routing context). */
 export function assignV4(ctx: LmaContext, j: PbuJob, p: Profile, self: Bce | null, takeover: Set<Bce>): V4Assignment {
   const req = j.v.v4Reqs[0];
   const pv4 = v4Of(p.ipv4HoA);
-  const none = { addr: 0, len: 0, router: 0 };
+  const none = { addr: 0, len: 0, router: 0, ctx: 0 };
   if (req.addr !== 0 && (req.addr | 0) !== pv4) return { reject: BaStatus.NOT_AUTHORIZED_FOR_IPV4_HOME_ADDRESS, ...none };
   if (pv4 === 0) return { reject: BaStatus.INSUFFICIENT_RESOURCES, ...none };
-  const h = ctx.cache.byIpv4(pv4);
+  const c = contextOf(ctx, p);
+  const h = ctx.cache.byIpv4(pv4, c);
   if (h && h !== self) {
     if (h.mnId !== j.mnId || !(takeover.has(h) || mayTakeOver(ctx, j, h))) return { reject: BaStatus.INSUFFICIENT_RESOURCES, ...none };
     takeover.add(h);
   }
   const len = p.ipv4PrefixLength ?? (req.prefixLen > 0 && req.prefixLen <= 32 ? req.prefixLen : 32);
-  return { addr: pv4, len, router: v4Of(p.ipv4DefaultRouter) || defaultRouterFor(pv4, len) };
+  return { addr: pv4, len, router: v4Of(p.ipv4DefaultRouter) || defaultRouterFor(pv4, len), ctx: c };
 }
 
 /** RFC 5213 §5.3.2 (1)-(3): prefixes for a session from the profile; `self` is the BCE being extended. */

@@ -151,6 +151,11 @@ export class Bce {
   v4 = 0;
   v4Len = 0;
   v4Router = 0;
+  /**
+   * Routing context of the session's addresses: 0 the default, else 1 + the index of the MN's
+   * service in LmaConfig.addressContexts. The IPv4 HoA is unique within a context only (RFC 5845 §1).
+   */
+  ctx = 0;
   /** MAG link-local address on the MN's link (RFC 5213 §5.1). */
   lla: string | null = null;
   /** Last accepted PBU timestamp (RFC 5213 §8.8 raw value as a number), 0 in sequence-number mode. */
@@ -218,6 +223,8 @@ export class Bce {
 }
 
 const llKey = (mnId: string, att: number, llId: string): string => `${mnId}\u0000${att}\u0000${llId}`;
+/** byV4 key: the int32 address in the default context (as before contexts), above 2^32 in another. */
+const v4Key = (v4: number, ctx: number): number => (ctx === 0 ? v4 | 0 : ctx * 4294967296 + (v4 >>> 0));
 
 export class BindingCache {
   readonly byId = new Map<number, Bce>();
@@ -273,8 +280,9 @@ export class BindingCache {
     return this.byHnp.get(prefix);
   }
 
-  byIpv4(v4: number): Bce | undefined {
-    return this.byV4.get(v4 | 0);
+  /** The session holding an IPv4 HoA in a routing context (default: the default context). */
+  byIpv4(v4: number, ctx = 0): Bce | undefined {
+    return this.byV4.get(v4Key(v4, ctx));
   }
 
   byLinkLayer(mnId: string, att: number, llId: string): Bce | undefined {
@@ -298,7 +306,7 @@ export class BindingCache {
     else if (Array.isArray(cur)) cur.push(b);
     else this.byMn.set(b.mnId, [cur, b]);
     for (const p of b.hnpList()) this.byHnp.set(p, b);
-    if (b.v4 !== 0) this.byV4.set(b.v4, b);
+    if (b.v4 !== 0) this.byV4.set(v4Key(b.v4, b.ctx), b);
     if (b.llId !== null) this.byLl.set(llKey(b.mnId, b.att, b.llId), b);
     this.linkPeer(b, b.peer);
   }
@@ -315,7 +323,7 @@ export class BindingCache {
       if (cur.length === 1) this.byMn.set(b.mnId, cur[0]);
     }
     for (const p of b.hnpList()) if (this.byHnp.get(p) === b) this.byHnp.delete(p);
-    if (b.v4 !== 0 && this.byV4.get(b.v4) === b) this.byV4.delete(b.v4);
+    if (b.v4 !== 0 && this.byV4.get(v4Key(b.v4, b.ctx)) === b) this.byV4.delete(v4Key(b.v4, b.ctx));
     if (b.llId !== null) {
       const k = llKey(b.mnId, b.att, b.llId);
       if (this.byLl.get(k) === b) this.byLl.delete(k);
@@ -330,10 +338,12 @@ export class BindingCache {
     for (const p of hnps) this.byHnp.set(p, b);
   }
 
-  setIpv4(b: Bce, v4: number): void {
-    if (b.v4 !== 0 && this.byV4.get(b.v4) === b) this.byV4.delete(b.v4);
+  /** Sets the IPv4 HoA, and with `ctx` the session's routing context. */
+  setIpv4(b: Bce, v4: number, ctx = b.ctx): void {
+    if (b.v4 !== 0 && this.byV4.get(v4Key(b.v4, b.ctx)) === b) this.byV4.delete(v4Key(b.v4, b.ctx));
     b.v4 = v4 | 0;
-    if (b.v4 !== 0) this.byV4.set(b.v4, b);
+    b.ctx = ctx;
+    if (b.v4 !== 0) this.byV4.set(v4Key(b.v4, b.ctx), b);
   }
 
   setLinkLayer(b: Bce, att: number, llId: string | null): void {

@@ -35,6 +35,8 @@ export class Forwarding {
   constructor(
     private readonly dp: DataPlane,
     private readonly onError: (e: unknown, what: string) => void,
+    /** LmaConfig.addressContexts: Bce.ctx n > 0 is the routing context of service contexts[n - 1]. */
+    private readonly contexts: readonly string[] = [],
   ) {}
 
   get tunnelCount(): number {
@@ -52,10 +54,14 @@ export class Forwarding {
     const gre = encap === 'gre' && (b.flags & F.GRE_KEYS) !== 0;
     const local = b.peer.local;
     const remote = b.peer.address;
-    const key = gre ? `${encap}|${local}|${remote}|${b.greUp >>> 0}|${b.greDown >>> 0}` : b.peer.tunnelKey(encap);
+    const base = gre ? `${encap}|${local}|${remote}|${b.greUp >>> 0}|${b.greDown >>> 0}` : b.peer.tunnelKey(encap);
+    // A tunnel belongs to one routing context: MNs of two contexts behind one MAG use two
+    // (told apart on the wire by their GRE keys, RFC 5845 §1).
+    const key = b.ctx === 0 ? base : `${base}|${b.ctx}`;
     let t = this.tunnels.get(key);
     if (t === undefined) {
       const spec: TunnelSpec = { local, remote, encap };
+      if (b.ctx !== 0 && this.contexts[b.ctx - 1] !== undefined) spec.context = this.contexts[b.ctx - 1];
       if (gre) {
         spec.greKeyIn = b.greUp >>> 0; // uplink: MAG -> LMA, chosen by us (RFC 5845 §3.3.1)
         spec.greKeyOut = b.greDown >>> 0; // downlink: LMA -> MAG, chosen by the MAG

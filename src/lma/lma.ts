@@ -96,7 +96,7 @@ export class Lma implements PathContext, CounterSource {
     this.logEvery = new LogEvery(this.log, 60_000, () => this.clock.now());
     this.counters = newCounters(this.clock.now());
     this.transports = Array.isArray(deps.transport) ? deps.transport : [deps.transport];
-    this.fwd = new Forwarding(deps.dataPlane, (e, what) => this.log.warn({ err: e, op: what }, 'data plane operation failed'));
+    this.fwd = new Forwarding(deps.dataPlane, (e, what) => this.log.warn({ err: e, op: what }, 'data plane operation failed'), this.cfg.addressContexts);
     this.serial = new Serializer((e) => {
       this.counters.dropped['internal-error']++;
       this.log.error({ err: e }, 'internal error in binding processing');

@@ -79,7 +79,9 @@ export function lookupBce(cache: BindingCache, k: LookupKey): Lookup {
   }
   // RFC 5844 §3.1.2.7: no NON_ZERO HNP but a NON_ZERO IPv4 HoA: §5.4.1.1 with the IPv4 HoA as the key.
   if (k.v4 !== 0) {
-    const found = cache.byIpv4(k.v4);
+    // The MN's own session with that address first (it may be in a routing context of its own),
+    // else whoever holds it in the default context.
+    const found = cache.ofMn(k.mnId).find((b) => b.v4 === (k.v4 | 0)) ?? cache.byIpv4(k.v4);
     if (!found) return newOrIgnore(k);
     // §5.4.1.1 (3) says 155; with an IPv4 key the IPv4 code tells the MAG what to retry (RFC 5844 §3.2.3.2: 0.0.0.0).
     if (found.mnId !== k.mnId) return { kind: 'reject', status: BaStatus.NOT_AUTHORIZED_FOR_IPV4_HOME_ADDRESS };

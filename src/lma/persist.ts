@@ -59,6 +59,8 @@ interface PersistedState {
   lla: string | null;
   greUp: number;
   greDown: number;
+  /** Routing context (Bce.ctx), when not the default. */
+  ctx: number;
   policyAt: number;
   refreshedAt: number;
   /** De-registered: when the BCE goes (MinDelayBeforeBCEDelete). */
@@ -87,6 +89,7 @@ export function toPersisted(lmaId: string, b: Bce): PersistedBinding {
   if (b.lla !== null) state.lla = b.lla;
   if (b.greUp !== 0) state.greUp = b.greUp;
   if (b.greDown !== 0) state.greDown = b.greDown;
+  if (b.ctx !== 0) state.ctx = b.ctx;
   if (b.flags & F.DEREG) state.deadline = b.deadline;
   return {
     lmaId,
@@ -136,6 +139,7 @@ export function fromPersisted(
   b.flags = (s.flags ?? 0) & PERSISTED_FLAGS;
   b.greUp = s.greUp ?? 0;
   b.greDown = s.greDown ?? 0;
+  b.ctx = typeof s.ctx === 'number' && Number.isInteger(s.ctx) && s.ctx >= 0 && s.ctx < 16 ? s.ctx : 0;
   b.deadline = b.flags & F.DEREG ? (s.deadline ?? b.expiresAt) : b.expiresAt;
   return b;
 }

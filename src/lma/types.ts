@@ -64,6 +64,13 @@ export interface LmaConfig {
    * whose `lma` is set to something else gets 153 (RFC 5213 §5.3.1 step 7). Empty: not checked.
    */
   servedLmaNames: string[];
+  /**
+   * Services (RFC 5149) with a routing context of their own (dataplane.contexts): an MN whose
+   * profile names one gets its IPv4 HoA in that context's address space (the same private
+   * address may be another context's MN's) and its tunnel and routes in that context. Empty:
+   * one context, every IPv4 HoA unique.
+   */
+  addressContexts: string[];
   /** Longest time a lazy change (a refresh, a de-registration, an expiry) waits to be written to the binding store. */
   persistIntervalMs: number;
   /** Bounds on work queued by what PBUs say: MNs with PBUs pending, PBUs queued per MN (dropped beyond, counted). */
@@ -90,6 +97,7 @@ export const defaultLmaConfig: LmaConfig = {
   maxDelayBeforeNewBceAssignMs: Rfc5213Defaults.MAX_DELAY_BEFORE_NEW_BCE_ASSIGN_MS,
   createNewBceWithoutWaiting: false,
   takeOverPrefixesOfSameMn: true,
+  addressContexts: [],
   timestampValidityWindowMs: Rfc5213Defaults.TIMESTAMP_VALIDITY_WINDOW_MS,
   mobileNodeGeneratedTimestampInUse: Rfc5213Defaults.MOBILE_NODE_GENERATED_TIMESTAMP_IN_USE,
   timestampBasedApproachInUse: true,

@@ -293,6 +293,8 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
       acceptForcedIpv4UdpEncapsulation: c.acceptForcedIpv4UdpEncapsulation,
       servedLmaNames: c.servedNames,
       policyCacheTtlMs: c.policyCacheTtl,
+      // The services with a routing context of their own (src/dataplane/contexts.ts): their own IPv4 address space.
+      addressContexts: config.dataplane.contexts.map((x) => x.trim().split(/\s+/)[0]),
     },
   });
   try {

@@ -45,6 +45,7 @@ interface PgError {
 const CONSTRAINT_FIELDS: Record<string, string> = {
   profiles_mn_id_key: 'mnId',
   profiles_ipv4_hoa_key: 'ipv4HoA',
+  profiles_ipv4_hoa_service_uq: 'ipv4HoA',
   profiles_ipv4_pool_id_ipv4_pool_index_key: 'ipv4HoA',
   hnp_assignments_pkey: 'hnps',
   hnp_assignments_prefix_excl: 'hnps',

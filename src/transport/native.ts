@@ -126,6 +126,8 @@ export interface TunForwarderOptions {
   name: string;
   /** 'lma' picks the tunnel by the inner destination, 'mag' by the inner source. */
   role: 'lma' | 'mag';
+  /** TUN devices of routing contexts 1.. (context 0 is `name`): each its own route space (at most 15). */
+  contexts?: string[];
   mtu?: number;
   batch?: number;
   maxTunnels?: number;
@@ -149,14 +151,16 @@ export interface TunForwarderStats {
   drops: Record<'noBinding' | 'badKey' | 'unknownPeer' | 'malformed' | 'tunWrite' | 'send' | 'multicast', { tx: number; rx: number }>;
   tunnels: number;
   routes: number;
+  /** Per routing context (index = context): its TUN device and packets to / from tunnels. */
+  contexts: { tun: string; ifindex: number; txPackets: number; rxPackets: number }[];
 }
 
 export interface TunForwarder {
   /** A slot number; throws EEXIST when another tunnel already receives from that peer with that key. */
-  addTunnel(t: { local: string; remote: string; encap: 'ip6' | 'gre'; keyIn?: number; keyOut?: number }): number;
+  addTunnel(t: { local: string; remote: string; encap: 'ip6' | 'gre'; keyIn?: number; keyOut?: number; ctx?: number }): number;
   /** 0, or 2 (ENOENT). Routes over it go too. */
   removeTunnel(slot: number): number;
-  /** 0 or an errno (2 ENOENT: no such tunnel, 28 ENOSPC: table full, 22 EINVAL). Replaces the prefix's route. */
+  /** 0 or an errno (2 ENOENT: no such tunnel, 28 ENOSPC: table full, 22 EINVAL). Replaces the prefix's route in the tunnel's context. */
   addRoute(address: string, prefixLength: number, slot: number): number;
   /** 0 removed, 2 (ENOENT) absent, 3 (ESRCH) routed over another tunnel (left alone). */
   removeRoute(address: string, prefixLength: number, slot: number): number;

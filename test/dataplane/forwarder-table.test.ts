@@ -3,7 +3,7 @@
 // removed with their routes. A driver inside a namespace of the test's own (a TUN device
 // needs CAP_NET_ADMIN; nothing appears in the machine's namespace) runs random operations
 // and compares every answer (added, removed, absent, routed over another tunnel) and the
-// route count with a model.
+// route count with a model, over two routing contexts (the same prefix in each is two routes).
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

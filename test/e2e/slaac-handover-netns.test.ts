@@ -12,16 +12,15 @@
 // Namespaces (p6t-sd-*) and processes are removed even when the test fails.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, netnsUnavailable, type Netns } from '../helpers/netns.ts';
 import { buildPmipDomain } from '../helpers/pmipv6-domain.ts';
 import { Agent } from '../helpers/ns-agent-client.ts';
-import { pmip6, stopProcess, type Child } from '../helpers/cli.ts';
-import { createPgDatabase } from '../helpers/db.ts';
-import { pgUnixBridge, type PgBridge } from '../helpers/pg-bridge.ts';
+import { stopProcess, type Child } from '../helpers/cli.ts';
+import { forwarded, startSuiteLma, startSuiteMag, udpEcho, udpPinger, type SuiteLma } from '../helpers/pmipv6-suite.ts';
 import { until } from '../helpers/until.ts';
 import { loadNative } from '../../src/transport/native.ts';
 
@@ -37,7 +36,6 @@ const HNP = '2001:db8:d5:f001::/64';
 const MN_ADDR = '2001:db8:d5:f001:0:5eff:fed5:1';
 /** RFC 6543: the MAG link-local address every MAG uses, from 00:00:5e:00:52:13. */
 const MAG_LL = 'fe80::200:5eff:fe00:5213';
-const PROBE = new URL('./dp_udp_probe.py', import.meta.url).pathname;
 
 const skip =
   netnsUnavailable() ??
@@ -61,92 +59,42 @@ describe('SLAAC handover: an unmodified MN gets its HNP by SLAAC at MAG1, keeps 
   const lab = new Lab('sd');
   const dir = mkdtempSync(join(tmpdir(), 'pmip6-e2e-sd-'));
   const children: Child[] = [];
-  let nsL: Netns, nsM1: Netns, nsM2: Netns, nsCn: Netns, nsMn: Netns;
-  let l: Agent, a1: Agent, a2: Agent;
-  let lma: Child, mag1: Child, mag2: Child;
-  let db: { name: string; drop(): Promise<void> } | undefined;
-  let bridge: PgBridge | undefined;
+  let nsM1: Netns, nsM2: Netns, nsMn: Netns;
+  let a1: Agent, a2: Agent;
+  let lma: SuiteLma | undefined, mag1: Child, mag2: Child;
 
-  const api = async <T>(path: string, method = 'GET', body?: unknown): Promise<{ status: number; json: T }> => {
-    const r = await l.call<{ status: number; body: string }>('fetch', { url: `http://127.0.0.1:8080${path}`, method, body, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } });
-    return { status: r.status, json: (r.body ? JSON.parse(r.body) : null) as T };
-  };
+  const api = <T>(path: string, method = 'GET', body?: unknown) => lma!.api<T>(path, method, body);
   const bindings = async (): Promise<Binding[]> => (await api<{ items: Binding[] }>('/api/v1/bindings?limit=100')).json.items.filter((b) => b.mnId === MN_ID);
 
   const startMag = async (ns: Netns, id: string, coa: string): Promise<Child> => {
-    const c = pmip6(
-      ['mag', '--id', id, '--proxy-coa', coa, '--lma', LMAA, '--allow-unprotected-signalling'],
-      {
-        PMIP6_DATA_DIR: mkdtempSync(join(dir, `${id}-`)), PMIP6_API_HOST: '127.0.0.1', PMIP6_API_PORT: '8081', PMIP6_API_TOKEN: TOKEN,
-        PMIP6_SNMP_ENABLED: 'false', PMIP6_MAG_HEARTBEAT_INTERVAL: '0', PMIP6_LOG_LEVEL: 'info',
-        PMIP6_DATAPLANE_KIND: 'userspace',
+    const c = await startSuiteMag(lab, ns, {
+      dir, id, coa, lmaa: LMAA, token: TOKEN, detector: true,
+      env: {
         // The MN is known to the MAGs by its link-layer address only (RFC 5213 §6.9.1.1).
         PMIP6_MAG_ACCESS_DETECTOR: 'access-link', PMIP6_MAG_ACCESS_INTERFACES: 'acc*', PMIP6_MAG_ACCESS_MNS: `${MN_MAC}=${MN_ID}`,
         PMIP6_MAG_ACCESS_RA_MAX_INTERVAL: '10', PMIP6_MAG_ACCESS_HOLD_DOWN: '100', PMIP6_MAG_ACCESS_RA_DELAY: '50',
       },
-      { prefix: ['ip', 'netns', 'exec', ns.name] },
-    );
-    children.push(c);
-    lab.track(c.child);
-    await until(`${id} up`, () => (c.out().includes(`MAG ${id} running`) && c.out().includes('access-link detector running')) || c.child.exitCode !== null, 60_000).catch((e: unknown) => {
-      throw new Error(`${(e as Error).message}: ${c.out().slice(-3000)}`);
     });
-    assert.equal(c.child.exitCode, null, c.out());
-    assert.match(c.out(), /data plane: user-space forwarder on TUN pmip6-mag/);
+    children.push(c);
     return c;
   };
-
-  /** UDP probes from the MN to the CN's echo every 5 ms (dp_udp_probe.py): answer times (ms since the epoch). */
-  const pinger = (mn: Netns): { child: ChildProcess; replies: number[] } => {
-    const child = lab.track(mn.spawn('/usr/bin/python3', [PROBE, 'probe', CN, '7', '5'], { stdio: ['ignore', 'pipe', 'ignore'] }));
-    const replies: number[] = [];
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop() ?? '';
-      for (const line of lines) {
-        const m = /^(\d+\.\d+) \d+$/.exec(line);
-        if (m) replies.push(Number(m[1]));
-      }
-    });
-    return { child, replies };
-  };
-  /** The MAG forwarder's packet counter in one direction (its /metrics, from inside its namespace). */
-  const tunnelled = async (a: Agent, direction: 'to-tunnel' | 'from-tunnel'): Promise<number> => {
-    const body = (await a.call<{ body: string }>('fetch', { url: 'http://127.0.0.1:8081/metrics' })).body;
-    return Number(new RegExp(`pmip6_dataplane_packets_total\\{role="mag",direction="${direction}"\\} (\\d+)`).exec(body)?.[1] ?? 0);
-  };
+  /** The MAG forwarder's packet counter in one direction. */
+  const tunnelled = (a: Agent, direction: 'to-tunnel' | 'from-tunnel'): Promise<number> => forwarded(a, 8081, 'mag', direction);
   const pingOnce = (): boolean => spawnSync('ip', ['netns', 'exec', nsMn.name, 'ping', '-6', '-c', '1', '-W', '1', CN]).status === 0;
 
   before(async () => {
     const d = buildPmipDomain(lab, '2001:db8:d5');
-    ({ lma: nsL, mag1: nsM1, mag2: nsM2, cn: nsCn } = d);
+    ({ mag1: nsM1, mag2: nsM2 } = d);
     nsMn = lab.ns('mn');
-    lab.track(nsCn.spawn('/usr/bin/python3', [PROBE, 'echo', '7'], { stdio: 'ignore' }));
+    udpEcho(lab, d.cn);
     // The MN's access link: a veth whose MAG end is acc0 (at MAG1 first) and MN end mn0. The MN
     // end gets only its MAC; everything else (address, default route, router's neighbour entry)
     // the MN learns from the MAG like any unmodified host.
     nsM1.ip('link', 'add', 'acc0', 'type', 'veth', 'peer', 'name', 'mn0');
     nsM1.ip('link', 'set', 'mn0', 'netns', nsMn.name);
     nsMn.ip('link', 'set', 'mn0', 'address', MN_MAC);
-    [l, a1, a2] = await Promise.all([Agent.start(lab, nsL), Agent.start(lab, nsM1), Agent.start(lab, nsM2)]);
-
-    db = await createPgDatabase('pmip6_e2e_sd');
-    bridge = await pgUnixBridge();
-    lma = pmip6(['start'], {
-      PMIP6_DATA_DIR: join(dir, 'lma-data'), DATABASE_URL: bridge.url(db.name),
-      PMIP6_RADIUS_ENABLED: 'false', PMIP6_SNMP_ENABLED: 'false',
-      PMIP6_API_HOST: '127.0.0.1', PMIP6_API_PORT: '8080', PMIP6_API_TOKEN: TOKEN,
-      PMIP6_LMA_ADDRESS: LMAA, PMIP6_LMA_HEARTBEAT_INTERVAL: '0',
-      PMIP6_LMA_MIN_DELAY_BEFORE_BCE_DELETE: '2000', PMIP6_LMA_TIMESTAMP_VALIDITY_WINDOW: '10000',
-      PMIP6_DATAPLANE_KIND: 'userspace', PMIP6_LOG_LEVEL: 'info',
-    }, { prefix: ['ip', 'netns', 'exec', nsL.name] });
-    children.push(lma);
-    lab.track(lma.child);
-    await until('LMA ready', async () => lma.child.exitCode !== null || (await l.call<{ status: number }>('fetch', { url: 'http://127.0.0.1:8080/readyz' }).catch(() => ({ status: 0 }))).status === 200, 90_000);
-    assert.equal(lma.child.exitCode, null, lma.out());
-    assert.match(lma.out(), /data plane: user-space forwarder on TUN pmip6-lma/);
+    [a1, a2] = await Promise.all([Agent.start(lab, nsM1), Agent.start(lab, nsM2)]);
+    lma = await startSuiteLma(lab, d.lma, { dir, lmaa: LMAA, token: TOKEN, dbPrefix: 'pmip6_e2e_sd' });
     for (const [id, coa] of [['mag1', MAG1], ['mag2', MAG2]]) {
       assert.equal((await api('/api/v1/mags', 'POST', { id, proxyCoa: [coa], authorized: true })).status, 201);
     }
@@ -156,15 +104,14 @@ describe('SLAAC handover: an unmodified MN gets its HNP by SLAAC at MAG1, keeps 
 
   after(async () => {
     for (const c of children) await stopProcess(c).catch(() => undefined);
+    await lma?.close();
     await lab.cleanup();
-    await bridge?.close();
-    await db?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('SLAAC at MAG1, the CN through the tunnel, the link moves to MAG2: same address, traffic resumes, binding at MAG2', async (t) => {
     const diag = (what: string) => async (e: unknown) => {
-      t.diagnostic(`${what}: MAG1 ${mag1.out().slice(-2500)}\nMAG2 ${mag2.out().slice(-2500)}\nLMA ${lma.out().slice(-1500)}\nMN ${nsMn.ip('-6', 'addr')} ${nsMn.ip('-6', 'route')} ${nsMn.ip('-6', 'neigh')}`);
+      t.diagnostic(`${what}: MAG1 ${mag1.out().slice(-2500)}\nMAG2 ${mag2.out().slice(-2500)}\nLMA ${lma!.child.out().slice(-1500)}\nMN ${nsMn.ip('-6', 'addr')} ${nsMn.ip('-6', 'route')} ${nsMn.ip('-6', 'neigh')}`);
       throw e;
     };
     // Link up at MAG1: the detector sees the MN (DAD NS / MLD report / RS), registers it, advertises its HNP.
@@ -182,7 +129,7 @@ describe('SLAAC handover: an unmodified MN gets its HNP by SLAAC at MAG1, keeps 
     const m2Before = [await tunnelled(a2, 'to-tunnel'), await tunnelled(a2, 'from-tunnel')];
 
     // The move: the MAG end of the MN's link goes to MAG2's namespace and comes up there.
-    const p = pinger(nsMn);
+    const p = udpPinger(lab, nsMn, CN);
     await until('steady answers through MAG1', () => p.replies.length >= 20, 20_000).catch(diag('no steady UDP answers'));
     const moveStart = Date.now();
     nsM1.ip('link', 'set', 'acc0', 'netns', nsM2.name);

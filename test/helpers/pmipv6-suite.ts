@@ -1,0 +1,113 @@
+// The suite's own processes in a PMIPv6 domain's namespaces (pmipv6-domain.ts), for the
+// handover end-to-end tests: `pmip6 start` (the LMA, on PostgreSQL through a Unix-socket
+// bridge, operator API on 127.0.0.1:8080 inside its namespace) and `pmip6 mag` (API on
+// 8081), both with the user-space data plane; a UDP prober on the MN whose answers time the
+// interruption of a move; the forwarders' packet counters from /metrics.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Lab, Netns } from './netns.ts';
+import { Agent } from './ns-agent-client.ts';
+import { pmip6, stopProcess, type Child } from './cli.ts';
+import { createPgDatabase } from './db.ts';
+import { pgUnixBridge, type PgBridge } from './pg-bridge.ts';
+import { until } from './until.ts';
+
+const PROBE = new URL('../e2e/dp_udp_probe.py', import.meta.url).pathname;
+
+export interface SuiteLma {
+  child: Child;
+  /** An agent in the LMA's namespace (the API listens on its loopback). */
+  agent: Agent;
+  api<T>(path: string, method?: string, body?: unknown): Promise<{ status: number; json: T }>;
+  /** Stops the LMA, drops its database. */
+  close(): Promise<void>;
+}
+
+/** `pmip6 start` in `ns` as the LMA at `lmaa`; resolves once /readyz answers 200. */
+export async function startSuiteLma(lab: Lab, ns: Netns, o: { dir: string; lmaa: string; token: string; dbPrefix: string; env?: Record<string, string> }): Promise<SuiteLma> {
+  const agent = await Agent.start(lab, ns);
+  const db = await createPgDatabase(o.dbPrefix);
+  let bridge: PgBridge | undefined;
+  let child: Child | undefined;
+  const close = async () => {
+    if (child) await stopProcess(child).catch(() => undefined);
+    await bridge?.close();
+    await db.drop();
+  };
+  try {
+    bridge = await pgUnixBridge();
+    const c = pmip6(['start'], {
+      PMIP6_DATA_DIR: join(o.dir, 'lma-data'), DATABASE_URL: bridge.url(db.name),
+      PMIP6_RADIUS_ENABLED: 'false', PMIP6_SNMP_ENABLED: 'false',
+      PMIP6_API_HOST: '127.0.0.1', PMIP6_API_PORT: '8080', PMIP6_API_TOKEN: o.token,
+      PMIP6_LMA_ADDRESS: o.lmaa, PMIP6_LMA_HEARTBEAT_INTERVAL: '0',
+      PMIP6_LMA_MIN_DELAY_BEFORE_BCE_DELETE: '2000', PMIP6_LMA_TIMESTAMP_VALIDITY_WINDOW: '10000',
+      PMIP6_DATAPLANE_KIND: 'userspace', PMIP6_LOG_LEVEL: 'info',
+      ...o.env,
+    }, { prefix: ['ip', 'netns', 'exec', ns.name] });
+    child = c;
+    lab.track(c.child);
+    await until('LMA ready', async () => c.child.exitCode !== null || (await agent.call<{ status: number }>('fetch', { url: 'http://127.0.0.1:8080/readyz' }).catch(() => ({ status: 0 }))).status === 200, 90_000);
+    assert.equal(c.child.exitCode, null, c.out());
+    assert.match(c.out(), /data plane: user-space forwarder on TUN pmip6-lma/);
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  const api = async <T>(path: string, method = 'GET', body?: unknown): Promise<{ status: number; json: T }> => {
+    const r = await agent.call<{ status: number; body: string }>('fetch', { url: `http://127.0.0.1:8080${path}`, method, body, headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' } });
+    return { status: r.status, json: (r.body ? JSON.parse(r.body) : null) as T };
+  };
+  return { child: child!, agent, api, close };
+}
+
+/** `pmip6 mag` in `ns` with the user-space data plane; resolves once it runs (and, with `detector`, its access-link detector). */
+export async function startSuiteMag(lab: Lab, ns: Netns, o: { dir: string; id: string; coa: string; lmaa: string; token: string; env: Record<string, string>; detector?: boolean }): Promise<Child> {
+  const c = pmip6(
+    ['mag', '--id', o.id, '--proxy-coa', o.coa, '--lma', o.lmaa, '--allow-unprotected-signalling'],
+    {
+      PMIP6_DATA_DIR: mkdtempSync(join(o.dir, `${o.id}-`)), PMIP6_API_HOST: '127.0.0.1', PMIP6_API_PORT: '8081', PMIP6_API_TOKEN: o.token,
+      PMIP6_SNMP_ENABLED: 'false', PMIP6_MAG_HEARTBEAT_INTERVAL: '0', PMIP6_LOG_LEVEL: 'info', PMIP6_DATAPLANE_KIND: 'userspace',
+      ...o.env,
+    },
+    { prefix: ['ip', 'netns', 'exec', ns.name] },
+  );
+  lab.track(c.child);
+  const up = () => c.out().includes(`MAG ${o.id} running`) && (!o.detector || c.out().includes('access-link detector running'));
+  await until(`${o.id} up`, () => up() || c.child.exitCode !== null, 60_000).catch((e: unknown) => {
+    throw new Error(`${(e as Error).message}: ${c.out().slice(-3000)}`);
+  });
+  assert.equal(c.child.exitCode, null, c.out());
+  assert.match(c.out(), /data plane: user-space forwarder on TUN pmip6-mag/);
+  return c;
+}
+
+/** UDP probes from `mn` to the echo at `dst` port 7 every 5 ms (dp_udp_probe.py): answer times (ms since the epoch). */
+export function udpPinger(lab: Lab, mn: Netns, dst: string): { child: ChildProcess; replies: number[] } {
+  const child = lab.track(mn.spawn('/usr/bin/python3', [PROBE, 'probe', dst, '7', '5'], { stdio: ['ignore', 'pipe', 'ignore'] }));
+  const replies: number[] = [];
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const lines = buf.split('\n');
+    buf = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = /^(\d+\.\d+) \d+$/.exec(line);
+      if (m) replies.push(Number(m[1]));
+    }
+  });
+  return { child, replies };
+}
+
+/** The UDP echo (port 7) the prober talks to, in `ns`. */
+export function udpEcho(lab: Lab, ns: Netns): ChildProcess {
+  return lab.track(ns.spawn('/usr/bin/python3', [PROBE, 'echo', '7'], { stdio: 'ignore' }));
+}
+
+/** A forwarder's packet counter in one direction, from its process's /metrics (inside its namespace). */
+export async function forwarded(a: Agent, port: number, role: 'lma' | 'mag', direction: 'to-tunnel' | 'from-tunnel'): Promise<number> {
+  const body = (await a.call<{ body: string }>('fetch', { url: `http://127.0.0.1:${port}/metrics` })).body;
+  return Number(new RegExp(`pmip6_dataplane_packets_total\\{role="${role}",direction="${direction}"\\} (\\d+)`).exec(body)?.[1] ?? 0);
+}
