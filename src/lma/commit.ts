@@ -74,6 +74,8 @@ export class GroupCommit {
   private dirty = new Map<number, Bce | string>();
   /** BCEs in `dirty` whose PBA waits for the commit (they carry F.UNSYNCED). */
   private durable = new Map<number, Bce>();
+  /** Ids of new sessions whose row the store does not hold yet (queued or in flight): inserted, not upserted. */
+  private readonly fresh = new Set<number>();
   /** Waiters of the batch being gathered. */
   private next: Batch | null = null;
   private readonly inflight: InFlight[] = [];
@@ -128,6 +130,11 @@ export class GroupCommit {
     } else {
       this.arm(this.o.lazyIntervalMs);
     }
+  }
+
+  /** A new session: its first write is an insert (the store never held its key; see upsert). */
+  created(b: Bce): void {
+    this.fresh.add(b.id);
   }
 
   /** Queues the deletion of a BCE's row (lazy). */
@@ -235,21 +242,26 @@ export class GroupCommit {
     const f: InFlight = { batch: this.next ?? newBatch(), items, durable };
     this.next = null;
     this.inflight.push(f);
+    // Rows of new sessions first: `fresh` of them (all, in an initial-registration burst) are inserted.
     const upserts: PersistedBinding[] = [];
     const removals: string[] = [];
-    for (const item of items.values()) {
+    let fresh = 0;
+    for (const [id, item] of items) {
       if (typeof item === 'string') removals.push(item);
-      else upserts.push(toPersisted(this.o.lmaId, item));
+      else if (this.fresh.has(id)) fresh++;
     }
+    if (fresh > 0) for (const [id, item] of items) if (typeof item !== 'string' && this.fresh.has(id)) upserts.push(toPersisted(this.o.lmaId, item));
+    for (const [id, item] of items) if (typeof item !== 'string' && (fresh === 0 || !this.fresh.has(id))) upserts.push(toPersisted(this.o.lmaId, item));
     let ok = false;
     try {
-      ok = await this.write(upserts, removals);
+      ok = await this.write(upserts, removals, fresh);
     } catch (e) {
       this.o.log.error({ err: e }, 'binding commit failed unexpectedly');
     }
     for (const id of items.keys()) this.inflightIds.delete(id);
     this.inflight.splice(this.inflight.indexOf(f), 1);
     if (ok) {
+      if (fresh > 0 || this.fresh.size > 0) for (const id of items.keys()) this.fresh.delete(id); // written (store or journal): upserts from now on
       for (const [id, b] of durable) if (!this.durable.has(id)) b.flags &= ~F.UNSYNCED; // else changed again: a later batch
     } else {
       // Put back what was not changed since (newer state wins) and try again later.
@@ -262,7 +274,7 @@ export class GroupCommit {
   }
 
   /** To the store (with the journal's content first), else to the journal. */
-  private async write(upserts: PersistedBinding[], removals: string[]): Promise<boolean> {
+  private async write(upserts: PersistedBinding[], removals: string[], fresh: number): Promise<boolean> {
     const c = this.o.counters.persist;
     const now = this.o.clock.now();
     if (this.journalled.size === 0 || now >= this.nextStoreTry) {
@@ -271,7 +283,7 @@ export class GroupCommit {
       const replay = this.journalled.size;
       if (replay > 0) ({ ups, rems } = this.withJournal(upserts, removals));
       try {
-        await this.commitWithTimeout(ups, rems);
+        await this.commitWithTimeout(ups, rems, replay > 0 ? 0 : fresh);
         c.writes += ups.length + rems.length;
         c.commits++;
         if (replay > 0) {
@@ -318,7 +330,7 @@ export class GroupCommit {
     return { ups, rems };
   }
 
-  private commitWithTimeout(ups: PersistedBinding[], rems: string[]): Promise<void> {
+  private commitWithTimeout(ups: PersistedBinding[], rems: string[], fresh: number): Promise<void> {
     const ctl = new AbortController();
     return new Promise<void>((resolve, reject) => {
       const t = this.o.clock.setTimer(this.o.commitTimeoutMs, () => {
@@ -327,7 +339,7 @@ export class GroupCommit {
         e.name = 'CommitTimeout';
         reject(e);
       });
-      this.store.commit(this.o.lmaId, ups, rems, ctl.signal).then(
+      this.store.commit(this.o.lmaId, ups, rems, ctl.signal, fresh).then(
         () => {
           t.cancel();
           resolve();

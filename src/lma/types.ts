@@ -121,8 +121,10 @@ export interface BindingStore {
    * One transaction: every upsert and deletion of one LMA's rows, or none. Resolves once
    * committed. `signal` aborted: the caller gave up waiting; the transaction must not commit
    * after that (roll back instead), or an old batch could land after a newer one.
+   * `fresh`: how many of the upserts (the first ones) are rows of new sessions, never written
+   * before (a hint: a store may insert them without looking for an existing row).
    */
-  commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: AbortSignal): Promise<void>;
+  commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: AbortSignal, fresh?: number): Promise<void>;
   loadLive(lmaId: string, now?: Date): Promise<PersistedBinding[]>;
 }
 

@@ -21,9 +21,15 @@ class MemStore implements BindingStore {
   readonly rows = new Map<string, PersistedBinding>();
   fail = false;
   commits = 0;
-  async commit(_lmaId: string, ups: readonly PersistedBinding[], rems: readonly string[]): Promise<void> {
+  /** Session keys committed as rows of new sessions (the `fresh` hint). */
+  readonly inserted: string[] = [];
+  async commit(_lmaId: string, ups: readonly PersistedBinding[], rems: readonly string[], _signal?: AbortSignal, fresh = 0): Promise<void> {
     if (this.fail) throw new DbUnavailableError(new Error('connection refused'));
     this.commits++;
+    for (let i = 0; i < fresh; i++) {
+      assert.ok(!this.rows.has(ups[i].sessionKey), `row ${ups[i].sessionKey} hinted as new exists`);
+      this.inserted.push(ups[i].sessionKey);
+    }
     for (const b of ups) this.rows.set(b.sessionKey, structuredClone(b));
     for (const k of rems) this.rows.delete(k);
   }
@@ -89,11 +95,15 @@ describe('acknowledged means durable (group commit, local journal)', () => {
     assert.equal(mag.pba().status, 0);
     assert.equal(mag.pba().status, 0);
     assert.equal(store.commits, 1);
+    assert.equal(store.inserted.length, 2, 'rows of new sessions, hinted as such');
     store.fail = true; // a refresh does not wait for the store
     mag.pbu({ mnId: MN1, hnps: [P1], hi: HI.NOT_CHANGED });
     await h.settle();
     assert.equal(mag.pba().status, 0);
     store.fail = false;
+    await h.advance(1000); // the lazy write of the refresh: an update of an existing row
+    assert.equal(store.commits, 2);
+    assert.equal(store.inserted.length, 2);
     await h.close();
   });
 });

@@ -161,5 +161,19 @@ for (const kind of DB_KINDS) {
       await assert.rejects(s.bindings.commit('lma2', many.map((r) => ({ ...r, lifetimeS: 1 })), ['100'], ctl.signal));
       assert.equal((await s.bindings.loadLive('lma2')).filter((r) => r.lifetimeS === 60).length, 1200, 'an abandoned batch is not committed');
     });
+
+    it('rows of new sessions are inserted; one that exists after all turns the batch into an upsert', async () => {
+      const now = Date.now();
+      const row = (k: number, seq: number) => ({
+        lmaId: 'lma3', sessionKey: String(k), mnId: `mn${k}@example.net`, mnLlId: null, att: 4, proxyCoa: '192.0.2.7',
+        hnps: [`2001:db8:3:${k.toString(16)}::/64`], ipv4HoA: null, lifetimeS: 60, registeredAt: new Date(now), expiresAt: new Date(now + 60000), state: { seq },
+      });
+      await s.bindings.commit('lma3', [row(1, 1), row(2, 1)], [], undefined, 2);
+      await s.bindings.commit('lma3', [row(3, 1)], ['2'], undefined, 1); // insert and delete in one statement
+      // Row 1 exists (a batch that committed although its caller had given up on it): upserted, not refused.
+      await s.bindings.commit('lma3', [row(1, 2), row(4, 1)], [], undefined, 2);
+      const live = (await s.bindings.loadLive('lma3')).sort((a, b) => a.sessionKey.localeCompare(b.sessionKey));
+      assert.deepEqual(live.map((r) => [r.sessionKey, r.state.seq]), [['1', 2], ['3', 1], ['4', 1]]);
+    });
   });
 }
