@@ -80,6 +80,12 @@ export interface LmaConfig {
   commitRetryMs: number;
   /** A binding store commit not done within this time counts as failed. */
   commitTimeoutMs: number;
+  /**
+   * A refresh that changes only the lifetime is acknowledged before it is written (lazily)
+   * when the lifetime already written lasts at least this long; otherwise its PBA waits for
+   * the commit like any change. Covers a restart and the MAGs' re-registration after it.
+   */
+  lazyRefreshMarginMs: number;
 }
 
 export const defaultLmaConfig: LmaConfig = {
@@ -113,6 +119,7 @@ export const defaultLmaConfig: LmaConfig = {
   durableAcks: true,
   commitRetryMs: 1000,
   commitTimeoutMs: 5000,
+  lazyRefreshMarginMs: 60_000,
 };
 
 /** The binding store port (group commit, restart recovery). `BindingRepo` (src/store) fits it as is. */

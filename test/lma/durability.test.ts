@@ -106,6 +106,31 @@ describe('acknowledged means durable (group commit, local journal)', () => {
     assert.equal(store.inserted.length, 2);
     await h.close();
   });
+
+  it('a refresh waits for the commit when the lifetime already written ends within lazyRefreshMarginMs', async () => {
+    const store = new MemStore();
+    const h = await harness({ store, profiles, config: { lazyRefreshMarginMs: 60_000 } });
+    const mag = h.mag();
+    mag.pbu({ mnId: MN1, lifetime: 30 }); // the store holds 30 s: a lost refresh would leave too little
+    mag.pbu({ mnId: MN2, lifetime: 600 });
+    await h.settle();
+    assert.equal(mag.pba().status, 0);
+    assert.equal(mag.pba().status, 0);
+    store.fail = true;
+    mag.pbu({ mnId: MN1, hnps: [P1], hi: HI.NOT_CHANGED, lifetime: 600 });
+    mag.pbu({ mnId: MN2, hnps: [P2], hi: HI.NOT_CHANGED, lifetime: 600 });
+    await h.settle();
+    const pba = mag.pba();
+    assert.equal(pba.status, 0, 'the refresh of a binding written with 600 s goes out at once');
+    assert.equal(Buffer.from(getOption(pba, 'mnId')!.id).toString(), MN2);
+    assert.equal(mag.received.length, 0, 'the refresh of a binding written with 30 s waits for the store (which fails: no PBA)');
+    store.fail = false;
+    mag.pbu({ mnId: MN1, hnps: [P1], hi: HI.NOT_CHANGED, lifetime: 600 }); // the MAG retransmits
+    await h.settle();
+    assert.equal(mag.pba().status, 0);
+    assert.equal([...store.rows.values()].find((r) => r.mnId === MN1)?.lifetimeS, 600, 'committed before its PBA');
+    await h.close();
+  });
 });
 
 describe('RFC 5847 §3.2: a crash is a restart', () => {
