@@ -331,15 +331,15 @@ export class GroupCommit {
   }
 
   private commitWithTimeout(ups: PersistedBinding[], rems: string[], fresh: number): Promise<void> {
-    const ctl = new AbortController();
+    const signal = { aborted: false };
     return new Promise<void>((resolve, reject) => {
       const t = this.o.clock.setTimer(this.o.commitTimeoutMs, () => {
-        ctl.abort();
+        signal.aborted = true;
         const e = new Error(`binding commit not done within ${this.o.commitTimeoutMs} ms`);
         e.name = 'CommitTimeout';
         reject(e);
       });
-      this.store.commit(this.o.lmaId, ups, rems, ctl.signal, fresh).then(
+      this.store.commit(this.o.lmaId, ups, rems, signal, fresh).then(
         () => {
           t.cancel();
           resolve();

@@ -7,7 +7,7 @@ import type { DataPlane } from '../dataplane/types.ts';
 import type { LmaPolicySource } from '../policy/source.ts';
 import type { Profile } from '../policy/profile.ts';
 import type { Logger } from '../util/log.ts';
-import type { PersistedBinding } from '../store/repos/bindings.ts';
+import type { CommitSignal, PersistedBinding } from '../store/repos/bindings.ts';
 import type { MagTable } from './sender.ts';
 import { Rfc5213Defaults, Rfc5846Defaults, Rfc5847Defaults } from '../mh/index.ts';
 
@@ -131,7 +131,7 @@ export interface BindingStore {
    * `fresh`: how many of the upserts (the first ones) are rows of new sessions, never written
    * before (a hint: a store may insert them without looking for an existing row).
    */
-  commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: AbortSignal, fresh?: number): Promise<void>;
+  commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: CommitSignal, fresh?: number): Promise<void>;
   loadLive(lmaId: string, now?: Date): Promise<PersistedBinding[]>;
 }
 

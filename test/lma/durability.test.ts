@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeartbeatFlag, HandoffIndicator as HI, getOption } from '../../src/mh/index.ts';
-import type { PersistedBinding } from '../../src/store/repos/bindings.ts';
+import type { CommitSignal, PersistedBinding } from '../../src/store/repos/bindings.ts';
 import { FileBindingJournal } from '../../src/store/binding-journal.ts';
 import { DbUnavailableError } from '../../src/store/db.ts';
 import type { BindingStore, RestartCounterState } from '../../src/lma/index.ts';
@@ -23,7 +23,7 @@ class MemStore implements BindingStore {
   commits = 0;
   /** Session keys committed as rows of new sessions (the `fresh` hint). */
   readonly inserted: string[] = [];
-  async commit(_lmaId: string, ups: readonly PersistedBinding[], rems: readonly string[], _signal?: AbortSignal, fresh = 0): Promise<void> {
+  async commit(_lmaId: string, ups: readonly PersistedBinding[], rems: readonly string[], _signal?: CommitSignal, fresh = 0): Promise<void> {
     if (this.fail) throw new DbUnavailableError(new Error('connection refused'));
     this.commits++;
     for (let i = 0; i < fresh; i++) {

@@ -172,8 +172,12 @@ for (const kind of DB_KINDS) {
       await s.bindings.commit('lma3', [row(3, 1)], ['2'], undefined, 1); // insert and delete in one statement
       // Row 1 exists (a batch that committed although its caller had given up on it): upserted, not refused.
       await s.bindings.commit('lma3', [row(1, 2), row(4, 1)], [], undefined, 2);
+      // Identifiers come from the wire: quotes, backslashes, commas, braces and NULL-like words are data.
+      const odd = ['mn"5\\,{x} NULL@example.net', 'NULL', ' lead and trail '];
+      await s.bindings.commit('lma3', odd.map((id, i) => ({ ...row(5 + i, 1), mnId: id, mnLlId: i === 1 ? 'NULL' : null })), [], undefined, 3);
       const live = (await s.bindings.loadLive('lma3')).sort((a, b) => a.sessionKey.localeCompare(b.sessionKey));
-      assert.deepEqual(live.map((r) => [r.sessionKey, r.state.seq]), [['1', 2], ['3', 1], ['4', 1]]);
+      assert.deepEqual(live.map((r) => [r.sessionKey, r.state.seq]), [['1', 2], ['3', 1], ['4', 1], ['5', 1], ['6', 1], ['7', 1]]);
+      assert.deepEqual(live.slice(3).map((r) => [r.mnId, r.mnLlId]), [[odd[0], null], [odd[1], 'NULL'], [odd[2], null]]);
     });
   });
 }

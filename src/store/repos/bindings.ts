@@ -83,7 +83,36 @@ ${INSERT_MANY}`;
 
 const isUniqueViolation = (e: unknown): boolean => (e as { code?: unknown })?.code === '23505';
 
-/** The column arrays of UPSERT_MANY ($2..$12). */
+// PostgreSQL array literals built here, one string per column: the driver otherwise walks
+// every element of every array (node-postgres prepareValue / arrayString / escapeElement,
+// two regular-expression replaces per string) on the registration path.
+const NEEDS_ESCAPE = /["\\]/;
+const ESCAPE = /["\\]/g;
+
+/** A text[] literal: every element quoted (NULL for null). */
+function textArray(values: readonly (string | null)[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i > 0) out += ',';
+    if (v === null) out += 'NULL';
+    else out += NEEDS_ESCAPE.test(v) ? `"${v.replace(ESCAPE, '\\$&')}"` : `"${v}"`;
+  }
+  return `${out}}`;
+}
+
+/** A numeric array literal (NULL for null; finite numbers only reach here). */
+function numberArray(values: readonly (number | null)[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i > 0) out += ',';
+    out += v === null ? 'NULL' : String(v);
+  }
+  return `${out}}`;
+}
+
+/** The column arrays of UPSERT_MANY ($2..$12), as array literals. */
 function columns(rows: readonly PersistedBinding[]): unknown[] {
   const n = rows.length;
   const k = new Array<string>(n);
@@ -111,7 +140,15 @@ function columns(rows: readonly PersistedBinding[]): unknown[] {
     exp[i] = b.expiresAt.getTime();
     st[i] = b.state;
   }
-  return [k, m, ll, att, coa, h, v4, lt, reg, exp, JSON.stringify(st)];
+  return [
+    textArray(k), textArray(m), textArray(ll), numberArray(att), textArray(coa), textArray(h), textArray(v4),
+    numberArray(lt), numberArray(reg), numberArray(exp), JSON.stringify(st),
+  ];
+}
+
+/** What `commit` reads of its caller's signal (an AbortSignal fits): a plain object costs less per batch. */
+export interface CommitSignal {
+  readonly aborted: boolean;
 }
 
 class Abandoned extends Error {
@@ -131,7 +168,7 @@ export class BindingRepo {
    * aborted meanwhile (a batch its caller gave up on must not land after a newer one).
    * `fresh`: how many of the upserts are rows the store never held (all of them: inserted).
    */
-  async commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: AbortSignal, fresh = 0): Promise<void> {
+  async commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: CommitSignal, fresh = 0): Promise<void> {
     if (upserts.length === 0 && removals.length === 0) return;
     const check = () => {
       if (signal?.aborted) throw new Abandoned();
