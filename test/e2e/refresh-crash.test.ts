@@ -9,6 +9,7 @@
 // - the 30 s group with the refreshed lifetime (written before its PBA);
 // - the 600 s group alive for longer than the margin (its refresh was lost or written);
 // and answers a refresh of each with PBA 0 and the same prefix (served, not created anew).
+// Run with lma.commitWait "disk" and "server".
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -83,7 +84,9 @@ class RawMag {
   }
 }
 
-describe('kill -9 right after refresh PBAs (postgres)', () => {
+// lma.commitWait: "disk" (PBA once the commit is flushed) and "server" (once PostgreSQL holds it,
+// synchronous_commit off): the LMA's kill -9 loses neither.
+for (const commitWait of ['disk', 'server'] as const) describe(`kill -9 right after refresh PBAs (postgres, lma.commitWait ${commitWait})`, () => {
   const cleanup: (() => Promise<unknown> | void)[] = [];
   after(async () => {
     for (const f of cleanup.reverse()) await f();
@@ -106,6 +109,7 @@ describe('kill -9 right after refresh PBAs (postgres)', () => {
       PMIP6_DATA_DIR: dataDir, PMIP6_DATABASE_URL: db.url, PMIP6_RADIUS_ENABLED: 'false', PMIP6_SNMP_ENABLED: 'false',
       PMIP6_LMA_ID: LMA_ID, PMIP6_LMA_ADDRESS: '127.0.0.1', PMIP6_LMA_UDP_PORT: String(lmaPort), PMIP6_LMA_AUTHORIZE_ANY_MAG: 'true',
       PMIP6_LMA_TIMESTAMP_VALIDITY_WINDOW: '10000', // PBUs that waited in the socket while the LMA started
+      PMIP6_LMA_COMMIT_WAIT: commitWait,
     };
     let lma: Child & { base: string } = await startSuiteProcess(env);
     cleanup.push(() => stopProcess(lma));
