@@ -244,14 +244,14 @@ export class GroupCommit {
     this.inflight.push(f);
     // Rows of new sessions first: `fresh` of them (all, in an initial-registration burst) are inserted.
     const upserts: PersistedBinding[] = [];
+    const others: PersistedBinding[] = [];
     const removals: string[] = [];
-    let fresh = 0;
     for (const [id, item] of items) {
       if (typeof item === 'string') removals.push(item);
-      else if (this.fresh.has(id)) fresh++;
+      else (this.fresh.has(id) ? upserts : others).push(toPersisted(this.o.lmaId, item));
     }
-    if (fresh > 0) for (const [id, item] of items) if (typeof item !== 'string' && this.fresh.has(id)) upserts.push(toPersisted(this.o.lmaId, item));
-    for (const [id, item] of items) if (typeof item !== 'string' && (fresh === 0 || !this.fresh.has(id))) upserts.push(toPersisted(this.o.lmaId, item));
+    const fresh = upserts.length;
+    for (let i = 0; i < others.length; i++) upserts.push(others[i]);
     let ok = false;
     try {
       ok = await this.write(upserts, removals, fresh);
