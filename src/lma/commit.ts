@@ -69,6 +69,9 @@ interface InFlight {
   durable: Map<number, Bce>;
 }
 
+/** Lazy rows per batch (one statement of the store, src/store/repos/bindings.ts). */
+const LAZY_ROWS = 500;
+
 export class GroupCommit {
   /** id -> BCE to upsert (its state at flush time), or the session key to delete. */
   private dirty = new Map<number, Bce | string>();
@@ -130,6 +133,11 @@ export class GroupCommit {
     } else {
       this.arm(this.o.lazyIntervalMs);
     }
+  }
+
+  /** True when the store holds b's state as queued so far (nothing of it waits to be written). */
+  written(b: Bce): boolean {
+    return !this.dirty.has(b.id) && !this.inflightIds.has(b.id);
   }
 
   /** A new session: its first write is an insert (the store never held its key; see upsert). */
@@ -218,14 +226,25 @@ export class GroupCommit {
 
   private async flush(): Promise<void> {
     if (this.inflight.length >= this.capacity()) return;
-    // Everything queued, except rows of a batch still in flight (they wait for it to end).
+    // Rows whose PBAs wait first, then lazy ones, except rows of a batch still in flight (they
+    // wait for it to end). A second of lazy changes (refreshes at full rate) would otherwise be
+    // one large batch: a long synchronous stretch here and a long commit that the next PBAs
+    // wait behind. So lazy rows go LAZY_ROWS at a time, in a batch of their own only when no
+    // other is in flight (the other slot stays for PBAs), and as many as it has durable rows
+    // in a batch whose PBAs wait (bounded cost; they drain under steady registration load too).
     const items = new Map<number, Bce | string>();
     const durable = new Map<number, Bce>();
-    for (const [id, item] of this.dirty) {
+    for (const [id, b] of this.durable) {
       if (this.inflightIds.has(id)) continue;
-      items.set(id, item);
-      const d = this.durable.get(id);
-      if (d !== undefined) durable.set(id, d);
+      items.set(id, this.dirty.get(id) ?? b);
+      durable.set(id, b);
+    }
+    if (durable.size > 0 || this.inflight.length === 0) {
+      const max = durable.size > 0 ? Math.min(LAZY_ROWS, 2 * durable.size) : LAZY_ROWS;
+      for (const [id, item] of this.dirty) {
+        if (items.size >= max) break;
+        if (!this.inflightIds.has(id) && !items.has(id)) items.set(id, item);
+      }
     }
     if (items.size === 0 && this.journalled.size === 0) {
       if (this.inflight.length === 0) {
@@ -270,6 +289,7 @@ export class GroupCommit {
     }
     f.batch.resolve(ok);
     if (ok && this.durable.size > 0) this.soon();
+    else if (ok && this.dirty.size >= LAZY_ROWS) this.arm(0); // a backlog of lazy rows: the next part now
     else if (this.dirty.size > 0 || this.journalled.size > 0) this.arm(ok ? this.o.lazyIntervalMs : this.o.retryMs);
   }
 

@@ -447,6 +447,10 @@ export class Lma implements PathContext, CounterSource {
     if (this.commits && this.cache.has(b)) this.commits.upsert(b, false);
   }
 
+  written(b: Bce): boolean {
+    return !this.commits || this.commits.written(b);
+  }
+
   durable(b: Bce): true | Promise<boolean> {
     const c = this.commits;
     if (!c || !this.cfg.durableAcks || !this.cache.has(b)) return true;

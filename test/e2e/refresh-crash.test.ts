@@ -47,7 +47,9 @@ class RawMag {
       const id = getOption(d.msg, 'mnId');
       const hnp = getOption(d.msg, 'hnp');
       if (!id) return;
-      const key = Buffer.from(id.id).toString();
+      // RFC 5213 §6.9.1.2: the PBA carries the PBU's Sequence Number (a retransmission's late
+      // answer, e.g. 156 for its no longer newer timestamp, is not the answer to a newer PBU).
+      const key = `${Buffer.from(id.id).toString()}#${d.msg.seq}`;
       this.waiting.get(key)?.({ status: d.msg.status, hnp: hnp ? prefixToString(hnp.prefix, hnp.prefixLen) : null });
       this.waiting.delete(key);
     });
@@ -60,8 +62,9 @@ class RawMag {
   /** Sends a PBU (retransmitted every 500 ms) and resolves with its PBA. */
   async pbu(mn: string, hnp: string | null, lifetimeS: number): Promise<Ack> {
     const p = parsePrefix(hnp ?? '::/0');
+    const seq = (this.seq = (this.seq + 1) & 0xffff);
     const msg = encodeMessage({
-      type: 'bu', seq: (this.seq = (this.seq + 1) & 0xffff), flags: BuFlag.A | BuFlag.P, lifetime: secondsToLifetime(lifetimeS),
+      type: 'bu', seq, flags: BuFlag.A | BuFlag.P, lifetime: secondsToLifetime(lifetimeS),
       options: [
         mnIdFromNai(mn),
         { type: 'hnp', prefixLen: p.prefixLen, prefix: p.prefix },
@@ -70,7 +73,7 @@ class RawMag {
         { type: 'timestamp', value: timestampFromMs(Date.now()) },
       ],
     });
-    const ack = new Promise<Ack>((r) => this.waiting.set(mn, r));
+    const ack = new Promise<Ack>((r) => this.waiting.set(`${mn}#${seq}`, r));
     for (let tries = 0; tries < 60; tries++) {
       this.sock.send(msg, this.lmaPort, '127.0.0.1');
       const a = await Promise.race([ack, new Promise<null>((r) => setTimeout(() => r(null), 500))]);
