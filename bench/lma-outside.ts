@@ -1,5 +1,6 @@
 // `npm run bench -- lma [--bindings=100000] [--stores=postgres,pglite] [--window=64] [--rounds=4] [--full] [--cpu-prof]`
-//   (PMIP6_LMA_UDP_BATCHED=false in the environment: the LMA on node:dgram instead of the addon's batched socket)
+//   (PMIP6_LMA_UDP_BATCHED=false in the environment: the LMA on node:dgram instead of the addon's batched socket;
+//   PMIP6_LMA_COMMIT_WAIT=server: PBAs once PostgreSQL holds the commit, not once it is on disk)
 //
 // The LMA as an operator runs it and as a MAG sees it (issue 12): `pmip6 start` with only the
 // LMA role, in its own process, durable acknowledgements on (PBA 0 only once the binding is
@@ -125,6 +126,8 @@ export async function runOutside(args: string[]): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'pmip6-bench-lma-'));
   const echo = await startEcho(bin);
   console.log(`LMA from the outside: pmip6 start (LMA role only, durable acknowledgements, profile directory preloaded) in its own process;`);
+  // PMIP6_LMA_COMMIT_WAIT=server in the environment reaches the LMA (README lma.commitWait).
+  console.log(`acknowledged once the binding commit is ${process.env.PMIP6_LMA_COMMIT_WAIT === 'server' ? 'held by the PostgreSQL server (lma.commitWait=server)' : 'flushed to disk (lma.commitWait=disk)'}`);
   if (!full && !args.some((a) => a.startsWith('--stores'))) console.log('(PostgreSQL only; --full or --stores=postgres,pglite adds PGlite)');
   console.log(`load: C generator (cc) over IPv4/UDP from the provisioned MAG, ${window} PBUs in flight; baseline: C echo responder on the same transport; ${rounds} rounds alternating echo / LMA`);
   try {

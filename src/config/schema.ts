@@ -201,6 +201,13 @@ export const configSchema = z.object({
       udpPort: port.default(5436),
       /** IPv4/UDP through the native addon's batched socket (recvmmsg / sendmmsg) when it is built; false: node:dgram. */
       udpBatched: bool.default(true),
+      /**
+       * When a new or changed binding counts as committed, so its PBA 0 may go (PostgreSQL):
+       * "disk" once the commit is flushed to disk (fdatasync); "server" once the database
+       * server holds it (synchronous_commit off on the LMA's own binding connections): it
+       * survives a crash of the LMA, not a crash of the database host within a few hundred ms.
+       */
+      commitWait: z.enum(['disk', 'server']).default('disk'),
       /** RFC 5213 §9.1 defaults. */
       minDelayBeforeBCEDelete: mibMs.default(10000),
       maxDelayBeforeNewBCEAssign: mibMs.default(1500),

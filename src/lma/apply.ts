@@ -238,6 +238,8 @@ export function applyUpdate(ctx: ApplyContext, j: PbuJob, pol: Policy, b: Bce): 
   else b.ts = 0;
   b.seq = j.v.seq;
   const secs = grantedSeconds(ctx, j);
+  // What a restored binding would live until if this refresh were lost (known once nothing of it waits to be written).
+  const until = ctx.written(b) ? b.expiresAt : -Infinity;
   b.lifetime = secs;
   b.refreshedAt = now;
   b.expiresAt = now + secs * 1000;
@@ -256,9 +258,12 @@ export function applyUpdate(ctx: ApplyContext, j: PbuJob, pol: Policy, b: Bce): 
   else ctx.counters.reg.extensionNoHandoff++;
 
   if (removals.length === 0 && !handoff && !wasDereg && !tunnelChange && !routesChange && (b.flags & F.FWD) !== 0) {
-    // §5.3.3 fast path: nothing to do in the data plane; the new lifetime is written lazily.
+    // §5.3.3 fast path: nothing to do in the data plane; the new lifetime is written lazily,
+    // unless the store does not hold the binding's state so far or that state ends within
+    // lazyRefreshMarginMs: lost in a crash, the refresh must leave a restored binding alive
+    // until its MAG, told of the restart (RFC 5847 §3.2), re-registers.
     ctx.changed(b, 'refreshed');
-    if (b.flags & F.UNSYNCED) return replyWhenDurable(ctx, j, b, d);
+    if (b.flags & F.UNSYNCED || until - now < ctx.cfg.lazyRefreshMarginMs) return replyWhenDurable(ctx, j, b, d);
     reply(ctx, j, d);
     return;
   }

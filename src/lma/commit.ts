@@ -69,11 +69,16 @@ interface InFlight {
   durable: Map<number, Bce>;
 }
 
+/** Lazy rows per batch (one statement of the store, src/store/repos/bindings.ts). */
+const LAZY_ROWS = 500;
+
 export class GroupCommit {
   /** id -> BCE to upsert (its state at flush time), or the session key to delete. */
   private dirty = new Map<number, Bce | string>();
   /** BCEs in `dirty` whose PBA waits for the commit (they carry F.UNSYNCED). */
   private durable = new Map<number, Bce>();
+  /** Ids of new sessions whose row the store does not hold yet (queued or in flight): inserted, not upserted. */
+  private readonly fresh = new Set<number>();
   /** Waiters of the batch being gathered. */
   private next: Batch | null = null;
   private readonly inflight: InFlight[] = [];
@@ -128,6 +133,16 @@ export class GroupCommit {
     } else {
       this.arm(this.o.lazyIntervalMs);
     }
+  }
+
+  /** True when the store holds b's state as queued so far (nothing of it waits to be written). */
+  written(b: Bce): boolean {
+    return !this.dirty.has(b.id) && !this.inflightIds.has(b.id);
+  }
+
+  /** A new session: its first write is an insert (the store never held its key; see upsert). */
+  created(b: Bce): void {
+    this.fresh.add(b.id);
   }
 
   /** Queues the deletion of a BCE's row (lazy). */
@@ -211,14 +226,25 @@ export class GroupCommit {
 
   private async flush(): Promise<void> {
     if (this.inflight.length >= this.capacity()) return;
-    // Everything queued, except rows of a batch still in flight (they wait for it to end).
+    // Rows whose PBAs wait first, then lazy ones, except rows of a batch still in flight (they
+    // wait for it to end). A second of lazy changes (refreshes at full rate) would otherwise be
+    // one large batch: a long synchronous stretch here and a long commit that the next PBAs
+    // wait behind. So lazy rows go LAZY_ROWS at a time, in a batch of their own only when no
+    // other is in flight (the other slot stays for PBAs), and as many as it has durable rows
+    // in a batch whose PBAs wait (bounded cost; they drain under steady registration load too).
     const items = new Map<number, Bce | string>();
     const durable = new Map<number, Bce>();
-    for (const [id, item] of this.dirty) {
+    for (const [id, b] of this.durable) {
       if (this.inflightIds.has(id)) continue;
-      items.set(id, item);
-      const d = this.durable.get(id);
-      if (d !== undefined) durable.set(id, d);
+      items.set(id, this.dirty.get(id) ?? b);
+      durable.set(id, b);
+    }
+    if (durable.size > 0 || this.inflight.length === 0) {
+      const max = durable.size > 0 ? Math.min(LAZY_ROWS, 2 * durable.size) : LAZY_ROWS;
+      for (const [id, item] of this.dirty) {
+        if (items.size >= max) break;
+        if (!this.inflightIds.has(id) && !items.has(id)) items.set(id, item);
+      }
     }
     if (items.size === 0 && this.journalled.size === 0) {
       if (this.inflight.length === 0) {
@@ -235,21 +261,26 @@ export class GroupCommit {
     const f: InFlight = { batch: this.next ?? newBatch(), items, durable };
     this.next = null;
     this.inflight.push(f);
+    // Rows of new sessions first: `fresh` of them (all, in an initial-registration burst) are inserted.
     const upserts: PersistedBinding[] = [];
+    const others: PersistedBinding[] = [];
     const removals: string[] = [];
-    for (const item of items.values()) {
+    for (const [id, item] of items) {
       if (typeof item === 'string') removals.push(item);
-      else upserts.push(toPersisted(this.o.lmaId, item));
+      else (this.fresh.has(id) ? upserts : others).push(toPersisted(this.o.lmaId, item));
     }
+    const fresh = upserts.length;
+    for (let i = 0; i < others.length; i++) upserts.push(others[i]);
     let ok = false;
     try {
-      ok = await this.write(upserts, removals);
+      ok = await this.write(upserts, removals, fresh);
     } catch (e) {
       this.o.log.error({ err: e }, 'binding commit failed unexpectedly');
     }
     for (const id of items.keys()) this.inflightIds.delete(id);
     this.inflight.splice(this.inflight.indexOf(f), 1);
     if (ok) {
+      if (fresh > 0 || this.fresh.size > 0) for (const id of items.keys()) this.fresh.delete(id); // written (store or journal): upserts from now on
       for (const [id, b] of durable) if (!this.durable.has(id)) b.flags &= ~F.UNSYNCED; // else changed again: a later batch
     } else {
       // Put back what was not changed since (newer state wins) and try again later.
@@ -258,11 +289,12 @@ export class GroupCommit {
     }
     f.batch.resolve(ok);
     if (ok && this.durable.size > 0) this.soon();
+    else if (ok && this.dirty.size >= LAZY_ROWS) this.arm(0); // a backlog of lazy rows: the next part now
     else if (this.dirty.size > 0 || this.journalled.size > 0) this.arm(ok ? this.o.lazyIntervalMs : this.o.retryMs);
   }
 
   /** To the store (with the journal's content first), else to the journal. */
-  private async write(upserts: PersistedBinding[], removals: string[]): Promise<boolean> {
+  private async write(upserts: PersistedBinding[], removals: string[], fresh: number): Promise<boolean> {
     const c = this.o.counters.persist;
     const now = this.o.clock.now();
     if (this.journalled.size === 0 || now >= this.nextStoreTry) {
@@ -271,7 +303,7 @@ export class GroupCommit {
       const replay = this.journalled.size;
       if (replay > 0) ({ ups, rems } = this.withJournal(upserts, removals));
       try {
-        await this.commitWithTimeout(ups, rems);
+        await this.commitWithTimeout(ups, rems, replay > 0 ? 0 : fresh);
         c.writes += ups.length + rems.length;
         c.commits++;
         if (replay > 0) {
@@ -318,16 +350,16 @@ export class GroupCommit {
     return { ups, rems };
   }
 
-  private commitWithTimeout(ups: PersistedBinding[], rems: string[]): Promise<void> {
-    const ctl = new AbortController();
+  private commitWithTimeout(ups: PersistedBinding[], rems: string[], fresh: number): Promise<void> {
+    const signal = { aborted: false };
     return new Promise<void>((resolve, reject) => {
       const t = this.o.clock.setTimer(this.o.commitTimeoutMs, () => {
-        ctl.abort();
+        signal.aborted = true;
         const e = new Error(`binding commit not done within ${this.o.commitTimeoutMs} ms`);
         e.name = 'CommitTimeout';
         reject(e);
       });
-      this.store.commit(this.o.lmaId, ups, rems, ctl.signal).then(
+      this.store.commit(this.o.lmaId, ups, rems, signal, fresh).then(
         () => {
           t.cancel();
           resolve();

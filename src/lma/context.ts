@@ -40,6 +40,8 @@ export interface LmaContext {
    * `true` at once when nothing is persisted.
    */
   durable(b: Bce): true | Promise<boolean>;
+  /** True when the binding store holds b's state as changed so far, or nothing is persisted. */
+  written(b: Bce): boolean;
   /** Counts, logs, persists (lazily) and publishes a binding change. */
   changed(b: Bce, kind: BindingEventKind, extra?: { reason?: string; previousProxyCoa?: string }): void;
   /** Publishes a MAG peer event to every sink. */

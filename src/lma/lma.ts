@@ -391,8 +391,11 @@ export class Lma implements PathContext, CounterSource {
   changed(b: Bce, kind: BindingEventKind, extra?: { reason?: string; previousProxyCoa?: string }): void {
     this.counters.bindings[kind]++;
     if (this.commits) {
-      if (this.cache.has(b)) this.commits.upsert(b, false);
-      else this.commits.remove(b);
+      if (!this.cache.has(b)) this.commits.remove(b);
+      else {
+        if (kind === 'created') this.commits.created(b);
+        this.commits.upsert(b, false);
+      }
     }
     if (kind === 'refreshed') {
       if (this.log.isLevelEnabled('debug')) this.log.debug(this.logFields(b, kind, extra), 'binding refreshed');
@@ -442,6 +445,10 @@ export class Lma implements PathContext, CounterSource {
 
   persist(b: Bce): void {
     if (this.commits && this.cache.has(b)) this.commits.upsert(b, false);
+  }
+
+  written(b: Bce): boolean {
+    return !this.commits || this.commits.written(b);
   }
 
   durable(b: Bce): true | Promise<boolean> {

@@ -7,7 +7,7 @@ import type { DataPlane } from '../dataplane/types.ts';
 import type { LmaPolicySource } from '../policy/source.ts';
 import type { Profile } from '../policy/profile.ts';
 import type { Logger } from '../util/log.ts';
-import type { PersistedBinding } from '../store/repos/bindings.ts';
+import type { CommitSignal, PersistedBinding } from '../store/repos/bindings.ts';
 import type { MagTable } from './sender.ts';
 import { Rfc5213Defaults, Rfc5846Defaults, Rfc5847Defaults } from '../mh/index.ts';
 
@@ -87,6 +87,12 @@ export interface LmaConfig {
   commitRetryMs: number;
   /** A binding store commit not done within this time counts as failed. */
   commitTimeoutMs: number;
+  /**
+   * A refresh that changes only the lifetime is acknowledged before it is written (lazily)
+   * when the lifetime already written lasts at least this long; otherwise its PBA waits for
+   * the commit like any change. Covers a restart and the MAGs' re-registration after it.
+   */
+  lazyRefreshMarginMs: number;
 }
 
 export const defaultLmaConfig: LmaConfig = {
@@ -121,6 +127,7 @@ export const defaultLmaConfig: LmaConfig = {
   durableAcks: true,
   commitRetryMs: 1000,
   commitTimeoutMs: 5000,
+  lazyRefreshMarginMs: 60_000,
 };
 
 /** The binding store port (group commit, restart recovery). `BindingRepo` (src/store) fits it as is. */
@@ -129,8 +136,10 @@ export interface BindingStore {
    * One transaction: every upsert and deletion of one LMA's rows, or none. Resolves once
    * committed. `signal` aborted: the caller gave up waiting; the transaction must not commit
    * after that (roll back instead), or an old batch could land after a newer one.
+   * `fresh`: how many of the upserts (the first ones) are rows of new sessions, never written
+   * before (a hint: a store may insert them without looking for an existing row).
    */
-  commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: AbortSignal): Promise<void>;
+  commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: CommitSignal, fresh?: number): Promise<void>;
   loadLive(lmaId: string, now?: Date): Promise<PersistedBinding[]>;
 }
 

@@ -24,6 +24,9 @@ import type { Mag } from '../store/repos/mags.ts';
 import { fileCounterStore } from './files.ts';
 import { listening } from './errors.ts';
 import { FileBindingJournal } from '../store/binding-journal.ts';
+import { BindingRepo } from '../store/repos/bindings.ts';
+import { openPostgres } from '../store/pg.ts';
+import type { Db } from '../store/db.ts';
 import type { BindingJson, BindingsSource } from '../api/routes/bindings.ts';
 import type { BindingInfo } from '../lma/index.ts';
 import { logger } from '../util/log.ts';
@@ -220,9 +223,11 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
   const c = config.lma;
   const { transports, ip6, udp4, port } = await listening({ what: 'LMA', proto: 'UDP', ports: [{ key: 'lma.udpPort', port: c.udpPort }], addressKey: 'lma.address' }, () => openLmaTransports(c));
   let dataPlane: DataPlane | undefined;
+  let bindingDb: Db | undefined;
   const closeAll = async (): Promise<void> => {
     for (const t of transports) await t.close();
     await dataPlane?.close?.();
+    await bindingDb?.close();
   };
   try {
     // RFC 5213 §5.6: the tunnels and HNP routes of every binding (src/dataplane/select.ts says which and why).
@@ -266,13 +271,18 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
   const storePolicy = storeLmaPolicy(store, { authorizeAnyMag: c.authorizeAnyMag, peers, directory: o.directory });
   const fileId = lmaId.replace(/[^\w.-]/g, '_');
   const journal = new FileBindingJournal(join(config.dataDir, `lma-journal-${fileId}.jsonl`));
+  // lma.commitWait "server": binding commits on two connections of their own with synchronous_commit
+  // off (the PBA goes once PostgreSQL holds the commit, without waiting for its fdatasync).
+  if (c.commitWait === 'server' && store.db.kind === 'postgres' && config.databaseUrl) {
+    bindingDb = await openPostgres(config.databaseUrl, { max: 2, options: '-c synchronous_commit=off' });
+  }
   const lma = new Lma({
     transport: transports,
     mags: magTable(peers, c.authorizeAnyMag),
     dataPlane,
     policy: aaa ? radiusLmaPolicy(aaa.client, { lmaAddress: c.address, magAuthorized: storePolicy.magAuthorized, protocol: aaa.protocol }) : storePolicy,
     events,
-    store: store.bindings,
+    store: bindingDb ? new BindingRepo(bindingDb) : store.bindings,
     journal,
     restartCounterStore: fileCounterStore(join(config.dataDir, `lma-restart-counter-${fileId}`)),
     // RFC 5847 §3.2: a restart is announced to the provisioned MAGs too (IPv4: on the RFC 5844 port).

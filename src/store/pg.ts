@@ -34,6 +34,8 @@ function wrap(e: unknown): unknown {
 export interface PgOptions {
   max?: number;
   connectionTimeoutMillis?: number;
+  /** Session settings of every connection (libpq `options`, e.g. "-c synchronous_commit=off"). */
+  options?: string;
 }
 
 export async function openPostgres(url: string, opts: PgOptions = {}): Promise<Db> {
@@ -44,6 +46,7 @@ export async function openPostgres(url: string, opts: PgOptions = {}): Promise<D
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 3000,
     idleTimeoutMillis: 30000,
     types,
+    ...(opts.options ? { options: opts.options } : {}),
   });
   // An idle client losing its connection must not crash the process (pg emits 'error').
   pool.on('error', (e) => log.warn({ err: e.message }, 'postgres connection lost; will reconnect on next use'));

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeartbeatFlag, HandoffIndicator as HI, getOption } from '../../src/mh/index.ts';
-import type { PersistedBinding } from '../../src/store/repos/bindings.ts';
+import type { CommitSignal, PersistedBinding } from '../../src/store/repos/bindings.ts';
 import { FileBindingJournal } from '../../src/store/binding-journal.ts';
 import { DbUnavailableError } from '../../src/store/db.ts';
 import type { BindingStore, RestartCounterState } from '../../src/lma/index.ts';
@@ -21,9 +21,15 @@ class MemStore implements BindingStore {
   readonly rows = new Map<string, PersistedBinding>();
   fail = false;
   commits = 0;
-  async commit(_lmaId: string, ups: readonly PersistedBinding[], rems: readonly string[]): Promise<void> {
+  /** Session keys committed as rows of new sessions (the `fresh` hint). */
+  readonly inserted: string[] = [];
+  async commit(_lmaId: string, ups: readonly PersistedBinding[], rems: readonly string[], _signal?: CommitSignal, fresh = 0): Promise<void> {
     if (this.fail) throw new DbUnavailableError(new Error('connection refused'));
     this.commits++;
+    for (let i = 0; i < fresh; i++) {
+      assert.ok(!this.rows.has(ups[i].sessionKey), `row ${ups[i].sessionKey} hinted as new exists`);
+      this.inserted.push(ups[i].sessionKey);
+    }
     for (const b of ups) this.rows.set(b.sessionKey, structuredClone(b));
     for (const k of rems) this.rows.delete(k);
   }
@@ -89,11 +95,40 @@ describe('acknowledged means durable (group commit, local journal)', () => {
     assert.equal(mag.pba().status, 0);
     assert.equal(mag.pba().status, 0);
     assert.equal(store.commits, 1);
+    assert.equal(store.inserted.length, 2, 'rows of new sessions, hinted as such');
     store.fail = true; // a refresh does not wait for the store
     mag.pbu({ mnId: MN1, hnps: [P1], hi: HI.NOT_CHANGED });
     await h.settle();
     assert.equal(mag.pba().status, 0);
     store.fail = false;
+    await h.advance(1000); // the lazy write of the refresh: an update of an existing row
+    assert.equal(store.commits, 2);
+    assert.equal(store.inserted.length, 2);
+    await h.close();
+  });
+
+  it('a refresh waits for the commit when the lifetime already written ends within lazyRefreshMarginMs', async () => {
+    const store = new MemStore();
+    const h = await harness({ store, profiles, config: { lazyRefreshMarginMs: 60_000 } });
+    const mag = h.mag();
+    mag.pbu({ mnId: MN1, lifetime: 30 }); // the store holds 30 s: a lost refresh would leave too little
+    mag.pbu({ mnId: MN2, lifetime: 600 });
+    await h.settle();
+    assert.equal(mag.pba().status, 0);
+    assert.equal(mag.pba().status, 0);
+    store.fail = true;
+    mag.pbu({ mnId: MN1, hnps: [P1], hi: HI.NOT_CHANGED, lifetime: 600 });
+    mag.pbu({ mnId: MN2, hnps: [P2], hi: HI.NOT_CHANGED, lifetime: 600 });
+    await h.settle();
+    const pba = mag.pba();
+    assert.equal(pba.status, 0, 'the refresh of a binding written with 600 s goes out at once');
+    assert.equal(Buffer.from(getOption(pba, 'mnId')!.id).toString(), MN2);
+    assert.equal(mag.received.length, 0, 'the refresh of a binding written with 30 s waits for the store (which fails: no PBA)');
+    store.fail = false;
+    mag.pbu({ mnId: MN1, hnps: [P1], hi: HI.NOT_CHANGED, lifetime: 600 }); // the MAG retransmits
+    await h.settle();
+    assert.equal(mag.pba().status, 0);
+    assert.equal([...store.rows.values()].find((r) => r.mnId === MN1)?.lifetimeS, 600, 'committed before its PBA');
     await h.close();
   });
 });

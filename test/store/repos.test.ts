@@ -174,5 +174,23 @@ for (const kind of DB_KINDS) {
       await assert.rejects(s.bindings.commit('lma2', many.map((r) => ({ ...r, lifetimeS: 1 })), ['100'], ctl.signal));
       assert.equal((await s.bindings.loadLive('lma2')).filter((r) => r.lifetimeS === 60).length, 1200, 'an abandoned batch is not committed');
     });
+
+    it('rows of new sessions are inserted; one that exists after all turns the batch into an upsert', async () => {
+      const now = Date.now();
+      const row = (k: number, seq: number) => ({
+        lmaId: 'lma3', sessionKey: String(k), mnId: `mn${k}@example.net`, mnLlId: null, att: 4, proxyCoa: '192.0.2.7',
+        hnps: [`2001:db8:3:${k.toString(16)}::/64`], ipv4HoA: null, lifetimeS: 60, registeredAt: new Date(now), expiresAt: new Date(now + 60000), state: { seq },
+      });
+      await s.bindings.commit('lma3', [row(1, 1), row(2, 1)], [], undefined, 2);
+      await s.bindings.commit('lma3', [row(3, 1)], ['2'], undefined, 1); // insert and delete in one statement
+      // Row 1 exists (a batch that committed although its caller had given up on it): upserted, not refused.
+      await s.bindings.commit('lma3', [row(1, 2), row(4, 1)], [], undefined, 2);
+      // Identifiers come from the wire: quotes, backslashes, commas, braces and NULL-like words are data.
+      const odd = ['mn"5\\,{x} NULL@example.net', 'NULL', ' lead and trail '];
+      await s.bindings.commit('lma3', odd.map((id, i) => ({ ...row(5 + i, 1), mnId: id, mnLlId: i === 1 ? 'NULL' : null })), [], undefined, 3);
+      const live = (await s.bindings.loadLive('lma3')).sort((a, b) => a.sessionKey.localeCompare(b.sessionKey));
+      assert.deepEqual(live.map((r) => [r.sessionKey, r.state.seq]), [['1', 2], ['3', 1], ['4', 1], ['5', 1], ['6', 1], ['7', 1]]);
+      assert.deepEqual(live.slice(3).map((r) => [r.mnId, r.mnLlId]), [[odd[0], null], [odd[1], 'NULL'], [odd[2], null]]);
+    });
   });
 }

@@ -73,7 +73,46 @@ const UPSERT_MANY = `INSERT INTO bindings (lma_id, session_key, mn_id, mn_ll_id,
 const DELETE_AND_UPSERT = `WITH gone AS (DELETE FROM bindings WHERE lma_id = $1 AND session_key = ANY($13::text[]))
 ${UPSERT_MANY}`;
 
-/** The column arrays of UPSERT_MANY ($2..$12). */
+// Rows the store has never held (new mobility sessions: their session keys are never reused)
+// go in by a plain INSERT: ON CONFLICT's speculative insertion costs PostgreSQL about as much
+// again per row, and initial registrations are all new rows. Should one exist after all (a
+// batch that committed after its caller gave up on it), the batch is redone as an upsert.
+const INSERT_MANY = UPSERT_MANY.slice(0, UPSERT_MANY.indexOf('\n  ON CONFLICT'));
+const DELETE_AND_INSERT = `WITH gone AS (DELETE FROM bindings WHERE lma_id = $1 AND session_key = ANY($13::text[]))
+${INSERT_MANY}`;
+
+const isUniqueViolation = (e: unknown): boolean => (e as { code?: unknown })?.code === '23505';
+
+// PostgreSQL array literals built here, one string per column: the driver otherwise walks
+// every element of every array (node-postgres prepareValue / arrayString / escapeElement,
+// two regular-expression replaces per string) on the registration path.
+const NEEDS_ESCAPE = /["\\]/;
+const ESCAPE = /["\\]/g;
+
+/** A text[] literal: every element quoted (NULL for null). */
+function textArray(values: readonly (string | null)[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i > 0) out += ',';
+    if (v === null) out += 'NULL';
+    else out += NEEDS_ESCAPE.test(v) ? `"${v.replace(ESCAPE, '\\$&')}"` : `"${v}"`;
+  }
+  return `${out}}`;
+}
+
+/** A numeric array literal (NULL for null; finite numbers only reach here). */
+function numberArray(values: readonly (number | null)[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i > 0) out += ',';
+    out += v === null ? 'NULL' : String(v);
+  }
+  return `${out}}`;
+}
+
+/** The column arrays of UPSERT_MANY ($2..$12), as array literals. */
 function columns(rows: readonly PersistedBinding[]): unknown[] {
   const n = rows.length;
   const k = new Array<string>(n);
@@ -101,7 +140,15 @@ function columns(rows: readonly PersistedBinding[]): unknown[] {
     exp[i] = b.expiresAt.getTime();
     st[i] = b.state;
   }
-  return [k, m, ll, att, coa, h, v4, lt, reg, exp, JSON.stringify(st)];
+  return [
+    textArray(k), textArray(m), textArray(ll), numberArray(att), textArray(coa), textArray(h), textArray(v4),
+    numberArray(lt), numberArray(reg), numberArray(exp), JSON.stringify(st),
+  ];
+}
+
+/** What `commit` reads of its caller's signal (an AbortSignal fits): a plain object costs less per batch. */
+export interface CommitSignal {
+  readonly aborted: boolean;
 }
 
 class Abandoned extends Error {
@@ -119,8 +166,9 @@ export class BindingRepo {
    * unique within a call. A batch of up to CHUNK rows of each kind is one statement; a larger
    * one is a transaction of several, which rolls back instead of committing when `signal` was
    * aborted meanwhile (a batch its caller gave up on must not land after a newer one).
+   * `fresh`: how many of the upserts are rows the store never held (all of them: inserted).
    */
-  async commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: AbortSignal): Promise<void> {
+  async commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: CommitSignal, fresh = 0): Promise<void> {
     if (upserts.length === 0 && removals.length === 0) return;
     const check = () => {
       if (signal?.aborted) throw new Abandoned();
@@ -128,9 +176,23 @@ export class BindingRepo {
     if (upserts.length <= CHUNK && removals.length <= CHUNK) {
       // The common case: one statement, atomic by itself, no BEGIN / COMMIT round trips.
       check();
-      if (upserts.length === 0) await this.db.query(`DELETE FROM bindings WHERE lma_id = $1 AND session_key = ANY($2::text[])`, [lmaId, removals]);
-      else if (removals.length === 0) await this.db.query(UPSERT_MANY, [lmaId, ...columns(upserts)]);
-      else await this.db.query(DELETE_AND_UPSERT, [lmaId, ...columns(upserts), removals]);
+      if (upserts.length === 0) {
+        await this.db.query(`DELETE FROM bindings WHERE lma_id = $1 AND session_key = ANY($2::text[])`, [lmaId, removals]);
+        return;
+      }
+      const cols = columns(upserts);
+      if (fresh >= upserts.length) {
+        try {
+          if (removals.length === 0) await this.db.query(INSERT_MANY, [lmaId, ...cols]);
+          else await this.db.query(DELETE_AND_INSERT, [lmaId, ...cols, removals]);
+          return;
+        } catch (e) {
+          if (!isUniqueViolation(e)) throw e;
+          check();
+        }
+      }
+      if (removals.length === 0) await this.db.query(UPSERT_MANY, [lmaId, ...cols]);
+      else await this.db.query(DELETE_AND_UPSERT, [lmaId, ...cols, removals]);
       return;
     }
     await this.db.transaction(async (tx: Queryable) => {
