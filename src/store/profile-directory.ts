@@ -32,8 +32,11 @@
 //   bad key cannot fail the others.
 // Mode off: every lookup reads the database (batched), nothing is kept and nothing listened to.
 //
-// Profiles handed out are shared: callers must not modify them.
+// Memory (issue 12): entries are compact records (compact-profile.ts, ~100 bytes where a Profile
+// object with its dates is ~480); each answer from memory is a fresh Profile built from one,
+// whose arrays and strings are shared: callers must not modify them.
 import type { Profile } from '../policy/profile.ts';
+import { CompactProfile, ProfilePacker, expand } from './compact-profile.ts';
 import { identifierProblem } from '../policy/identifier.ts';
 import { DbUnavailableError, isUnavailable, type Db } from './db.ts';
 import { OutageState } from './outage.ts';
@@ -82,7 +85,8 @@ interface Reader {
 
 export class ProfileDirectory {
   readonly mode: ProfileCacheMode;
-  private readonly profiles = new Map<string, Profile>();
+  private readonly profiles = new Map<string, CompactProfile>();
+  private readonly packer = new ProfilePacker();
   private readonly unknown = new Set<string>();
   private readonly maxNegative: number;
   private readonly maxStaleMs: number;
@@ -227,7 +231,7 @@ export class ProfileDirectory {
       this.stats.stale++;
       directoryTotals.lookups.stale++;
       this.outage.served();
-      return Promise.resolve(p);
+      return Promise.resolve(expand(p));
     }
     this.stats.unavailable++;
     directoryTotals.lookups.unavailable++;
@@ -241,7 +245,7 @@ export class ProfileDirectory {
     if (p !== undefined) {
       this.stats.hits++;
       directoryTotals.lookups.hit++;
-      return p;
+      return expand(p);
     }
     if (this.unknown.has(mnId)) {
       this.stats.negativeHits++;
@@ -305,6 +309,7 @@ export class ProfileDirectory {
     this.stats.resets++;
     this.held = false;
     this.profiles.clear();
+    this.packer.clear();
     this.unknown.clear();
     this.inflight.clear();
     if (!stillLive) this.live = false;
@@ -335,7 +340,9 @@ export class ProfileDirectory {
 
   private keep(mnId: string, p: Profile | null): void {
     if (p) {
-      this.profiles.set(mnId, p);
+      // Keyed by the profile's own MN-ID string (equal to mnId): the entry holds one copy.
+      const e = this.packer.pack(p);
+      this.profiles.set(e.mnId === mnId ? e.mnId : mnId, e);
       this.unknown.delete(mnId);
       return;
     }
