@@ -104,11 +104,16 @@ function line(what: string, ps: Pair[], target: number, cpuMs: number): string {
   const p99 = Math.max(...lat.map((r) => r.p99));
   const rx = lat.reduce((a, r) => a + r.retransmits, 0);
   const rej = lat.reduce((a, r) => a + r.rejected, 0);
+  // Which statuses, and where in each round they came (e.g. "156 x64 at 0..63 of 50,000").
+  const where = lat
+    .filter((r) => r.rejected > 0)
+    .map((r) => `${Object.entries(r.statuses).map(([st, n]) => `${st} x${n}`).join(', ')} at ${fmt(r.rejFirst)}..${fmt(r.rejLast)} of ${fmt(r.completed)}`)
+    .join('; ');
   return (
     `    ${what.padEnd(24)} ${fmt(rate(total)).padStart(8)} PBA/s   p50 ${p50.toFixed(2).padStart(6)} ms   p99 ${p99.toFixed(2).padStart(6)} ms   ` +
     `ratio to echo ${median(ratios).toFixed(2)} (${ratios[0].toFixed(2)}..${ratios[ratios.length - 1].toFixed(2)}; target >= ${target})` +
     `   LMA CPU ${((cpuMs * 1000) / total.completed).toFixed(1)} µs/PBA` +
-    `${rx ? `   ${rx} retransmits` : ''}${rej ? `   ${rej} PBAs not status 0` : ''}`
+    `${rx ? `   ${rx} retransmits` : ''}${rej ? `   ${rej} PBAs not status 0 (${where})` : ''}`
   );
 }
 
