@@ -36,21 +36,75 @@ interface Shared {
 const SPLIT = 4194304; // 2^22: hi = floor(ms / 2^22) stays a small integer for any Date value
 const NO_STRINGS: string[] = Object.freeze([]) as unknown as string[];
 
-/** One profile in ~100 bytes (see the file comment). Immutable. */
-export class CompactProfile {
+/**
+ * One profile in ~100 bytes (see the file comment). Immutable. It reads as a Profile too
+ * (getters; the dates and the HNP list are made when read): hot paths that only read a few
+ * fields use it as it is (ProfileDirectory.peekView), everything else gets `expand`.
+ */
+export class CompactProfile implements Profile {
   constructor(
     readonly id: number,
     readonly mnId: string,
     /** One HNP, several, or none. */
-    readonly hnps: string | readonly string[] | null,
+    readonly hnp: string | readonly string[] | null,
     readonly ipv4HoA: string | null,
-    readonly mnLinkLayerIds: readonly string[],
+    readonly mnLinkLayerIds: string[],
     readonly shared: Shared,
     private readonly cHi: number,
     private readonly cLo: number,
     private readonly uHi: number,
     private readonly uLo: number,
   ) {}
+
+  get hnps(): string[] {
+    const h = this.hnp;
+    return h === null ? [] : typeof h === 'string' ? [h] : (h as string[]);
+  }
+  get hnpPool(): string | null {
+    return this.shared.hnpPool;
+  }
+  get ipv4PrefixLength(): number | null {
+    return this.shared.ipv4PrefixLength;
+  }
+  get ipv4Pool(): string | null {
+    return this.shared.ipv4Pool;
+  }
+  get ipv4DefaultRouter(): string | null {
+    return this.shared.ipv4DefaultRouter;
+  }
+  get lma(): string | null {
+    return this.shared.lma;
+  }
+  get lmaGroup(): string | null {
+    return this.shared.lmaGroup;
+  }
+  get serviceSelection(): string | null {
+    return this.shared.serviceSelection;
+  }
+  get greKeyPolicy(): GreKeyPolicy {
+    return this.shared.greKeyPolicy;
+  }
+  get dhcpv4Server(): string | null {
+    return this.shared.dhcpv4Server;
+  }
+  get dhcpv6Server(): string | null {
+    return this.shared.dhcpv6Server;
+  }
+  get interfaceId(): string | null | undefined {
+    return this.shared.interfaceId;
+  }
+  get mip6FeatureVector(): bigint {
+    return this.shared.mip6FeatureVector;
+  }
+  get enabled(): boolean {
+    return this.shared.enabled;
+  }
+  get createdAt(): Date {
+    return new Date(this.createdMs);
+  }
+  get updatedAt(): Date {
+    return new Date(this.updatedMs);
+  }
 
   get createdMs(): number {
     return this.cHi * SPLIT + this.cLo;
@@ -111,11 +165,11 @@ export class ProfilePacker {
 /** The Profile again (a fresh object; its arrays and strings are shared: do not modify them). */
 export function expand(e: CompactProfile): Profile {
   const s = e.shared;
-  const h = e.hnps;
+  const h = e.hnp;
   const p: Profile = {
     id: e.id,
     mnId: e.mnId,
-    mnLinkLayerIds: e.mnLinkLayerIds as string[],
+    mnLinkLayerIds: e.mnLinkLayerIds,
     hnps: h === null ? [] : typeof h === 'string' ? [h] : (h as string[]),
     hnpPool: s.hnpPool,
     ipv4HoA: e.ipv4HoA,

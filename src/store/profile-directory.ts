@@ -191,6 +191,15 @@ export class ProfileDirectory {
     return this.usable() ? this.fromMemory(mnId) : undefined;
   }
 
+  /**
+   * As peek, but the entry itself (a Profile read through getters, shared: do not modify it):
+   * for hot paths that read a few fields (the LMA's policy check), with no copy per lookup.
+   */
+  peekView(mnId: string): Profile | null | undefined {
+    if (identifierProblem(mnId) !== null) return this.invalid();
+    return this.usable() ? this.entry(mnId) : undefined;
+  }
+
   private invalid(): null {
     this.stats.invalid++;
     directoryTotals.lookups.invalid++;
@@ -239,13 +248,18 @@ export class ProfileDirectory {
     return Promise.reject(e ?? new DbUnavailableError(new Error('database unreachable (profile not held)')));
   }
 
-  /** The entry (counted as hit / negative-hit), or undefined when memory does not know the MN. */
+  /** The profile from memory (counted as hit / negative-hit), or undefined when memory does not know the MN. */
   private fromMemory(mnId: string): Profile | null | undefined {
+    const e = this.entry(mnId);
+    return e ? expand(e) : e;
+  }
+
+  private entry(mnId: string): CompactProfile | null | undefined {
     const p = this.profiles.get(mnId);
     if (p !== undefined) {
       this.stats.hits++;
       directoryTotals.lookups.hit++;
-      return expand(p);
+      return p;
     }
     if (this.unknown.has(mnId)) {
       this.stats.negativeHits++;

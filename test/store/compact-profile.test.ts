@@ -43,9 +43,15 @@ describe('compact profile', () => {
   it('holds one HNP as the string itself and shares it, and the MN-ID', () => {
     const p = profile(9);
     const e = packer.pack(p);
-    assert.equal(e.hnps, p.hnps[0]);
+    assert.equal(e.hnp, p.hnps[0]);
     assert.equal(e.mnId, p.mnId);
-    assert.equal(packer.pack(profile(9, { hnps: [] })).hnps, null);
+    assert.equal(packer.pack(profile(9, { hnps: [] })).hnp, null);
+  });
+
+  it('reads as the profile it packs, field by field (the view hot paths use)', () => {
+    const p = profile(17, { hnps: ['2001:db8:17::/64', '2001:db8:17:1::/64'], ipv4HoA: '10.0.0.17', lma: '2001:db8::1', greKeyPolicy: 'optional', mip6FeatureVector: 5n });
+    const e = packer.pack(p);
+    for (const k of Object.keys(p) as (keyof Profile)[]) assert.deepEqual(e[k], p[k], k);
   });
 
   it('gives a fresh object on each expansion', () => {
