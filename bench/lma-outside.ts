@@ -20,6 +20,8 @@
 // --full: PostgreSQL and PGlite at 100,000 MNs and PostgreSQL at 1,000,000, six rounds. --cpu-prof: the LMA runs under `node --cpu-prof`
 // and the self time of the initial and re-registration phases is summarised (bench/cpuprofile.ts).
 // --heap-snapshot: a heap snapshot of the LMA with every binding, summarised by kind (bench/heapsnapshot.ts).
+// --lma-node-args="--flag ...": extra node/V8 flags for the LMA process (A/B runs, e.g. GC tuning).
+// Only the 1,000,000 memory figure on PostgreSQL: --bindings=1000000 --stores=postgres --rounds=1.
 // "LMA CPU µs/PBA" (user + system time of the LMA process over the phase, per PBA) does not
 // depend on how busy the shared machine is, unlike the rates: compare changes by it.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -105,11 +107,16 @@ function line(what: string, ps: Pair[], target: number, cpuMs: number): string {
   const p99 = Math.max(...lat.map((r) => r.p99));
   const rx = lat.reduce((a, r) => a + r.retransmits, 0);
   const rej = lat.reduce((a, r) => a + r.rejected, 0);
+  // Which statuses, and where in each round they came (e.g. "156 x64 at 0..63 of 50,000").
+  const where = lat
+    .filter((r) => r.rejected > 0)
+    .map((r) => `${Object.entries(r.statuses).map(([st, n]) => `${st} x${n}`).join(', ')} at ${fmt(r.rejFirst)}..${fmt(r.rejLast)} of ${fmt(r.completed)}`)
+    .join('; ');
   return (
     `    ${what.padEnd(24)} ${fmt(rate(total)).padStart(8)} PBA/s   p50 ${p50.toFixed(2).padStart(6)} ms   p99 ${p99.toFixed(2).padStart(6)} ms   ` +
     `ratio to echo ${median(ratios).toFixed(2)} (${ratios[0].toFixed(2)}..${ratios[ratios.length - 1].toFixed(2)}; target >= ${target})` +
     `   LMA CPU ${((cpuMs * 1000) / total.completed).toFixed(1)} µs/PBA` +
-    `${rx ? `   ${rx} retransmits` : ''}${rej ? `   ${rej} PBAs not status 0` : ''}`
+    `${rx ? `   ${rx} retransmits` : ''}${rej ? `   ${rej} PBAs not status 0 (${where})` : ''}`
   );
 }
 
@@ -122,6 +129,8 @@ export async function runOutside(args: string[]): Promise<void> {
   const rounds = Math.max(1, Number(opt(args, 'rounds', full ? '6' : '4')));
   const cpuProf = args.includes('--cpu-prof');
   const heapSnap = args.includes('--heap-snapshot');
+  // e.g. --lma-node-args=--max-semi-space-size=64 (space-separated for several): V8 flags for the LMA process.
+  const lmaNodeArgs = opt(args, 'lma-node-args', '').split(' ').filter(Boolean);
   const bin = buildLoadTool();
   const work = mkdtempSync(join(tmpdir(), 'pmip6-bench-lma-'));
   const echo = await startEcho(bin);
@@ -162,7 +171,11 @@ export async function runOutside(args: string[]): Promise<void> {
         const t1 = performance.now();
         const lma = startLma({
           dataDir: store.dataDir, databaseUrl: store.databaseUrl, port: await freeUdpPort(),
-          nodeArgs: [...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(heapSnap ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${profDir}`] : [])],
+          nodeArgs: [
+            ...lmaNodeArgs,
+            ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+            ...(heapSnap ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${profDir}`] : []),
+          ],
         });
         const phases: Record<string, [number, number]> = {};
         const mark = (name: string, from: bigint): void => void (phases[name] = [Number(from / 1000n), Number(process.hrtime.bigint() / 1000n)]);

@@ -95,6 +95,11 @@ export interface GenResult {
   ms: number;
   retransmits: number;
   rejected: number;
+  /** Completion index of the first and last PBA with a non-zero status (-1: none). */
+  rejFirst: number;
+  rejLast: number;
+  /** Non-zero PBA statuses seen, with their counts. */
+  statuses: Record<string, number>;
   p50: number;
   p99: number;
   max: number;

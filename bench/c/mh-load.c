@@ -201,6 +201,7 @@ int main(int argc, char **argv) {
   double *lat = malloc(count * sizeof(double));
   for (long i = 0; i < window; i++) slot_mn[i] = -1;
   long next = 0, completed = 0, retransmits = 0, rejected = 0;
+  long by_status[256] = { 0 }, rej_first = -1, rej_last = -1; /* which non-zero statuses, and when (completion index) */
 
   double start = now_ms();
   for (long sl = 0; sl < window && next < count; sl++) send_pbu(sl, from + (next++ % n), 1);
@@ -224,7 +225,12 @@ int main(int argc, char **argv) {
         if (im[i].msg_len < 12) continue;
         long slot = d[2] == 6 ? (d[8] << 8 | d[9]) : (d[6] << 8 | d[7]);
         if (slot >= window || slot_mn[slot] < 0) continue;
-        if (d[2] == 6 && d[6] != 0) rejected++;
+        if (d[2] == 6 && d[6] != 0) {
+          rejected++;
+          by_status[d[6]]++;
+          if (rej_first < 0) rej_first = completed;
+          rej_last = completed;
+        }
         slot_mn[slot] = -1;
         lat[completed++] = now - first_at[slot];
         if (completed >= count) break;
@@ -246,7 +252,13 @@ int main(int argc, char **argv) {
   }
   double ms = now_ms() - start;
   qsort(lat, completed, sizeof(double), cmp_double);
-  printf("{\"completed\":%ld,\"ms\":%.3f,\"retransmits\":%ld,\"rejected\":%ld,\"p50\":%.4f,\"p99\":%.4f,\"max\":%.4f}\n", completed, ms,
-         retransmits, rejected, lat[(long)(completed * 0.50)], lat[(long)(completed * 0.99)], lat[completed - 1]);
+  printf("{\"completed\":%ld,\"ms\":%.3f,\"retransmits\":%ld,\"rejected\":%ld,\"rejFirst\":%ld,\"rejLast\":%ld,\"statuses\":{", completed, ms, retransmits, rejected,
+         rej_first, rej_last);
+  for (int st = 0, first = 1; st < 256; st++)
+    if (by_status[st]) {
+      printf("%s\"%d\":%ld", first ? "" : ",", st, by_status[st]);
+      first = 0;
+    }
+  printf("},\"p50\":%.4f,\"p99\":%.4f,\"max\":%.4f}\n", lat[(long)(completed * 0.50)], lat[(long)(completed * 0.99)], lat[completed - 1]);
   return 0;
 }

@@ -343,6 +343,7 @@ static napi_value probe_mh(napi_env env, napi_callback_info info) {
 napi_value p6_mh_socket_init(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
       {"send", NULL, p6_mh_send, NULL, NULL, NULL, napi_default_method, NULL},
+      {"sendBatch", NULL, p6_mh_send_batch, NULL, NULL, NULL, napi_default_method, NULL},
       {"parameterProblem", NULL, p6_mh_parameter_problem, NULL, NULL, NULL, napi_default_method, NULL},
       {"stats", NULL, ms_stats, NULL, NULL, NULL, napi_default_method, NULL},
       {"close", NULL, ms_close, NULL, NULL, NULL, napi_default_method, NULL},

@@ -60,8 +60,10 @@ mh_socket *p6_mh_unwrap(napi_env env, napi_callback_info info, size_t *argc, nap
 void p6_mh_free(mh_socket *s);
 // uv_poll callback: drains the socket in batches and hands them to JavaScript (mh_rx.c).
 void p6_mh_on_poll(uv_poll_t *h, int status, int events);
-// send(data, destination, source?) and parameterProblem(...) (mh_tx.c).
+// send(data, destination, source?), sendBatch(...) and parameterProblem(...) (mh_tx.c).
 napi_value p6_mh_send(napi_env env, napi_callback_info info);
+// sendBatch(data, info, addrs, count, errs): sendmmsg (mh_tx.c).
+napi_value p6_mh_send_batch(napi_env env, napi_callback_info info);
 napi_value p6_mh_parameter_problem(napi_env env, napi_callback_info info);
 
 #endif

@@ -97,6 +97,105 @@ napi_value p6_mh_send(napi_env env, napi_callback_info info) {
   return r;
 }
 
+// Datagrams per sendmmsg call in sendBatch.
+#define TX_BATCH 64
+
+static bool get_typed(napi_env env, napi_value v, napi_typedarray_type want, void **p, size_t *n, const char *what) {
+  bool ok = false;
+  napi_typedarray_type t;
+  if (napi_is_typedarray(env, v, &ok) != napi_ok || !ok || napi_get_typedarray_info(env, v, &t, n, p, NULL, NULL) != napi_ok || t != want) {
+    p6_throw_type(env, what);
+    return false;
+  }
+  return true;
+}
+
+// sendBatch(data, info, addrs, count, errs) -> datagrams sent.
+// Datagram i is data[info[4i], +info[4i+1]) to the address in addrs[32i, +16) with scope id
+// info[4i+2]; with bit 0 of info[4i+3] set, from addrs[32i+16, +16) (IPV6_PKTINFO, as send()).
+// One sendmmsg per up to TX_BATCH datagrams; one that fails gets its errno in errs[i] (0 for the
+// others) and is skipped, the rest still go.
+napi_value p6_mh_send_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  mh_socket *s = p6_mh_unwrap(env, info, &argc, argv);
+  if (s == NULL) return NULL;
+  if (argc < 5) return p6_throw_type(env, "sendBatch(data, info, addrs, count, errs)");
+  const uint8_t *data;
+  size_t dlen, ilen, alen, elen;
+  uint32_t *inf;
+  uint8_t *addrs;
+  int32_t *errs;
+  uint32_t count = 0;
+  if (!get_bytes(env, argv[0], &data, &dlen)) return NULL;
+  if (!get_typed(env, argv[1], napi_uint32_array, (void **)&inf, &ilen, "info must be a Uint32Array")) return NULL;
+  if (!get_typed(env, argv[2], napi_uint8_array, (void **)&addrs, &alen, "addrs must be a Uint8Array")) return NULL;
+  if (!get_typed(env, argv[4], napi_int32_array, (void **)&errs, &elen, "errs must be an Int32Array")) return NULL;
+  if (napi_get_value_uint32(env, argv[3], &count) != napi_ok || (size_t)count * 4 > ilen || (size_t)count * 32 > alen || count > elen) {
+    return p6_throw_type(env, "count must fit info, addrs and errs");
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    if ((uint64_t)inf[4 * i] + inf[4 * i + 1] > dlen) return p6_throw_type(env, "a datagram lies outside data");
+  }
+  struct mmsghdr m[TX_BATCH];
+  struct iovec iov[TX_BATCH];
+  struct sockaddr_in6 dst[TX_BATCH];
+  union {
+    uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    struct cmsghdr align;
+  } ctrl[TX_BATCH];
+  uint32_t done = 0, sent = 0;
+  while (done < count) {
+    unsigned k = count - done < TX_BATCH ? count - done : TX_BATCH;
+    for (unsigned j = 0; j < k; j++) {
+      uint32_t i = done + j;
+      memset(&m[j], 0, sizeof m[j]);
+      memset(&dst[j], 0, sizeof dst[j]);
+      dst[j].sin6_family = AF_INET6;
+      memcpy(&dst[j].sin6_addr, addrs + 32 * (size_t)i, 16);
+      dst[j].sin6_scope_id = inf[4 * i + 2];
+      iov[j].iov_base = (void *)(data + inf[4 * i]);
+      iov[j].iov_len = inf[4 * i + 1];
+      struct msghdr *h = &m[j].msg_hdr;
+      h->msg_name = &dst[j];
+      h->msg_namelen = sizeof dst[j];
+      h->msg_iov = &iov[j];
+      h->msg_iovlen = 1;
+      if (inf[4 * i + 3] & 1) {
+        memset(&ctrl[j], 0, sizeof ctrl[j]);
+        h->msg_control = ctrl[j].buf;
+        h->msg_controllen = sizeof ctrl[j].buf;
+        struct cmsghdr *c = CMSG_FIRSTHDR(h);
+        c->cmsg_level = IPPROTO_IPV6;
+        c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+        struct in6_pktinfo pi = {.ipi6_ifindex = dst[j].sin6_scope_id};
+        memcpy(&pi.ipi6_addr, addrs + 32 * (size_t)i + 16, 16);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+      }
+    }
+    int n = s->open ? sendmmsg(s->fd, m, k, MSG_DONTWAIT) : -1;
+    int e = s->open ? errno : EBADF;
+    if (n < 0) {
+      if (e == EINTR) continue;
+      errs[done] = e; // the first datagram of the run failed: skip it, send the rest
+      s->st.tx_errors++;
+      done++;
+      continue;
+    }
+    for (int j = 0; j < n; j++) {
+      errs[done + j] = 0;
+      s->st.tx_packets++;
+      s->st.tx_bytes += iov[j].iov_len;
+    }
+    sent += (uint32_t)n;
+    done += (uint32_t)n;
+  }
+  napi_value r;
+  napi_create_uint32(env, sent, &r);
+  return r;
+}
+
 // parameterProblem(pointer, mh, peer, local, hopLimit) -> 0 or errno.
 // RFC 6275 §9.2: ICMPv6 Parameter Problem, Code 0 (RFC 4443 §3.4), to the source of the
 // packet, pointing into the invoking packet, which is rebuilt here from what the socket

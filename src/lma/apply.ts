@@ -188,19 +188,20 @@ export function applyUpdate(ctx: ApplyContext, j: PbuJob, pol: Policy, b: Bce): 
   const g = decideGre(pol.bits, j);
   if (g.reject !== undefined) return reject(ctx, j, g.reject);
 
-  const takeover = new Set<Bce>();
+  // Only an assignment can take prefixes or addresses over: a plain refresh allocates no set.
+  const takeover = needV4 || needV6 ? new Set<Bce>() : undefined;
   let hnps = b.hnpList();
   let v4 = b.v4;
   let v4Len = b.v4Len;
   let v4Router = b.v4Router;
   let v4Ctx = b.ctx;
   if (needV6) {
-    const a = assignHnps(ctx, j, pol.profile!, b, takeover);
+    const a = assignHnps(ctx, j, pol.profile!, b, takeover!);
     if (a.reject !== undefined) return reject(ctx, j, a.reject);
     hnps = a.hnps;
   }
   if (needV4) {
-    const a = assignV4(ctx, j, pol.profile!, b, takeover);
+    const a = assignV4(ctx, j, pol.profile!, b, takeover!);
     if (a.reject !== undefined) return reject(ctx, j, a.reject);
     v4 = a.addr;
     v4Len = a.len;
@@ -222,7 +223,7 @@ export function applyUpdate(ctx: ApplyContext, j: PbuJob, pol: Policy, b: Bce): 
   const oldRoutes = routesChange || handoff || wasDereg ? Forwarding.routesOf(b) : NO_ROUTES;
 
   // Commit.
-  const removals = removeTakenOver(ctx, takeover);
+  const removals = takeover ? removeTakenOver(ctx, takeover) : NO_REMOVALS;
   const now = ctx.clock.now();
   const peer = ctx.peerFor(j.coaKey, j.coa, j.port, j.local, j.carriage, j.t); // also refreshes the signalling address
   if (handoff) ctx.cache.setPeer(b, peer);
@@ -271,6 +272,8 @@ export function applyUpdate(ctx: ApplyContext, j: PbuJob, pol: Policy, b: Bce): 
 }
 
 const NO_ROUTES: string[] = [];
+/** Never added to: a refresh that took nothing over. */
+const NO_REMOVALS: Promise<void>[] = [];
 
 async function finishUpdate(
   ctx: ApplyContext,

@@ -53,7 +53,7 @@ export function storeLmaPolicy(store: Store, opts: { authorizeAnyMag: boolean; p
     profile: (mnId) => directory.find(mnId),
     magAuthorized: async (proxyCoa) => magNow(proxyCoa),
     policyNow(mnId, proxyCoa) {
-      const profile = directory.peek(mnId);
+      const profile = directory.peekView(mnId); // read, never kept or changed: no copy
       return profile === undefined ? undefined : { profile, magAuthorized: magNow(proxyCoa) };
     },
   };

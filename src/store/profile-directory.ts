@@ -32,8 +32,11 @@
 //   bad key cannot fail the others.
 // Mode off: every lookup reads the database (batched), nothing is kept and nothing listened to.
 //
-// Profiles handed out are shared: callers must not modify them.
+// Memory (issue 12): entries are compact records (compact-profile.ts, ~100 bytes where a Profile
+// object with its dates is ~480); each answer from memory is a fresh Profile built from one,
+// whose arrays and strings are shared: callers must not modify them.
 import type { Profile } from '../policy/profile.ts';
+import { CompactProfile, ProfilePacker, expand } from './compact-profile.ts';
 import { identifierProblem } from '../policy/identifier.ts';
 import { DbUnavailableError, isUnavailable, type Db } from './db.ts';
 import { OutageState } from './outage.ts';
@@ -82,7 +85,8 @@ interface Reader {
 
 export class ProfileDirectory {
   readonly mode: ProfileCacheMode;
-  private readonly profiles = new Map<string, Profile>();
+  private readonly profiles = new Map<string, CompactProfile>();
+  private readonly packer = new ProfilePacker();
   private readonly unknown = new Set<string>();
   private readonly maxNegative: number;
   private readonly maxStaleMs: number;
@@ -187,6 +191,15 @@ export class ProfileDirectory {
     return this.usable() ? this.fromMemory(mnId) : undefined;
   }
 
+  /**
+   * As peek, but the entry itself (a Profile read through getters, shared: do not modify it):
+   * for hot paths that read a few fields (the LMA's policy check), with no copy per lookup.
+   */
+  peekView(mnId: string): Profile | null | undefined {
+    if (identifierProblem(mnId) !== null) return this.invalid();
+    return this.usable() ? this.entry(mnId) : undefined;
+  }
+
   private invalid(): null {
     this.stats.invalid++;
     directoryTotals.lookups.invalid++;
@@ -227,7 +240,7 @@ export class ProfileDirectory {
       this.stats.stale++;
       directoryTotals.lookups.stale++;
       this.outage.served();
-      return Promise.resolve(p);
+      return Promise.resolve(expand(p));
     }
     this.stats.unavailable++;
     directoryTotals.lookups.unavailable++;
@@ -235,8 +248,13 @@ export class ProfileDirectory {
     return Promise.reject(e ?? new DbUnavailableError(new Error('database unreachable (profile not held)')));
   }
 
-  /** The entry (counted as hit / negative-hit), or undefined when memory does not know the MN. */
+  /** The profile from memory (counted as hit / negative-hit), or undefined when memory does not know the MN. */
   private fromMemory(mnId: string): Profile | null | undefined {
+    const e = this.entry(mnId);
+    return e ? expand(e) : e;
+  }
+
+  private entry(mnId: string): CompactProfile | null | undefined {
     const p = this.profiles.get(mnId);
     if (p !== undefined) {
       this.stats.hits++;
@@ -305,6 +323,7 @@ export class ProfileDirectory {
     this.stats.resets++;
     this.held = false;
     this.profiles.clear();
+    this.packer.clear();
     this.unknown.clear();
     this.inflight.clear();
     if (!stillLive) this.live = false;
@@ -335,7 +354,9 @@ export class ProfileDirectory {
 
   private keep(mnId: string, p: Profile | null): void {
     if (p) {
-      this.profiles.set(mnId, p);
+      // Keyed by the profile's own MN-ID string (equal to mnId): the entry holds one copy.
+      const e = this.packer.pack(p);
+      this.profiles.set(e.mnId === mnId ? e.mnId : mnId, e);
       this.unknown.delete(mnId);
       return;
     }

@@ -13,6 +13,7 @@ import { LogOnce } from '../util/log-once.ts';
 import { Ip6TransportUnavailableError, rawMhSupport, type MhSocket, type NativeAddon } from './native.ts';
 import { retire, track, untrack } from './ip6-metrics.ts';
 import type { MhTransport, Peer, ReceivedMh } from './types.ts';
+import { Ip6SendQueue } from './ip6-batch.ts';
 
 export interface Ip6TransportOptions {
   /** Local IPv6 addresses, one raw socket each ("::" = all: every MH on the host arrives). */
@@ -28,6 +29,8 @@ export interface Ip6TransportOptions {
   sendBufferSize?: number;
   /** Datagrams per recvmmsg (default 64). */
   batch?: number;
+  /** Send what one turn of the event loop sends in sendmmsg batches at its end (default true; ip6-batch.ts). */
+  batchedSend?: boolean;
   /** ICMPv6 Parameter Problem messages per second (RFC 4443 §2.4 (f) rate limit; default 10). */
   icmpRatePerS?: number;
   /** Who opens it, for the error message when it cannot be opened (default "IPv6 transport"). */
@@ -54,6 +57,8 @@ interface Bound {
   socket: MhSocket;
   address: string;
   wildcard: boolean;
+  /** Batched sending, when on and the addon has it. */
+  queue: Ip6SendQueue | null;
 }
 
 export class Ip6Transport implements MhTransport {
@@ -86,7 +91,8 @@ export class Ip6Transport implements MhTransport {
           batch: o.batch,
           onPackets: (n, data, info, src, dst, drops) => this.onPackets(address, n, data, info, src, dst, drops),
         });
-        this.bound.push({ socket, address, wildcard: address === '::' });
+        const queue = o.batchedSend !== false && typeof socket.sendBatch === 'function' ? new Ip6SendQueue(socket, (errno, to) => this.sendFailed(errno, to)) : null;
+        this.bound.push({ socket, address, wildcard: address === '::', queue });
       }
     } catch (e) {
       for (const b of this.bound) b.socket.close();
@@ -149,6 +155,7 @@ export class Ip6Transport implements MhTransport {
   send(data: Buffer, to: Peer, from?: string): void {
     if (this.closed) return;
     const b = this.pick(from);
+    if (b.queue !== null && b.queue.add(data, to.address, b.wildcard ? from : undefined)) return;
     const err = b.wildcard && from !== undefined ? b.socket.send(data, to.address, from) : b.socket.send(data, to.address);
     if (err !== 0) this.sendFailed(err, to.address);
   }
@@ -209,7 +216,10 @@ export class Ip6Transport implements MhTransport {
     if (this.closed) return;
     retire(this);
     this.closed = true;
-    for (const b of this.bound) b.socket.close();
+    for (const b of this.bound) {
+      b.queue?.flush();
+      b.socket.close();
+    }
     untrack(this);
   }
 }

@@ -63,6 +63,12 @@ export interface MhSocketStats {
 export interface MhSocket {
   /** 0, or the errno of a failed sendmsg (e.g. 11 EAGAIN: send buffer full, 101 ENETUNREACH). */
   send(data: Uint8Array, destination: string, source?: string): number;
+  /**
+   * sendmmsg of `count` datagrams (src/transport/ip6-batch.ts): datagram i is data[info[4i], +info[4i+1])
+   * to addrs[32i, +16) (scope id info[4i+2]), from addrs[32i+16, +16) when bit 0 of info[4i+3] is set.
+   * Returns how many were sent; errs[i] is 0 or the errno of datagram i. Absent in older builds.
+   */
+  sendBatch?(data: Uint8Array, info: Uint32Array, addrs: Uint8Array, count: number, errs: Int32Array): number;
   /** RFC 6275 §9.2 ICMPv6 Parameter Problem to `peer`; `pointer` is the offset in the MH. 0 or errno. */
   parameterProblem(pointer: number, mh: Uint8Array, peer: string, local: string, hopLimit: number): number;
   stats(): MhSocketStats;

@@ -55,11 +55,21 @@ const ops: Record<string, (r: Req) => unknown> = {
     transports.set(r.name as string, { t, inbox });
     return t.localAddresses();
   },
-  send(r) {
+  async send(r) {
     const e = transports.get(r.name as string)!;
     const errors: string[] = [];
     e.t.onError((err) => errors.push(err.message));
     e.t.send(Buffer.from(r.hex as string, 'hex'), { address: r.to as string }, r.from as string | undefined);
+    await new Promise((res) => setImmediate(res)); // a batched send leaves at the end of the turn
+    return errors;
+  },
+  /** Sends `packets` in one turn of the event loop (one batch where the transport batches); the errors reported. */
+  async sendMany(r) {
+    const e = transports.get(r.name as string)!;
+    const errors: string[] = [];
+    e.t.onError((err) => errors.push(err.message));
+    for (const p of r.packets as { hex: string; to: string; from?: string }[]) e.t.send(Buffer.from(p.hex, 'hex'), { address: p.to }, p.from);
+    await new Promise((res) => setImmediate(res));
     return errors;
   },
   /** Sends `packets` (each through transport `via`, default `name`) `repeat` times as fast as the event loop allows. */

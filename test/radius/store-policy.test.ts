@@ -80,7 +80,9 @@ for (const kind of DB_KINDS) {
       try {
         const policy = new StoreRadiusPolicy(store, { directory });
         const a = await policy.findProfile('mn2@example.net');
-        assert.equal(await policy.findProfile('mn2@example.net'), a, 'the same object from memory');
+        const hits = directory.stats.hits;
+        assert.deepEqual(await policy.findProfile('mn2@example.net'), a, 'the same profile');
+        assert.equal(directory.stats.hits, hits + 1, 'from memory');
         const seen = directory.stats.notifications;
         await store.db.exec(`UPDATE profiles SET service_selection = 'video' WHERE mn_id = 'mn2@example.net'`);
         await until('the notification', () => directory.stats.notifications > seen);

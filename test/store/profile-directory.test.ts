@@ -76,9 +76,9 @@ for (const kind of DB_KINDS) {
       const got = await Promise.all(ids.map((id) => d.find(id)));
       for (let i = 0; i < ids.length; i++) assert.deepEqual(got[i], await store.profiles.find(ids[i]));
       assert.equal(d.stats.reads, 1, 'one batched read');
-      assert.equal(d.peek('mn1@example.net'), got[0], 'the same object from memory');
+      assert.deepEqual(d.peek('mn1@example.net'), got[0], 'the same profile from memory');
       assert.equal(d.peek('nobody@example.net'), null, 'a known unknown');
-      assert.equal(await d.find('mn2@example.net'), got[1]);
+      assert.deepEqual(await d.find('mn2@example.net'), got[1]);
       assert.deepEqual(d.size, { profiles: 3, unknown: 1 });
       assert.deepEqual(
         { hits: d.stats.hits, negativeHits: d.stats.negativeHits, misses: d.stats.misses, bypasses: d.stats.bypasses },

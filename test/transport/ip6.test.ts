@@ -76,6 +76,25 @@ describe('raw IPv6 MH transport between namespaces (RFC 6275 §6.1, §9.2)', { s
     assert.equal(m2.from.address, A1, 'a socket bound to an address sends from it');
   });
 
+  it('what one turn sends leaves in one batch (sendmmsg): each from its chosen source; a refused datagram is reported with its destination, the others still go', async () => {
+    const before = await a.call<Stats>('stats', { name: 'w' });
+    const packets = Array.from({ length: 40 }, (_, i) => ({ hex: heartbeat(100 + i).toString('hex'), to: B2, from: i % 2 ? A3 : A1 }));
+    packets.splice(20, 0, { hex: heartbeat(99).toString('hex'), to: '2001:db8:dead::1', from: A1 }); // no route there
+    const errors = await a.call<string[]>('sendMany', { name: 'w', packets });
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], /2001:db8:dead::1/);
+    const got = await b.call<Rx[]>('take', { name: 'b', n: 40 });
+    assert.equal(got.length, 40);
+    assert.deepEqual(
+      got.map((m) => [Buffer.from(m.hex, 'hex').readUInt32BE(8), m.from.address]),
+      Array.from({ length: 40 }, (_, i) => [100 + i, i % 2 ? A3 : A1]),
+      'in order, each from its source',
+    );
+    const after = await a.call<Stats>('stats', { name: 'w' });
+    assert.equal(after.txPackets - before.txPackets, 40);
+    assert.equal(after.txErrors - before.txErrors, 1);
+  });
+
   it('§9.2: a wrong checksum is discarded silently by the kernel and counted in its drop counter', async () => {
     const before = await a.call<Stats>('stats', { name: 'a' });
     const bad = heartbeat(10);

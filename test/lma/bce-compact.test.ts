@@ -1,0 +1,69 @@
+// The BCE's compact layout (src/lma/bce.ts): times kept as small-integer offsets read back
+// exactly, the rarely used fields (IPv4 prefix length and router, MAG link-local address, GRE
+// keys) read their defaults without a record of their own and keep what is written, and the
+// binding cache's indexes and deadline heap behave the same with them.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Bce, BindingCache, MagPeer } from '../../src/lma/bce.ts';
+import { MemoryHub } from '../../src/transport/memory.ts';
+
+const hub = new MemoryHub();
+const t = hub.endpoint('2001:db8::1');
+const peer = new MagPeer('2001:db8::2', '2001:db8::2', -1, '2001:db8::1', 'memory', t);
+
+describe('BCE compact layout', () => {
+  it('reads defaults for the rarely used fields without holding a record for them', () => {
+    const b = new Bce(1, 'mn1@example.net', null, 4, peer);
+    assert.deepEqual([b.v4Len, b.v4Router, b.lla, b.greUp, b.greDown], [0, 0, null, 0, 0]);
+    b.v4Len = 0;
+    b.lla = null;
+    b.greDown = 0;
+    assert.equal((b as unknown as { x: unknown }).x, null, 'writing defaults makes no record');
+  });
+
+  it('keeps what is written, and back to the defaults', () => {
+    const b = new Bce(2, 'mn2@example.net', '02:00:00:00:00:02', 4, peer);
+    b.v4Len = 24;
+    b.v4Router = 0x0a000001;
+    b.lla = 'fe80::1';
+    b.greUp = -2;
+    b.greDown = 0x7fffffff;
+    assert.deepEqual([b.v4Len, b.v4Router, b.lla, b.greUp, b.greDown], [24, 0x0a000001, 'fe80::1', -2, 0x7fffffff]);
+    b.v4Len = b.v4Router = b.greUp = b.greDown = 0;
+    b.lla = null;
+    assert.deepEqual([b.v4Len, b.v4Router, b.lla, b.greUp, b.greDown], [0, 0, null, 0, 0]);
+  });
+
+  it('reads clock times back exactly, near and far from the process start', () => {
+    const b = new Bce(3, 'mn3@example.net', null, 4, peer);
+    for (const ms of [Date.now(), Date.now() + 900_000.5, Date.now() - 40 * 86_400_000, 1, 0]) {
+      b.expiresAt = ms;
+      b.registeredAt = ms;
+      assert.equal(b.expiresAt, ms);
+      assert.equal(b.registeredAt, ms);
+    }
+  });
+
+  it('indexes and times out bindings through the cache', () => {
+    const c = new BindingCache();
+    const now = Date.now();
+    const bs = [0, 1, 2].map((i) => {
+      const b = new Bce(c.allocId(), `mn${i}@example.net`, null, 4, peer);
+      b.hnps = `2001:db8:${i}::/64`;
+      c.add(b);
+      c.schedule(b, now + 1000 * (3 - i));
+      return b;
+    });
+    assert.equal(c.byPrefix('2001:db8:1::/64'), bs[1]);
+    assert.equal(c.onlyOfMn('mn2@example.net'), bs[2]);
+    c.schedule(bs[2], now + 10_000); // later: re-keyed lazily
+    assert.equal(c.popDue(now + 1500), undefined);
+    assert.equal(c.popDue(now + 2500), bs[1]);
+    assert.equal(c.popDue(now + 3500), bs[0]);
+    assert.equal(c.popDue(now + 3500), undefined, 'bs[2] moved to +10 s');
+    assert.equal(c.popDue(now + 10_000), bs[2]);
+    c.remove(bs[0]);
+    assert.equal(c.byPrefix('2001:db8:0::/64'), undefined);
+    assert.equal(c.size, 2);
+  });
+});
