@@ -94,9 +94,15 @@ export class UserspaceDataPlane implements DataPlane {
     if (!o.addon.TunForwarder) throw new DataPlaneError('the native addon has no TunForwarder (rebuild it: npm run install)', 'unsupported-encap');
     // The TUN device first: a second process with the same name fails here (EBUSY) before
     // it could remove the first one's rules.
-    const fwd = new o.addon.TunForwarder({ name: o.tunName, role: o.role, mtu: o.mtu, maxTunnels: o.maxTunnels, maxRoutes: o.maxRoutes });
     const routing = o.routing ?? 'auto';
     const pr = routing === 'ip-command' || (routing === 'auto' && !o.addon.RouteNetlink) ? ipCommandRouting : new RtnetlinkRouting(o.addon);
+    let fwd: TunForwarder;
+    try {
+      fwd = new o.addon.TunForwarder({ name: o.tunName, role: o.role, mtu: o.mtu, maxTunnels: o.maxTunnels, maxRoutes: o.maxRoutes });
+    } catch (e) {
+      pr.close();
+      throw e;
+    }
     const dp = new UserspaceDataPlane(o, fwd, pr);
     dp.ifindex = fwd.stats().ifindex;
     try {
