@@ -108,9 +108,15 @@ export class UserspaceDataPlane implements DataPlane {
     // The TUN device first: a second process with the same name fails here (EBUSY) before
     // it could remove the first one's rules.
     const contexts = o.role === 'lma' ? (o.contexts ?? []) : [];
-    const fwd = new o.addon.TunForwarder({ name: o.tunName, role: o.role, mtu: o.mtu, maxTunnels: o.maxTunnels, maxRoutes: o.maxRoutes, contexts: contexts.map((c) => c.tunName) });
     const routing = o.routing ?? 'auto';
     const pr = routing === 'ip-command' || (routing === 'auto' && !o.addon.RouteNetlink) ? ipCommandRouting : new RtnetlinkRouting(o.addon);
+    let fwd: TunForwarder;
+    try {
+      fwd = new o.addon.TunForwarder({ name: o.tunName, role: o.role, mtu: o.mtu, maxTunnels: o.maxTunnels, maxRoutes: o.maxRoutes, contexts: contexts.map((c) => c.tunName) });
+    } catch (e) {
+      pr.close();
+      throw e;
+    }
     const dp = new UserspaceDataPlane(o, fwd, pr);
     dp.ifindex = fwd.stats().ifindex;
     try {
