@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, netnsUnavailable, type Netns } from '../helpers/netns.ts';
 import { buildPmipDomain } from '../helpers/pmipv6-domain.ts';
-import { forwarded, startSuiteLma, startSuiteMag, udpEcho, udpPinger, type SuiteLma } from '../helpers/pmipv6-suite.ts';
+import { forwarded, runIn, startSuiteLma, startSuiteMag, udpEcho, udpPinger, type SuiteLma } from '../helpers/pmipv6-suite.ts';
 import { Agent } from '../helpers/ns-agent-client.ts';
 import { stopProcess, type Child } from '../helpers/cli.ts';
 import { until } from '../helpers/until.ts';
@@ -72,7 +72,7 @@ describe('DHCPv4 handover: an unmodified IPv4-only MN gets its HoA by DHCP at MA
     const status = await new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code)));
     return { status, out };
   };
-  const ping4 = (): boolean => spawnSync('ip', ['netns', 'exec', nsMn.name, 'ping', '-4', '-c', '1', '-W', '1', CN4]).status === 0;
+  const ping4 = async (): Promise<boolean> => (await runIn(nsMn, 'ping', ['-4', '-c', '1', '-W', '1', CN4])).status === 0;
   const mnAddresses = (): string[] => (JSON.parse(nsMn.ip('-j', '-4', 'addr', 'show', 'dev', 'mn0')) as { addr_info: { local: string }[] }[]).flatMap((i) => i.addr_info.map((a) => a.local));
 
   before(async () => {
@@ -177,6 +177,6 @@ describe('DHCPv4 handover: an unmodified IPv4-only MN gets its HoA by DHCP at MA
     const again = await dhcp(HOA);
     assert.equal(again.status, 0, again.out);
     assert.match(readFileSync(leases, 'utf8').trim().split('\n').at(-1)!, new RegExp(`bound ip=${HOA.replace(/\./g, '\\.')} `));
-    assert.ok(ping4(), 'ICMP to the CN through MAG2 too');
+    assert.ok(await ping4(), 'ICMP to the CN through MAG2 too');
   });
 });

@@ -22,6 +22,7 @@ import { pmip6, stopProcess, type Child } from '../helpers/cli.ts';
 import { createPgDatabase } from '../helpers/db.ts';
 import { pgUnixBridge, type PgBridge } from '../helpers/pg-bridge.ts';
 import { until } from '../helpers/until.ts';
+import { runIn } from '../helpers/pmipv6-suite.ts';
 import { loadNative } from '../../src/transport/native.ts';
 
 const NET = '2001:db8:d7';
@@ -78,7 +79,7 @@ describe('routing contexts: two IPv4 MNs with the same private home address behi
   const lmaDrops = (cause: string) => metric(new RegExp(`pmip6_dataplane_dropped_total\\{role="lma",direction="from-tunnel",cause="${cause}"\\} (\\d+)`));
   /** A capture's marker datagram, sent over the namespace's loopback. */
   const probeIn = (ns: Netns) => async (marker: string) =>
-    spawnSync('ip', ['netns', 'exec', ns.name, '/usr/bin/python3', '-c', `import socket\nsocket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b'${marker}', ('::1', 9))`]);
+    runIn(ns, '/usr/bin/python3', ['-c', `import socket\nsocket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b'${marker}', ('::1', 9))`]);
 
   const startMag = async (ns: Netns, id: string, coa: string): Promise<Child> => {
     const c = pmip6(['mag', '--id', id, '--proxy-coa', coa, '--lma', LMAA], {
@@ -186,11 +187,11 @@ describe('routing contexts: two IPv4 MNs with the same private home address behi
       for (const m of [MN_A, MN_B]) assert.match(nsL.ip('-4', 'route', 'show', 'table', String(m.table)), new RegExp(`${HOA.replace(/\./g, '\\.')} dev ${m.tun}`));
 
       const ping = (i: number, m: typeof MN_A, count: number) =>
-        spawnSync('ip', ['netns', 'exec', mns[i].ns.name, 'ping', '-4', '-c', String(count), '-i', '0.2', '-W', '2', '-p', m.pattern, CN], { encoding: 'utf8' });
-      for (const [i, m] of [MN_A, MN_B].entries()) await until(`${m.mnId} reaches its CN`, () => ping(i, m, 1).status === 0, 20_000).catch(diag('no ping'));
+        runIn(mns[i].ns, 'ping', ['-4', '-c', String(count), '-i', '0.2', '-W', '2', '-p', m.pattern, CN]);
+      for (const [i, m] of [MN_A, MN_B].entries()) await until(`${m.mnId} reaches its CN`, async () => (await ping(i, m, 1)).status === 0, 20_000).catch(diag('no ping'));
       const before = await Promise.all([MN_A, MN_B].map((m) => ctxPackets(m.tun, 'to-tunnel')));
       for (const [i, m] of [MN_A, MN_B].entries()) {
-        const r = ping(i, m, m.count);
+        const r = await ping(i, m, m.count);
         assert.match(r.stdout, new RegExp(`${m.count} packets transmitted, ${m.count} received`), r.stdout);
       }
       // Per-context counters: each context encapsulated exactly its own MN's replies, none of the other's.
@@ -202,14 +203,14 @@ describe('routing contexts: two IPv4 MNs with the same private home address behi
 
       // Forged: A's address with B's uplink key from MAG1, B's address with A's key from MAG2, and A's key with an address not A's.
       const forge = (ns: Netns, src: string, key: number, inner: string) =>
-        spawnSync('ip', ['netns', 'exec', ns.name, '/usr/bin/python3', '-c', `import socket\n${CK}\ns = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 47)\ns.bind(('${src}', 0))\nfor _ in range(3): s.sendto(bytes.fromhex('20000800') + (${key}).to_bytes(4, 'big') + ${inner}, ('${LMAA}', 0))`], { encoding: 'utf8' });
+        runIn(ns, '/usr/bin/python3', ['-c', `import socket\n${CK}\ns = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 47)\ns.bind(('${src}', 0))\nfor _ in range(3): s.sendto(bytes.fromhex('20000800') + (${key}).to_bytes(4, 'big') + ${inner}, ('${LMAA}', 0))`]);
       const badKey0 = await lmaDrops('badKey');
       const noBinding0 = await lmaDrops('noBinding');
-      for (const r of [
+      for (const r of await Promise.all([
         forge(nsM1, MAG1, bb.up, echo4(HOA, CN, FORGED)),
         forge(nsM2, MAG2, ba.up, echo4(HOA, CN, FORGED)),
         forge(nsM1, MAG1, ba.up, echo4('10.66.0.9', CN, FORGED)),
-      ]) assert.equal(r.status, 0, r.stderr);
+      ])) assert.equal(r.status, 0, r.stderr);
       await until('forged keys counted', async () => (await lmaDrops('badKey')) >= badKey0 + 6, 10_000);
       await until('a foreign inner address counted', async () => (await lmaDrops('noBinding')) >= noBinding0 + 3, 10_000);
       await cap.stop();

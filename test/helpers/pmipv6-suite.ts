@@ -4,7 +4,7 @@
 // 8081), both with the user-space data plane; a UDP prober on the MN whose answers time the
 // interruption of a move; the forwarders' packet counters from /metrics.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab, Netns } from './netns.ts';
@@ -82,6 +82,18 @@ export async function startSuiteMag(lab: Lab, ns: Netns, o: { dir: string; id: s
   assert.equal(c.child.exitCode, null, c.out());
   assert.match(c.out(), /data plane: user-space forwarder on TUN pmip6-mag/);
   return c;
+}
+
+/**
+ * Runs a command in `ns` without blocking this process: the LMA's database connection goes
+ * through it (pg-bridge.ts), and a spawnSync of a second stalls the LMA's commits (and its PBAs).
+ */
+export function runIn(ns: Netns, cmd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('ip', ['netns', 'exec', ns.name, cmd, ...args], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
 }
 
 /** UDP probes from `mn` to the echo at `dst` port 7 every 5 ms (dp_udp_probe.py): answer times (ms since the epoch). */
