@@ -56,12 +56,20 @@ function unknownHandoff(k: LookupKey, only: Bce): Lookup {
 }
 
 /**
- * Extension, not in RFC 5213: a re-registration (HI = 5) from the MAG that holds the MN's
- * only session, with the same ATT, that names no NON_ZERO prefix. §5.4.1.2/§5.4.1.3 would
- * make it a new session, which cannot get prefixes the session already holds.
+ * Extension, not in RFC 5213: a PBU naming no NON_ZERO prefix from the MAG that holds the MN's
+ * only session, with the same ATT, and HI = 5 (a re-registration) or HI = 1 (the MAG's first
+ * PBU again: a retransmission, RFC 5213 §6.9.4, sent because the PBA was slow; the MAG takes
+ * whichever PBA comes first). §5.4.1.2 (5) / §5.4.1.3 (4) would make it a new session that
+ * supersedes the first, with new GRE keys the MAG never learns if it kept the first PBA.
  */
 function sameMagReRegistration(k: LookupKey, only: Bce | undefined): boolean {
-  return only !== undefined && k.hi === HandoffIndicator.NOT_CHANGED && only.peer.key === k.coaKey && only.att === k.att;
+  return (
+    only !== undefined &&
+    (k.hi === HandoffIndicator.NOT_CHANGED || k.hi === HandoffIndicator.NEW_INTERFACE) &&
+    (only.flags & F.DEREG) === 0 &&
+    only.peer.key === k.coaKey &&
+    only.att === k.att
+  );
 }
 
 export function lookupBce(cache: BindingCache, k: LookupKey): Lookup {

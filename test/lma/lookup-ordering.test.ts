@@ -131,6 +131,15 @@ describe('RFC 5213 §5.4.1 BCE lookup', () => {
     assert.equal(h.lma.bindingCount, 2);
   });
 
+  it('§5.4.1.3: HI = 1 again from the MAG holding the only session (its first PBU retransmitted) -> the same session, not a second one (extension)', async () => {
+    await register({ hi: HI.NEW_INTERFACE });
+    const first = h.lma.bindings.list().items[0];
+    assert.equal(await register({ hi: HI.NEW_INTERFACE }), 0);
+    assert.equal(h.lma.bindingCount, 1);
+    assert.deepEqual(h.sink.kinds(), ['created', 'refreshed']);
+    assert.deepEqual(h.lma.bindings.list().items[0].hnps, first.hnps);
+  });
+
   it('§5.4.1.3: HI = 5 from the MAG holding the only session, ALL_ZERO HNP -> re-registration (extension)', async () => {
     await register({});
     assert.equal(await register({ hi: HI.NOT_CHANGED }), 0);
