@@ -138,8 +138,13 @@ describe('the detector serves DHCPv4 from the binding (RFC 5844 §3.4)', { skip:
     await w.advance(1000);
     const reg = events.find((e) => e.type === 'registered');
     assert.ok(reg && reg.type === 'registered' && reg.ipv4HoA);
-    const sent = io.ports.get(5)!.sent.splice(0);
-    assert.equal(sent.length, 1, 'one OFFER, no RA');
+    const frames = io.ports.get(5)!.sent.splice(0);
+    const type = (f: Buffer) => f.readUInt16BE(12);
+    // The OFFER, and the ARP reply for the default router the MAG volunteers with a new IPv4 binding.
+    assert.equal(frames.filter((f) => type(f) === 0x86dd).length, 0, 'no RA (nothing IPv6) for an IPv4-only MN');
+    assert.ok(frames.every((f) => type(f) === 0x0800 || type(f) === 0x0806), 'only IPv4 and ARP');
+    const sent = frames.filter((f) => type(f) === 0x0800);
+    assert.equal(sent.length, 1, 'one OFFER');
     const out = py(`p=Ether(bytes.fromhex('${sent[0].toString('hex')}'))
 o=dict(x for x in p[DHCP].options if isinstance(x, tuple))
 print(o['message-type'], p[BOOTP].yiaddr, o['router'], o['server_id'], o['subnet_mask'], o['interface-mtu'])`);
