@@ -50,11 +50,12 @@ static bool same_addr(const struct sockaddr_in6 *a, const struct sockaddr_in6 *b
 }
 
 // Hands one received batch to JavaScript:
-//   onPackets(count, data, info, sources, destinations, drops)
+//   onPackets(count, data, info, sources, destinations, drops, times)
 // data: one Buffer with the delivered datagrams back to back; info: Uint32Array of
 // [offset, length, ifindex, hopLimit] per datagram; sources/destinations: address text;
 // drops: undefined or a flat array [cause, source, mhType, ...] (cause: 1 oversized,
-// 2 wrong destination, 3 type filtered; mhType -1 when unknown).
+// 2 wrong destination, 3 type filtered; mhType -1 when unknown); times: Float64Array of each
+// datagram's kernel receive time (SO_TIMESTAMPNS, ms since 1970, 0 if none).
 static void deliver(mh_socket *s, unsigned n) {
   napi_env env = s->env;
   rx_meta metas[n];
@@ -93,22 +94,25 @@ static void deliver(mh_socket *s, unsigned n) {
 
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv, argv[6], undef;
+  napi_value cb, recv, argv[7], undef;
   napi_get_undefined(env, &undef);
   if (napi_get_reference_value(env, s->on_packets, &cb) != napi_ok || napi_get_reference_value(env, s->self, &recv) != napi_ok) goto out;
 
   uint8_t *data = NULL;
-  void *infov = NULL;
-  napi_value ab;
+  void *infov = NULL, *timesv = NULL;
+  napi_value ab, tab;
   if (napi_create_buffer(env, total, (void **)&data, &argv[1]) != napi_ok) goto out;
   if (napi_create_arraybuffer(env, (size_t)count * 16, &infov, &ab) != napi_ok) goto out;
   if (napi_create_typedarray(env, napi_uint32_array, (size_t)count * 4, ab, 0, &argv[2]) != napi_ok) goto out;
   if (napi_create_array_with_length(env, count, &argv[3]) != napi_ok) goto out;
   if (napi_create_array_with_length(env, count, &argv[4]) != napi_ok) goto out;
+  if (napi_create_arraybuffer(env, (size_t)count * sizeof(double), &timesv, &tab) != napi_ok) goto out;
+  if (napi_create_typedarray(env, napi_float64_array, count, tab, 0, &argv[6]) != napi_ok) goto out;
   argv[5] = undef;
   if (ndrops > 0 && napi_create_array(env, &argv[5]) != napi_ok) goto out;
 
   uint32_t *info = infov;
+  double *times = timesv;
   size_t off = 0;
   unsigned k = 0, d = 0;
   napi_value last_src = NULL, last_dst = NULL;
@@ -158,6 +162,7 @@ static void deliver(mh_socket *s, unsigned n) {
     info[k * 4 + 1] = len;
     info[k * 4 + 2] = m->ifindex;
     info[k * 4 + 3] = m->hoplimit < 0 ? 0 : (uint32_t)m->hoplimit;
+    times[k] = p6_rx_batch_time_ms(&s->rx, i);
     napi_set_element(env, argv[3], k, src);
     napi_set_element(env, argv[4], k, dst);
     off += len;
@@ -165,7 +170,7 @@ static void deliver(mh_socket *s, unsigned n) {
   }
   napi_create_uint32(env, count, &argv[0]);
   napi_value result;
-  napi_status st = napi_make_callback(env, s->actx, recv, cb, 6, argv, &result);
+  napi_status st = napi_make_callback(env, s->actx, recv, cb, 7, argv, &result);
   if (st != napi_ok) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);

@@ -5,6 +5,7 @@
 //   on a host sees every MH otherwise);
 // - IPV6_CHECKSUM offset 4: the kernel fills the MH checksum on send and silently drops
 //   (counting in sk_drops) a received MH whose checksum is wrong (RFC 6275 §6.1.1, §9.2);
+// - SO_TIMESTAMPNS: each datagram's kernel receive time (RFC 5213 §5.5 timestamp checks);
 // - IPV6_RECVPKTINFO / IPV6_RECVHOPLIMIT: destination address, interface and hop limit
 //   of every datagram; sendmsg with IPV6_PKTINFO chooses the source address;
 // - reception on the libuv loop: a uv_poll on the socket, drained with non-blocking
@@ -188,6 +189,7 @@ static napi_value ms_construct(napi_env env, napi_callback_info info) {
   if ((err = p6_setsockopt_int(fd, IPPROTO_IPV6, IPV6_CHECKSUM, checksum ? 4 : -1)) != 0) what = "setsockopt(IPV6_CHECKSUM)";
   else if ((err = p6_setsockopt_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)) != 0) what = "setsockopt(IPV6_RECVPKTINFO)";
   else if ((err = p6_setsockopt_int(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)) != 0) what = "setsockopt(IPV6_RECVHOPLIMIT)";
+  else if ((err = p6_rx_enable_timestamps(fd)) != 0) what = "setsockopt(SO_TIMESTAMPNS)";
   else if ((err = set_buffer_size(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf)) != 0) what = "setsockopt(SO_RCVBUF)";
   else if ((err = set_buffer_size(fd, SO_SNDBUFFORCE, SO_SNDBUF, sndbuf)) != 0) what = "setsockopt(SO_SNDBUF)";
   else if (bind(fd, (struct sockaddr *)&bound, sizeof bound) != 0) {

@@ -17,7 +17,7 @@
 
 // RFC 6275 §6.1.1: Header Len is 8 bits in 8-octet units beyond the first 8: at most 2048 octets.
 #define MH_MAX_OCTETS 2048
-#define CTRL_SIZE (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)) + 64)
+#define CTRL_SIZE (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)) + P6_RX_TS_CTRL + 64)
 // Drop records handed to JavaScript per batch (the rest are counted only).
 #define MAX_DROP_RECORDS 16
 // RFC 4443 §2.4 (c): an ICMPv6 error must fit the minimum IPv6 MTU.

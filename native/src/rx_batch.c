@@ -46,6 +46,22 @@ int p6_rx_batch_recv(p6_rx_batch *b, int fd) {
   }
 }
 
+int p6_rx_enable_timestamps(int fd) {
+  int on = 1;
+  return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0 ? 0 : errno;
+}
+
+double p6_rx_batch_time_ms(const p6_rx_batch *b, unsigned i) {
+  struct msghdr *h = &b->msgs[i].msg_hdr;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS || c->cmsg_len < CMSG_LEN(sizeof(struct timespec))) continue;
+    struct timespec ts;
+    memcpy(&ts, CMSG_DATA(c), sizeof ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+  }
+  return 0;
+}
+
 void p6_rx_batch_free(p6_rx_batch *b) {
   free(b->bufs);
   free(b->ctrl);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 typedef struct p6_rx_batch {
   unsigned cap;           // datagrams per recvmmsg call
@@ -27,5 +28,12 @@ int p6_rx_batch_recv(p6_rx_batch *b, int fd);
 // Slot i's payload.
 static inline uint8_t *p6_rx_batch_data(const p6_rx_batch *b, unsigned i) { return b->bufs + (size_t)i * b->buf_size; }
 void p6_rx_batch_free(p6_rx_batch *b);
+// Asks the kernel to stamp every received datagram with its receive time (SO_TIMESTAMPNS,
+// socket(7)). Returns 0 or an errno; the socket works without it (times come back 0).
+int p6_rx_enable_timestamps(int fd);
+// Ancillary octets one slot needs for that stamp.
+#define P6_RX_TS_CTRL CMSG_SPACE(sizeof(struct timespec))
+// Slot i's kernel receive time in ms since 1970 (CLOCK_REALTIME, fractional), 0 when absent.
+double p6_rx_batch_time_ms(const p6_rx_batch *b, unsigned i);
 
 #endif

@@ -2,9 +2,12 @@
 // (RFC 5844 §4, port 5436). Node's dgram costs one JavaScript callback, one rinfo object and
 // one address lookup per datagram in each direction; here
 // - reception: a level-triggered uv_poll drained with non-blocking recvmmsg (rx_batch.c),
-//   one JavaScript call per batch: onPackets(count, data, info) with the datagrams back to
-//   back in one Buffer and [offset, length, source address (host order), source port] per
-//   datagram in a Uint32Array (the caller turns addresses into text, and can cache them);
+//   one JavaScript call per batch: onPackets(count, data, info, times) with the datagrams back
+//   to back in one Buffer, [offset, length, source address (host order), source port] per
+//   datagram in a Uint32Array (the caller turns addresses into text, and can cache them), and
+//   each datagram's kernel receive time (SO_TIMESTAMPNS, ms since 1970, 0 if none) in a
+//   Float64Array: a datagram that waited in the socket while the loop was busy keeps the
+//   time it arrived (RFC 5213 §5.5 judges a PBU's timestamp against that);
 // - sending: sendBatch(data, info, count) hands a whole batch to sendmmsg, info holding
 //   [offset, length, destination address (host order), destination port] per datagram.
 // No threads; the socket lives on the loop like MhSocket (mh_socket.c).
@@ -111,14 +114,17 @@ static void deliver(udp_socket *s, unsigned n) {
   if (count == 0) return;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv, argv[3], ab, result;
+  napi_value cb, recv, argv[4], ab, tab, result;
   uint8_t *data = NULL;
-  void *infov = NULL;
+  void *infov = NULL, *timesv = NULL;
   if (napi_get_reference_value(env, s->on_packets, &cb) != napi_ok || napi_get_reference_value(env, s->self, &recv) != napi_ok) goto out;
   if (napi_create_buffer(env, total, (void **)&data, &argv[1]) != napi_ok) goto out;
   if (napi_create_arraybuffer(env, (size_t)count * 16, &infov, &ab) != napi_ok) goto out;
   if (napi_create_typedarray(env, napi_uint32_array, (size_t)count * 4, ab, 0, &argv[2]) != napi_ok) goto out;
+  if (napi_create_arraybuffer(env, (size_t)count * sizeof(double), &timesv, &tab) != napi_ok) goto out;
+  if (napi_create_typedarray(env, napi_float64_array, count, tab, 0, &argv[3]) != napi_ok) goto out;
   uint32_t *inf = infov;
+  double *times = timesv;
   size_t off = 0;
   unsigned k = 0;
   for (unsigned i = 0; i < n; i++) {
@@ -130,11 +136,12 @@ static void deliver(udp_socket *s, unsigned n) {
     inf[k * 4 + 1] = len;
     inf[k * 4 + 2] = ntohl(from->sin_addr.s_addr);
     inf[k * 4 + 3] = ntohs(from->sin_port);
+    times[k] = p6_rx_batch_time_ms(&s->rx, i);
     off += len;
     k++;
   }
   napi_create_uint32(env, count, &argv[0]);
-  if (napi_make_callback(env, s->actx, recv, cb, 3, argv, &result) != napi_ok) {
+  if (napi_make_callback(env, s->actx, recv, cb, 4, argv, &result) != napi_ok) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);
     if (pending) {
@@ -327,6 +334,7 @@ static napi_value us_construct(napi_env env, napi_callback_info info) {
   const char *what = NULL;
   if ((err = set_buffer_size(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf)) != 0) what = "setsockopt";
   else if ((err = set_buffer_size(fd, SO_SNDBUFFORCE, SO_SNDBUF, sndbuf)) != 0) what = "setsockopt";
+  else if ((err = p6_rx_enable_timestamps(fd)) != 0) what = "setsockopt(SO_TIMESTAMPNS)";
   else if (bind(fd, (struct sockaddr *)&bound, sizeof bound) != 0) {
     err = errno;
     what = "bind";
@@ -342,7 +350,7 @@ static napi_value us_construct(napi_env env, napi_callback_info info) {
   getsockname(fd, (struct sockaddr *)&got, &gl);
 
   udp_socket *s = calloc(1, sizeof *s);
-  if (s == NULL || p6_rx_batch_init(&s->rx, batch, UDP_MAX_OCTETS, 16) != 0) {
+  if (s == NULL || p6_rx_batch_init(&s->rx, batch, UDP_MAX_OCTETS, P6_RX_TS_CTRL) != 0) {
     free(s);
     close(fd);
     return p6_throw_errno(env, ENOMEM, "malloc", "UdpSocket");

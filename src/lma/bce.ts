@@ -9,39 +9,12 @@
 // list through the BCEs; fields most bindings leave at their defaults (IPv4 prefix length and
 // router, MAG link-local address, GRE keys) live in a record of their own, made on the first
 // non-default value. Indexed fields change only through BindingCache methods.
-import { isIPv4 } from 'node:net';
-import type { MhTransport } from '../transport/types.ts';
+import { DeadlineHeap } from './deadline-heap.ts';
+import { MagPeer } from './mag-peer.ts';
+import { F } from './bce-flags.ts';
 
-/** BCE flag bits. */
-export const F = {
-  /** De-registered, waiting MinDelayBeforeBCEDelete (RFC 5213 §5.3.5). */
-  DEREG: 1,
-  /** RFC 5846 §8.1 revocation in progress. */
-  REVOKING: 2,
-  /** The MAG restarted since the last accepted PBU (RFC 5847 §3.2). */
-  PEER_RESTARTED: 4,
-  /** RFC 5845: GRE encapsulation negotiated. */
-  GRE: 8,
-  /** RFC 5845: the MAG gave a downlink key, we returned an uplink key. */
-  GRE_KEYS: 16,
-  /** Policy snapshot: IPv6 mobility allowed (RFC 5844 §3.1.2.1, 172). */
-  POL_V6: 32,
-  /** Policy snapshot: IPv4 mobility allowed (170). */
-  POL_V4: 64,
-  /** Policy snapshot: GRE key policy optional / required (RFC 5845 §5.2). */
-  POL_GRE_OPT: 128,
-  POL_GRE_REQ: 256,
-  /** Policy snapshot: the MAG is authorised for this MN (RFC 5213 §5.3.1 step 5). */
-  POL_MAG_OK: 512,
-  /** The forwarding state (tunnel + routes) is installed. */
-  FWD: 1024,
-  /** RFC 5844 §4.1.3.1: IPv4-UDP encapsulation (F flag accepted). */
-  UDP_ENCAP: 2048,
-  /** In the binding cache (set by add, cleared by remove). */
-  LIVE: 4096,
-  /** A change whose PBA must wait is queued and not yet durable (commit.ts). */
-  UNSYNCED: 8192,
-} as const;
+export { MagPeer };
+export { F };
 
 /** A shared tunnel in the data plane, reference-counted by the BCEs using it (RFC 5213 §5.6.1). */
 export interface TunnelRef {
@@ -71,53 +44,6 @@ const at = (ms: number): number => {
   return d === (d | 0) ? d | 0 : d; // `| 0`: an int32 result, which V8 stores as a Smi (not as a boxed 5.0)
 };
 const time = (off: number): number => (off === 0 ? 0 : off > 0 ? off + T0 : off + T0 + 1);
-
-/** A MAG peer: where its signalling comes from, its heartbeat state and its bindings. */
-export class MagPeer {
-  /** Bindings at this MAG: intrusive list through Bce.pPrev/pNext. */
-  head: Bce | null = null;
-  count = 0;
-  /** RFC 5847 heartbeat state. */
-  hbSeq = 0;
-  hbOutstanding = false;
-  missing = 0;
-  unreachable = false;
-  hbUnsupported = false;
-  /** Peer's Restart Counter, -1 until learnt. */
-  restartCounter = -1;
-  /** Outstanding BRIs to this peer (RFC 5846), to attribute a Binding Error status 2. */
-  brisOutstanding = 0;
-  /** The Proxy-CoA is IPv4 (RFC 5844 encapsulations), decided once. */
-  readonly ipv4: boolean;
-  /** Last tunnel key handed out (forwarding.ts), with what it was built from. */
-  private tk = '';
-  private tkEncap = '';
-  private tkLocal = '';
-  constructor(
-    /** Index key: Proxy-CoA, plus "#port" for UDP carriage. */
-    readonly key: string,
-    /** Proxy-CoA (IPv4-Proxy-CoA over UDP/IPv4, RFC 5844 §4.1.1). */
-    readonly address: string,
-    /** UDP port of the MAG, -1 when not UDP. */
-    public port: number,
-    /** The local address our signalling to it uses (PBA source = PBU destination). */
-    public local: string,
-    public carriage: string,
-    public transport: MhTransport,
-  ) {
-    this.ipv4 = isIPv4(address);
-  }
-
-  /** "encap|LMAA|Proxy-CoA": the key of the shared tunnel to this MAG without GRE keys (RFC 5213 §5.6.1). */
-  tunnelKey(encap: string): string {
-    if (encap !== this.tkEncap || this.local !== this.tkLocal) {
-      this.tkEncap = encap;
-      this.tkLocal = this.local;
-      this.tk = `${encap}|${this.local}|${this.address}`;
-    }
-    return this.tk;
-  }
-}
 
 /**
  * The part of a BCE that most bindings leave at its defaults (IPv6-only sessions without GRE
@@ -284,8 +210,8 @@ export class BindingCache {
   private readonly byV4 = new Map<number, Bce>();
   private readonly byLl = new Map<string, Bce>();
   readonly peers = new Map<string, MagPeer>();
-  /** Min-heap on Bce.deadline. */
-  private readonly heap: Bce[] = [];
+  /** Every BCE timer (lifetime expiry, MinDelayBeforeBCEDelete) in one heap. */
+  private readonly heap = new DeadlineHeap<Bce>();
   private nextId = 1;
 
   get size(): number {
@@ -380,7 +306,7 @@ export class BindingCache {
       if (this.byLl.get(k) === b) this.byLl.delete(k);
     }
     this.unlinkPeer(b);
-    this.heapRemove(b);
+    this.heap.remove(b);
   }
 
   setHnps(b: Bce, hnps: string[]): void {
@@ -447,90 +373,21 @@ export class BindingCache {
     peer.count--;
   }
 
-  /* ------------------------------------------------------------ deadline heap */
-  // Lazy keys: a BCE sits in the heap under `heapKey` <= `deadline`. Moving a deadline later
-  // (every re-registration) only writes `deadline`; the entry is re-keyed when it reaches
-  // the top. Moving it earlier (de-registration) sifts at once.
+  /* ------------------------------------------------------------ deadlines */
 
-  /** Sets (or moves) the BCE's deadline. */
+  /** Sets (or moves) the BCE's deadline (deadline-heap.ts). */
   schedule(b: Bce, at: number): void {
-    b.deadline = at;
-    if (b.heapIdx < 0) {
-      b.heapKey = at;
-      b.heapIdx = this.heap.length;
-      this.heap.push(b);
-      this.siftUp(b.heapIdx);
-    } else if (at < b.heapKey) {
-      b.heapKey = at;
-      this.siftUp(b.heapIdx);
-    }
+    this.heap.schedule(b, at);
   }
 
   /** The earliest heap key (a lower bound of the earliest deadline), or Infinity. */
   nextDeadline(): number {
-    return this.heap.length === 0 ? Infinity : this.heap[0].heapKey;
+    return this.heap.nextDeadline();
   }
 
   /** Removes and returns a BCE whose deadline is <= now, if any. */
   popDue(now: number): Bce | undefined {
-    const h = this.heap;
-    while (h.length > 0 && h[0].heapKey <= now) {
-      const top = h[0];
-      if (top.deadline > now) {
-        // re-key a deadline that moved later
-        top.heapKey = top.deadline;
-        this.siftDown(0);
-        continue;
-      }
-      this.heapRemove(top);
-      return top;
-    }
-    return undefined;
-  }
-
-  private heapRemove(b: Bce): void {
-    const i = b.heapIdx;
-    if (i < 0) return;
-    const h = this.heap;
-    const last = h.pop()!;
-    b.heapIdx = -1;
-    if (last !== b) {
-      h[i] = last;
-      last.heapIdx = i;
-      this.siftUp(i);
-      this.siftDown(last.heapIdx);
-    }
-  }
-
-  private siftUp(i: number): void {
-    const h = this.heap;
-    const x = h[i];
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (h[p].heapKey <= x.heapKey) break;
-      h[i] = h[p];
-      h[i].heapIdx = i;
-      i = p;
-    }
-    h[i] = x;
-    x.heapIdx = i;
-  }
-
-  private siftDown(i: number): void {
-    const h = this.heap;
-    const n = h.length;
-    const x = h[i];
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && h[c + 1].heapKey < h[c].heapKey) c++;
-      if (h[c].heapKey >= x.heapKey) break;
-      h[i] = h[c];
-      h[i].heapIdx = i;
-      i = c;
-    }
-    h[i] = x;
-    x.heapIdx = i;
+    return this.heap.popDue(now);
   }
 }
 

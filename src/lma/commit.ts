@@ -261,19 +261,15 @@ export class GroupCommit {
     const f: InFlight = { batch: this.next ?? newBatch(), items, durable };
     this.next = null;
     this.inflight.push(f);
-    // Rows of new sessions first: `fresh` of them (all, in an initial-registration burst) are inserted.
-    const upserts: PersistedBinding[] = [];
-    const others: PersistedBinding[] = [];
     const removals: string[] = [];
+    let fresh = 0;
     for (const [id, item] of items) {
       if (typeof item === 'string') removals.push(item);
-      else (this.fresh.has(id) ? upserts : others).push(toPersisted(this.o.lmaId, item));
+      else if (this.fresh.has(id)) fresh++;
     }
-    const fresh = upserts.length;
-    for (let i = 0; i < others.length; i++) upserts.push(others[i]);
     let ok = false;
     try {
-      ok = await this.write(upserts, removals, fresh);
+      ok = await this.write(items, removals, fresh);
     } catch (e) {
       this.o.log.error({ err: e }, 'binding commit failed unexpectedly');
     }
@@ -293,18 +289,39 @@ export class GroupCommit {
     else if (this.dirty.size > 0 || this.journalled.size > 0) this.arm(ok ? this.o.lazyIntervalMs : this.o.retryMs);
   }
 
+  /**
+   * The rows of a batch: of new sessions first (`fresh` of them, inserted). Built from the BCEs
+   * when they are needed and not kept across the store's round trip: on the refresh path they
+   * would otherwise survive scavenges and be promoted (issue 12). When the store fails, the
+   * journal gets them built again, from the BCEs' state then (newer state wins anyway).
+   */
+  private rows(items: Map<number, Bce | string>): PersistedBinding[] {
+    const upserts: PersistedBinding[] = [];
+    const others: PersistedBinding[] = [];
+    for (const [id, item] of items) {
+      if (typeof item !== 'string') (this.fresh.has(id) ? upserts : others).push(toPersisted(this.o.lmaId, item));
+    }
+    for (let i = 0; i < others.length; i++) upserts.push(others[i]);
+    return upserts;
+  }
+
   /** To the store (with the journal's content first), else to the journal. */
-  private async write(upserts: PersistedBinding[], removals: string[], fresh: number): Promise<boolean> {
+  private async write(items: Map<number, Bce | string>, removals: string[], fresh: number): Promise<boolean> {
     const c = this.o.counters.persist;
     const now = this.o.clock.now();
+    const nUps = items.size - removals.length;
     if (this.journalled.size === 0 || now >= this.nextStoreTry) {
-      let ups = upserts;
-      let rems = removals;
       const replay = this.journalled.size;
-      if (replay > 0) ({ ups, rems } = this.withJournal(upserts, removals));
       try {
-        await this.commitWithTimeout(ups, rems, replay > 0 ? 0 : fresh);
-        c.writes += ups.length + rems.length;
+        let writes = nUps + removals.length;
+        if (replay > 0) {
+          const { ups, rems } = this.withJournal(this.rows(items), removals);
+          writes = ups.length + rems.length;
+          await this.commitWithTimeout(ups, rems, 0);
+        } else {
+          await this.commitWithTimeout(this.rows(items), removals, fresh);
+        }
+        c.writes += writes;
         c.commits++;
         if (replay > 0) {
           this.journalled.clear();
@@ -323,7 +340,8 @@ export class GroupCommit {
       }
     }
     if (!this.journal) return false;
-    if (upserts.length === 0 && removals.length === 0) return true;
+    if (nUps === 0 && removals.length === 0) return true;
+    const upserts = this.rows(items);
     try {
       await this.journal.append(upserts, removals);
     } catch (e) {
@@ -352,6 +370,13 @@ export class GroupCommit {
 
   private commitWithTimeout(ups: PersistedBinding[], rems: string[], fresh: number): Promise<void> {
     const signal = { aborted: false };
+    // Started here, outside the closures below: they must not hold the rows (see rows()).
+    let started: Promise<void>;
+    try {
+      started = this.store.commit(this.o.lmaId, ups, rems, signal, fresh);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return new Promise<void>((resolve, reject) => {
       const t = this.o.clock.setTimer(this.o.commitTimeoutMs, () => {
         signal.aborted = true;
@@ -359,7 +384,7 @@ export class GroupCommit {
         e.name = 'CommitTimeout';
         reject(e);
       });
-      this.store.commit(this.o.lmaId, ups, rems, signal, fresh).then(
+      started.then(
         () => {
           t.cancel();
           resolve();

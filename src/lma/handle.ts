@@ -174,8 +174,9 @@ function decide(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
     }
     const now = ctx.clock.now();
     if (j.tsNum < prev) return reject(ctx, j, BaStatus.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, { nowMs: now });
-    // Clock skew is judged against the PBU's arrival time: time the PBU spent queued for a
-    // policy lookup inside this LMA is not skew between the MAG's clock and ours.
+    // Clock skew is judged against the PBU's arrival time (path.ts arrivedAt: the kernel's
+    // receive stamp when the transport has one): time the PBU spent in the socket buffer
+    // while the loop was busy, or queued for a policy lookup, is not skew between the clocks.
     const skewed = !ctx.cfg.mobileNodeGeneratedTimestampInUse && Math.abs(timestampToMs(v.timestamp) - j.at) > ctx.cfg.timestampValidityWindowMs;
     if (j.tsNum === prev || skewed) return reject(ctx, j, BaStatus.TIMESTAMP_MISMATCH, { nowMs: now });
   } else if (mine !== undefined) {

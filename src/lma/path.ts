@@ -69,6 +69,17 @@ export function sendMessage(ctx: LmaContext, t: MhTransport, msg: MhMessage, to:
   t.send(buf, to, from);
 }
 
+/**
+ * RFC 5213 §5.5: a PBU's timestamp is judged against "the current time ... when the message
+ * is received". With the kernel's receive stamp (ReceivedMh.queuedMs) that is when it reached
+ * the socket, not when this loop got to read it: a stall of the event loop longer than
+ * TimestampValidityWindow while PBUs wait in the socket buffer is no clock skew of the MAG.
+ */
+export function arrivedAt(now: number, m: ReceivedMh): number {
+  const q = m.queuedMs;
+  return q !== undefined && q > 0 ? now - q : now;
+}
+
 export function receive(ctx: PathContext, t: MhTransport, m: ReceivedMh, beBucket: TokenBucket): void {
   const c = ctx.counters;
   try {
@@ -105,7 +116,7 @@ export function receive(ctx: PathContext, t: MhTransport, m: ReceivedMh, beBucke
           return;
         }
         c.rx.pbu++;
-        handlePbu(ctx, parsePbu(msg, { t, from: m.from, local: m.local, carriage: m.carriage, lmaa: ctx.lmaaFor(m.carriage) }, ctx.clock.now()));
+        handlePbu(ctx, parsePbu(msg, { t, from: m.from, local: m.local, carriage: m.carriage, lmaa: ctx.lmaaFor(m.carriage) }, arrivedAt(ctx.clock.now(), m)));
         return;
       case 'heartbeat':
         ctx.heartbeat.onHeartbeat(msg, m, t);

@@ -12,7 +12,7 @@ import { logger, type Logger } from '../util/log.ts';
 import { LogOnce } from '../util/log-once.ts';
 import { Ip6TransportUnavailableError, rawMhSupport, type MhSocket, type NativeAddon } from './native.ts';
 import { retire, track, untrack } from './ip6-metrics.ts';
-import type { MhTransport, Peer, ReceivedMh } from './types.ts';
+import { queuedSince, type MhTransport, type Peer, type ReceivedMh } from './types.ts';
 import { Ip6SendQueue } from './ip6-batch.ts';
 
 export interface Ip6TransportOptions {
@@ -89,7 +89,7 @@ export class Ip6Transport implements MhTransport {
           recvBufferSize: o.recvBufferSize ?? 8 * 1024 * 1024,
           sendBufferSize: o.sendBufferSize ?? 4 * 1024 * 1024,
           batch: o.batch,
-          onPackets: (n, data, info, src, dst, drops) => this.onPackets(address, n, data, info, src, dst, drops),
+          onPackets: (n, data, info, src, dst, drops, times) => this.onPackets(address, n, data, info, src, dst, drops, times),
         });
         const queue = o.batchedSend !== false && typeof socket.sendBatch === 'function' ? new Ip6SendQueue(socket, (errno, to) => this.sendFailed(errno, to)) : null;
         this.bound.push({ socket, address, wildcard: address === '::', queue });
@@ -115,7 +115,7 @@ export class Ip6Transport implements MhTransport {
     return new Ip6Transport(o, s.addon);
   }
 
-  private onPackets(socket: string, n: number, data: Buffer, info: Uint32Array, src: string[], dst: string[], drops: (number | string)[] | undefined): void {
+  private onPackets(socket: string, n: number, data: Buffer, info: Uint32Array, src: string[], dst: string[], drops: (number | string)[] | undefined, times: Float64Array | undefined): void {
     if (drops !== undefined) {
       for (let i = 0; i + 2 < drops.length; i += 3) {
         const cause = CAUSES[drops[i] as number] ?? 'unknown';
@@ -133,6 +133,7 @@ export class Ip6Transport implements MhTransport {
         carriage: 'ip6',
         ifindex: info[i * 4 + 2],
         hopLimit: info[i * 4 + 3],
+        queuedMs: times === undefined ? undefined : queuedSince(times[i], Date.now()),
       };
       try {
         h(m);

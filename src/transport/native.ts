@@ -20,6 +20,8 @@ export type MhBatchCallback = (
   destinations: string[],
   /** Datagrams dropped in C: [cause, source, mhType] triples (1 oversized, 2 wrong destination, 3 MH Type filtered). */
   drops: (number | string)[] | undefined,
+  /** Kernel receive stamps (SO_TIMESTAMPNS, ms since 1970, 0 = none); absent from older builds. */
+  times?: Float64Array,
 ) => void;
 
 export interface MhSocketOptions {

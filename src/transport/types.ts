@@ -23,6 +23,22 @@ export interface ReceivedMh {
   ifindex?: number;
   /** Raw IPv6: the packet's hop limit (IPV6_HOPLIMIT). */
   hopLimit?: number;
+  /**
+   * How long the datagram waited in the socket's receive buffer before this handler ran, ms:
+   * the kernel's receive stamp (SO_TIMESTAMPNS) against the time of delivery. Absent when the
+   * transport has no stamp (node:dgram, memory): the message is taken as received now.
+   */
+  queuedMs?: number;
+}
+
+/**
+ * `queuedMs` from a kernel receive time and the wall clock at delivery (both ms since 1970):
+ * undefined without a stamp, never negative (the wall clock may step back).
+ */
+export function queuedSince(rxTime: number | undefined, wallNow: number): number | undefined {
+  if (rxTime === undefined || !(rxTime > 0)) return undefined;
+  const q = wallNow - rxTime;
+  return q > 0 ? q : 0;
 }
 
 export interface MhTransport {

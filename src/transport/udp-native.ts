@@ -4,6 +4,7 @@
 // (setImmediate). Used by UdpTransport (udp.ts) for IPv4 addresses when the addon is built;
 // without it, or with its option batched: false (lma.udpBatched), UdpTransport uses node:dgram.
 import { loadNative } from './native.ts';
+import { queuedSince } from './types.ts';
 
 /** The addon's UdpSocket (native/src/udp_mmsg.c). */
 interface NativeUdpSocket {
@@ -18,7 +19,8 @@ type NativeUdpCtor = new (o: {
   port: number;
   recvBufferSize?: number;
   sendBufferSize?: number;
-  onPackets: (count: number, data: Buffer, info: Uint32Array) => void;
+  /** times: kernel receive stamps (SO_TIMESTAMPNS, ms since 1970, 0 = none); absent from older builds. */
+  onPackets: (count: number, data: Buffer, info: Uint32Array, times?: Float64Array) => void;
 }) => NativeUdpSocket;
 
 export interface BatchedUdpStats {
@@ -70,11 +72,11 @@ export class BatchedUdpSocket {
   constructor(
     ctor: NativeUdpCtor,
     o: { address: string; port: number; recvBufferSize?: number; sendBufferSize?: number },
-    private readonly onMessage: (data: Buffer, address: string, port: number) => void,
+    private readonly onMessage: (data: Buffer, address: string, port: number, queuedMs: number | undefined) => void,
     private readonly onError: (e: Error) => void,
   ) {
     try {
-      this.sock = new ctor({ ...o, onPackets: (count, data, info) => this.received(count, data, info) });
+      this.sock = new ctor({ ...o, onPackets: (count, data, info, times) => this.received(count, data, info, times) });
     } catch (e) {
       // Like node:dgram's bind errors: the address and port, so start-up can name them (src/main/errors.ts).
       const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
@@ -94,7 +96,7 @@ export class BatchedUdpSocket {
     return this.sock.stats();
   }
 
-  private received(count: number, data: Buffer, info: Uint32Array): void {
+  private received(count: number, data: Buffer, info: Uint32Array, times: Float64Array | undefined): void {
     for (let i = 0; i < count; i++) {
       const off = info[i * 4];
       const a = info[i * 4 + 2];
@@ -105,7 +107,7 @@ export class BatchedUdpSocket {
         this.names.set(a, name);
       }
       try {
-        this.onMessage(data.subarray(off, off + info[i * 4 + 1]), name, info[i * 4 + 3]);
+        this.onMessage(data.subarray(off, off + info[i * 4 + 1]), name, info[i * 4 + 3], times === undefined ? undefined : queuedSince(times[i], Date.now()));
       } catch (e) {
         this.onError(e as Error);
       }

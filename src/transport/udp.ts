@@ -60,7 +60,7 @@ export class UdpTransport implements MhTransport {
           b.socket = new BatchedUdpSocket(
             ctor,
             { address, port, recvBufferSize: opts.recvBufferSize ?? 8 * 1024 * 1024, sendBufferSize: opts.sendBufferSize ?? 4 * 1024 * 1024 },
-            (data, from, fromPort) => t?.deliver(b, data, from, fromPort),
+            (data, from, fromPort, queuedMs) => t?.deliver(b, data, from, fromPort, queuedMs),
             (e) => t?.errorHandler?.(e),
           );
           if (port === 0) port = b.socket.port();
@@ -93,7 +93,7 @@ export class UdpTransport implements MhTransport {
   private listen(b: Bound, socket: dgram.Socket): void {
     socket.on('message', (data, rinfo) => {
       try {
-        this.deliver(b, data, rinfo.address, rinfo.port);
+        this.deliver(b, data, rinfo.address, rinfo.port, undefined);
       } catch (e) {
         this.errorHandler?.(e as Error);
       }
@@ -101,10 +101,10 @@ export class UdpTransport implements MhTransport {
     socket.on('error', (e) => this.errorHandler?.(e));
   }
 
-  private deliver(b: Bound, data: Buffer, address: string, port: number): void {
+  private deliver(b: Bound, data: Buffer, address: string, port: number, queuedMs: number | undefined): void {
     const h = this.handler;
     if (h === undefined || this.closed) return;
-    h({ data, from: { address, port }, local: b.wildcard ? undefined : b.address, carriage: b.carriage });
+    h({ data, from: { address, port }, local: b.wildcard ? undefined : b.address, carriage: b.carriage, queuedMs });
   }
 
   /** Batched-socket counters per IPv4 address (empty on node:dgram). */

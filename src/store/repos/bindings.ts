@@ -168,33 +168,43 @@ export class BindingRepo {
    * aborted meanwhile (a batch its caller gave up on must not land after a newer one).
    * `fresh`: how many of the upserts are rows the store never held (all of them: inserted).
    */
-  async commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: CommitSignal, fresh = 0): Promise<void> {
-    if (upserts.length === 0 && removals.length === 0) return;
+  commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: CommitSignal, fresh = 0): Promise<void> {
+    if (upserts.length === 0 && removals.length === 0) return Promise.resolve();
+    if (signal?.aborted) return Promise.reject(new Abandoned());
+    if (upserts.length <= CHUNK && removals.length <= CHUNK) {
+      // The common case: one statement, atomic by itself, no BEGIN / COMMIT round trips.
+      if (upserts.length === 0) return this.deleteMany(this.db, lmaId, removals);
+      // The rows are read here, before any await: only their column texts wait for the
+      // database, so the rows (and what they hold) die young instead of surviving scavenges.
+      return this.commitOne(lmaId, columns(upserts), removals, fresh >= upserts.length, signal);
+    }
+    return this.commitChunked(lmaId, upserts, removals, signal);
+  }
+
+  private async deleteMany(q: Queryable, lmaId: string, removals: readonly string[]): Promise<void> {
+    await q.query(`DELETE FROM bindings WHERE lma_id = $1 AND session_key = ANY($2::text[])`, [lmaId, removals]);
+  }
+
+  private async commitOne(lmaId: string, cols: unknown[], removals: readonly string[], allFresh: boolean, signal: CommitSignal | undefined): Promise<void> {
+    if (allFresh) {
+      try {
+        if (removals.length === 0) await this.db.query(INSERT_MANY, [lmaId, ...cols]);
+        else await this.db.query(DELETE_AND_INSERT, [lmaId, ...cols, removals]);
+        return;
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e;
+        if (signal?.aborted) throw new Abandoned();
+      }
+    }
+    if (removals.length === 0) await this.db.query(UPSERT_MANY, [lmaId, ...cols]);
+    else await this.db.query(DELETE_AND_UPSERT, [lmaId, ...cols, removals]);
+  }
+
+  /** A batch larger than one statement: a transaction of several, rolled back when the caller gave up. */
+  private async commitChunked(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal: CommitSignal | undefined): Promise<void> {
     const check = () => {
       if (signal?.aborted) throw new Abandoned();
     };
-    if (upserts.length <= CHUNK && removals.length <= CHUNK) {
-      // The common case: one statement, atomic by itself, no BEGIN / COMMIT round trips.
-      check();
-      if (upserts.length === 0) {
-        await this.db.query(`DELETE FROM bindings WHERE lma_id = $1 AND session_key = ANY($2::text[])`, [lmaId, removals]);
-        return;
-      }
-      const cols = columns(upserts);
-      if (fresh >= upserts.length) {
-        try {
-          if (removals.length === 0) await this.db.query(INSERT_MANY, [lmaId, ...cols]);
-          else await this.db.query(DELETE_AND_INSERT, [lmaId, ...cols, removals]);
-          return;
-        } catch (e) {
-          if (!isUniqueViolation(e)) throw e;
-          check();
-        }
-      }
-      if (removals.length === 0) await this.db.query(UPSERT_MANY, [lmaId, ...cols]);
-      else await this.db.query(DELETE_AND_UPSERT, [lmaId, ...cols, removals]);
-      return;
-    }
     await this.db.transaction(async (tx: Queryable) => {
       for (let i = 0; i < upserts.length; i += CHUNK) {
         check();
@@ -202,7 +212,7 @@ export class BindingRepo {
       }
       for (let i = 0; i < removals.length; i += CHUNK) {
         check();
-        await tx.query(`DELETE FROM bindings WHERE lma_id = $1 AND session_key = ANY($2::text[])`, [lmaId, removals.slice(i, i + CHUNK)]);
+        await this.deleteMany(tx, lmaId, removals.slice(i, i + CHUNK));
       }
       check();
     });
