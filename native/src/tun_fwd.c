@@ -38,6 +38,10 @@ static void close_fds(fwd *f) {
     if (f->tun_fds[c] >= 0) close(f->tun_fds[c]);
     f->tun_fds[c] = -1;
   }
+  for (int i = 0; i < FWD_V4_SOCKS; i++) {
+    if (f->v4_fds[i] >= 0) close(f->v4_fds[i]);
+    f->v4_fds[i] = -1;
+  }
 }
 
 static void tf_shutdown(tun_fwd *t) {
@@ -155,6 +159,7 @@ static napi_value tf_construct(napi_env env, napi_callback_info info) {
   if (t == NULL) return p6_throw_errno(env, ENOMEM, "calloc", "TunForwarder");
   fwd *f = &t->f;
   f->raw6_fd = f->raw4_fd = f->gre_fd = f->stop_fd = -1;
+  for (int i = 0; i < FWD_V4_SOCKS; i++) f->v4_fds[i] = -1;
   for (unsigned c = 0; c < FWD_MAX_CTX; c++) f->tun_fds[c] = -1;
   f->role = r;
   f->batch = batch;
@@ -172,6 +177,7 @@ static napi_value tf_construct(napi_env env, napi_callback_info info) {
   if (!err && (err = open_raw(41, rcvbuf, &f->raw6_fd))) what = "TunForwarder: raw IPv6 socket for protocol 41", sys = "socket";
   if (!err && (err = open_raw(4, rcvbuf, &f->raw4_fd))) what = "TunForwarder: raw IPv6 socket for protocol 4", sys = "socket";
   if (!err && (err = open_raw(IPPROTO_GRE, rcvbuf, &f->gre_fd))) what = "TunForwarder: raw IPv6 socket for protocol 47", sys = "socket";
+  if (!err && (err = fwd_open_v4(f, rcvbuf, &what))) sys = "socket";
   if (!err && (f->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) err = errno, what = "eventfd", sys = "eventfd";
   if (!err && (err = fwd_table_init(&f->table, max_tunnels, max_routes))) what = "TunForwarder: tables", sys = "calloc";
   if (err) {
@@ -228,8 +234,12 @@ static napi_value tf_add_tunnel(napi_env env, napi_callback_info info) {
   if (!p6_opt_string(env, argv[0], "local", local, sizeof local, &has_l) || !p6_opt_string(env, argv[0], "remote", remote, sizeof remote, &has_r) ||
       !p6_opt_string(env, argv[0], "encap", encap, sizeof encap, &has_e))
     return NULL;
-  if (!has_l || !has_r || inet_pton(AF_INET6, local, &spec.local) != 1 || inet_pton(AF_INET6, remote, &spec.remote) != 1)
-    return p6_throw_type(env, "local and remote must be IPv6 addresses");
+  // IPv4 endpoints (RFC 5844 §4 transport) are kept IPv4-mapped; both ends of one family.
+  uint8_t a4[4];
+  int fl = !has_l ? 0 : inet_pton(AF_INET6, local, &spec.local) == 1 ? 6 : inet_pton(AF_INET, local, a4) == 1 ? (fwd_v4_map(a4, &spec.local), 4) : 0;
+  int fr = !has_r ? 0 : inet_pton(AF_INET6, remote, &spec.remote) == 1 ? 6 : inet_pton(AF_INET, remote, a4) == 1 ? (fwd_v4_map(a4, &spec.remote), 4) : 0;
+  if (fl == 0 || fl != fr || (fl == 6 && (fwd_is_v4(&spec.local) || fwd_is_v4(&spec.remote))))
+    return p6_throw_type(env, "local and remote must be two IPv6 or two IPv4 addresses");
   if (!has_e || (strcmp(encap, "ip6") != 0 && strcmp(encap, "gre") != 0)) return p6_throw_type(env, "encap must be 'ip6' or 'gre'");
   spec.encap = strcmp(encap, "gre") == 0 ? FWD_ENCAP_GRE : FWD_ENCAP_IP6;
   napi_value v;
