@@ -77,48 +77,6 @@ static tun_fwd *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi
   return t;
 }
 
-// Opens (or attaches to) the TUN device `name`: IFF_TUN without packet information, so
-// every read and write is one bare IP packet. 0 or errno; *fd and name (the kernel's) out.
-int fwd_open_tun(char *name, int *fd) {
-  int f = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-  if (f < 0) return errno;
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-  if (ioctl(f, TUNSETIFF, &ifr) < 0) {
-    int e = errno;
-    close(f);
-    return e;
-  }
-  snprintf(name, IFNAMSIZ, "%s", ifr.ifr_name);
-  *fd = f;
-  return 0;
-}
-
-// MTU and IFF_UP through the classic interface ioctls. 0 or errno.
-int fwd_link_up(const char *name, uint32_t mtu, int *ifindex) {
-  int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return errno;
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-  int err = 0;
-  if (mtu) {
-    ifr.ifr_mtu = (int)mtu;
-    if (ioctl(s, SIOCSIFMTU, &ifr) < 0) err = errno;
-  }
-  if (!err && ioctl(s, SIOCGIFFLAGS, &ifr) < 0) err = errno;
-  if (!err) {
-    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) err = errno;
-  }
-  if (!err && ioctl(s, SIOCGIFINDEX, &ifr) < 0) err = errno;
-  if (!err) *ifindex = ifr.ifr_ifindex;
-  close(s);
-  return err;
-}
-
 static int open_raw(int proto, uint32_t rcvbuf, int *fd) {
   int s = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, proto);
   if (s < 0) return errno;
@@ -390,7 +348,7 @@ static napi_value tf_close(napi_env env, napi_callback_info info) {
 }
 
 // probeTun() -> { ok: true } | { ok: false, code, message, what }: can this process create
-// a TUN device (CAP_NET_ADMIN, /dev/net/tun) and open raw protocol-41 sockets (CAP_NET_RAW)?
+// a TUN device (CAP_NET_ADMIN, /dev/net/tun) and open raw protocol-41 sockets, IPv6 and IPv4 (CAP_NET_RAW)?
 static napi_value probe_tun(napi_env env, napi_callback_info info) {
   (void)info;
   char name[IFNAMSIZ] = "p6probe%d";
@@ -400,6 +358,11 @@ static napi_value probe_tun(napi_env env, napi_callback_info info) {
   if (e == 0) {
     int s = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, 41);
     if (s < 0) e = errno, what = "raw IPv6 socket (protocol 41)";
+    else close(s);
+  }
+  if (e == 0) { // IPv4 transport (RFC 5844 §4)
+    int s = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, 41);
+    if (s < 0) e = errno, what = "raw IPv4 socket (protocol 41)";
     else close(s);
   }
   napi_value o, v;
