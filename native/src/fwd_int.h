@@ -45,6 +45,7 @@ typedef struct {
 #define FWD_BUF 65536          // one packet buffer (largest IPv6 packet without jumbogram)
 #define FWD_MAX_BATCH 64
 #define FWD_V4_SOCKS 3
+#define FWD_UDP_PORT 5437 // RFC 5844 §4.1, IANA pmip6-data
 #define FWD_MAX_CTX 16         // routing contexts (TUN devices) of one forwarder
 
 typedef struct fwd {
@@ -64,6 +65,10 @@ typedef struct fwd {
   // IPv4 transport (RFC 5844 §4, fwd_v4.c): raw IPv4 sockets for protocols 41, 4 and 47, in
   // that order (the same order as raw6_fd, raw4_fd, gre_fd).
   int v4_fds[FWD_V4_SOCKS];
+  // IPv4-UDP (RFC 5844 §4.1): a UDP socket on port 5437, opened with the first such tunnel
+  // (-1 until then; never closed before shutdown); wake_fd tells the rx thread to poll it.
+  int udp_fd;
+  int wake_fd;
   int stop_fd;                 // eventfd: wakes both threads at close
   unsigned batch;
   pthread_t tx_thread, rx_thread;
@@ -89,6 +94,7 @@ void fwd_set_num(napi_env env, napi_value o, const char *k, double v);
 int fwd_open_v4(fwd *f, uint32_t rcvbuf, const char **what);
 void fwd_v4_map(const uint8_t *a4, struct in6_addr *out);
 bool fwd_is_v4(const struct in6_addr *a);
+int fwd_open_udp(fwd *f);
 bool fwd_v4_strip(uint8_t **p, size_t *len, struct in6_addr *src, struct in6_addr *dst);
 struct msghdr;
 struct sockaddr_in;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -131,7 +132,11 @@ static void tx_batch(fwd *f, uint16_t ctx, uint8_t *bufs, msg_group *groups, con
     f->tx.packets++;
     f->tx.bytes += len;
     int v4t = fwd_is_v4(&t->remote) ? 3 : 0; // groups 3..5: the IPv4-transport sockets
-    if (t->encap == FWD_ENCAP_GRE) {
+    if (t->encap == FWD_ENCAP_UDP) {
+      // RFC 5844 §4.1 IPv4-UDP: the inner packet is the UDP payload, port 5437 both ways.
+      group_add(&groups[6], p, len, &t->local, &t->remote);
+      groups[6].name[groups[6].n - 1].in.sin_port = htons(FWD_UDP_PORT);
+    } else if (t->encap == FWD_ENCAP_GRE) {
       // RFC 2784 §2 + RFC 2890 §2.1: [C|R|K|S|...|Ver] [Protocol Type] [Key]
       size_t h = t->has_key_out ? 8 : 4;
       uint8_t *g = p - h;
@@ -153,14 +158,14 @@ static void tx_batch(fwd *f, uint16_t ctx, uint8_t *bufs, msg_group *groups, con
     }
   }
   pthread_rwlock_unlock(&f->lock);
-  for (int gi = 0; gi < 3 + FWD_V4_SOCKS; gi++)
-    if (groups[gi].n) group_send(f, fds[gi], &groups[gi]);
+  for (int gi = 0; gi < 3 + FWD_V4_SOCKS + 1; gi++)
+    if (groups[gi].n) group_send(f, gi == 3 + FWD_V4_SOCKS ? __atomic_load_n(&f->udp_fd, __ATOMIC_ACQUIRE) : fds[gi], &groups[gi]);
 }
 
 static void *tx_main(void *arg) {
   fwd *f = arg;
   uint8_t *bufs = malloc((size_t)f->batch * (FWD_HEADROOM + FWD_BUF));
-  msg_group *groups = calloc(3 + FWD_V4_SOCKS, sizeof *groups); // raw6, raw4, gre, then over IPv4: 41, 4, 47
+  msg_group *groups = calloc(3 + FWD_V4_SOCKS + 1, sizeof *groups); // raw6, raw4, gre, then over IPv4: 41, 4, 47, UDP
   if (bufs == NULL || groups == NULL) {
     free(bufs);
     free(groups);
@@ -195,7 +200,10 @@ static void rx_one(fwd *f, int which, uint8_t *p, size_t len, const struct in6_a
   bool has_key = false;
   uint32_t key = 0;
   int v = which == 0 ? 6 : 4;
-  if (which == 2) {
+  if (which == 3) { // IPv4-UDP (RFC 5844 §4.1): the version of the inner packet says which
+    encap = FWD_ENCAP_UDP;
+    v = len > 0 ? p[0] >> 4 : 0;
+  } else if (which == 2) {
     encap = FWD_ENCAP_GRE;
     if (len < 4) goto malformed;
     uint16_t flags = (uint16_t)(p[0] << 8 | p[1]);
@@ -260,18 +268,24 @@ static void *rx_main(void *arg) {
   struct sockaddr_storage *names = calloc(batch, sizeof *names);
   uint8_t (*ctrl)[CTRL6 + 32] = calloc(batch, sizeof *ctrl);
   if (!bufs || !m || !iov || !names || !ctrl) goto out;
-  // IPv6 transport (41, 4, 47), IPv4 transport (41, 4, 47), the stop eventfd.
-  enum { NP = 3 + FWD_V4_SOCKS };
-  struct pollfd pfd[NP + 1] = {
+  // IPv6 transport (41, 4, 47), IPv4 transport (41, 4, 47), IPv4-UDP (once open), the wake
+  // eventfd (the UDP socket was opened), the stop eventfd.
+  enum { NP = 3 + FWD_V4_SOCKS + 1, WAKE = NP, STOP = NP + 1 };
+  struct pollfd pfd[STOP + 1] = {
       {.fd = f->raw6_fd, .events = POLLIN}, {.fd = f->raw4_fd, .events = POLLIN}, {.fd = f->gre_fd, .events = POLLIN},
       {.fd = f->v4_fds[0], .events = POLLIN}, {.fd = f->v4_fds[1], .events = POLLIN}, {.fd = f->v4_fds[2], .events = POLLIN},
-      {.fd = f->stop_fd, .events = POLLIN}};
+      {.fd = -1, .events = POLLIN}, {.fd = f->wake_fd, .events = POLLIN}, {.fd = f->stop_fd, .events = POLLIN}};
   while (!f->stopping) {
-    if (poll(pfd, NP + 1, -1) < 0) {
+    pfd[NP - 1].fd = __atomic_load_n(&f->udp_fd, __ATOMIC_ACQUIRE);
+    if (poll(pfd, STOP + 1, -1) < 0) {
       if (errno == EINTR) continue;
       break;
     }
-    if (pfd[NP].revents) break;
+    if (pfd[STOP].revents) break;
+    if (pfd[WAKE].revents) {
+      uint64_t v;
+      (void)!read(f->wake_fd, &v, sizeof v);
+    }
     for (int w = 0; w < NP; w++) {
       if (!(pfd[w].revents & POLLIN)) continue;
       for (int rounds = 0; rounds < 8; rounds++) {
@@ -292,6 +306,27 @@ static void *rx_main(void *arg) {
         pthread_rwlock_rdlock(&f->lock);
         for (int i = 0; i < r; i++) {
           uint8_t *pk = bufs + (size_t)i * FWD_BUF;
+          if (w == NP - 1) {
+            // IPv4-UDP: the kernel stripped IPv4 and UDP; the source from the name, the destination from IP_PKTINFO.
+            struct in6_addr s4, d4;
+            struct sockaddr_in *sin = (struct sockaddr_in *)&names[i];
+            bool dst_ok = false;
+            for (struct cmsghdr *c = CMSG_FIRSTHDR(&m[i].msg_hdr); c; c = CMSG_NXTHDR(&m[i].msg_hdr, c)) {
+              if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+                struct in_pktinfo pi;
+                memcpy(&pi, CMSG_DATA(c), sizeof pi);
+                fwd_v4_map((const uint8_t *)&pi.ipi_addr, &d4);
+                dst_ok = true;
+              }
+            }
+            if (!dst_ok || sin->sin_family != AF_INET || (m[i].msg_hdr.msg_flags & MSG_TRUNC)) {
+              f->rx.drops[FWD_DROP_MALFORMED]++;
+              continue;
+            }
+            fwd_v4_map((const uint8_t *)&sin->sin_addr, &s4);
+            rx_one(f, 3, pk, m[i].msg_len, &s4, &d4);
+            continue;
+          }
           if (w >= 3) {
             // IPv4 transport: the outer header comes with the datagram (raw IPv4 socket).
             size_t l4 = m[i].msg_len;

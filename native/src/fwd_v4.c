@@ -4,6 +4,7 @@
 // the RFC 5845 keys). The tables keep an IPv4 endpoint as an IPv4-mapped IPv6 address
 // (::ffff:a.b.c.d, RFC 4291 §2.5.5.2), so lookups are the IPv6 path's; only the socket
 // family, the outer header and the source-address control message differ.
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,6 +27,28 @@ int fwd_open_v4(fwd *f, uint32_t rcvbuf, const char **what) {
     if (rcvbuf && p6_setsockopt_int(s, SOL_SOCKET, SO_RCVBUFFORCE, (int)rcvbuf) != 0) p6_setsockopt_int(s, SOL_SOCKET, SO_RCVBUF, (int)rcvbuf);
     f->v4_fds[i] = s;
   }
+  return 0;
+}
+
+// Opens the IPv4-UDP socket (port 5437, RFC 5844 §4.1) if not yet open; wakes the rx thread.
+// Called by JavaScript's addTunnel under the table's write lock. 0 or errno.
+int fwd_open_udp(fwd *f) {
+  if (f->udp_fd >= 0) return 0;
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return errno;
+  struct sockaddr_in sin;
+  memset(&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(FWD_UDP_PORT);
+  int err = p6_setsockopt_int(s, IPPROTO_IP, IP_PKTINFO, 1);
+  if (!err && bind(s, (struct sockaddr *)&sin, sizeof sin) < 0) err = errno;
+  if (err) {
+    close(s);
+    return err;
+  }
+  __atomic_store_n(&f->udp_fd, s, __ATOMIC_RELEASE);
+  uint64_t one = 1;
+  (void)!write(f->wake_fd, &one, sizeof one);
   return 0;
 }
 

@@ -29,7 +29,7 @@ typedef struct {
 } tun_fwd;
 
 static void close_fds(fwd *f) {
-  int *fds[] = {&f->raw6_fd, &f->raw4_fd, &f->gre_fd, &f->stop_fd};
+  int *fds[] = {&f->raw6_fd, &f->raw4_fd, &f->gre_fd, &f->stop_fd, &f->udp_fd, &f->wake_fd};
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
     if (*fds[i] >= 0) close(*fds[i]);
     *fds[i] = -1;
@@ -118,6 +118,7 @@ static napi_value tf_construct(napi_env env, napi_callback_info info) {
   fwd *f = &t->f;
   f->raw6_fd = f->raw4_fd = f->gre_fd = f->stop_fd = -1;
   for (int i = 0; i < FWD_V4_SOCKS; i++) f->v4_fds[i] = -1;
+  f->udp_fd = f->wake_fd = -1;
   for (unsigned c = 0; c < FWD_MAX_CTX; c++) f->tun_fds[c] = -1;
   f->role = r;
   f->batch = batch;
@@ -137,6 +138,7 @@ static napi_value tf_construct(napi_env env, napi_callback_info info) {
   if (!err && (err = open_raw(IPPROTO_GRE, rcvbuf, &f->gre_fd))) what = "TunForwarder: raw IPv6 socket for protocol 47", sys = "socket";
   if (!err && (err = fwd_open_v4(f, rcvbuf, &what))) sys = "socket";
   if (!err && (f->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) err = errno, what = "eventfd", sys = "eventfd";
+  if (!err && (f->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) err = errno, what = "eventfd", sys = "eventfd";
   if (!err && (err = fwd_table_init(&f->table, max_tunnels, max_routes))) what = "TunForwarder: tables", sys = "calloc";
   if (err) {
     close_fds(f);
@@ -198,8 +200,9 @@ static napi_value tf_add_tunnel(napi_env env, napi_callback_info info) {
   int fr = !has_r ? 0 : inet_pton(AF_INET6, remote, &spec.remote) == 1 ? 6 : inet_pton(AF_INET, remote, a4) == 1 ? (fwd_v4_map(a4, &spec.remote), 4) : 0;
   if (fl == 0 || fl != fr || (fl == 6 && (fwd_is_v4(&spec.local) || fwd_is_v4(&spec.remote))))
     return p6_throw_type(env, "local and remote must be two IPv6 or two IPv4 addresses");
-  if (!has_e || (strcmp(encap, "ip6") != 0 && strcmp(encap, "gre") != 0)) return p6_throw_type(env, "encap must be 'ip6' or 'gre'");
-  spec.encap = strcmp(encap, "gre") == 0 ? FWD_ENCAP_GRE : FWD_ENCAP_IP6;
+  if (!has_e || (strcmp(encap, "ip6") != 0 && strcmp(encap, "gre") != 0 && strcmp(encap, "udp") != 0)) return p6_throw_type(env, "encap must be 'ip6', 'gre' or 'udp'");
+  spec.encap = strcmp(encap, "gre") == 0 ? FWD_ENCAP_GRE : strcmp(encap, "udp") == 0 ? FWD_ENCAP_UDP : FWD_ENCAP_IP6;
+  if (spec.encap == FWD_ENCAP_UDP && fl != 4) return p6_throw_type(env, "encap 'udp' (IPv4-UDP, RFC 5844 §4.1) needs IPv4 endpoints");
   napi_value v;
   napi_valuetype vt;
   if (napi_get_named_property(env, argv[0], "keyIn", &v) == napi_ok && napi_typeof(env, v, &vt) == napi_ok && vt == napi_number) {
@@ -217,7 +220,12 @@ static napi_value tf_add_tunnel(napi_env env, napi_callback_info info) {
   spec.ctx = (uint16_t)ctx;
   uint32_t slot = 0;
   pthread_rwlock_wrlock(&t->f.lock);
-  int err = fwd_tunnel_add(&t->f.table, &spec, &slot);
+  int err = spec.encap == FWD_ENCAP_UDP ? fwd_open_udp(&t->f) : 0;
+  if (err) {
+    pthread_rwlock_unlock(&t->f.lock);
+    return p6_throw_errno(env, err, "socket", "TunForwarder: UDP socket on port 5437 (IPv4-UDP, RFC 5844 §4.1)");
+  }
+  err = fwd_tunnel_add(&t->f.table, &spec, &slot);
   pthread_rwlock_unlock(&t->f.lock);
   if (err) return p6_throw_errno(env, err, "addTunnel", err == EEXIST ? "TunForwarder: a tunnel from that peer with that key exists" : "TunForwarder: tunnel table full");
   napi_value out;

@@ -233,18 +233,17 @@ export class UserspaceDataPlane implements DataPlane {
     if (v4 !== isIPv4(spec.remote) || (!v4 && (!isIPv6(spec.local) || !isIPv6(spec.remote)))) {
       throw new DataPlaneError(`tunnel endpoints ${spec.local} and ${spec.remote} are not two IPv6 or two IPv4 addresses`, 'unsupported-encap');
     }
-    if (spec.encap === 'ip4-udp') {
-      // RFC 5844 §4.1 IPv4-UDP (a MAG behind a NAT): not in this forwarder.
-      throw new DataPlaneError('the user-space data plane has no IPv4-UDP tunnels (RFC 5844 §4.1, a MAG behind a NAT): run without NAT (IPv4 or GRE over IPv4)', 'unsupported-encap');
-    }
-    if (spec.encap !== 'gre' && (spec.encap === 'ipip') !== v4) {
+    if (spec.encap === 'ip4-udp' && !v4) throw new DataPlaneError('IPv4-UDP tunnels need IPv4 endpoints (RFC 5844 §4.1)', 'unsupported-encap');
+    if (spec.encap !== 'gre' && spec.encap !== 'ip4-udp' && (spec.encap === 'ipip') !== v4) {
       throw new DataPlaneError(`encapsulation ${spec.encap} does not match ${v4 ? 'IPv4' : 'IPv6'} tunnel endpoints`, 'unsupported-encap');
     }
     const gre = spec.encap === 'gre';
+    // IPv4-UDP (RFC 5844 §4.1): the inner packet in UDP, port 5437 both ways.
+    const kind = gre ? 'gre' : spec.encap === 'ip4-udp' ? 'udp' : 'ip6';
     const ctx = this.contextOf(spec.context);
-    const id = `${gre ? 'gre' : 'ip6'}:${spec.local}>${spec.remote}${gre ? `#${spec.greKeyIn ?? '-'}/${spec.greKeyOut ?? '-'}` : ''}${ctx ? `@${ctx}` : ''}`;
+    const id = `${kind}:${spec.local}>${spec.remote}${gre ? `#${spec.greKeyIn ?? '-'}/${spec.greKeyOut ?? '-'}` : ''}${ctx ? `@${ctx}` : ''}`;
     if (this.tunnels.has(id)) return id;
-    const t: Parameters<TunForwarder['addTunnel']>[0] = { local: spec.local, remote: spec.remote, encap: gre ? 'gre' : 'ip6', ctx };
+    const t: Parameters<TunForwarder['addTunnel']>[0] = { local: spec.local, remote: spec.remote, encap: kind, ctx };
     if (gre && spec.greKeyIn !== undefined) t.keyIn = spec.greKeyIn >>> 0;
     if (gre && spec.greKeyOut !== undefined) t.keyOut = spec.greKeyOut >>> 0;
     const slot = this.fwd.addTunnel(t);

@@ -38,7 +38,7 @@ const skip = netnsUnavailable() ?? (loadNative().ok ? null : 'native addon not b
 
 type Binding = { mnId: string; proxyCoa: string; hnps: string[]; ipv4HoA: string | null; state: string };
 type Bul = { mnId: string; state: string; greKeyDownlink?: number | null; greKeyUplink?: number | null };
-type Variant = 'ip6-in-ip4' | 'ip4-in-ip4' | 'gre-ip4';
+type Variant = 'ip6-in-ip4' | 'ip4-in-ip4' | 'gre-ip4' | 'udp-ip4';
 
 describe('IPv4 transport (RFC 5844 §4): the user-space forwarder tunnels over IPv4 across a move between MAGs', { skip: skip ?? false }, () => {
   const lab = new Lab('v4t');
@@ -73,7 +73,8 @@ describe('IPv4 transport (RFC 5844 §4): the user-space forwarder tunnels over I
     d.cn.ip('route', 'add', 'default', 'via', '203.0.113.1');
     udpEcho(lab, d.cn);
     [a1, a2] = await Promise.all([Agent.start(lab, nsM1), Agent.start(lab, nsM2)]);
-    lma = await startSuiteLma(lab, nsL, { dir, lmaa: LMAA, token: TOKEN, dbPrefix: 'pmip6_e2e_v4t' });
+    // RFC 5844 §5 AcceptForcedIPv4UDPEncapsulationRequest: the F flag of a MAG that asks is honoured (IPv4-UDP).
+    lma = await startSuiteLma(lab, nsL, { dir, lmaa: LMAA, token: TOKEN, dbPrefix: 'pmip6_e2e_v4t', env: { PMIP6_LMA_ACCEPT_FORCED_IPV4_UDP_ENCAPSULATION: 'true' } });
     assert.match(lma.child.out(), /over IPv4\/UDP, RFC 5844/);
     for (const [id, coa] of [['mag1', MAG1], ['mag2', MAG2]]) assert.equal((await lma.api('/api/v1/mags', 'POST', { id, proxyCoa: [coa], authorized: true })).status, 201);
   });
@@ -97,13 +98,14 @@ describe('IPv4 transport (RFC 5844 §4): the user-space forwarder tunnels over I
   const moveOnce = async (variant: Variant, n: number): Promise<void> => {
     const v4 = variant !== 'ip6-in-ip4';
     const gre = variant === 'gre-ip4';
+    const udp = variant === 'udp-ip4';
     const mnId = `mn${n}@v4t.example`;
     const hnp = `${NET}:f00${n}::/64`;
     const mnAddr = v4 ? `10.79.0.${n + 4}` : `${NET}:f00${n}::5`;
     const cn = v4 ? CN4 : CN6;
     const profile = { mnId, hnps: [hnp], greKeyPolicy: gre ? 'required' : 'none', ...(v4 ? { ipv4HoA: mnAddr, ipv4PrefixLength: 24, ipv4DefaultRouter: '10.79.0.1' } : {}) };
     assert.equal((await lma!.api('/api/v1/profiles', 'POST', profile)).status, 201);
-    const env = { PMIP6_MAG_GRE_MODE: gre ? 'always' : 'never', PMIP6_MAG_REQUEST_IPV4: v4 ? 'true' : 'false' };
+    const env = { PMIP6_MAG_GRE_MODE: gre ? 'always' : 'never', PMIP6_MAG_REQUEST_IPV4: v4 ? 'true' : 'false', PMIP6_MAG_FORCE_IPV4_UDP_ENCAPSULATION: udp ? 'true' : 'false' };
     const started = await Promise.all([
       startSuiteMag(lab, nsM1, { dir, id: 'mag1', coa: MAG1, lmaa: LMAA, token: TOKEN, env }),
       startSuiteMag(lab, nsM2, { dir, id: 'mag2', coa: MAG2, lmaa: LMAA, token: TOKEN, env }),
@@ -156,11 +158,14 @@ describe('IPv4 transport (RFC 5844 §4): the user-space forwarder tunnels over I
 
       // On the wire: outer IPv4 between the Proxy-CoA and the LMAA, the protocol of the variant.
       await cap.stop();
-      const proto = gre ? 47 : v4 ? 4 : 41;
+      const proto = udp ? 17 : gre ? 47 : v4 ? 4 : 41;
       const inner = v4 ? 'ip' : 'ipv6';
+      // IPv4-UDP (RFC 5844 §4.1): UDP 5437 both ways, its payload decoded as the inner IPv4 packet.
+      const dec = udp ? ['-d', 'udp.port==5437,ip'] : [];
+      const outer = udp ? 'udp.srcport == 5437 && udp.dstport == 5437' : `ip.proto == ${proto}`;
       for (const mag of [MAG1, MAG2]) {
-        const up: string[] = tshark(['-r', cap.file, '-Y', `ip.proto == ${proto} && ip.src == ${mag} && ip.dst == ${LMAA} && udp.dstport == 7`, '-T', 'fields', '-e', `${inner}.src`, '-e', `${inner}.dst`, ...(gre ? ['-e', 'gre.key'] : [])]).split('\n').filter(Boolean);
-        const down: string[] = tshark(['-r', cap.file, '-Y', `ip.proto == ${proto} && ip.src == ${LMAA} && ip.dst == ${mag} && udp.srcport == 7`, '-T', 'fields', '-e', `${inner}.dst`, ...(gre ? ['-e', 'gre.key'] : [])]).split('\n').filter(Boolean);
+        const up: string[] = tshark(['-r', cap.file, ...dec, '-Y', `${outer} && ip.src == ${mag} && ip.dst == ${LMAA} && udp.dstport == 7`, '-T', 'fields', '-e', `${inner}.src`, '-e', `${inner}.dst`, ...(gre ? ['-e', 'gre.key'] : [])]).split('\n').filter(Boolean);
+        const down: string[] = tshark(['-r', cap.file, ...dec, '-Y', `${outer} && ip.src == ${LMAA} && ip.dst == ${mag} && udp.srcport == 7`, '-T', 'fields', '-e', `${inner}.dst`, ...(gre ? ['-e', 'gre.key'] : [])]).split('\n').filter(Boolean);
         assert.ok(up.length > 0, `${variant}: probes tunnelled from ${mag} to the LMA over IPv4 protocol ${proto}`);
         assert.ok(down.length > 0, `${variant}: answers tunnelled from the LMA to ${mag}`);
         for (const f of up) {
@@ -192,7 +197,7 @@ describe('IPv4 transport (RFC 5844 §4): the user-space forwarder tunnels over I
         : `bytes.fromhex('6000000000083b40') + socket.inet_pton(socket.AF_INET6, '${CN6}') + socket.inet_pton(socket.AF_INET6, '${mnAddr}') + bytes(8)`;
       const greHdr = (key: number) => `bytes.fromhex('2000${v4 ? '0800' : '86dd'}') + (${key}).to_bytes(4, 'big') + `;
       const forge = (src: string, payload: string) =>
-        runIn(nsL, '/usr/bin/python3', ['-c', `import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_RAW, ${proto})\ns.bind(('${src}', 0))\ns.sendto(${payload}, ('${MAG2}', 0))`]);
+        runIn(nsL, '/usr/bin/python3', ['-c', `import socket\ns = socket.socket(socket.AF_INET, ${udp ? 'socket.SOCK_DGRAM' : `socket.SOCK_RAW, ${proto}`})\ns.bind(('${src}', 0))\ns.sendto(${payload}, ('${MAG2}', ${udp ? 5437 : 0}))`]);
       const was = { peer: await drop(a2, 'unknownPeer'), key: await drop(a2, 'badKey') };
       const delivered = await forwarded(a2, 8081, 'mag', 'from-tunnel');
       let r = await forge(NOT_PEER, `${gre ? greHdr(keys!.greKeyDownlink!) : ''}${innerPkt}`);
@@ -226,5 +231,9 @@ describe('IPv4 transport (RFC 5844 §4): the user-space forwarder tunnels over I
 
   it('GRE over IPv4 (protocol 47) with RFC 5845 keys and an IPv4 home address: the same move, packets carry the negotiated keys', async () => {
     await moveOnce('gre-ip4', 3);
+  });
+
+  it('IPv4-UDP (RFC 5844 §4.1, the F flag honoured): an IPv4 home address in UDP 5437 over IPv4 transport, the same move', async () => {
+    await moveOnce('udp-ip4', 4);
   });
 });
