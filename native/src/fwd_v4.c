@@ -3,7 +3,9 @@
 // RFC 4213 §3.5), 4 (IPv4-in-IPv4, RFC 2003) and 47 (GRE over IPv4, RFC 2784 / RFC 2890 with
 // the RFC 5845 keys). The tables keep an IPv4 endpoint as an IPv4-mapped IPv6 address
 // (::ffff:a.b.c.d, RFC 4291 §2.5.5.2), so lookups are the IPv6 path's; only the socket
-// family, the outer header and the source-address control message differ.
+// family, the outer header and the source-address control message differ. IPv4-UDP (RFC 5844
+// §4.1): the inner packet as the payload of UDP port 5437 both ways, through a UDP socket
+// opened with the first such tunnel.
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>

@@ -58,9 +58,8 @@ export function userspaceUnavailable(): string | null {
 
 /**
  * `ipv6Transport`: whether the role has an IPv6 tunnel endpoint, else IPv4 only (RFC 5844 §4
- * transport). Both are forwarded by the user-space forwarder; it only says so in the log.
- * IPv4-UDP tunnels (RFC 5844 §4.1, a MAG behind a NAT) are refused per tunnel
- * (DataPlaneError 'unsupported-encap'), not here.
+ * transport). Both are forwarded by the user-space forwarder (IPv4-UDP, RFC 5844 §4.1,
+ * included); it only says so in the log.
  */
 export async function openDataPlane(role: 'lma' | 'mag', c: DataPlaneConfig, log: Logger, ipv6Transport = true): Promise<DataPlane> {
   const why: string[] = [];
@@ -96,7 +95,7 @@ export async function openDataPlane(role: 'lma' | 'mag', c: DataPlaneConfig, log
   for (const x of contexts) log.info({ context: x.service, tun: x.tunName, table: x.table, upstream: x.upstream, via: x.via }, `data plane: routing context for service ${x.service} on TUN ${x.tunName}, table ${x.table}`);
   log.info(
     { dataplane: 'userspace', tun: tunName, table, rulePriority: c.rulePriority, routing: dp.routing, mtu: c.mtu, transport: ipv6Transport ? 'ipv6+ipv4' : 'ipv4', why: c.kind === 'auto' ? why.join('; ') : 'dataplane.kind is userspace' },
-    `data plane: user-space forwarder on TUN ${tunName} (IP-in-IP and GRE over IPv6 or IPv4 raw sockets, packet path in native threads; no IPv4-UDP tunnels)`,
+    `data plane: user-space forwarder on TUN ${tunName} (IP-in-IP and GRE over IPv6 or IPv4 raw sockets, IPv4-UDP, packet path in native threads)`,
   );
   return dp;
 }

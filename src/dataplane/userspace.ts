@@ -9,7 +9,7 @@
 //       tunnel by source. Decapsulated packets to the MN leave by the access link (mnLink)
 //       through a route in the same table and a destination rule.
 // Transport (RFC 5844 §4): IPv6 (IPv6-in-IPv6, IPv4-in-IPv6, GRE over IPv6) or IPv4
-// (IPv6-in-IPv4, IPv4-in-IPv4, GRE over IPv4), by the tunnel endpoints' family.
+// (IPv6-in-IPv4, IPv4-in-IPv4, GRE over IPv4, IPv4-UDP), by the tunnel endpoints' family.
 // Routing contexts (LMA, contexts.ts): besides the default one, each context has a TUN device
 // and a routing table of its own, like a VRF: its MNs' routes, its upstream's default route,
 // and rules sending what arrives on its TUN device or upstream interfaces to its table. The

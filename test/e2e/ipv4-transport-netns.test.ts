@@ -1,7 +1,8 @@
 // Issue 13, IPv4 transport (RFC 5844 §4): the MAGs and the LMA signal over IPv4/UDP 5436 (an
 // IPv4 Proxy-CoA and an IPv4 LMAA) and the user-space forwarder carries the MN's packets in
 // IPv4: IPv6-in-IPv4 (protocol 41) for an IPv6 HNP, IPv4-in-IPv4 (protocol 4) and GRE over
-// IPv4 (protocol 47 with the RFC 5845 keys) for an IPv4 home address. Real `pmip6` processes
+// IPv4 (protocol 47 with the RFC 5845 keys) and IPv4-UDP (§4.1, UDP 5437, the MAG's F flag
+// honoured by the LMA) for an IPv4 home address. Real `pmip6` processes
 // in namespaces (p6t-v4t-*), an MN attached through the MAG's attach API pings the CN through
 // MAG1, its link moves to MAG2, the traffic resumes and the LMA's binding points at MAG2. A
 // capture on the MAG-LMA links is decoded by tshark (outer IPv4, protocol and GRE keys,
