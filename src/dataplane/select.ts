@@ -5,6 +5,7 @@
 // build can drive them, else the user-space forwarder when this process may create a TUN
 // device and raw sockets, else recording, and says why each was passed over.
 import { existsSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import type { DataPlane } from './types.ts';
 import { RecordingDataPlane } from './recording.ts';
 import { UserspaceDataPlane } from './userspace.ts';
@@ -56,16 +57,26 @@ export function userspaceUnavailable(): string | null {
   return `${p.what}: ${p.message} (${p.code})`;
 }
 
+/** A loopback address (127.0.0.0/8, ::1): no tunnel to it leaves the host. */
+function isLoopback(a: string): boolean {
+  return a === '::1' || /^127\./.test(a) || /^::ffff:127\./i.test(a);
+}
+
 /**
- * `ipv6Transport`: whether the role has an IPv6 tunnel endpoint, else IPv4 only (RFC 5844 §4
- * transport). Both are forwarded by the user-space forwarder (IPv4-UDP, RFC 5844 §4.1,
- * included); it only says so in the log.
+ * `endpoints`: the role's tunnel endpoint addresses (MAG: its Proxy-CoA; LMA: its LMAAs), IPv6
+ * or IPv4 (RFC 5844 §4 transport): both are forwarded by the user-space forwarder (IPv4-UDP,
+ * §4.1, included). Under 'auto', endpoints that are all loopback addresses (a suite run on
+ * one host, the in-process tests) get recording: no tunnel between hosts can exist.
  */
-export async function openDataPlane(role: 'lma' | 'mag', c: DataPlaneConfig, log: Logger, ipv6Transport = true): Promise<DataPlane> {
+export async function openDataPlane(role: 'lma' | 'mag', c: DataPlaneConfig, log: Logger, endpoints: readonly string[] = []): Promise<DataPlane> {
   const why: string[] = [];
   let kind = c.kind;
+  const ipv6Transport = endpoints.length === 0 || endpoints.some((a) => isIPv6(a));
   if (kind === 'kernel') throw new DataPlaneUnavailableError('kernel', kernelTunnelsUnavailable());
-  if (kind === 'auto') {
+  if (kind === 'auto' && endpoints.length > 0 && endpoints.every(isLoopback)) {
+    why.push(`the tunnel endpoints (${endpoints.join(', ')}) are loopback addresses: no tunnel leaves this host`);
+    kind = 'recording';
+  } else if (kind === 'auto') {
     why.push(`kernel tunnels not used: ${kernelTunnelsUnavailable()}`);
     const u = userspaceUnavailable();
     if (u === null) kind = 'userspace';

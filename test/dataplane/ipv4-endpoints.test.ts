@@ -9,6 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { Lab, netnsUnavailable } from '../helpers/netns.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { loadNative } from '../../src/transport/native.ts';
+import { openDataPlane, type DataPlaneConfig } from '../../src/dataplane/select.ts';
+import { RecordingDataPlane } from '../../src/dataplane/recording.ts';
+import { logger } from '../../src/util/log.ts';
 
 const skip = netnsUnavailable() ?? (loadNative().ok ? null : 'native addon not built');
 
@@ -32,5 +35,15 @@ describe('user-space forwarder: tunnels with IPv4 endpoints (RFC 5844 §4)', { s
     assert.equal(o.udpBound, true, 'UDP 5437 bound for the IPv4-UDP tunnel');
     assert.equal(o.route, 0);
     assert.equal(o.tunnels, 3);
+  });
+});
+
+describe('data plane selection with IPv4 transport (RFC 5844 §4)', () => {
+  const config: DataPlaneConfig = { kind: 'auto', tunName: '', table: 0, rulePriority: 5213, mtu: 1400, maxTunnels: 16, maxRoutes: 64, enableForwarding: false };
+  it('auto with loopback-only tunnel endpoints (one host, in-process tests) records: no tunnel leaves the host', async () => {
+    for (const endpoints of [['127.0.0.1'], ['127.0.0.2'], ['::1'], ['127.0.0.1', '::1']]) {
+      const dp = await openDataPlane('mag', config, logger('test'), endpoints);
+      assert.ok(dp instanceof RecordingDataPlane, endpoints.join(','));
+    }
   });
 });
