@@ -1,9 +1,13 @@
-// Routing contexts of the user-space forwarder (fwd_table.h): one TUN device each, opened at
+// TUN devices and routing contexts of the user-space forwarder (fwd_table.h): one TUN device each, opened at
 // construction from options.contexts (context 0 is options.name), and their counters.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "fwd_int.h"
@@ -71,4 +75,46 @@ napi_value fwd_contexts_stats(napi_env env, fwd *f) {
     napi_set_element(env, ctxs, c, co);
   }
   return ctxs;
+}
+
+// Opens (or attaches to) the TUN device `name`: IFF_TUN without packet information, so
+// every read and write is one bare IP packet. 0 or errno; *fd and name (the kernel's) out.
+int fwd_open_tun(char *name, int *fd) {
+  int f = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (f < 0) return errno;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+  if (ioctl(f, TUNSETIFF, &ifr) < 0) {
+    int e = errno;
+    close(f);
+    return e;
+  }
+  snprintf(name, IFNAMSIZ, "%s", ifr.ifr_name);
+  *fd = f;
+  return 0;
+}
+
+// MTU and IFF_UP through the classic interface ioctls. 0 or errno.
+int fwd_link_up(const char *name, uint32_t mtu, int *ifindex) {
+  int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return errno;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+  int err = 0;
+  if (mtu) {
+    ifr.ifr_mtu = (int)mtu;
+    if (ioctl(s, SIOCSIFMTU, &ifr) < 0) err = errno;
+  }
+  if (!err && ioctl(s, SIOCGIFFLAGS, &ifr) < 0) err = errno;
+  if (!err) {
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) err = errno;
+  }
+  if (!err && ioctl(s, SIOCGIFINDEX, &ifr) < 0) err = errno;
+  if (!err) *ifindex = ifr.ifr_ifindex;
+  close(s);
+  return err;
 }

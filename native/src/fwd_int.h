@@ -8,6 +8,7 @@
 #include <node_api.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fwd_table.h"
@@ -43,6 +44,8 @@ typedef struct {
 #define FWD_HEADROOM 16        // room in front of a packet for the GRE header (4 + 4 key)
 #define FWD_BUF 65536          // one packet buffer (largest IPv6 packet without jumbogram)
 #define FWD_MAX_BATCH 64
+#define FWD_V4_SOCKS 3
+#define FWD_UDP_PORT 5437 // RFC 5844 §4.1, IANA pmip6-data
 #define FWD_MAX_CTX 16         // routing contexts (TUN devices) of one forwarder
 
 typedef struct fwd {
@@ -59,6 +62,13 @@ typedef struct fwd {
   int raw6_fd;                 // IPv6 raw socket, protocol 41: IPv6-in-IPv6 (RFC 2473)
   int raw4_fd;                 // IPv6 raw socket, protocol 4: IPv4-in-IPv6 (RFC 5844 §3.1.2.2)
   int gre_fd;                  // IPv6 raw socket, protocol 47: GRE (RFC 2784/2890, keys RFC 5845)
+  // IPv4 transport (RFC 5844 §4, fwd_v4.c): raw IPv4 sockets for protocols 41, 4 and 47, in
+  // that order (the same order as raw6_fd, raw4_fd, gre_fd).
+  int v4_fds[FWD_V4_SOCKS];
+  // IPv4-UDP (RFC 5844 §4.1): a UDP socket on port 5437, opened with the first such tunnel
+  // (-1 until then; never closed before shutdown); wake_fd tells the rx thread to poll it.
+  int udp_fd;
+  int wake_fd;
   int stop_fd;                 // eventfd: wakes both threads at close
   unsigned batch;
   pthread_t tx_thread, rx_thread;
@@ -79,6 +89,16 @@ bool fwd_read_contexts(napi_env env, napi_value opts, fwd *f);
 int fwd_open_ctx(fwd *f, unsigned c, uint32_t mtu, const char **what, const char **sys);
 napi_value fwd_contexts_stats(napi_env env, fwd *f);
 void fwd_set_num(napi_env env, napi_value o, const char *k, double v);
+
+// IPv4 transport (fwd_v4.c). Endpoints are kept as IPv4-mapped IPv6 addresses.
+int fwd_open_v4(fwd *f, uint32_t rcvbuf, const char **what);
+void fwd_v4_map(const uint8_t *a4, struct in6_addr *out);
+bool fwd_is_v4(const struct in6_addr *a);
+int fwd_open_udp(fwd *f);
+bool fwd_v4_strip(uint8_t **p, size_t *len, struct in6_addr *src, struct in6_addr *dst);
+struct msghdr;
+struct sockaddr_in;
+void fwd_v4_name(struct sockaddr_in *sin, uint8_t *ctrl, struct msghdr *h, const struct in6_addr *local, const struct in6_addr *remote);
 
 // Starts the two forwarding threads. 0 or errno.
 int fwd_start_threads(fwd *f);

@@ -6,7 +6,9 @@
 //       prefix, encapsulates (IPv6-in-IPv6 = protocol 41, RFC 2473; IPv4-in-IPv6 = protocol 4,
 //       RFC 5844 §3.1.2.2; GRE = protocol 47, RFC 2784 with the RFC 2890 Key field carrying
 //       the RFC 5845 key the peer asked for) and sends each group with one sendmmsg.
-//   rx: tunnel -> TUN. recvmmsg batches from the three raw sockets; a packet is accepted
+//   IPv4 transport (RFC 5844 §4, fwd_v4.c): a tunnel whose endpoints are IPv4 (kept as
+//       IPv4-mapped addresses) goes out through raw IPv4 sockets of the same protocols.
+//   rx: tunnel -> TUN. recvmmsg batches from the six raw sockets (IPv4 ones: outer header stripped); a packet is accepted
 //       only when its outer source and destination are a tunnel's endpoints and (GRE) its
 //       key is the one that tunnel expects (RFC 5845 §3.1: the key identifies the MN's
 //       flow), and when the inner address it carries is routed over that same tunnel;
@@ -19,6 +21,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #define CTRL6 CMSG_SPACE(sizeof(struct in6_pktinfo))
@@ -36,24 +40,31 @@ static inline void count_add(uint64_t *c, uint64_t v) { __atomic_fetch_add(c, v,
 typedef struct {
   struct mmsghdr m[FWD_MAX_BATCH];
   struct iovec iov[FWD_MAX_BATCH];
-  struct sockaddr_in6 name[FWD_MAX_BATCH];
+  union {
+    struct sockaddr_in6 in6;
+    struct sockaddr_in in;
+  } name[FWD_MAX_BATCH];
   uint8_t ctrl[FWD_MAX_BATCH][CTRL6];
   unsigned n;
 } msg_group;
 
 static void group_add(msg_group *g, uint8_t *data, size_t len, const struct in6_addr *local, const struct in6_addr *remote) {
   unsigned i = g->n++;
-  memset(&g->name[i], 0, sizeof g->name[i]);
-  g->name[i].sin6_family = AF_INET6;
-  g->name[i].sin6_addr = *remote;
   g->iov[i].iov_base = data;
   g->iov[i].iov_len = len;
   struct msghdr *h = &g->m[i].msg_hdr;
   memset(h, 0, sizeof *h);
-  h->msg_name = &g->name[i];
-  h->msg_namelen = sizeof g->name[i];
   h->msg_iov = &g->iov[i];
   h->msg_iovlen = 1;
+  if (fwd_is_v4(remote)) {
+    fwd_v4_name(&g->name[i].in, g->ctrl[i], h, local, remote);
+    return;
+  }
+  memset(&g->name[i], 0, sizeof g->name[i]);
+  g->name[i].in6.sin6_family = AF_INET6;
+  g->name[i].in6.sin6_addr = *remote;
+  h->msg_name = &g->name[i].in6;
+  h->msg_namelen = sizeof g->name[i].in6;
   // The outer source is the tunnel's local endpoint (LMAA or Proxy-CoA), whatever the route says.
   h->msg_control = g->ctrl[i];
   h->msg_controllen = CTRL6;
@@ -120,7 +131,12 @@ static void tx_batch(fwd *f, uint16_t ctx, uint8_t *bufs, msg_group *groups, con
     count_add(&f->ctx_tx[ctx], 1);
     f->tx.packets++;
     f->tx.bytes += len;
-    if (t->encap == FWD_ENCAP_GRE) {
+    int v4t = fwd_is_v4(&t->remote) ? 3 : 0; // groups 3..5: the IPv4-transport sockets
+    if (t->encap == FWD_ENCAP_UDP) {
+      // RFC 5844 §4.1 IPv4-UDP: the inner packet is the UDP payload, port 5437 both ways.
+      group_add(&groups[6], p, len, &t->local, &t->remote);
+      groups[6].name[groups[6].n - 1].in.sin_port = htons(FWD_UDP_PORT);
+    } else if (t->encap == FWD_ENCAP_GRE) {
       // RFC 2784 §2 + RFC 2890 §2.1: [C|R|K|S|...|Ver] [Protocol Type] [Key]
       size_t h = t->has_key_out ? 8 : 4;
       uint8_t *g = p - h;
@@ -136,26 +152,26 @@ static void tx_batch(fwd *f, uint16_t ctx, uint8_t *bufs, msg_group *groups, con
         g[6] = (uint8_t)(t->key_out >> 8);
         g[7] = (uint8_t)t->key_out;
       }
-      group_add(&groups[2], g, len + h, &t->local, &t->remote);
+      group_add(&groups[2 + v4t], g, len + h, &t->local, &t->remote);
     } else {
-      group_add(&groups[v == 6 ? 0 : 1], p, len, &t->local, &t->remote);
+      group_add(&groups[(v == 6 ? 0 : 1) + v4t], p, len, &t->local, &t->remote);
     }
   }
   pthread_rwlock_unlock(&f->lock);
-  for (int gi = 0; gi < 3; gi++)
-    if (groups[gi].n) group_send(f, fds[gi], &groups[gi]);
+  for (int gi = 0; gi < 3 + FWD_V4_SOCKS + 1; gi++)
+    if (groups[gi].n) group_send(f, gi == 3 + FWD_V4_SOCKS ? __atomic_load_n(&f->udp_fd, __ATOMIC_ACQUIRE) : fds[gi], &groups[gi]);
 }
 
 static void *tx_main(void *arg) {
   fwd *f = arg;
   uint8_t *bufs = malloc((size_t)f->batch * (FWD_HEADROOM + FWD_BUF));
-  msg_group *groups = calloc(3, sizeof *groups); // raw6, raw4, gre
+  msg_group *groups = calloc(3 + FWD_V4_SOCKS + 1, sizeof *groups); // raw6, raw4, gre, then over IPv4: 41, 4, 47, UDP
   if (bufs == NULL || groups == NULL) {
     free(bufs);
     free(groups);
     return NULL;
   }
-  int fds[3] = {f->raw6_fd, f->raw4_fd, f->gre_fd};
+  int fds[3 + FWD_V4_SOCKS] = {f->raw6_fd, f->raw4_fd, f->gre_fd, f->v4_fds[0], f->v4_fds[1], f->v4_fds[2]};
   // One pollfd per context's TUN device, the stop eventfd last.
   struct pollfd pfd[FWD_MAX_CTX + 1];
   unsigned nc = f->n_ctx;
@@ -184,7 +200,10 @@ static void rx_one(fwd *f, int which, uint8_t *p, size_t len, const struct in6_a
   bool has_key = false;
   uint32_t key = 0;
   int v = which == 0 ? 6 : 4;
-  if (which == 2) {
+  if (which == 3) { // IPv4-UDP (RFC 5844 §4.1): the version of the inner packet says which
+    encap = FWD_ENCAP_UDP;
+    v = len > 0 ? p[0] >> 4 : 0;
+  } else if (which == 2) {
     encap = FWD_ENCAP_GRE;
     if (len < 4) goto malformed;
     uint16_t flags = (uint16_t)(p[0] << 8 | p[1]);
@@ -246,19 +265,28 @@ static void *rx_main(void *arg) {
   uint8_t *bufs = malloc((size_t)batch * FWD_BUF);
   struct mmsghdr *m = calloc(batch, sizeof *m);
   struct iovec *iov = calloc(batch, sizeof *iov);
-  struct sockaddr_in6 *names = calloc(batch, sizeof *names);
+  struct sockaddr_storage *names = calloc(batch, sizeof *names);
   uint8_t (*ctrl)[CTRL6 + 32] = calloc(batch, sizeof *ctrl);
   if (!bufs || !m || !iov || !names || !ctrl) goto out;
-  struct pollfd pfd[4] = {
-      {.fd = f->raw6_fd, .events = POLLIN}, {.fd = f->raw4_fd, .events = POLLIN},
-      {.fd = f->gre_fd, .events = POLLIN}, {.fd = f->stop_fd, .events = POLLIN}};
+  // IPv6 transport (41, 4, 47), IPv4 transport (41, 4, 47), IPv4-UDP (once open), the wake
+  // eventfd (the UDP socket was opened), the stop eventfd.
+  enum { NP = 3 + FWD_V4_SOCKS + 1, WAKE = NP, STOP = NP + 1 };
+  struct pollfd pfd[STOP + 1] = {
+      {.fd = f->raw6_fd, .events = POLLIN}, {.fd = f->raw4_fd, .events = POLLIN}, {.fd = f->gre_fd, .events = POLLIN},
+      {.fd = f->v4_fds[0], .events = POLLIN}, {.fd = f->v4_fds[1], .events = POLLIN}, {.fd = f->v4_fds[2], .events = POLLIN},
+      {.fd = -1, .events = POLLIN}, {.fd = f->wake_fd, .events = POLLIN}, {.fd = f->stop_fd, .events = POLLIN}};
   while (!f->stopping) {
-    if (poll(pfd, 4, -1) < 0) {
+    pfd[NP - 1].fd = __atomic_load_n(&f->udp_fd, __ATOMIC_ACQUIRE);
+    if (poll(pfd, STOP + 1, -1) < 0) {
       if (errno == EINTR) continue;
       break;
     }
-    if (pfd[3].revents) break;
-    for (int w = 0; w < 3; w++) {
+    if (pfd[STOP].revents) break;
+    if (pfd[WAKE].revents) {
+      uint64_t v;
+      (void)!read(f->wake_fd, &v, sizeof v);
+    }
+    for (int w = 0; w < NP; w++) {
       if (!(pfd[w].revents & POLLIN)) continue;
       for (int rounds = 0; rounds < 8; rounds++) {
         for (unsigned i = 0; i < batch; i++) {
@@ -277,6 +305,36 @@ static void *rx_main(void *arg) {
         f->rx.batches++;
         pthread_rwlock_rdlock(&f->lock);
         for (int i = 0; i < r; i++) {
+          uint8_t *pk = bufs + (size_t)i * FWD_BUF;
+          if (w == NP - 1) {
+            // IPv4-UDP: the kernel stripped IPv4 and UDP; the source from the name, the destination from IP_PKTINFO.
+            struct in6_addr s4, d4;
+            struct sockaddr_in *sin = (struct sockaddr_in *)&names[i];
+            bool dst_ok = false;
+            for (struct cmsghdr *c = CMSG_FIRSTHDR(&m[i].msg_hdr); c; c = CMSG_NXTHDR(&m[i].msg_hdr, c)) {
+              if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+                struct in_pktinfo pi;
+                memcpy(&pi, CMSG_DATA(c), sizeof pi);
+                fwd_v4_map((const uint8_t *)&pi.ipi_addr, &d4);
+                dst_ok = true;
+              }
+            }
+            if (!dst_ok || sin->sin_family != AF_INET || (m[i].msg_hdr.msg_flags & MSG_TRUNC)) {
+              f->rx.drops[FWD_DROP_MALFORMED]++;
+              continue;
+            }
+            fwd_v4_map((const uint8_t *)&sin->sin_addr, &s4);
+            rx_one(f, 3, pk, m[i].msg_len, &s4, &d4);
+            continue;
+          }
+          if (w >= 3) {
+            // IPv4 transport: the outer header comes with the datagram (raw IPv4 socket).
+            size_t l4 = m[i].msg_len;
+            struct in6_addr s4, d4;
+            if ((m[i].msg_hdr.msg_flags & MSG_TRUNC) || !fwd_v4_strip(&pk, &l4, &s4, &d4)) f->rx.drops[FWD_DROP_MALFORMED]++;
+            else rx_one(f, w - 3, pk, l4, &s4, &d4);
+            continue;
+          }
           struct in6_addr dst;
           bool have_dst = false;
           for (struct cmsghdr *c = CMSG_FIRSTHDR(&m[i].msg_hdr); c; c = CMSG_NXTHDR(&m[i].msg_hdr, c)) {
@@ -291,7 +349,7 @@ static void *rx_main(void *arg) {
             f->rx.drops[FWD_DROP_MALFORMED]++;
             continue;
           }
-          rx_one(f, w, bufs + (size_t)i * FWD_BUF, m[i].msg_len, &names[i].sin6_addr, &dst);
+          rx_one(f, w, pk, m[i].msg_len, &((struct sockaddr_in6 *)&names[i])->sin6_addr, &dst);
         }
         pthread_rwlock_unlock(&f->lock);
         if ((unsigned)r < batch) break;

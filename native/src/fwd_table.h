@@ -13,7 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum fwd_encap { FWD_ENCAP_IP6 = 1, FWD_ENCAP_GRE = 2 };
+// FWD_ENCAP_UDP: IPv4-UDP (RFC 5844 §4.1: the inner packet in UDP, port 5437 both ways).
+enum fwd_encap { FWD_ENCAP_IP6 = 1, FWD_ENCAP_GRE = 2, FWD_ENCAP_UDP = 3 };
 
 typedef struct {
   bool used;

@@ -29,7 +29,7 @@ typedef struct {
 } tun_fwd;
 
 static void close_fds(fwd *f) {
-  int *fds[] = {&f->raw6_fd, &f->raw4_fd, &f->gre_fd, &f->stop_fd};
+  int *fds[] = {&f->raw6_fd, &f->raw4_fd, &f->gre_fd, &f->stop_fd, &f->udp_fd, &f->wake_fd};
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
     if (*fds[i] >= 0) close(*fds[i]);
     *fds[i] = -1;
@@ -37,6 +37,10 @@ static void close_fds(fwd *f) {
   for (unsigned c = 0; c < FWD_MAX_CTX; c++) {
     if (f->tun_fds[c] >= 0) close(f->tun_fds[c]);
     f->tun_fds[c] = -1;
+  }
+  for (int i = 0; i < FWD_V4_SOCKS; i++) {
+    if (f->v4_fds[i] >= 0) close(f->v4_fds[i]);
+    f->v4_fds[i] = -1;
   }
 }
 
@@ -71,48 +75,6 @@ static tun_fwd *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi
     return NULL;
   }
   return t;
-}
-
-// Opens (or attaches to) the TUN device `name`: IFF_TUN without packet information, so
-// every read and write is one bare IP packet. 0 or errno; *fd and name (the kernel's) out.
-int fwd_open_tun(char *name, int *fd) {
-  int f = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-  if (f < 0) return errno;
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-  if (ioctl(f, TUNSETIFF, &ifr) < 0) {
-    int e = errno;
-    close(f);
-    return e;
-  }
-  snprintf(name, IFNAMSIZ, "%s", ifr.ifr_name);
-  *fd = f;
-  return 0;
-}
-
-// MTU and IFF_UP through the classic interface ioctls. 0 or errno.
-int fwd_link_up(const char *name, uint32_t mtu, int *ifindex) {
-  int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return errno;
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-  int err = 0;
-  if (mtu) {
-    ifr.ifr_mtu = (int)mtu;
-    if (ioctl(s, SIOCSIFMTU, &ifr) < 0) err = errno;
-  }
-  if (!err && ioctl(s, SIOCGIFFLAGS, &ifr) < 0) err = errno;
-  if (!err) {
-    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) err = errno;
-  }
-  if (!err && ioctl(s, SIOCGIFINDEX, &ifr) < 0) err = errno;
-  if (!err) *ifindex = ifr.ifr_ifindex;
-  close(s);
-  return err;
 }
 
 static int open_raw(int proto, uint32_t rcvbuf, int *fd) {
@@ -155,6 +117,8 @@ static napi_value tf_construct(napi_env env, napi_callback_info info) {
   if (t == NULL) return p6_throw_errno(env, ENOMEM, "calloc", "TunForwarder");
   fwd *f = &t->f;
   f->raw6_fd = f->raw4_fd = f->gre_fd = f->stop_fd = -1;
+  for (int i = 0; i < FWD_V4_SOCKS; i++) f->v4_fds[i] = -1;
+  f->udp_fd = f->wake_fd = -1;
   for (unsigned c = 0; c < FWD_MAX_CTX; c++) f->tun_fds[c] = -1;
   f->role = r;
   f->batch = batch;
@@ -172,7 +136,9 @@ static napi_value tf_construct(napi_env env, napi_callback_info info) {
   if (!err && (err = open_raw(41, rcvbuf, &f->raw6_fd))) what = "TunForwarder: raw IPv6 socket for protocol 41", sys = "socket";
   if (!err && (err = open_raw(4, rcvbuf, &f->raw4_fd))) what = "TunForwarder: raw IPv6 socket for protocol 4", sys = "socket";
   if (!err && (err = open_raw(IPPROTO_GRE, rcvbuf, &f->gre_fd))) what = "TunForwarder: raw IPv6 socket for protocol 47", sys = "socket";
+  if (!err && (err = fwd_open_v4(f, rcvbuf, &what))) sys = "socket";
   if (!err && (f->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) err = errno, what = "eventfd", sys = "eventfd";
+  if (!err && (f->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) err = errno, what = "eventfd", sys = "eventfd";
   if (!err && (err = fwd_table_init(&f->table, max_tunnels, max_routes))) what = "TunForwarder: tables", sys = "calloc";
   if (err) {
     close_fds(f);
@@ -228,10 +194,15 @@ static napi_value tf_add_tunnel(napi_env env, napi_callback_info info) {
   if (!p6_opt_string(env, argv[0], "local", local, sizeof local, &has_l) || !p6_opt_string(env, argv[0], "remote", remote, sizeof remote, &has_r) ||
       !p6_opt_string(env, argv[0], "encap", encap, sizeof encap, &has_e))
     return NULL;
-  if (!has_l || !has_r || inet_pton(AF_INET6, local, &spec.local) != 1 || inet_pton(AF_INET6, remote, &spec.remote) != 1)
-    return p6_throw_type(env, "local and remote must be IPv6 addresses");
-  if (!has_e || (strcmp(encap, "ip6") != 0 && strcmp(encap, "gre") != 0)) return p6_throw_type(env, "encap must be 'ip6' or 'gre'");
-  spec.encap = strcmp(encap, "gre") == 0 ? FWD_ENCAP_GRE : FWD_ENCAP_IP6;
+  // IPv4 endpoints (RFC 5844 §4 transport) are kept IPv4-mapped; both ends of one family.
+  uint8_t a4[4];
+  int fl = !has_l ? 0 : inet_pton(AF_INET6, local, &spec.local) == 1 ? 6 : inet_pton(AF_INET, local, a4) == 1 ? (fwd_v4_map(a4, &spec.local), 4) : 0;
+  int fr = !has_r ? 0 : inet_pton(AF_INET6, remote, &spec.remote) == 1 ? 6 : inet_pton(AF_INET, remote, a4) == 1 ? (fwd_v4_map(a4, &spec.remote), 4) : 0;
+  if (fl == 0 || fl != fr || (fl == 6 && (fwd_is_v4(&spec.local) || fwd_is_v4(&spec.remote))))
+    return p6_throw_type(env, "local and remote must be two IPv6 or two IPv4 addresses");
+  if (!has_e || (strcmp(encap, "ip6") != 0 && strcmp(encap, "gre") != 0 && strcmp(encap, "udp") != 0)) return p6_throw_type(env, "encap must be 'ip6', 'gre' or 'udp'");
+  spec.encap = strcmp(encap, "gre") == 0 ? FWD_ENCAP_GRE : strcmp(encap, "udp") == 0 ? FWD_ENCAP_UDP : FWD_ENCAP_IP6;
+  if (spec.encap == FWD_ENCAP_UDP && fl != 4) return p6_throw_type(env, "encap 'udp' (IPv4-UDP, RFC 5844 §4.1) needs IPv4 endpoints");
   napi_value v;
   napi_valuetype vt;
   if (napi_get_named_property(env, argv[0], "keyIn", &v) == napi_ok && napi_typeof(env, v, &vt) == napi_ok && vt == napi_number) {
@@ -249,7 +220,12 @@ static napi_value tf_add_tunnel(napi_env env, napi_callback_info info) {
   spec.ctx = (uint16_t)ctx;
   uint32_t slot = 0;
   pthread_rwlock_wrlock(&t->f.lock);
-  int err = fwd_tunnel_add(&t->f.table, &spec, &slot);
+  int err = spec.encap == FWD_ENCAP_UDP ? fwd_open_udp(&t->f) : 0;
+  if (err) {
+    pthread_rwlock_unlock(&t->f.lock);
+    return p6_throw_errno(env, err, "socket", "TunForwarder: UDP socket on port 5437 (IPv4-UDP, RFC 5844 §4.1)");
+  }
+  err = fwd_tunnel_add(&t->f.table, &spec, &slot);
   pthread_rwlock_unlock(&t->f.lock);
   if (err) return p6_throw_errno(env, err, "addTunnel", err == EEXIST ? "TunForwarder: a tunnel from that peer with that key exists" : "TunForwarder: tunnel table full");
   napi_value out;
@@ -380,7 +356,7 @@ static napi_value tf_close(napi_env env, napi_callback_info info) {
 }
 
 // probeTun() -> { ok: true } | { ok: false, code, message, what }: can this process create
-// a TUN device (CAP_NET_ADMIN, /dev/net/tun) and open raw protocol-41 sockets (CAP_NET_RAW)?
+// a TUN device (CAP_NET_ADMIN, /dev/net/tun) and open raw protocol-41 sockets, IPv6 and IPv4 (CAP_NET_RAW)?
 static napi_value probe_tun(napi_env env, napi_callback_info info) {
   (void)info;
   char name[IFNAMSIZ] = "p6probe%d";
@@ -390,6 +366,11 @@ static napi_value probe_tun(napi_env env, napi_callback_info info) {
   if (e == 0) {
     int s = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, 41);
     if (s < 0) e = errno, what = "raw IPv6 socket (protocol 41)";
+    else close(s);
+  }
+  if (e == 0) { // IPv4 transport (RFC 5844 §4)
+    int s = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, 41);
+    if (s < 0) e = errno, what = "raw IPv4 socket (protocol 41)";
     else close(s);
   }
   napi_value o, v;

@@ -1,10 +1,11 @@
 // Which data plane a role runs, decided once at start and said in one log line with the
-// reason (issue 13): 'userspace' (TUN + raw sockets, native packet path), 'kernel'
+// reason (issue 13): 'userspace' (TUN + raw sockets, native packet path, IPv6 and IPv4 transport), 'kernel'
 // (ip6tnl / ip6gre through rtnetlink: probed, not built yet), or 'recording' (signalling
 // only: no packet is forwarded). 'auto' takes the kernel's tunnels when they exist and this
 // build can drive them, else the user-space forwarder when this process may create a TUN
 // device and raw sockets, else recording, and says why each was passed over.
 import { existsSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import type { DataPlane } from './types.ts';
 import { RecordingDataPlane } from './recording.ts';
 import { UserspaceDataPlane } from './userspace.ts';
@@ -56,16 +57,24 @@ export function userspaceUnavailable(): string | null {
   return `${p.what}: ${p.message} (${p.code})`;
 }
 
+/** A loopback address (127.0.0.0/8, ::1): no tunnel to it leaves the host. */
+function isLoopback(a: string): boolean {
+  return a === '::1' || /^127\./.test(a) || /^::ffff:127\./i.test(a);
+}
+
 /**
- * `ipv6Transport`: the role has an IPv6 tunnel endpoint (the user-space forwarder carries
- * IPv6 transport only; RFC 5844 §4's IPv4 transport tunnels are not in it).
+ * `endpoints`: the role's tunnel endpoint addresses (MAG: its Proxy-CoA; LMA: its LMAAs), IPv6
+ * or IPv4 (RFC 5844 §4 transport): both are forwarded by the user-space forwarder (IPv4-UDP,
+ * §4.1, included). Under 'auto', endpoints that are all loopback addresses (a suite run on
+ * one host, the in-process tests) get recording: no tunnel between hosts can exist.
  */
-export async function openDataPlane(role: 'lma' | 'mag', c: DataPlaneConfig, log: Logger, ipv6Transport = true): Promise<DataPlane> {
+export async function openDataPlane(role: 'lma' | 'mag', c: DataPlaneConfig, log: Logger, endpoints: readonly string[] = []): Promise<DataPlane> {
   const why: string[] = [];
   let kind = c.kind;
+  const ipv6Transport = endpoints.length === 0 || endpoints.some((a) => isIPv6(a));
   if (kind === 'kernel') throw new DataPlaneUnavailableError('kernel', kernelTunnelsUnavailable());
-  if (kind === 'auto' && !ipv6Transport) {
-    why.push('the tunnel endpoint is IPv4 (RFC 5844 §4 transport): neither kernel tunnels nor the user-space forwarder (IPv6 transport only) are available for it');
+  if (kind === 'auto' && endpoints.length > 0 && endpoints.every(isLoopback)) {
+    why.push(`the tunnel endpoints (${endpoints.join(', ')}) are loopback addresses: no tunnel leaves this host`);
     kind = 'recording';
   } else if (kind === 'auto') {
     why.push(`kernel tunnels not used: ${kernelTunnelsUnavailable()}`);
@@ -80,6 +89,7 @@ export async function openDataPlane(role: 'lma' | 'mag', c: DataPlaneConfig, log
     if (u !== null) throw new DataPlaneUnavailableError('userspace', u);
   }
   if (kind === 'recording') {
+    // RFC 5844 §4 IPv4 transport no longer forces this: only a missing forwarder does.
     const reason = c.kind === 'recording' ? 'dataplane.kind is recording' : why.join('; ');
     log[c.kind === 'recording' ? 'info' : 'warn']({ dataplane: 'recording', why: reason }, 'data plane: recording only, NO packet of a mobile node is forwarded');
     return new RecordingDataPlane(false);
@@ -95,8 +105,8 @@ export async function openDataPlane(role: 'lma' | 'mag', c: DataPlaneConfig, log
   });
   for (const x of contexts) log.info({ context: x.service, tun: x.tunName, table: x.table, upstream: x.upstream, via: x.via }, `data plane: routing context for service ${x.service} on TUN ${x.tunName}, table ${x.table}`);
   log.info(
-    { dataplane: 'userspace', tun: tunName, table, rulePriority: c.rulePriority, routing: dp.routing, mtu: c.mtu, why: c.kind === 'auto' ? why.join('; ') : 'dataplane.kind is userspace' },
-    `data plane: user-space forwarder on TUN ${tunName} (IPv6-in-IPv6 and GRE over raw sockets, packet path in native threads)`,
+    { dataplane: 'userspace', tun: tunName, table, rulePriority: c.rulePriority, routing: dp.routing, mtu: c.mtu, transport: ipv6Transport ? 'ipv6+ipv4' : 'ipv4', why: c.kind === 'auto' ? why.join('; ') : 'dataplane.kind is userspace' },
+    `data plane: user-space forwarder on TUN ${tunName} (IP-in-IP and GRE over IPv6 or IPv4 raw sockets, IPv4-UDP, packet path in native threads)`,
   );
   return dp;
 }

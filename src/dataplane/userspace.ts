@@ -8,6 +8,8 @@
 //       default route is the TUN device (reverse tunnelling); the forwarder picks the LMA's
 //       tunnel by source. Decapsulated packets to the MN leave by the access link (mnLink)
 //       through a route in the same table and a destination rule.
+// Transport (RFC 5844 §4): IPv6 (IPv6-in-IPv6, IPv4-in-IPv6, GRE over IPv6) or IPv4
+// (IPv6-in-IPv4, IPv4-in-IPv4, GRE over IPv4, IPv4-UDP), by the tunnel endpoints' family.
 // Routing contexts (LMA, contexts.ts): besides the default one, each context has a TUN device
 // and a routing table of its own, like a VRF: its MNs' routes, its upstream's default route,
 // and rules sending what arrives on its TUN device or upstream interfaces to its table. The
@@ -18,6 +20,7 @@
 // device is not persistent and vanished with it).
 import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
 import type { DataPlane, TunnelId, TunnelSpec } from './types.ts';
 import type { NativeAddon, TunForwarder, TunForwarderStats } from '../transport/native.ts';
 import type { Logger } from '../util/log.ts';
@@ -223,15 +226,24 @@ export class UserspaceDataPlane implements DataPlane {
 
   async ensureTunnel(spec: TunnelSpec): Promise<TunnelId> {
     if (this.closed) throw new DataPlaneError('data plane closed', 'closed');
-    if (spec.encap !== 'ip6ip6' && spec.encap !== 'ip4ip6' && spec.encap !== 'gre') {
-      // RFC 5844 §4 IPv4 transport (IPv4-in-IPv4, IPv4-UDP): not in this forwarder.
-      throw new DataPlaneError(`the user-space data plane has no ${spec.encap} tunnels (IPv4 transport); use IPv6 transport`, 'unsupported-encap');
+    // RFC 5844 §4: over IPv4 transport the MN's IPv6 or IPv4 packets go in IPv4 ('ipip':
+    // protocol 41 or 4 by the inner version) or GRE over IPv4; over IPv6 transport in IPv6
+    // ('ip6ip6' / 'ip4ip6') or GRE over IPv6. The endpoints' family says which.
+    const v4 = isIPv4(spec.local);
+    if (v4 !== isIPv4(spec.remote) || (!v4 && (!isIPv6(spec.local) || !isIPv6(spec.remote)))) {
+      throw new DataPlaneError(`tunnel endpoints ${spec.local} and ${spec.remote} are not two IPv6 or two IPv4 addresses`, 'unsupported-encap');
+    }
+    if (spec.encap === 'ip4-udp' && !v4) throw new DataPlaneError('IPv4-UDP tunnels need IPv4 endpoints (RFC 5844 §4.1)', 'unsupported-encap');
+    if (spec.encap !== 'gre' && spec.encap !== 'ip4-udp' && (spec.encap === 'ipip') !== v4) {
+      throw new DataPlaneError(`encapsulation ${spec.encap} does not match ${v4 ? 'IPv4' : 'IPv6'} tunnel endpoints`, 'unsupported-encap');
     }
     const gre = spec.encap === 'gre';
+    // IPv4-UDP (RFC 5844 §4.1): the inner packet in UDP, port 5437 both ways.
+    const kind = gre ? 'gre' : spec.encap === 'ip4-udp' ? 'udp' : 'ip6';
     const ctx = this.contextOf(spec.context);
-    const id = `${gre ? 'gre' : 'ip6'}:${spec.local}>${spec.remote}${gre ? `#${spec.greKeyIn ?? '-'}/${spec.greKeyOut ?? '-'}` : ''}${ctx ? `@${ctx}` : ''}`;
+    const id = `${kind}:${spec.local}>${spec.remote}${gre ? `#${spec.greKeyIn ?? '-'}/${spec.greKeyOut ?? '-'}` : ''}${ctx ? `@${ctx}` : ''}`;
     if (this.tunnels.has(id)) return id;
-    const t: Parameters<TunForwarder['addTunnel']>[0] = { local: spec.local, remote: spec.remote, encap: gre ? 'gre' : 'ip6', ctx };
+    const t: Parameters<TunForwarder['addTunnel']>[0] = { local: spec.local, remote: spec.remote, encap: kind, ctx };
     if (gre && spec.greKeyIn !== undefined) t.keyIn = spec.greKeyIn >>> 0;
     if (gre && spec.greKeyOut !== undefined) t.keyOut = spec.greKeyOut >>> 0;
     const slot = this.fwd.addTunnel(t);

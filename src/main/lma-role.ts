@@ -231,7 +231,7 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
   };
   try {
     // RFC 5213 §5.6: the tunnels and HNP routes of every binding (src/dataplane/select.ts says which and why).
-    dataPlane = await openDataPlane('lma', config.dataplane, logger('dataplane'), ip6.length > 0);
+    dataPlane = await openDataPlane('lma', config.dataplane, logger('dataplane'), [...ip6, ...udp4]);
   } catch (e) {
     await closeAll();
     throw e;

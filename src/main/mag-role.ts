@@ -118,7 +118,7 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
   }
   let dataPlane: DataPlane;
   try {
-    dataPlane = o.dataPlane ?? (await openDataPlane('mag', config.dataplane, logger('dataplane').child({ mag: o.id }), isIPv6(o.proxyCoa)));
+    dataPlane = o.dataPlane ?? (await openDataPlane('mag', config.dataplane, logger('dataplane').child({ mag: o.id }), [o.proxyCoa]));
   } catch (e) {
     await aaa?.stop();
     await dia?.stop();

@@ -165,7 +165,7 @@ export interface TunForwarderStats {
 
 export interface TunForwarder {
   /** A slot number; throws EEXIST when another tunnel already receives from that peer with that key. */
-  addTunnel(t: { local: string; remote: string; encap: 'ip6' | 'gre'; keyIn?: number; keyOut?: number; ctx?: number }): number;
+  addTunnel(t: { local: string; remote: string; encap: 'ip6' | 'gre' | 'udp'; keyIn?: number; keyOut?: number; ctx?: number }): number;
   /** 0, or 2 (ENOENT). Routes over it go too. */
   removeTunnel(slot: number): number;
   /** 0 or an errno (2 ENOENT: no such tunnel, 28 ENOSPC: table full, 22 EINVAL). Replaces the prefix's route in the tunnel's context. */

@@ -14,6 +14,8 @@ export interface PmipDomain {
   lmaToCn: string;
   cnIf: string;
   addr: { lmaa: string; mag1: string; mag2: string; cn: string };
+  /** The veth ends of the MAG-LMA links (for IPv4 transport addresses on the same links). */
+  links: { lmaToMag1: string; mag1: string; lmaToMag2: string; mag2: string };
 }
 
 export function buildPmipDomain(lab: Lab, net: string): PmipDomain {
@@ -35,5 +37,5 @@ export function buildPmipDomain(lab: Lab, net: string): PmipDomain {
   mag2.ip('-6', 'route', 'add', `${addr.lmaa}/128`, 'via', `${net}:2::1`);
   cn.addAddress(cnIf, `${addr.cn}/64`);
   cn.ip('-6', 'route', 'add', 'default', 'via', `${net}:c::1`);
-  return { lma, mag1, mag2, cn, lmaToCn: lc, cnIf, addr };
+  return { lma, mag1, mag2, cn, lmaToCn: lc, cnIf, addr, links: { lmaToMag1: l1, mag1: m1if, lmaToMag2: l2, mag2: m2if } };
 }
