@@ -12,7 +12,7 @@
 // malformed. De-registration and shutdown leave no rule, route or TUN device behind.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { pmip6, stopProcess, type Child } from '../helpers/cli.ts';
 import { createPgDatabase } from '../helpers/db.ts';
 import { pgUnixBridge, type PgBridge } from '../helpers/pg-bridge.ts';
 import { until } from '../helpers/until.ts';
+import { udpPinger } from '../helpers/pmipv6-suite.ts';
 
 const LMAA = '2001:db8:d1::1';
 const MAG1 = '2001:db8:d1:1::2';
@@ -87,22 +88,6 @@ describe('data plane: an MN keeps its address and its traffic across a move betw
     ns.ip('link', 'set', ifname, 'up');
   };
 
-  /** UDP probes from the MN to the CN's echo every 5 ms (dp_udp_probe.py): answer times (ms since the epoch). */
-  const pinger = (mn: Netns): { child: ChildProcess; replies: number[] } => {
-    const child = lab.track(mn.spawn('/usr/bin/python3', [PROBE, 'probe', CN, '7', '5'], { stdio: ['ignore', 'pipe', 'ignore'] }));
-    const replies: number[] = [];
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop() ?? '';
-      for (const line of lines) {
-        const m = /^(\d+\.\d+) \d+$/.exec(line);
-        if (m) replies.push(Number(m[1]));
-      }
-    });
-    return { child, replies };
-  };
   const pingOnce = (mn: Netns): boolean => spawnSync('ip', ['netns', 'exec', mn.name, 'ping', '-6', '-c', '1', '-W', '1', CN]).status === 0;
 
   before(async () => {
@@ -167,7 +152,7 @@ describe('data plane: an MN keeps its address and its traffic across a move betw
       await until('MN reaches the CN through MAG1', () => pingOnce(nsMn), 20_000);
 
       // The move: the MAG end of the MN's link goes to MAG2's namespace; MAG2 registers the MN (HI 3), MAG1 lets it go.
-      const p = pinger(nsMn);
+      const p = udpPinger(lab, nsMn, CN);
       await until('steady pings', () => p.replies.length >= 20, 20_000);
       const moveStart = Date.now();
       nsM1.ip('link', 'set', accessIf, 'netns', nsM2.name);

@@ -20,7 +20,7 @@ import { Lab, netnsUnavailable, type Netns } from '../helpers/netns.ts';
 import { buildPmipDomain } from '../helpers/pmipv6-domain.ts';
 import { Agent } from '../helpers/ns-agent-client.ts';
 import { stopProcess, type Child } from '../helpers/cli.ts';
-import { forwarded, startSuiteLma, startSuiteMag, udpEcho, udpPinger, type SuiteLma } from '../helpers/pmipv6-suite.ts';
+import { forwarded, startSuiteLma, startSuiteMag, udpEcho, udpPinger, type SuiteLma, moveAccessLink } from '../helpers/pmipv6-suite.ts';
 import { until } from '../helpers/until.ts';
 import { loadNative } from '../../src/transport/native.ts';
 
@@ -130,16 +130,7 @@ describe('SLAAC handover: an unmodified MN gets its HNP by SLAAC at MAG1, keeps 
 
     // The move: the MAG end of the MN's link goes to MAG2's namespace and comes up there.
     const p = udpPinger(lab, nsMn, CN);
-    await until('steady answers through MAG1', () => p.replies.length >= 20, 20_000).catch(diag('no steady UDP answers'));
-    const moveStart = Date.now();
-    nsM1.ip('link', 'set', 'acc0', 'netns', nsM2.name);
-    nsM2.ip('link', 'set', 'acc0', 'up');
-    const moveDone = Date.now(); // from here on an answer can only have come through MAG2
-    await until('the LMA binding points at MAG2', async () => (await bindings()).some((b) => b.proxyCoa === MAG2 && b.state !== 'deregistering'), 30_000).catch(diag('no binding at MAG2'));
-    const registered = Date.now();
-    await until('answers resume through MAG2', () => p.replies.some((x) => x > moveDone), 30_000).catch(diag('no answer through MAG2'));
-    const last = p.replies.filter((x) => x <= moveStart).at(-1) ?? moveStart;
-    const first = p.replies.find((x) => x > moveDone)!;
+    const { moveStart, moveDone, registered, last, first } = await moveAccessLink({ pinger: p, from: nsM1, to: nsM2, mag2: MAG2, bindings, fail: diag });
     t.diagnostic(
       `${Math.round(first - moveStart)} ms from the link move to the first answer through MAG2 ` +
         `(the test's own link move took ${moveDone - moveStart} ms; the LMA's binding was seen at MAG2 after ${registered - moveStart} ms, test polling included; ` +

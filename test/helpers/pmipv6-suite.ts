@@ -123,3 +123,38 @@ export async function forwarded(a: Agent, port: number, role: 'lma' | 'mag', dir
   const body = (await a.call<{ body: string }>('fetch', { url: `http://127.0.0.1:${port}/metrics` })).body;
   return Number(new RegExp(`pmip6_dataplane_packets_total\\{role="${role}",direction="${direction}"\\} (\\d+)`).exec(body)?.[1] ?? 0);
 }
+
+export interface MoveTimes {
+  /** When the test started moving the MN's link (ms since the epoch). */
+  moveStart: number;
+  /** When the link was up at MAG2: from here on an answer can only have come through MAG2. */
+  moveDone: number;
+  /** When the LMA's binding was first seen at MAG2 (test polling included). */
+  registered: number;
+  /** The last answer before the move and the first one through MAG2. */
+  last: number;
+  first: number;
+}
+
+/**
+ * The handover the e2e tests measure: with `pinger` answering steadily through MAG1, the MAG
+ * end of the MN's access link (`acc0`) moves to MAG2's namespace and comes up there; waits for
+ * the LMA's binding at `mag2` and for the first answer through MAG2. `fail(what)` builds the
+ * test's diagnostic handler for a wait that times out.
+ */
+export async function moveAccessLink(
+  o: { pinger: { replies: number[] }; from: Netns; to: Netns; mag2: string; bindings: () => Promise<{ proxyCoa: string; state: string }[]>; fail: (what: string) => (e: unknown) => Promise<never> },
+): Promise<MoveTimes> {
+  const p = o.pinger;
+  await until('steady answers through MAG1', () => p.replies.length >= 20, 20_000).catch(o.fail('no steady UDP answers'));
+  const moveStart = Date.now();
+  o.from.ip('link', 'set', 'acc0', 'netns', o.to.name);
+  o.to.ip('link', 'set', 'acc0', 'up');
+  const moveDone = Date.now();
+  await until('the LMA binding points at MAG2', async () => (await o.bindings()).some((b) => b.proxyCoa === o.mag2 && b.state !== 'deregistering'), 30_000).catch(o.fail('no binding at MAG2'));
+  const registered = Date.now();
+  await until('answers resume through MAG2', () => p.replies.some((x) => x > moveDone), 30_000).catch(o.fail('no answer through MAG2'));
+  const last = p.replies.filter((x) => x <= moveStart).at(-1) ?? moveStart;
+  const first = p.replies.find((x) => x > moveDone)!;
+  return { moveStart, moveDone, registered, last, first };
+}
