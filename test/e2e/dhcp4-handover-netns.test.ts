@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, netnsUnavailable, type Netns } from '../helpers/netns.ts';
 import { buildPmipDomain } from '../helpers/pmipv6-domain.ts';
-import { forwarded, runIn, startSuiteLma, startSuiteMag, udpEcho, udpPinger, type SuiteLma, moveAccessLink } from '../helpers/pmipv6-suite.ts';
+import { forwarded, runIn, startSuiteLma, startSuiteMag, udpEcho, udpPinger, type SuiteLma, moveAccessLink, moveTimeline } from '../helpers/pmipv6-suite.ts';
 import { Agent } from '../helpers/ns-agent-client.ts';
 import { stopProcess, type Child } from '../helpers/cli.ts';
 import { until } from '../helpers/until.ts';
@@ -145,11 +145,7 @@ describe('DHCPv4 handover: an unmodified IPv4-only MN gets its HoA by DHCP at MA
         `last answer before the move to the first after: ${Math.round(first - last)} ms; UDP probe every 5 ms; the host is unmodified, so its ARP entry ` +
         `for the default router, flushed by the veth's carrier loss, is resolved again by its own ARP request, which is also what attaches it at MAG2)`,
     );
-    // The suite's own steps, from its processes' logs (ms after the link move).
-    const steps = (who: string, c: Child) =>
-      c.out().split('\n').filter((x) => x.startsWith('{')).map((x) => JSON.parse(x) as { time: number; msg: string; hi?: number })
-        .filter((j) => j.time >= moveStart && /attached|detached|binding|advertising/.test(j.msg)).map((j) => `${who} +${j.time - moveStart} ${j.msg}${j.hi !== undefined ? ` (HI ${j.hi})` : ''}`);
-    t.diagnostic(`timeline: ${[...steps('MAG1', mags[0]), ...steps('MAG2', mags[1]), ...steps('LMA', lma!.child)].sort((x, y) => Number(/\+(\d+)/.exec(x)![1]) - Number(/\+(\d+)/.exec(y)![1])).join('; ')}`);
+    t.diagnostic(`timeline: ${moveTimeline(moveStart, [['MAG1', mags[0]], ['MAG2', mags[1]], ['LMA', lma!.child]])}`);
     const n = p.replies.length;
     await until('more answers through MAG2', () => p.replies.length >= n + 10, 10_000);
     p.child.kill('SIGINT');

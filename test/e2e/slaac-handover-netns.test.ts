@@ -20,7 +20,7 @@ import { Lab, netnsUnavailable, type Netns } from '../helpers/netns.ts';
 import { buildPmipDomain } from '../helpers/pmipv6-domain.ts';
 import { Agent } from '../helpers/ns-agent-client.ts';
 import { stopProcess, type Child } from '../helpers/cli.ts';
-import { forwarded, startSuiteLma, startSuiteMag, udpEcho, udpPinger, type SuiteLma, moveAccessLink } from '../helpers/pmipv6-suite.ts';
+import { forwarded, startSuiteLma, startSuiteMag, udpEcho, udpPinger, type SuiteLma, moveAccessLink, moveTimeline } from '../helpers/pmipv6-suite.ts';
 import { until } from '../helpers/until.ts';
 import { loadNative } from '../../src/transport/native.ts';
 
@@ -137,6 +137,7 @@ describe('SLAAC handover: an unmodified MN gets its HNP by SLAAC at MAG1, keeps 
         `last answer before the move to the first after: ${Math.round(first - last)} ms; UDP probe every 5 ms; the MN is unmodified, so its router's ` +
         `neighbour entry, flushed by the veth's carrier loss, is resolved again by the MN's own Neighbor Solicitation)`,
     );
+    t.diagnostic(`timeline: ${moveTimeline(moveStart, [['MAG1', mag1], ['MAG2', mag2], ['LMA', lma!.child]])}`);
     const n = p.replies.length;
     await until('more answers through MAG2', () => p.replies.length >= n + 10, 10_000);
     p.child.kill('SIGINT');

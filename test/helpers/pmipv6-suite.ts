@@ -158,3 +158,11 @@ export async function moveAccessLink(
   const first = p.replies.find((x) => x > moveDone)!;
   return { moveStart, moveDone, registered, last, first };
 }
+
+/** The suite's own steps after a move, from its processes' JSON logs: "MAG2 +1095 binding registered (HI 4); ...". */
+export function moveTimeline(moveStart: number, procs: [string, Child][]): string {
+  const steps = (who: string, c: Child) =>
+    c.out().split('\n').filter((x) => x.startsWith('{')).map((x) => JSON.parse(x) as { time: number; msg: string; hi?: number })
+      .filter((j) => j.time >= moveStart && /attached|detached|binding|advertising/.test(j.msg)).map((j) => ({ at: j.time - moveStart, text: `${who} +${j.time - moveStart} ${j.msg}${j.hi !== undefined ? ` (HI ${j.hi})` : ''}` }));
+  return procs.flatMap(([who, c]) => steps(who, c)).sort((x, y) => x.at - y.at).map((x) => x.text).join('; ');
+}
