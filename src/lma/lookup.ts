@@ -66,7 +66,6 @@ function sameMagReRegistration(k: LookupKey, only: Bce | undefined): boolean {
   return (
     only !== undefined &&
     (k.hi === HandoffIndicator.NOT_CHANGED || k.hi === HandoffIndicator.NEW_INTERFACE) &&
-    (only.flags & F.DEREG) === 0 &&
     only.peer.key === k.coaKey &&
     only.att === k.att
   );

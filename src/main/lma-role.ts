@@ -275,6 +275,9 @@ export async function startLmaRole(config: Config, store: Store, events?: LmaEve
   // off (the PBA goes once PostgreSQL holds the commit, without waiting for its fdatasync).
   if (c.commitWait === 'server' && store.db.kind === 'postgres' && config.databaseUrl) {
     bindingDb = await openPostgres(config.databaseUrl, { max: 2, options: '-c synchronous_commit=off' });
+    logger('main').warn('lma.commitWait=server: a PBA goes once PostgreSQL holds the binding, before it is flushed to disk; a crash of the database host can lose acknowledged bindings');
+  } else if (c.commitWait === 'server') {
+    logger('main').warn('lma.commitWait=server applies to PostgreSQL only; the embedded store acknowledges after its own commit (as with disk)');
   }
   const lma = new Lma({
     transport: transports,
