@@ -75,6 +75,15 @@ static const char *ext_ack_msg(struct nlmsghdr *h) {
   return NULL;
 }
 
+ssize_t rn_recv_kernel(rtnl_sock *s) {
+  for (;;) {
+    struct sockaddr_nl from;
+    socklen_t fl = sizeof from;
+    ssize_t n = recvfrom(s->fd, s->buf, RN_BUF, 0, (struct sockaddr *)&from, &fl);
+    if (n < 0 || (fl >= sizeof from && from.nl_pid == 0)) return n;
+  }
+}
+
 // Sends a request and waits for its acknowledgement. 0, or the kernel's errno (with *msg its text).
 static int transact(rtnl_sock *s, rn_req *q, const char **msg) {
   *msg = NULL;
@@ -84,7 +93,7 @@ static int transact(rtnl_sock *s, rn_req *q, const char **msg) {
   struct sockaddr_nl k = {.nl_family = AF_NETLINK};
   if (sendto(s->fd, q, q->n.nlmsg_len, 0, (struct sockaddr *)&k, sizeof k) < 0) return errno;
   for (;;) {
-    ssize_t n = recv(s->fd, s->buf, RN_BUF, 0);
+    ssize_t n = rn_recv_kernel(s);
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno; // EAGAIN: no answer within the receive timeout

@@ -94,7 +94,7 @@ napi_value p6_rtnl_dump(napi_env env, rtnl_sock *s, size_t argc, napi_value *arg
   P6_CALL(env, napi_create_array(env, &arr));
   uint32_t count = 0;
   for (;;) {
-    ssize_t n = recv(s->fd, s->buf, RN_BUF, 0);
+    ssize_t n = rn_recv_kernel(s);
     if (n < 0) {
       if (errno == EINTR) continue;
       return p6_throw_errno(env, errno, "recv", "rtnetlink dump");

@@ -7,6 +7,7 @@
 #include <linux/rtnetlink.h>
 #include <node_api.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define RN_BUF 32768
 #define RN_MAX_DUMP 65536 // entries returned by one dump: bounds memory on a huge table
@@ -26,6 +27,11 @@ typedef struct {
   } u;
   uint8_t attrs[256];
 } rn_req;
+
+// One datagram from the kernel into s->buf: its length, or -1 with errno set. Datagrams from
+// another socket (nl_pid != 0: a process with CAP_NET_ADMIN could aim forged acks at us) are
+// dropped; an answer counts only when the kernel sent it.
+ssize_t rn_recv_kernel(rtnl_sock *s);
 
 // dump(family, table) for RTM_GETROUTE / RTM_GETRULE: an array of the entries whose table is `table` (0 = all).
 napi_value p6_rtnl_dump(napi_env env, rtnl_sock *s, size_t argc, napi_value *argv, uint16_t type);
