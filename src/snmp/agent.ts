@@ -6,81 +6,31 @@
 // its GETNEXT walks that tree. Instead the agent's request hooks (getRequest,
 // getNextRequest, getBulkRequest, setRequest) are replaced by ours, which answer from the
 // in-code object tree (mib.ts) over the live role views (view.ts) with successor lookups.
-// Each datagram first passes our own checks (usm.ts for SNMPv3, community for SNMPv2c) so
-// that bad input gets the error the RFCs prescribe and is counted.
-import dgram from 'node:dgram';
+// Each datagram first passes our own checks (inbound.ts: usm.ts for SNMPv3, community for
+// SNMPv2c) so that bad input gets the error the RFCs prescribe and is counted. The other
+// parts: listen.ts (sockets), requests.ts (GET/GETNEXT/GETBULK answers), response.ts
+// (the Response message), options.ts (options, statistics).
+import type dgram from 'node:dgram';
 import { isIPv4, isIPv6 } from 'node:net';
 import { hostname } from 'node:os';
 import snmp from 'net-snmp';
 import type { Agent, Message } from 'net-snmp';
 import { logger as makeLogger, type Logger } from '../util/log.ts';
-import { BerReader, Tag, ber } from './ber.ts';
-import { communityMessage, encodeVarbindParts, responsePdu, responsePduSize } from './encode.ts';
+import { encodeVarbindParts, responsePdu } from './encode.ts';
 import { requestName, type RequestName } from './names.ts';
 import { LogEvery } from '../util/log-rate.ts';
-import { ErrorStatus, MibEngine, type Cursor, type OutVarbind } from './engine.ts';
-import { COLUMNS, NOTIFICATIONS, T, ZERO_COUNTERS, pmip6Objects, systemObjects, type ReadContext, type SnmpEngineCounters } from './mib.ts';
-import { Notifier, type NotificationRate, type NotificationStats, type NotificationTarget } from './notify.ts';
-import type { Pmip6Settings } from './settings.ts';
+import { ErrorStatus, MibEngine, type OutVarbind } from './engine.ts';
+import { checkInbound } from './inbound.ts';
+import { agentSockets } from './listen.ts';
+import { COLUMNS, NOTIFICATIONS, T, ZERO_COUNTERS, pmip6Objects, systemObjects, type ReadContext } from './mib.ts';
+import { Notifier, type NotificationRate } from './notify.ts';
+import { newEngineCounters, newRequestStats, type SnmpAgentDeps, type SnmpAgentOptions, type SnmpAgentStats } from './options.ts';
+import { NO_SUFFIX, answerGet, answerGetBulk, answerGetNext } from './requests.ts';
+import { responseOverhead, securityLevel, sizeLimit, wrapResponse } from './response.ts';
 import { bindingCacheIndex, bulIndex, inetIndex } from './table.ts';
-import { Level, Usm, makeUser, type Access, type UsmUser, type UsmUserConfig } from './usm.ts';
-import { decideAccess, viewObjects, type AccessDecision, type SecurityLevel, type ViewName } from './vacm.ts';
-import type { BindingRegCounters, LmaTunnelEvent, LmaView, MagTunnelEvent, MagView, Pmip6EventSink } from './view.ts';
-
-export interface CommunityConfig {
-  name: string;
-  /** Only read-only: RFC 3415 VACM here grants write to authPriv v3 users alone (a community travels in clear). */
-  access?: Access;
-  /** RFC 3415 read view (vacm.ts); default restricted. */
-  view?: ViewName;
-}
-
-/** Plain options; config/ maps the snmp.* keys onto them. */
-export interface SnmpAgentOptions {
-  /** UDP port, default 161. 0 picks a free port (see addresses()). */
-  port?: number;
-  /** Addresses to bind, IPv4 and/or IPv6; default ['0.0.0.0', '::']. */
-  bind?: string[];
-  /** SNMPv2c communities. An empty list disables SNMPv2c. */
-  communities?: CommunityConfig[];
-  /** SNMPv3 USM users. */
-  users?: UsmUserConfig[];
-  /** snmpEngineID as hex (5..32 octets); default: generated once and persisted. */
-  engineId?: string;
-  /** Largest message the agent sends (RFC 3417: at least 484), default 65507. */
-  maxMessageSize?: number;
-  /** Where notifications go. */
-  notificationTargets?: NotificationTarget[];
-  /** Notification rate limit, default 10/s with a burst of 20. */
-  notificationRate?: Partial<NotificationRate>;
-  sysDescr?: string;
-  sysName?: string;
-}
-
-export interface SnmpAgentDeps {
-  /** Present when the process runs an LMA. */
-  lma?: LmaView;
-  /** Present when the process runs a MAG. */
-  mag?: MagView;
-  settings: Pmip6Settings;
-  logger?: Logger;
-}
-
-/** Everything the agent counts: the SNMP engine counters plus requests and notifications. */
-export interface SnmpAgentStats extends SnmpEngineCounters, NotificationStats {
-  getRequests: number;
-  getNextRequests: number;
-  getBulkRequests: number;
-  setRequests: number;
-  /** SETs answered with an error-status other than noError. */
-  setErrors: number;
-  /** Responses replaced by tooBig (GET/GETNEXT/SET) or trimmed (GETBULK). */
-  tooBig: number;
-  /** Requests whose processing threw (answered genErr). */
-  internalErrors: number;
-  /** Variable names outside the SMI rules (empty, first arc above 2), answered as unknown names. */
-  unusualNames: number;
-}
+import { Usm, makeUser, type UsmUser } from './usm.ts';
+import { decideAccess, viewObjects, type AccessDecision, type ViewName } from './vacm.ts';
+import type { BindingRegCounters, LmaTunnelEvent, MagTunnelEvent, Pmip6EventSink } from './view.ts';
 
 interface SocketInfo {
   socket: dgram.Socket;
@@ -89,27 +39,8 @@ interface SocketInfo {
 
 export class Pmip6SnmpAgent implements Pmip6EventSink {
   private readonly log: Logger;
-  private readonly counters: SnmpEngineCounters = {
-    snmpInPkts: 0,
-    snmpOutPkts: 0,
-    snmpInBadVersions: 0,
-    snmpInBadCommunityNames: 0,
-    snmpInBadCommunityUses: 0,
-    snmpInASNParseErrs: 0,
-    snmpSilentDrops: 0,
-    snmpProxyDrops: 0,
-    snmpUnknownSecurityModels: 0,
-    snmpInvalidMsgs: 0,
-    snmpUnknownPDUHandlers: 0,
-    snmpUnknownContexts: 0,
-    usmStatsUnsupportedSecLevels: 0,
-    usmStatsNotInTimeWindows: 0,
-    usmStatsUnknownUserNames: 0,
-    usmStatsUnknownEngineIDs: 0,
-    usmStatsWrongDigests: 0,
-    usmStatsDecryptionErrors: 0,
-  };
-  private readonly requestStats = { getRequests: 0, getNextRequests: 0, getBulkRequests: 0, setRequests: 0, setErrors: 0, tooBig: 0, internalErrors: 0, unusualNames: 0 };
+  private readonly counters = newEngineCounters();
+  private readonly requestStats = newRequestStats();
   private readonly logEvery: LogEvery;
   private readonly communities = new Map<string, ViewName | undefined>();
   private readonly users: UsmUser[];
@@ -175,31 +106,8 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
     const rate: NotificationRate = { perSecond: this.options.notificationRate?.perSecond ?? 10, burst: this.options.notificationRate?.burst ?? 20 };
     this.notifier = new Notifier(this.options.notificationTargets ?? [], rate, () => this.upTime(), this.log, this.engineId);
 
-    const created: dgram.Socket[] = [];
-    const listening: Promise<void>[] = [];
-    const v6only = this.bind.some(isIPv4) && this.bind.some(isIPv6);
     const port = this.port;
-    const onPacket = this.onPacket.bind(this);
-    // net-snmp's Listener creates its sockets through this module (its documented
-    // dgramModule option): we bind them ourselves (port 0 allowed) and see every datagram first.
-    const dgramModule = {
-      createSocket: (type: 'udp4' | 'udp6') => {
-        const s = dgram.createSocket({ type, ipv6Only: type === 'udp6' && v6only });
-        created.push(s);
-        listening.push(
-          new Promise<void>((resolve, reject) => {
-            s.once('listening', resolve);
-            s.once('error', reject);
-          }),
-        );
-        const on = s.on.bind(s);
-        (s as { on: unknown }).on = (event: string, fn: (...a: unknown[]) => void) =>
-          event === 'message' ? on('message', (buf: Buffer, rinfo: dgram.RemoteInfo) => onPacket(s, buf, rinfo, fn)) : on(event, fn);
-        const bind = s.bind.bind(s);
-        (s as { bind: unknown }).bind = (_port: number, address: string) => bind({ port, address, exclusive: true });
-        return s;
-      },
-    };
+    const { dgramModule, created, listening } = agentSockets(this.bind, port, this.onPacket.bind(this));
     const agent = snmp.createAgent(
       {
         sockets: this.bind.map((address) => ({ transport: isIPv6(address) ? 'udp6' : 'udp4', address, port: port || 161 })),
@@ -297,44 +205,14 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
 
   // ------------------------------------------------------------ datagrams
 
-  /** Every datagram: version, community or USM checks, then net-snmp's own processing. */
+  /** Every datagram: version, community or USM checks (inbound.ts), then net-snmp's own processing. */
   private onPacket(socket: dgram.Socket, buf: Buffer, rinfo: dgram.RemoteInfo, next: (...a: unknown[]) => void): void {
     this.counters.snmpInPkts++;
     try {
-      let version: number;
-      let r: BerReader;
-      try {
-        r = new BerReader(buf).sequence();
-        version = r.integer();
-      } catch {
-        this.counters.snmpInASNParseErrs++;
-        return;
-      }
-      if (version === 1) {
-        let community: string;
-        try {
-          community = r.octets().value.toString('utf8');
-          const pduTag = r.peekTag();
-          if (pduTag < Tag.GetRequest || pduTag > Tag.Report) throw new Error('no PDU');
-        } catch {
-          this.counters.snmpInASNParseErrs++;
-          return;
-        }
-        if (!this.communities.has(community)) {
-          // RFC 3584 §4.1 / RFC 1157: unknown community, silently dropped and counted.
-          this.counters.snmpInBadCommunityNames++;
-          return;
-        }
-      } else if (version === 3) {
-        const d = this.usm!.check(buf);
-        if (d.action === 'drop') return;
-        if (d.action === 'reply') {
-          this.sendRaw(socket, rinfo, d.message);
-          return;
-        }
-      } else {
-        // SNMPv1 and unknown versions are not served (RFC 3412 §4.2.1: snmpInBadVersions).
-        this.counters.snmpInBadVersions++;
+      const d = checkInbound(buf, this.communities, this.usm!, this.counters);
+      if (d.action === 'drop') return;
+      if (d.action === 'reply') {
+        this.sendRaw(socket, rinfo, d.message);
         return;
       }
       next(buf, rinfo);
@@ -368,9 +246,7 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
     if (message.version === snmp.Version3) {
       const u = this.users.find((x) => x.name === message.user?.name);
       if (!u) return undefined;
-      const flags = message.msgGlobalData?.msgFlags ?? 0;
-      const level: SecurityLevel = flags & 2 ? 'authPriv' : flags & 1 ? 'authNoPriv' : 'noAuthNoPriv';
-      return decideAccess({ kind: 'user', view: u.view, readWrite: u.access === 'read-write' }, level);
+      return decideAccess({ kind: 'user', view: u.view, readWrite: u.access === 'read-write' }, securityLevel(message));
     }
     const c = message.community ?? '';
     if (!this.communities.has(c)) return undefined;
@@ -417,78 +293,19 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
 
   private onGet(message: Message): { varbinds: OutVarbind[] } {
     this.requestStats.getRequests++;
-    const ctx = this.context();
-    const engine = this.engineFor(message);
-    return {
-      varbinds: message.pdu.varbinds.map((vb) => {
-        const n = this.name(vb.oid);
-        const v = engine.get(n.ids, ctx);
-        return { prefix: n.content, suffix: NO_SUFFIX, type: v.type, value: v.value };
-      }),
-    };
+    return { varbinds: answerGet(this.engineFor(message), message.pdu, this.context(), (oid) => this.name(oid)) };
   }
 
   private onGetNext(message: Message): { varbinds: OutVarbind[] } {
     this.requestStats.getNextRequests++;
-    const ctx = this.context();
-    const engine = this.engineFor(message);
-    return {
-      varbinds: message.pdu.varbinds.map((vb) => {
-        const n = this.name(vb.oid);
-        return engine.next(n.ids, n.content, ctx);
-      }),
-    };
+    return { varbinds: answerGetNext(this.engineFor(message), message.pdu, this.context(), (oid) => this.name(oid)) };
   }
 
   /** GETBULK (RFC 3416 §4.2.3), stopping when the next varbind would not fit the response. */
   private onGetBulk(message: Message): { varbinds: OutVarbind[]; encoded: Buffer[] } {
     this.requestStats.getBulkRequests++;
-    const ctx = this.context();
-    const engine = this.engineFor(message);
-    const req = message.pdu.varbinds;
-    const n = Math.min(Math.max(message.pdu.nonRepeaters ?? 0, 0), req.length);
-    const m = Math.max(message.pdu.maxRepetitions ?? 0, 0);
-    const out: OutVarbind[] = [];
-    const encoded: Buffer[] = [];
-    const budget = this.sizeLimit(message) - this.overhead(message);
-    let size = 0;
-    const add = (v: OutVarbind): boolean => {
-      const e = encodeVarbindParts(v.prefix, v.suffix, v.type, v.value);
-      if (size + e.length > budget) return false;
-      size += e.length;
-      out.push(v);
-      encoded.push(e);
-      return true;
-    };
-    for (let i = 0; i < n; i++) {
-      const nm = this.name(req[i].oid);
-      if (!add(engine.next(nm.ids, nm.content, ctx))) return { varbinds: out, encoded };
-    }
-    const r = req.length - n;
-    if (r > 0 && m > 0) {
-      const cursors: (Cursor | null)[] = req.slice(n).map((vb) => {
-        const nm = this.name(vb.oid);
-        return engine.cursor(nm.ids, nm.content);
-      });
-      for (let rep = 0; rep < m; rep++) {
-        let live = false;
-        for (let j = 0; j < r; j++) {
-          const c = cursors[j];
-          let v: OutVarbind;
-          if (c === null) {
-            v = out[out.length - r];
-          } else {
-            const step = engine.nextFrom(c, ctx);
-            v = step.vb;
-            cursors[j] = step.cursor;
-            if (step.cursor) live = true;
-          }
-          if (!add(v)) return { varbinds: out, encoded };
-        }
-        if (!live) break;
-      }
-    }
-    return { varbinds: out, encoded };
+    const budget = sizeLimit(message, this.maxMessageSize) - responseOverhead(message, this.engineId.length);
+    return answerGetBulk(this.engineFor(message), message.pdu, this.context(), (oid) => this.name(oid), budget);
   }
 
   private onSet(socket: dgram.Socket, message: Message, rinfo: dgram.RemoteInfo): void {
@@ -522,19 +339,6 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
     this.setChain = run.catch(() => undefined);
   }
 
-  private sizeLimit(message: Message): number {
-    const theirs = message.version === snmp.Version3 ? (message.msgGlobalData?.msgMaxSize ?? 65507) : 65507;
-    return Math.min(this.maxMessageSize, theirs);
-  }
-
-  /** Octets of a response message around its varbind list (exact for v2c, an upper bound for v3). */
-  private overhead(message: Message): number {
-    const pdu = responsePduSize(message.pdu.id, 0xffff) - 0xffff + 4;
-    if (message.version !== snmp.Version3) return pdu + 12 + Buffer.byteLength(message.community ?? '');
-    // header, security parameters (engine ID, user, digest up to 48, salt) and scoped PDU header
-    return pdu + 64 + 2 * this.engineId.length + 32 + 48 + 8 + 16;
-  }
-
   /**
    * Encodes and sends the Response. Too big: GETBULK already stopped adding varbinds (RFC
    * 3416 §4.2.3); others become tooBig with no varbinds; if even that does not fit,
@@ -550,7 +354,7 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
     encoded?: Buffer[],
   ): void {
     if (!this.agent) return;
-    const limit = this.sizeLimit(message);
+    const limit = sizeLimit(message, this.maxMessageSize);
     let vbs: Buffer[];
     try {
       vbs = encoded ?? varbinds.map((v) => encodeVarbindParts(v.prefix, v.suffix, v.type, v.value));
@@ -561,10 +365,10 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
       errorStatus = ErrorStatus.genErr;
       errorIndex = 0;
     }
-    let buf = this.wrap(message, responsePdu(message.pdu.id, errorStatus, errorIndex, vbs));
+    let buf = wrapResponse(message, responsePdu(message.pdu.id, errorStatus, errorIndex, vbs), this.usm!);
     if (buf.length > limit) {
       this.requestStats.tooBig++;
-      buf = this.wrap(message, responsePdu(message.pdu.id, ErrorStatus.tooBig, 0, []));
+      buf = wrapResponse(message, responsePdu(message.pdu.id, ErrorStatus.tooBig, 0, []), this.usm!);
     }
     if (buf.length > limit) {
       this.counters.snmpSilentDrops++;
@@ -572,15 +376,4 @@ export class Pmip6SnmpAgent implements Pmip6EventSink {
     }
     this.sendRaw(socket, rinfo, buf);
   }
-
-  /** The message around a Response PDU, in the request's version and security level. */
-  private wrap(message: Message, pdu: Buffer): Buffer {
-    if (message.version !== snmp.Version3) return communityMessage(Buffer.from(message.community ?? '', 'utf8'), pdu);
-    const flags = message.msgGlobalData?.msgFlags ?? 0;
-    const level = flags & 2 ? Level.authPriv : flags & 1 ? Level.authNoPriv : Level.noAuthNoPriv;
-    const user = this.usm!.user(message.user?.name ?? '');
-    return this.usm!.encodeMessage(message.msgGlobalData?.msgID ?? 0, level, user, ber.encoded(pdu));
-  }
 }
-
-const NO_SUFFIX: readonly number[] = [];

@@ -11,7 +11,7 @@
  * implement them over binding sources. See README.md in this folder.
  */
 export { Pmip6SnmpAgent } from './agent.ts';
-export type { CommunityConfig, SnmpAgentDeps, SnmpAgentOptions, SnmpAgentStats } from './agent.ts';
+export type { CommunityConfig, SnmpAgentDeps, SnmpAgentOptions, SnmpAgentStats } from './options.ts';
 export type { NotificationRate, NotificationTarget } from './notify.ts';
 export type { Access, AuthProtocol, PrivProtocol, UsmUserConfig } from './usm.ts';
 export { DEFAULT_SETTINGS, JsonFilePersistence, MemoryPersistence, Pmip6Settings, SettingsError } from './settings.ts';
