@@ -1,6 +1,6 @@
 // The MAG's AAA over Diameter (RFC 5779 §4.1), wired by mag-role.ts when aaa.protocol is
 // diameter and diameter.peers is set. The same policy and detector as over RADIUS
-// (aaa-policy.ts: RadiusMagPolicy, AaaDetector) on DiameterAaaClient:
+// (aaa-policy.ts: RadiusMagPolicy; aaa-detector.ts: AaaDetector) on DiameterAaaClient:
 // - attach → AAR (AUTHORIZE_ONLY, STATE_MAINTAINED, one Session-Id per MN) → profile; a
 //   refusal (5003) → not eligible; no answer → policy error;
 // - the binding ends (de-registered, lost, revoked) → STR with Termination-Cause LOGOUT,
@@ -15,8 +15,9 @@ import type { Mag, MagEventSink } from '../mag/index.ts';
 import { FeatureVector } from '../policy/profile.ts';
 import { DiameterAaaClient, Result, TerminationCause, loadTls, type ServerRequest } from '../diameter/index.ts';
 import { logger, type Logger } from '../util/log.ts';
-import { AaaDetector, RadiusMagPolicy } from './aaa-policy.ts';
-import type { MagAaaOptions } from './aaa-policy.ts';
+import { AaaDetector } from './aaa-detector.ts';
+import { RadiusMagPolicy } from './aaa-policy.ts';
+import type { MagAaaOptions } from './mag-aaa.ts';
 
 /** The Diameter client of this process for the config's identity and peers (shared, counted). */
 const clients = new Map<string, { client: DiameterAaaClient; users: number; mags: Set<MagDiameter> }>();

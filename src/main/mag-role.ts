@@ -3,7 +3,7 @@
 // to IPv4 LMAs; never MH over UDP over IPv6), a policy source (the MN's profile tells the LMA and prefixes), an attach detector, and a data
 // plane. Used by `pmip6 mag` (one MAG, events from the API) and `pmip6 simulate`.
 // With no policy given, the MAG learns profiles over the AAA protocol `aaa.protocol` names:
-// RADIUS when `radius.servers` is set (aaa-policy.ts: RFC 6572 §5 lookups, accounting, RFC 5176
+// RADIUS when `radius.servers` is set (mag-aaa.ts: RFC 6572 §5 lookups, accounting, RFC 5176
 // CoA/Disconnect on radius.coaPort), Diameter when `diameter.peers` is set (diameter-mag.ts:
 // RFC 5779 AAR/STR, RAR/ASR pushes).
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ import { systemClock } from '../util/clock.ts';
 import { fileCounterStore } from './files.ts';
 import { logger } from '../util/log.ts';
 import { LogOnce } from '../util/log-once.ts';
-import { startMagAaa, type MagAaa } from './aaa-policy.ts';
+import { startMagAaa, type MagAaa } from './mag-aaa.ts';
 import { signallingProtection } from './protection.ts';
 import type { ProtectionDecision, SignallingProtection } from '../security/ipsec.ts';
 import { startMagDiameter, type MagDiameter } from './diameter-mag.ts';

@@ -1,7 +1,7 @@
 // RFC 6572 end to end on loopback, every part real and in one process: the policy store
 // (PGlite), our RADIUS server on it (StoreRadiusPolicy, the MAG's address as its AAA client),
 // an LMA (pmip6's LMA role on UDP, RFC 5844 §4) and a MAG (pmip6's MAG role) whose policy is
-// RADIUS (src/main/aaa-policy.ts). An MN attaches; the MAG learns its profile in an
+// RADIUS (src/main/mag-aaa.ts). An MN attaches; the MAG learns its profile in an
 // Access-Request/Accept (§5.1/§5.2), registers it at the LMA the profile names with the
 // profile's HNP, and reports the session in accounting (§7). Operator changes then reach the
 // MAG as RFC 5176 CoA (re-registration: in place, then onto a new prefix) and Disconnect
