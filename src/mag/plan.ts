@@ -1,6 +1,6 @@
 // What a mobility session asks of the LMA, from the MN's policy profile (RFC 5213 §6.2,
 // §6.9.1.1 items 1-2; RFC 5844 §3.2.3.1): the LMA address, IPv6 and/or IPv4 service, the
-// HNPs and IPv4 HoA to request. Pure. Used for a new session (sm.ts) and when a changed
+// HNPs and IPv4 HoA to request. Pure. Used for a new session (attach.ts) and when a changed
 // profile re-registers a live one (reregister.ts).
 import { parseIpv4, parsePrefix, prefixToString } from '../mh/index.ts';
 import { allowsIpv4, allowsIpv6 } from '../policy/profile.ts';

@@ -9,9 +9,10 @@
 // Everything that touches one MN (attach, detach, PBA, its timers, revocation) runs through
 // `serial(mnId)`, so events for the same MN apply in arrival order even across awaits.
 //
-// This file: the Mag object, life cycle, attach/detach, message dispatch, events. The rest:
-// pbu.ts (sending, timers), pba.ts (PBA processing), forwarding.ts (tunnels and routes),
-// heartbeat.ts (RFC 5847), revoke.ts (RFC 5846 §9.1), bul.ts, build.ts, handle.ts, path.ts.
+// This file: the Mag object, life cycle, message dispatch, events. The rest: attach.ts
+// (attach/detach, sessions from the policy profile), pbu.ts (sending, timers), pba.ts (PBA
+// processing), forwarding.ts (tunnels and routes), heartbeat.ts (RFC 5847), revoke.ts
+// (RFC 5846 §9.1), bul.ts, build.ts, handle.ts, path.ts.
 import { HandoffIndicator } from '../mh/index.ts';
 import type { MhMessage } from '../mh/index.ts';
 import type { AttachDetachEvent, AttachDetector, AttachEvent, DetachEvent } from '../attach/types.ts';
@@ -23,15 +24,16 @@ import { logger } from '../util/log.ts';
 import type { Logger } from '../util/log.ts';
 import { LogOnce } from '../util/log-once.ts';
 import { advertiseFor } from './access.ts';
-import { Bul, Bule, PbuKind } from './bul.ts';
+import { detachSession, onAttach, onDetach, replaceSession, type AttachContext } from './attach.ts';
+import { Bul, PbuKind } from './bul.ts';
+import type { Bule } from './bul.ts';
 import { buildUnknownTypeError } from './build.ts';
 import { Forwarding } from './forwarding.ts';
 import { Heartbeats } from './heartbeat.ts';
 import type { LmaPeer } from './heartbeat.ts';
 import { MagMetrics } from './metrics.ts';
 import { MagPath, normalizeAddress } from './path.ts';
-import { BLOCK_PROXY, PbaHandler } from './pba.ts';
-import { planSession } from './plan.ts';
+import { PbaHandler } from './pba.ts';
 import { PbuSender } from './pbu.ts';
 import { reRegisterSessions, type ReRegisterResult } from './reregister.ts';
 import { handleBri } from './revoke.ts';
@@ -40,7 +42,7 @@ import { newMagCounters, resolveMagConfig } from './types.ts';
 import type { MagBulView, MagConfig, MagConfigInput, MagCounters, MagDeps, MagEvent, MagFailReason } from './types.ts';
 import { createView } from './view.ts';
 
-export class Mag {
+export class Mag implements AttachContext {
   readonly config: MagConfig;
   readonly counters: MagCounters;
   readonly view: MagBulView;
@@ -154,7 +156,7 @@ export class Mag {
   async stop(opts: { deregister?: boolean } = {}): Promise<void> {
     if (opts.deregister) {
       const all = [...this.bul.entries()];
-      await Promise.all(all.map((b) => this.serial(b.mnId, () => this.detachSession(b))));
+      await Promise.all(all.map((b) => this.serial(b.mnId, () => detachSession(this, b))));
       await this.drained();
     }
     for (const b of this.bul.entries()) b.cancelTimer();
@@ -208,77 +210,12 @@ export class Mag {
 
   /** An MN attached: resolves once its PBU is sent (or the attach was refused), not at the PBA. */
   attach(ev: AttachEvent): Promise<void> {
-    return this.serial(ev.mnId, () => this.onAttach(ev));
+    return this.serial(ev.mnId, () => onAttach(this, ev));
   }
 
   /** An MN left its access link: de-registers its session on that link. */
   detach(ev: DetachEvent): Promise<void> {
-    return this.serial(ev.mnId, () => this.onDetach(ev));
-  }
-
-  private onAttach(ev: AttachEvent): void | Promise<void> {
-    const existing = this.bul.get(ev.mnId, ev.link);
-    if (existing) return this.reattach(existing, ev);
-    if ((this.blocks.get(ev.mnId) ?? 0) & BLOCK_PROXY) {
-      this.metrics.drop('blocked');
-      this.failedEvent(ev.mnId, ev.link, null, 152, 'blocked');
-      return;
-    }
-    return this.policy.profile(ev.mnId).then(
-      (p) => this.createSession(ev, p),
-      (e: unknown) => {
-        this.log.error({ mnId: ev.mnId, err: (e as Error)?.message }, 'policy lookup failed');
-        this.failedEvent(ev.mnId, ev.link, null, null, 'policy-error');
-      },
-    );
-  }
-
-  private reattach(b: Bule, ev: AttachEvent): void {
-    b.attached = true;
-    if (ev.mnLinkLayerId) b.mnLinkLayerId = ev.mnLinkLayerId;
-    if (b.state === 'deregistering') {
-      // Back before the de-registration finished: register again (the LMA cancels a pending
-      // BCE deletion on an accepted PBU with lifetime > 0, RFC 5213 §5.3.5).
-      b.state = 'registering';
-      b.handoffIndicator = ev.handoffIndicator ?? this.config.defaultHandoffIndicator;
-      this.sender.startPbu(b, PbuKind.INITIAL, b.handoffIndicator);
-    } else if (b.state === 'held') {
-      this.metrics.drop('blocked');
-    }
-    // registering / registered / refreshing: a repeated attach indication changes nothing.
-  }
-
-  private createSession(ev: AttachEvent, p: Profile | null): void {
-    const { mnId, link } = ev;
-    const plan = planSession(this.config, this.blocks.get(mnId) ?? 0, p);
-    if (!plan.ok) {
-      this.metrics.drop(plan.drop);
-      if (plan.error) this.log.error({ mnId, err: plan.error }, 'profile has an unusable HNP or IPv4 HoA');
-      this.failedEvent(mnId, link, plan.lma, null, plan.reason);
-      return;
-    }
-    const { lma } = plan;
-    const hi = ev.handoffIndicator ?? this.config.defaultHandoffIndicator;
-    const b = new Bule({
-      mnId,
-      link,
-      mnLinkLayerId: ev.mnLinkLayerId ?? null,
-      att: ev.accessTechType,
-      lma,
-      lmaPort: this.config.lmaPort,
-      wantIpv6: plan.wantIpv6,
-      hnps: plan.hnps,
-      wantIpv4: plan.wantIpv4,
-      ipv4HoA: plan.ipv4HoA,
-      ipv4PrefixLen: plan.ipv4PrefixLen,
-      handoffIndicator: hi,
-      seq: (Math.random() * 0x10000) & 0xffff,
-      statusRetries: this.config.maxStatusRetries,
-    });
-    const peer = this.heartbeats.peer(lma, this.config.lmaPort);
-    if (plan.wantGre && peer.greSupported) this.sender.requestGre(b);
-    this.bul.add(b);
-    this.sender.startPbu(b, PbuKind.INITIAL, hi); // §6.9.1.1 item 11: the BULE exists from the first PBU
+    return this.serial(ev.mnId, () => onDetach(this, ev));
   }
 
   /**
@@ -298,43 +235,7 @@ export class Mag {
 
   /** @internal reregister.ts: a new session on the link of a replaced one, from the new profile. */
   replaceSession(old: Bule, p: Profile): Promise<void> {
-    const ev: AttachEvent = {
-      kind: 'attach',
-      mnId: old.mnId,
-      link: old.link,
-      mnLinkLayerId: old.mnLinkLayerId ?? undefined,
-      accessTechType: old.att,
-      handoffIndicator: old.handoffIndicator,
-    };
-    const attached = old.attached;
-    // Our de-registration of the old binding goes first; its PBA then finds no entry (dropped as unmatched).
-    this.sender.deregister(old);
-    return this.removeSession(old, () => this.deregisteredEvent(old, false)).then(() => {
-      this.createSession(ev, p);
-      const b = this.bul.get(ev.mnId, ev.link);
-      if (b) b.attached = attached;
-    });
-  }
-
-  private onDetach(ev: DetachEvent): void | Promise<void> {
-    let b = this.bul.get(ev.mnId, ev.link);
-    if (!b && ev.mnLinkLayerId) {
-      for (let s = this.bul.head(ev.mnId); s; s = s.nextSession ?? undefined) {
-        if (s.mnLinkLayerId === ev.mnLinkLayerId) b = s;
-      }
-    }
-    if (!b) {
-      this.metrics.drop('unknownMn');
-      return;
-    }
-    return this.detachSession(b);
-  }
-
-  private detachSession(b: Bule): void | Promise<void> {
-    b.attached = false;
-    if (b.state === 'deregistering') return;
-    if (b.state === 'held') return this.removeSession(b, () => this.deregisteredEvent(b, false));
-    this.sender.deregister(b);
+    return replaceSession(this, old, p);
   }
 
   /* ---------------------------------------------------------------------- */

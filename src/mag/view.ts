@@ -1,9 +1,16 @@
 // Read-only view of a MAG for the API and the SNMP agent: snapshots, never live objects.
-import type { Bule } from './bul.ts';
-import type { Mag } from './sm.ts';
-import type { BuleInfo, MagBulView } from './types.ts';
+import type { Bul, Bule } from './bul.ts';
+import type { Heartbeats } from './heartbeat.ts';
+import type { BuleInfo, MagBulView, MagCounters } from './types.ts';
 
-export function createView(mag: Mag): MagBulView {
+/** What the view reads: the Binding Update List, the LMA peers, the counters (the Mag class). */
+export interface ViewSource {
+  readonly bul: Bul;
+  readonly heartbeats: Heartbeats;
+  readonly counters: MagCounters;
+}
+
+export function createView(mag: ViewSource): MagBulView {
   const bul = mag.bul;
   return {
     size: () => bul.size(),
