@@ -22,7 +22,7 @@
 // (RFC 5213 §6.10.5: from the MN's prefix, reverse tunnelled to the LMA).
 enum fwd_role { FWD_ROLE_LMA = 1, FWD_ROLE_MAG = 2 };
 
-// Drop causes, also the index into fwd_stats.drops (keep in step with tun_fwd.c's names).
+// Drop causes, also the index into fwd_stats.drops (keep in step with fwd_stats.c's names).
 enum fwd_drop {
   FWD_DROP_NO_BINDING = 0,  // TUN packet with no route; decapsulated packet whose inner address is not routed over that tunnel
   FWD_DROP_BAD_KEY,         // GRE from a known peer with a key (or no key) no tunnel expects

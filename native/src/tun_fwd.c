@@ -19,8 +19,7 @@
 
 #include "common.h"
 #include "fwd_int.h"
-
-static const char *const DROP_NAMES[FWD_DROP_COUNT] = {"noBinding", "badKey", "unknownPeer", "malformed", "tunWrite", "send", "multicast"};
+#include "tun_fwd_int.h"
 
 typedef struct {
   fwd f;
@@ -277,72 +276,22 @@ static napi_value route_op(napi_env env, napi_callback_info info, bool add) {
 static napi_value tf_add_route(napi_env env, napi_callback_info info) { return route_op(env, info, true); }
 static napi_value tf_remove_route(napi_env env, napi_callback_info info) { return route_op(env, info, false); }
 
-void fwd_set_num(napi_env env, napi_value o, const char *k, double v) {
-  napi_value x;
-  if (napi_create_double(env, v, &x) == napi_ok) napi_set_named_property(env, o, k, x);
-}
-
-// stats() -> { name, ifindex, tx: {packets, bytes, batches}, rx: {...}, drops: {cause: n}, tunnels, routes }
+// stats() -> { name, ifindex, tx, rx, drops, tunnels, routes, contexts } (fwd_stats.c)
 static napi_value tf_stats(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   tun_fwd *t = unwrap(env, info, &argc, NULL);
   if (t == NULL) return NULL;
-  fwd *f = &t->f;
-  napi_value o, tx, rx, drops, v;
-  P6_CALL(env, napi_create_object(env, &o));
-  P6_CALL(env, napi_create_object(env, &tx));
-  P6_CALL(env, napi_create_object(env, &rx));
-  P6_CALL(env, napi_create_object(env, &drops));
-  fwd_set_num(env, tx, "packets", (double)__atomic_load_n(&f->tx.packets, __ATOMIC_RELAXED));
-  fwd_set_num(env, tx, "bytes", (double)__atomic_load_n(&f->tx.bytes, __ATOMIC_RELAXED));
-  fwd_set_num(env, tx, "batches", (double)__atomic_load_n(&f->tx.batches, __ATOMIC_RELAXED));
-  fwd_set_num(env, rx, "packets", (double)__atomic_load_n(&f->rx.packets, __ATOMIC_RELAXED));
-  fwd_set_num(env, rx, "bytes", (double)__atomic_load_n(&f->rx.bytes, __ATOMIC_RELAXED));
-  fwd_set_num(env, rx, "batches", (double)__atomic_load_n(&f->rx.batches, __ATOMIC_RELAXED));
-  for (int i = 0; i < FWD_DROP_COUNT; i++) {
-    napi_value d;
-    P6_CALL(env, napi_create_object(env, &d));
-    fwd_set_num(env, d, "tx", (double)__atomic_load_n(&f->tx.drops[i], __ATOMIC_RELAXED));
-    fwd_set_num(env, d, "rx", (double)__atomic_load_n(&f->rx.drops[i], __ATOMIC_RELAXED));
-    napi_set_named_property(env, drops, DROP_NAMES[i], d);
-  }
-  napi_set_named_property(env, o, "tx", tx);
-  napi_set_named_property(env, o, "rx", rx);
-  napi_set_named_property(env, o, "drops", drops);
-  pthread_rwlock_rdlock(&f->lock);
-  uint32_t tunnels = 0;
-  for (uint32_t i = 0; i < f->table.max_tunnels; i++) tunnels += f->table.tunnels[i].used;
-  uint32_t routes = fwd_route_count(&f->table);
-  pthread_rwlock_unlock(&f->lock);
-  fwd_set_num(env, o, "tunnels", tunnels);
-  fwd_set_num(env, o, "routes", routes);
-  fwd_set_num(env, o, "ifindex", f->ifindex);
-  napi_set_named_property(env, o, "contexts", fwd_contexts_stats(env, f));
-  P6_CALL(env, napi_create_string_utf8(env, f->name, NAPI_AUTO_LENGTH, &v));
-  napi_set_named_property(env, o, "name", v);
-  return o;
+  return fwd_stats_object(env, &t->f);
 }
 
-// tunnelStats(slot) -> { txPackets, txBytes, rxPackets, rxBytes } or null
+// tunnelStats(slot) -> { txPackets, txBytes, rxPackets, rxBytes } or null (fwd_stats.c)
 static napi_value tf_tunnel_stats(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], o;
+  napi_value argv[1];
   tun_fwd *t = unwrap(env, info, &argc, argv);
   uint32_t slot;
   if (t == NULL || !get_u32(env, argv[0], &slot, "slot must be a number")) return NULL;
-  pthread_rwlock_rdlock(&t->f.lock);
-  fwd_tunnel c = slot < t->f.table.max_tunnels ? t->f.table.tunnels[slot] : (fwd_tunnel){0};
-  pthread_rwlock_unlock(&t->f.lock);
-  if (!c.used) {
-    napi_get_null(env, &o);
-    return o;
-  }
-  P6_CALL(env, napi_create_object(env, &o));
-  fwd_set_num(env, o, "txPackets", (double)c.tx_packets);
-  fwd_set_num(env, o, "txBytes", (double)c.tx_bytes);
-  fwd_set_num(env, o, "rxPackets", (double)c.rx_packets);
-  fwd_set_num(env, o, "rxBytes", (double)c.rx_bytes);
-  return o;
+  return fwd_tunnel_stats_object(env, &t->f, slot);
 }
 
 static napi_value tf_close(napi_env env, napi_callback_info info) {
@@ -353,40 +302,6 @@ static napi_value tf_close(napi_env env, napi_callback_info info) {
   if (napi_unwrap(env, self, &data) == napi_ok && data != NULL) tf_shutdown(data);
   napi_get_undefined(env, &u);
   return u;
-}
-
-// probeTun() -> { ok: true } | { ok: false, code, message, what }: can this process create
-// a TUN device (CAP_NET_ADMIN, /dev/net/tun) and open raw protocol-41 sockets, IPv6 and IPv4 (CAP_NET_RAW)?
-static napi_value probe_tun(napi_env env, napi_callback_info info) {
-  (void)info;
-  char name[IFNAMSIZ] = "p6probe%d";
-  int fd = -1, e = fwd_open_tun(name, &fd);
-  const char *what = "TUN device";
-  if (fd >= 0) close(fd); // not persistent: it is gone again
-  if (e == 0) {
-    int s = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, 41);
-    if (s < 0) e = errno, what = "raw IPv6 socket (protocol 41)";
-    else close(s);
-  }
-  if (e == 0) { // IPv4 transport (RFC 5844 §4)
-    int s = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, 41);
-    if (s < 0) e = errno, what = "raw IPv4 socket (protocol 41)";
-    else close(s);
-  }
-  napi_value o, v;
-  P6_CALL(env, napi_create_object(env, &o));
-  napi_get_boolean(env, e == 0, &v);
-  napi_set_named_property(env, o, "ok", v);
-  if (e != 0) {
-    const char *n = strerrorname_np(e);
-    napi_create_string_utf8(env, n ? n : "EUNKNOWN", NAPI_AUTO_LENGTH, &v);
-    napi_set_named_property(env, o, "code", v);
-    napi_create_string_utf8(env, strerror(e), NAPI_AUTO_LENGTH, &v);
-    napi_set_named_property(env, o, "message", v);
-    napi_create_string_utf8(env, what, NAPI_AUTO_LENGTH, &v);
-    napi_set_named_property(env, o, "what", v);
-  }
-  return o;
 }
 
 napi_value p6_tun_fwd_init(napi_env env, napi_value exports) {
@@ -402,7 +317,7 @@ napi_value p6_tun_fwd_init(napi_env env, napi_value exports) {
   napi_value cls, fn;
   P6_CALL(env, napi_define_class(env, "TunForwarder", NAPI_AUTO_LENGTH, tf_construct, NULL, sizeof methods / sizeof methods[0], methods, &cls));
   P6_CALL(env, napi_set_named_property(env, exports, "TunForwarder", cls));
-  P6_CALL(env, napi_create_function(env, "probeTun", NAPI_AUTO_LENGTH, probe_tun, NULL, &fn));
+  P6_CALL(env, napi_create_function(env, "probeTun", NAPI_AUTO_LENGTH, fwd_probe_tun, NULL, &fn));
   P6_CALL(env, napi_set_named_property(env, exports, "probeTun", fn));
   return exports;
 }
