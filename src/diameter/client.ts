@@ -221,6 +221,25 @@ export class DiameterAaaClient {
     w.utf8(Avp.DestinationRealm, destinationRealm);
   }
 
+  /** The AVPs a MAG's and an LMA's AAR share (RFC 5779 §4.1, §4.2, §7): AUTHORIZE_ONLY, the NAS, the MN, session state and the optional hints. */
+  private aar(
+    w: AvpWriter,
+    sessionId: string,
+    destinationRealm: string,
+    userName: string,
+    sessionState: number,
+    req: { callingStationId?: string; serviceSelection?: string; featureVector?: bigint },
+  ): void {
+    this.head(w, sessionId, destinationRealm);
+    w.u32(Avp.AuthRequestType, AuthRequestType.AuthorizeOnly);
+    this.nas(w);
+    w.utf8(Avp.UserName, userName);
+    w.u32(Avp.AuthSessionState, sessionState);
+    if (req.callingStationId) w.utf8(Avp.CallingStationId, req.callingStationId);
+    if (req.serviceSelection) w.utf8(Avp.ServiceSelection, req.serviceSelection);
+    if (req.featureVector !== undefined) w.u64(Avp.Mip6FeatureVector, req.featureVector);
+  }
+
   private nas(w: AvpWriter): void {
     if (this.o.nasIdentifier) w.utf8(Avp.NasIdentifier, this.o.nasIdentifier);
     const a = this.o.nasIpAddress;
@@ -283,14 +302,7 @@ export class DiameterAaaClient {
     if (c && c.expires > this.clock.now()) return { ...c.result, cached: true };
     const sid = this.sessionFor(req.userName);
     const x = await this.exchange(Cmd.AA, (w, realm) => {
-      this.head(w, sid, realm);
-      w.u32(Avp.AuthRequestType, AuthRequestType.AuthorizeOnly);
-      this.nas(w);
-      w.utf8(Avp.UserName, req.userName);
-      w.u32(Avp.AuthSessionState, AuthSessionState.StateMaintained);
-      if (req.callingStationId) w.utf8(Avp.CallingStationId, req.callingStationId);
-      if (req.serviceSelection) w.utf8(Avp.ServiceSelection, req.serviceSelection);
-      if (req.featureVector !== undefined) w.u64(Avp.Mip6FeatureVector, req.featureVector);
+      this.aar(w, sid, realm, req.userName, AuthSessionState.StateMaintained, req);
     });
     const r = this.toResult(x, req.userName);
     if (r.status === 'accept' && (this.o.cacheTtlMs ?? 30_000) > 0) {
@@ -307,14 +319,7 @@ export class DiameterAaaClient {
   async authorizeLma(req: LmaAuthorizeRequest): Promise<AuthorizeResult> {
     const sid = this.sids.take();
     const x = await this.exchange(Cmd.AA, (w, realm) => {
-      this.head(w, sid, realm);
-      w.u32(Avp.AuthRequestType, AuthRequestType.AuthorizeOnly);
-      this.nas(w);
-      w.utf8(Avp.UserName, req.mnId);
-      w.u32(Avp.AuthSessionState, AuthSessionState.NoStateMaintained);
-      if (req.callingStationId) w.utf8(Avp.CallingStationId, req.callingStationId);
-      if (req.serviceSelection) w.utf8(Avp.ServiceSelection, req.serviceSelection);
-      if (req.featureVector !== undefined) w.u64(Avp.Mip6FeatureVector, req.featureVector);
+      this.aar(w, sid, realm, req.mnId, AuthSessionState.NoStateMaintained, req);
       w.group(Avp.Mip6AgentInfo, (g) => {
         g.octets(Avp.MipHomeAgentAddress, (req.lmaAddress && encAddress(req.lmaAddress)) || encAddress('::')!);
         const hnps = req.hnps === 'delegate' ? ['::/0'] : req.hnps ?? [];

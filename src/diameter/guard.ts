@@ -3,6 +3,7 @@
 // state), the table of authorization sessions kept for pushes (§8.1), and log-once. Clock
 // values are passed in; every map has a hard size limit and counts what it evicts.
 import type { Logger } from '../util/log.ts';
+import { LogOnce, type LogOnceWording } from '../util/log-once.ts';
 
 type DupEntry = { answer: Buffer | null; expires: number };
 export type DupVerdict = { kind: 'new' } | { kind: 'in_progress' } | { kind: 'answered'; answer: Buffer };
@@ -126,21 +127,14 @@ export class SessionTable {
   }
 }
 
-/** Warn the first time a (cause, peer) pair is seen; bounded memory. */
-export class LogOnce {
-  private readonly seen = new Set<string>();
-  private full = false;
-  constructor(private readonly log: Logger, private readonly max = 10_000) {}
+/** "Logged once per cause and peer" (util/log-once.ts) in Diameter words: not every cause is a drop. */
+export const DIAMETER_CASES: LogOnceWording = {
+  peerField: 'peer',
+  first: (what, cause) => `${what}: ${cause}; further cases of this cause from this peer are counted, not logged`,
+  full: (what) => `${what}: too many distinct problem causes/peers; further ones not logged`,
+};
 
-  warn(cause: string, peer: string, fields: Record<string, unknown> = {}): void {
-    const k = `${cause}|${peer}`;
-    if (this.seen.has(k)) return;
-    if (this.seen.size >= this.max) {
-      if (!this.full) this.log.warn({ max: this.max }, 'diameter: too many distinct problem causes/peers; further ones not logged');
-      this.full = true;
-      return;
-    }
-    this.seen.add(k);
-    this.log.warn({ cause, peer, ...fields }, `diameter: ${cause}; further cases of this cause from this peer are counted, not logged`);
-  }
+/** Logs the first case of each (cause, peer) pair; bounded memory. */
+export function diameterLogOnce(log: Logger): LogOnce {
+  return new LogOnce(log, 'diameter', 10_000, DIAMETER_CASES);
 }

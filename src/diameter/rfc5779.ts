@@ -13,7 +13,7 @@
 import { Avp } from './constants.ts';
 import { decodeGrouped, findAll, findAvp, type AvpWriter, type RawAvp } from './codec.ts';
 import { decAddress, decHomeLinkPrefix, decU32, decU64, decUtf8, encAddress, encHomeLinkPrefix } from './values.ts';
-import { contradictoryFeatureVector, type AaaProfile, type ProfileParseError, type RadiusProfile, type ServiceDecision } from '../radius/rfc6572.ts';
+import { contradictoryFeatureVector, emptyAaaProfile, type AaaProfile, type ProfileParseError, type RadiusProfile, type ServiceDecision } from '../radius/rfc6572.ts';
 import { parseIpv4, parseIpv6 } from '../radius/values.ts';
 
 const ZERO6 = encAddress('::')!;
@@ -143,21 +143,13 @@ export function readAgentInfo(avps: readonly RawAvp[]): AgentInfoResult {
 
 // ------------------------------------------------------------------ answers (client side)
 
-const emptyProfile = (): AaaProfile => ({
-  mnId: null, serviceSelection: null, homeLmaIpv6: null, homeLmaIpv4: null, visitedLmaIpv6: null,
-  visitedLmaIpv4: null, hnps: [], visitedHnps: [], interfaceId: null, visitedInterfaceId: null,
-  ipv4HoA: null, visitedIpv4HoA: null, dhcp4Server: null, visitedDhcp4Server: null, dhcp6Server: null,
-  visitedDhcp6Server: null, ipv4Gateway: null, visitedIpv4Gateway: null, featureVector: null,
-  sessionTimeout: null, class: null, cui: null,
-});
-
 /**
  * The profile in a successful AA-Answer. A malformed PMIPv6 AVP, or a contradictory
  * MIP6-Feature-Vector (RFC 5447 / RFC 6572 §4.1 rule), fails the whole answer: a MAG must not
  * act on a half-understood profile.
  */
 export function readAnswerProfile(avps: readonly RawAvp[]): { ok: true; profile: AaaProfile; lmaHost: string | null } | { ok: false; error: ProfileParseError } {
-  const p = emptyProfile();
+  const p = emptyAaaProfile();
   let lmaHost: string | null = null;
   const bad = (attribute: number, reason: string) => ({ ok: false as const, error: { attribute, reason } });
   const agent = (g: RawAvp): ProfileParseError | null => {

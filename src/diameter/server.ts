@@ -10,7 +10,8 @@ import { App, Avp, Cmd, CmdFlag, DisconnectCause, ReAuthRequestType, Result } fr
 import { AvpWriter, decodeHeader, findAvp, type DiameterMessage } from './codec.ts';
 import { buildErrorAnswer, type LocalNode } from './build.ts';
 import type { Capabilities } from './capabilities.ts';
-import { DupCache, LogOnce, SessionTable, type KeptSession } from './guard.ts';
+import { DupCache, SessionTable, diameterLogOnce, type KeptSession } from './guard.ts';
+import type { LogOnce } from '../util/log-once.ts';
 import { handleRequest, type HandleContext, type Outcome } from './handle.ts';
 import { EndToEnd } from './ids.ts';
 import { commandLabel, diameterConnections, diameterPushes, diameterSessions, resultLabel, trafficFor, type PeerTraffic } from './metrics.ts';
@@ -118,7 +119,7 @@ export class DiameterServer {
   constructor(private readonly o: DiameterServerOptions) {
     this.clock = o.clock ?? systemClock;
     this.log = o.logger ?? logger('diameter');
-    this.logOnce = new LogOnce(this.log);
+    this.logOnce = diameterLogOnce(this.log);
     this.sessions = new SessionTable(o.maxSessions ?? 1_000_000);
     this.node = {
       originHost: o.identity, originRealm: o.realm, hostIpAddresses: o.hostIpAddresses ?? [], vendorId: 0,

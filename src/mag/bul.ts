@@ -129,6 +129,15 @@ export class Bule {
     this.statusRetries = init.statusRetries;
   }
 
+  /** A new outstanding PBU of this kind and Handoff Indicator: no retransmission yet, no sequence number sent. */
+  beginPbu(kind: PbuKindValue, hi: number): void {
+    this.pendingKind = kind;
+    this.pendingHi = hi;
+    this.retries = 0;
+    this.pendingSeq = -1;
+    this.prevSeq = -1;
+  }
+
   cancelTimer(): void {
     if (this.timer) this.timer.cancel();
     this.timer = null;

@@ -185,11 +185,7 @@ export class PbaHandler {
   /** §6.9.1.2 item 9: re-register only after syncing to the domain's time source. */
   private resync(b: Bule, kind: PbuKindValue, hi: number): void {
     b.statusRetries--;
-    b.pendingKind = kind;
-    b.pendingHi = hi;
-    b.retries = 0;
-    b.pendingSeq = -1;
-    b.prevSeq = -1;
+    b.beginPbu(kind, hi);
     const sync = this.m.deps.timeSync;
     if (!sync) {
       this.m.sender.arm(b, TimerKind.RESYNC, this.m.config.resyncDelayMs);

@@ -34,11 +34,7 @@ export class PbuSender {
 
   startPbu(b: Bule, kind: PbuKindValue, hi: number): void {
     b.cancelTimer();
-    b.pendingKind = kind;
-    b.pendingHi = hi;
-    b.retries = 0;
-    b.pendingSeq = -1;
-    b.prevSeq = -1;
+    b.beginPbu(kind, hi);
     this.transmit(b);
   }
 

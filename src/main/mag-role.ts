@@ -108,22 +108,25 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
   let aaa: MagAaa | undefined;
   let dia: MagDiameter | undefined;
   const aaaOptions = { nasId: o.id, proxyCoa: o.proxyCoa, detector: o.detector, requestIpv4: config.mag.requestIpv4 };
+  /** A start that fails from here on undoes, in this order, the AAA client, the transport and the protection. */
+  const undo = async (): Promise<void> => {
+    await aaa?.stop();
+    await dia?.stop();
+    await transport.close();
+    await protection.remove();
+  };
   try {
     if (!o.policy && config.aaa.protocol === 'radius' && config.radius.servers.length > 0) aaa = await startMagAaa(config, aaaOptions);
     if (!o.policy && config.aaa.protocol === 'diameter' && config.diameter.peers.length > 0) dia = await startMagDiameter(config, aaaOptions);
   } catch (e) {
-    await transport.close();
-    await protection.remove();
+    await undo();
     throw e;
   }
   let dataPlane: DataPlane;
   try {
     dataPlane = o.dataPlane ?? (await openDataPlane('mag', config.dataplane, logger('dataplane').child({ mag: o.id }), [o.proxyCoa]));
   } catch (e) {
-    await aaa?.stop();
-    await dia?.stop();
-    await transport.close();
-    await protection.remove();
+    await undo();
     throw e;
   }
   const mag = new Mag(
@@ -157,10 +160,7 @@ export async function startMagRole(config: Config, o: MagRoleOptions): Promise<M
     await aaa?.bind(mag);
     await dia?.bind(mag);
   } catch (e) {
-    await aaa?.stop();
-    await dia?.stop();
-    await transport.close();
-    await protection.remove();
+    await undo();
     if (!o.dataPlane) await dataPlane.close?.();
     throw e;
   }

@@ -10,7 +10,8 @@ import { isIPv6 } from 'node:net';
 import { AttrWriter } from './attrs.ts';
 import { decodePacket, encodeResponse, getAttr, verifyRequestAuthenticator, verifyRequestMessageAuthenticator, type Packet } from './codec.ts';
 import { Attr, Code, ErrorCause } from './constants.ts';
-import { DupCache, LogOnce } from './guard.ts';
+import { DupCache, radiusLogOnce } from './guard.ts';
+import type { LogOnce } from '../util/log-once.ts';
 import { radiusDropped, trafficFor } from './metrics.ts';
 import type { RadiusPolicy, RadiusSession } from './policy.ts';
 import { decideService, parseProfile, writeMagAccept, type AaaProfile } from './rfc6572.ts';
@@ -179,7 +180,7 @@ export class DaeServer {
 
   constructor(private readonly o: DaeServerOptions) {
     this.log = o.logger ?? logger('radius-dae');
-    this.once = new LogOnce(this.log);
+    this.once = radiusLogOnce(this.log);
     this.now = o.now ?? Date.now;
     this.windowS = o.eventTimestampWindowS ?? 300;
     this.dup = new DupCache(2 * this.windowS * 1000, MAX_WINDOW_ENTRIES);

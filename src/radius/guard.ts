@@ -1,6 +1,7 @@
 // Server-side guards: RFC 5080 §2.2.2 duplicate cache, per-client token bucket, and
 // "log once per cause and client". Clock injected as `now` arguments.
 import type { Logger } from '../util/log.ts';
+import { LogOnce, type LogOnceWording } from '../util/log-once.ts';
 
 interface DupEntry {
   authenticator: Buffer;
@@ -98,21 +99,14 @@ export class TokenBucket {
   }
 }
 
-/** Log a warning the first time a (cause, client) pair is seen; bounded memory. */
-export class LogOnce {
-  private readonly seen = new Set<string>();
-  private full = false;
-  constructor(private readonly log: Logger, private readonly max = 10_000) {}
+/** "Logged once per cause and client" (util/log-once.ts) in RADIUS words: the client, a dropped packet. */
+export const RADIUS_DROPS: LogOnceWording = {
+  peerField: 'client',
+  first: (what, cause) => `${what}: dropped packet (${cause}); further drops with this cause from this client are counted, not logged`,
+  full: (what) => `${what}: too many distinct drop causes/clients; further ones not logged`,
+};
 
-  warn(cause: string, client: string, fields: Record<string, unknown> = {}): void {
-    const k = `${cause}|${client}`;
-    if (this.seen.has(k)) return;
-    if (this.seen.size >= this.max) {
-      if (!this.full) this.log.warn({ max: this.max }, 'radius: too many distinct drop causes/clients; further ones not logged');
-      this.full = true;
-      return;
-    }
-    this.seen.add(k);
-    this.log.warn({ cause, client, ...fields }, `radius: dropped packet (${cause}); further drops with this cause from this client are counted, not logged`);
-  }
+/** Logs the first drop of each (cause, client) pair; bounded memory. */
+export function radiusLogOnce(log: Logger): LogOnce {
+  return new LogOnce(log, 'radius', 10_000, RADIUS_DROPS);
 }

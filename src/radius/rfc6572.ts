@@ -178,6 +178,17 @@ export interface AaaProfile {
 
 export type ProfileParseError = { attribute: number; reason: string };
 
+/** A profile with nothing in it, filled by the RADIUS (below) and Diameter (RFC 5779) parsers. */
+export function emptyAaaProfile(): AaaProfile {
+  return {
+    mnId: null, serviceSelection: null, homeLmaIpv6: null, homeLmaIpv4: null, visitedLmaIpv6: null,
+    visitedLmaIpv4: null, hnps: [], visitedHnps: [], interfaceId: null, visitedInterfaceId: null,
+    ipv4HoA: null, visitedIpv4HoA: null, dhcp4Server: null, visitedDhcp4Server: null, dhcp6Server: null,
+    visitedDhcp6Server: null, ipv4Gateway: null, visitedIpv4Gateway: null, featureVector: null,
+    sessionTimeout: null, class: null, cui: null,
+  };
+}
+
 /** The LMA address a MAG should use: home IPv6, home IPv4, then visited (RFC 6572 §5.1). */
 export function preferredLma(p: AaaProfile): string | null {
   return p.homeLmaIpv6 ?? p.homeLmaIpv4 ?? p.visitedLmaIpv6 ?? p.visitedLmaIpv4;
@@ -189,13 +200,7 @@ export function preferredLma(p: AaaProfile): string | null {
  * Accept MUST be treated as a Reject (§4.1): reported as an error too.
  */
 export function parseProfile(pkt: Pick<Packet, 'attributes'>): { ok: true; profile: AaaProfile } | { ok: false; error: ProfileParseError } {
-  const p: AaaProfile = {
-    mnId: null, serviceSelection: null, homeLmaIpv6: null, homeLmaIpv4: null, visitedLmaIpv6: null,
-    visitedLmaIpv4: null, hnps: [], visitedHnps: [], interfaceId: null, visitedInterfaceId: null,
-    ipv4HoA: null, visitedIpv4HoA: null, dhcp4Server: null, visitedDhcp4Server: null, dhcp6Server: null,
-    visitedDhcp6Server: null, ipv4Gateway: null, visitedIpv4Gateway: null, featureVector: null,
-    sessionTimeout: null, class: null, cui: null,
-  };
+  const p = emptyAaaProfile();
   const bad = (attribute: number, reason: string) => ({ ok: false as const, error: { attribute, reason } });
   for (const { type, value: v } of pkt.attributes) {
     switch (type) {

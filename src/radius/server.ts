@@ -8,7 +8,8 @@ import dns from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
 import { decodePacket, encodeResponse, getAttr, verifyRequestAuthenticator, verifyRequestMessageAuthenticator, type Packet } from './codec.ts';
 import { Attr, Code, MAX_PACKET_LENGTH, ServiceType } from './constants.ts';
-import { DupCache, LogOnce, TokenBucket } from './guard.ts';
+import { DupCache, TokenBucket, radiusLogOnce } from './guard.ts';
+import type { LogOnce } from '../util/log-once.ts';
 import { handleAccessRequest, handleAccounting, statusResponse, type Outcome, type RequestKind } from './handle.ts';
 import { radiusDropped, trafficFor, type Traffic } from './metrics.ts';
 import type { RadiusClient, RadiusPolicy } from './policy.ts';
@@ -100,7 +101,7 @@ export class RadiusServer {
   constructor(options: RadiusServerOptions) {
     this.policy = options.policy;
     this.log = options.logger ?? logger('radius-server');
-    this.once = new LogOnce(this.log);
+    this.once = radiusLogOnce(this.log);
     this.now = options.now ?? Date.now;
     this.opts = {
       hosts: options.hosts ?? ['::'],
