@@ -1,6 +1,6 @@
 // Internals of the user-space forwarder (TunForwarder) shared by tun_fwd.c (the N-API
-// object: construction, table programming, stats) and fwd_path.c (the per-packet path on
-// its own threads).
+// object: construction, table programming; its stats in fwd_stats.c) and fwd_path.c (the
+// per-packet path on its own threads).
 #ifndef PMIP6_NATIVE_FWD_INT_H
 #define PMIP6_NATIVE_FWD_INT_H
 
