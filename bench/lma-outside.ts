@@ -36,10 +36,9 @@ const WARM = 2000;
 
 /**
  * CPU of the PostgreSQL backends serving the bench's database (issue 12): user + system time
- * from /proc/<pid>/stat of every backend of that database, over a phase. `end` first folds what
- * the binding log still holds (pmip6_fold_bindings, migrations/010_binding_log.sql) on a
- * connection of its own, counted too: deferred work stays inside the measured window.
- * Not counted: the server's background processes (WAL writer, checkpointer, autovacuum).
+ * from /proc/<pid>/stat of every backend of that database (autovacuum workers included), over
+ * a phase. Nothing of the binding store is deferred past a phase (src/store/repos/bindings.ts
+ * writes `bindings` in the commit the PBA waits for). Not counted: the server's background processes (WAL writer, checkpointer, autovacuum).
  */
 class PgCpu {
   private constructor(private readonly c: import('pg').Client) {}
@@ -66,9 +65,8 @@ class PgCpu {
     return m;
   }
 
-  /** CPU ms of the backends since `from` (the log folded first). */
+  /** CPU ms of the backends since `from`. */
   async since(from: Map<number, number>): Promise<number> {
-    await this.c.query(`SELECT pmip6_fold_bindings(2147483647)`);
     let ms = 0;
     for (const [pid, v] of await this.sample()) ms += v - (from.get(pid) ?? 0);
     return ms;
@@ -161,7 +159,7 @@ function line(what: string, ps: Pair[], target: number, cpuMs: number, pgMs: num
     `    ${what.padEnd(24)} ${fmt(rate(total)).padStart(8)} PBA/s   p50 ${p50.toFixed(2).padStart(6)} ms   p99 ${p99.toFixed(2).padStart(6)} ms   ` +
     `ratio to echo ${median(ratios).toFixed(2)} (${ratios[0].toFixed(2)}..${ratios[ratios.length - 1].toFixed(2)}; target >= ${target})` +
     `   LMA CPU ${((cpuMs * 1000) / total.completed).toFixed(1)} µs/PBA` +
-    `${Number.isNaN(pgMs) ? '' : `   PostgreSQL CPU ${((pgMs * 1000) / total.completed).toFixed(1)} µs/binding (backends, incl. log fold)`}` +
+    `${Number.isNaN(pgMs) ? '' : `   PostgreSQL CPU ${((pgMs * 1000) / total.completed).toFixed(1)} µs/binding (backends)`}` +
     `${rx ? `   ${rx} retransmits` : ''}${rej ? `   ${rej} PBAs not status 0 (${where})` : ''}`
   );
 }
@@ -252,7 +250,7 @@ export async function runOutside(args: string[]): Promise<void> {
             cpu.initial += cpuMsOf(pid) - c0;
           }
           mark('initial', from);
-          // Each phase's PostgreSQL CPU includes its log fold, but not the echo rounds in between (idle backends).
+          // The echo rounds in between leave the backends idle.
           if (pgMeter && pg0) pgCpu.initial = await pgMeter.since(pg0);
           await sleep(1000);
           rssBound = rssOf(lma.proc.pid!);

@@ -64,6 +64,33 @@ function copyBinary(rows: PersistedBinding[]): Buffer {
   return Buffer.concat(parts);
 }
 
+const FOLD_FN = `CREATE FUNCTION pmip6_fold_bindings(max_batches integer) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  n integer;
+BEGIN
+  PERFORM pg_advisory_xact_lock(5213, 12);
+  WITH l AS (
+    DELETE FROM binding_log WHERE id IN (SELECT id FROM binding_log ORDER BY id LIMIT max_batches) RETURNING id, lma_id, batch
+  ), e AS (
+    SELECT DISTINCT ON (l.lma_id, j.k) l.lma_id, j.*
+    FROM l, json_to_recordset(convert_from(l.batch, 'UTF8')::json)
+      AS j(k text, m text, ll text, att int2, coa inet, h cidr[], v4 inet, lt int4, reg float8, exp float8, st json, x boolean)
+    ORDER BY l.lma_id, j.k, l.id DESC
+  ), d AS (
+    DELETE FROM bindings b USING e WHERE e.x AND b.lma_id = e.lma_id AND b.session_key = e.k
+  ), ins AS (
+    INSERT INTO bindings (lma_id, session_key, mn_id, mn_ll_id, att, proxy_coa, hnps, ipv4_hoa, lifetime_s, registered_at, expires_at, state, updated_at)
+    SELECT e.lma_id, e.k, e.m, e.ll, e.att, e.coa, coalesce(e.h, '{}'), e.v4, e.lt, to_timestamp(e.reg / 1000.0), to_timestamp(e.exp / 1000.0), coalesce(e.st, '{}'), now()
+    FROM e WHERE e.x IS NOT TRUE
+    ON CONFLICT (lma_id, session_key) DO UPDATE SET mn_id = EXCLUDED.mn_id, mn_ll_id = EXCLUDED.mn_ll_id, att = EXCLUDED.att,
+      proxy_coa = EXCLUDED.proxy_coa, hnps = EXCLUDED.hnps, ipv4_hoa = EXCLUDED.ipv4_hoa, lifetime_s = EXCLUDED.lifetime_s,
+      registered_at = EXCLUDED.registered_at, expires_at = EXCLUDED.expires_at, state = EXCLUDED.state, updated_at = now()
+  )
+  SELECT count(*) INTO n FROM l;
+  RETURN n;
+END
+$$`;
+
 const TICK_US = 10_000; // USER_HZ 100
 function cpuUs(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -92,8 +119,11 @@ async function main(): Promise<void> {
   await c.connect();
   const bpid = (await c.query('SELECT pg_backend_pid() AS p')).rows[0].p as number;
   const qdb = { kind: 'postgres', query: (s: string, p?: unknown[]) => c.query({ text: s, values: p, name: undefined } as pg.QueryConfig).then((r) => ({ rows: r.rows, rowCount: r.rowCount ?? 0 })) };
-  const repo = new BindingRepo(qdb as never, { log: false });
-  const logRepo = new BindingRepo(qdb as never, { log: true });
+  const repo = new BindingRepo(qdb as never);
+  // The binding log of commit 6394c2f (migrations/010_binding_log.sql there), and its fold.
+  await c.query(`CREATE TABLE binding_log (id bigint GENERATED ALWAYS AS IDENTITY, lma_id text NOT NULL, batch bytea NOT NULL) WITH (toast_tuple_target = 8160)`);
+  await c.query(`ALTER TABLE binding_log ALTER COLUMN batch SET STORAGE EXTERNAL`);
+  await c.query(FOLD_FN);
   await c.query(`CREATE TABLE slim (lma_id text NOT NULL, session_key bigint NOT NULL, mn_id text NOT NULL, data bytea NOT NULL, PRIMARY KEY (lma_id, session_key))`);
   await c.query(`CREATE TABLE slim_noidx (lma_id text NOT NULL, session_key bigint NOT NULL, data bytea NOT NULL)`);
   await c.query(`CREATE TABLE blog (id bigserial PRIMARY KEY, lma_id text NOT NULL, payload bytea NOT NULL) WITH (toast_tuple_target = 8160)`);
@@ -102,7 +132,6 @@ async function main(): Promise<void> {
   let key = 1;
   const variants: [string, (rows: PersistedBinding[]) => Promise<unknown>][] = [
     ['INSERT..unnest into bindings (current)', (rows) => repo.commit('lma-1', rows, [], undefined, rows.length)],
-    ['binding_log append (repo, background fold incl.)', (rows) => logRepo.commit('lma-1', rows, [], undefined, rows.length)],
     ['binding_log append, fold after (FOLD_ROWS 1e9)', (rows) => c.query({ name: 'app', text: `INSERT INTO binding_log (lma_id, batch) VALUES ($1, $2)`, values: ['lma-2', Buffer.from(JSON.stringify(rows.map((b) => ({ k: b.sessionKey, m: b.mnId, ll: b.mnLlId, att: b.att, coa: b.proxyCoa, h: b.hnps, v4: b.ipv4HoA, lt: b.lifetimeS, reg: b.registeredAt.getTime(), exp: b.expiresAt.getTime(), st: b.state }))))] })],
     ['COPY text into bindings', (rows) => copy(c, `COPY bindings (lma_id, session_key, mn_id, mn_ll_id, att, proxy_coa, hnps, ipv4_hoa, lifetime_s, registered_at, expires_at, state) FROM STDIN`, copyText(rows))],
     ['COPY binary into bindings', (rows) => copy(c, `COPY bindings (lma_id, session_key, mn_id, mn_ll_id, att, proxy_coa, hnps, ipv4_hoa, lifetime_s, registered_at, expires_at, state) FROM STDIN (FORMAT binary)`, copyBinary(rows))],

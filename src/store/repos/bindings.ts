@@ -1,14 +1,6 @@
 // Bindings an LMA commits to the store, for restart recovery (docs/ARCHITECTURE.md
 // "Scale-out": each LMA owns its binding cache in memory and persists it here by group
-// commit, src/lma/commit.ts: one transaction per batch).
-//
-// On PostgreSQL a batch is one row appended to `binding_log` (migrations/010_binding_log.sql:
-// ~4-5 µs of backend CPU per binding instead of ~17-21 for a row of `bindings`, and the PBAs
-// wait for that statement), folded into `bindings` in the background by pmip6_fold_bindings,
-// many batches per statement, and before every read (loadLive, list): a reader never misses an
-// acknowledged binding. The log lags `bindings` by at most FOLD_MS, or FOLD_ROWS bindings under
-// load. PGlite (in-process: a fold would run on the LMA's own thread) writes `bindings` directly.
-import { logger } from '../../util/log.ts';
+// commit, src/lma/commit.ts: one transaction per batch, one multi-row statement per chunk).
 import type { Db, Queryable } from '../db.ts';
 
 export interface PersistedBinding {
@@ -154,6 +146,33 @@ function columns(rows: readonly PersistedBinding[]): unknown[] {
   ];
 }
 
+// New rows on PostgreSQL go in by COPY FROM STDIN (text format) instead: the backend spends
+// about a third less CPU per row than on INSERT .. SELECT FROM unnest (measured with
+// bench/lma-store-rows.ts, 64-row batches: ~12-14 µs against ~17-21 µs), and the PBAs of the
+// batch wait for that statement. One COPY is one statement, atomic like the INSERT it replaces.
+const COPY_NEW = `COPY bindings (lma_id, session_key, mn_id, mn_ll_id, att, proxy_coa, hnps, ipv4_hoa, lifetime_s, registered_at, expires_at, state) FROM STDIN`;
+
+// COPY text format: backslash, tab, newline and carriage return escaped; \N is NULL.
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_SPECIALS = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const copyText = (v: string): string => (COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]) : v);
+
+/** The rows as COPY_NEW's input. */
+function copyRows(lmaId: string, rows: readonly PersistedBinding[]): Buffer {
+  const lma = copyText(lmaId);
+  let out = '';
+  for (let i = 0; i < rows.length; i++) {
+    const b = rows[i];
+    // JSON.stringify escapes control characters itself: only its backslashes need doubling.
+    out +=
+      `${lma}\t${copyText(b.sessionKey)}\t${copyText(b.mnId)}\t${b.mnLlId === null ? '\\N' : copyText(b.mnLlId)}\t${b.att === null ? '\\N' : b.att}\t` +
+      `${copyText(b.proxyCoa)}\t${copyText(`{${b.hnps.join(',')}}`)}\t${b.ipv4HoA === null ? '\\N' : copyText(b.ipv4HoA)}\t${b.lifetimeS}\t` +
+      `${b.registeredAt.toISOString()}\t${b.expiresAt.toISOString()}\t${copyText(JSON.stringify(b.state))}\n`;
+  }
+  return Buffer.from(out);
+}
+
 /** What `commit` reads of its caller's signal (an AbortSignal fits): a plain object costs less per batch. */
 export interface CommitSignal {
   readonly aborted: boolean;
@@ -166,102 +185,12 @@ class Abandoned extends Error {
   }
 }
 
-/** Log rows per fold statement (a batch is up to LAZY_ROWS bindings, mostly 64 or fewer). */
-const FOLD_BATCHES = 256;
-/** Bindings appended since the last fold that start one at once; fewer wait for FOLD_MS. */
-const FOLD_ROWS = 4096;
-const FOLD_MS = 250;
-
-/** A log entry (migrations/010_binding_log.sql json_to_recordset columns); x: deleted. */
-interface LogEntry {
-  k: string;
-  m?: string;
-  ll?: string | null;
-  att?: number | null;
-  coa?: string;
-  h?: string[];
-  v4?: string | null;
-  lt?: number;
-  reg?: number;
-  exp?: number;
-  st?: Record<string, unknown>;
-  x?: true;
-}
-
-/** One log row: the batch's upserts and removals as UTF-8 JSON (parsed by the fold, not by the append). */
-function logBatch(upserts: readonly PersistedBinding[], removals: readonly string[]): Buffer {
-  const out = new Array<LogEntry>(upserts.length + removals.length);
-  for (let i = 0; i < upserts.length; i++) {
-    const b = upserts[i];
-    out[i] = {
-      k: b.sessionKey, m: b.mnId, ll: b.mnLlId, att: b.att, coa: b.proxyCoa, h: b.hnps, v4: b.ipv4HoA, lt: b.lifetimeS,
-      reg: b.registeredAt.getTime(), exp: b.expiresAt.getTime(), st: b.state,
-    };
-  }
-  for (let i = 0; i < removals.length; i++) out[upserts.length + i] = { k: removals[i], x: true };
-  return Buffer.from(JSON.stringify(out));
-}
-
-export interface BindingRepoOptions {
-  /** Batches go to binding_log and are folded into `bindings` later (default: on PostgreSQL). */
-  log?: boolean;
-  /** Longest a logged binding waits for the background fold (default FOLD_MS; tests: never). */
-  foldMs?: number;
-}
-
 export class BindingRepo {
-  /** Batches go through binding_log. */
-  readonly logged: boolean;
-  /** Bindings appended to the log since the last fold started. */
-  private unfolded = 0;
-  private folding: Promise<void> | null = null;
-  private foldTimer: NodeJS.Timeout | null = null;
-  private readonly log = logger('store');
-  private readonly foldMs: number;
+  /** COPY for new rows when the driver has it; PMIP6BENCH_BINDING_COPY=off (not a configuration key: A/B benches only) turns it off. */
+  private readonly copy: boolean;
 
-  constructor(
-    private readonly db: Db,
-    o: BindingRepoOptions = {},
-  ) {
-    // PMIP6BENCH_BINDING_LOG=off (not a configuration key: A/B benches only, bench/lma-outside.ts): direct writes on PostgreSQL too.
-    this.logged = o.log ?? (db.kind === 'postgres' && process.env.PMIP6BENCH_BINDING_LOG !== 'off');
-    this.foldMs = o.foldMs ?? FOLD_MS;
-  }
-
-  /**
-   * Moves every log row (of every LMA) into `bindings`. Resolves once the log is empty as of
-   * the call (folds started meanwhile included). Concurrent calls share one loop.
-   */
-  async fold(): Promise<void> {
-    if (this.foldTimer) {
-      clearTimeout(this.foldTimer);
-      this.foldTimer = null;
-    }
-    while (this.folding) await this.folding;
-    this.unfolded = 0;
-    const run = (async () => {
-      for (;;) {
-        const r = await this.db.query<{ n: number }>(`SELECT pmip6_fold_bindings($1) AS n`, [FOLD_BATCHES]);
-        if (Number(r.rows[0].n) < FOLD_BATCHES) return;
-      }
-    })();
-    this.folding = run.finally(() => {
-      this.folding = null;
-      if (this.unfolded > 0) this.afterAppend(0); // appended meanwhile
-    });
-    await this.folding;
-  }
-
-  /** After an append: a fold now (a backlog) or soon (FOLD_MS), in the background. */
-  private afterAppend(rows: number): void {
-    this.unfolded += rows;
-    if (this.folding) return; // the running fold looks again when it ends
-    if (this.unfolded >= FOLD_ROWS && this.foldMs < Infinity) this.foldInBackground();
-    else if (this.foldMs < Infinity) this.foldTimer ??= setTimeout(() => this.foldInBackground(), this.foldMs).unref();
-  }
-
-  private foldInBackground(): void {
-    this.fold().catch((e: unknown) => this.log.warn({ err: (e as Error)?.message }, 'binding log fold failed; retried after the next batch'));
+  constructor(private readonly db: Db) {
+    this.copy = db.copyFrom !== undefined && process.env.PMIP6BENCH_BINDING_COPY !== 'off';
   }
 
   /**
@@ -274,10 +203,10 @@ export class BindingRepo {
   commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: CommitSignal, fresh = 0): Promise<void> {
     if (upserts.length === 0 && removals.length === 0) return Promise.resolve();
     if (signal?.aborted) return Promise.reject(new Abandoned());
-    if (this.logged) return this.append(lmaId, logBatch(upserts, removals), upserts.length + removals.length);
     if (upserts.length <= CHUNK && removals.length <= CHUNK) {
       // The common case: one statement, atomic by itself, no BEGIN / COMMIT round trips.
       if (upserts.length === 0) return this.deleteMany(this.db, lmaId, removals);
+      if (fresh >= upserts.length && removals.length === 0 && this.copy) return this.copyNew(lmaId, upserts, signal);
       // The rows are read here, before any await: only their column texts wait for the
       // database, so the rows (and what they hold) die young instead of surviving scavenges.
       return this.commitOne(lmaId, columns(upserts), removals, fresh >= upserts.length, signal);
@@ -285,9 +214,15 @@ export class BindingRepo {
     return this.commitChunked(lmaId, upserts, removals, signal);
   }
 
-  private async append(lmaId: string, batch: Buffer, rows: number): Promise<void> {
-    await this.db.query(`INSERT INTO binding_log (lma_id, batch) VALUES ($1, $2)`, [lmaId, batch]);
-    this.afterAppend(rows);
+  /** New rows only: COPY; should one exist after all, the batch is redone as an upsert (see INSERT_MANY). */
+  private async copyNew(lmaId: string, rows: readonly PersistedBinding[], signal: CommitSignal | undefined): Promise<void> {
+    try {
+      await this.db.copyFrom!(COPY_NEW, copyRows(lmaId, rows));
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      if (signal?.aborted) throw new Abandoned();
+      await this.db.query(UPSERT_MANY, [lmaId, ...columns(rows)]);
+    }
   }
 
   private async deleteMany(q: Queryable, lmaId: string, removals: readonly string[]): Promise<void> {
@@ -328,7 +263,6 @@ export class BindingRepo {
   }
 
   async upsert(b: PersistedBinding): Promise<void> {
-    if (this.logged) return this.commit(b.lmaId, [b], []);
     await this.db.query(
       `INSERT INTO bindings (lma_id, session_key, mn_id, mn_ll_id, att, proxy_coa, hnps, ipv4_hoa, lifetime_s, registered_at, expires_at, state, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7::cidr[], $8, $9, $10, $11, $12::json, now())
@@ -340,19 +274,16 @@ export class BindingRepo {
   }
 
   async remove(lmaId: string, sessionKey: string): Promise<void> {
-    if (this.logged) return this.commit(lmaId, [], [sessionKey]);
     await this.db.query(`DELETE FROM bindings WHERE lma_id = $1 AND session_key = $2`, [lmaId, sessionKey]);
   }
 
   /** Bindings of one LMA that have not expired, for recovery at start. */
   async loadLive(lmaId: string, now = new Date()): Promise<PersistedBinding[]> {
-    if (this.logged) await this.fold(); // the log's rows too (a crash between append and fold loses none)
     const r = await this.db.query<Row>(`${SELECT} WHERE lma_id = $1 AND expires_at > $2 ORDER BY registered_at`, [lmaId, now]);
     return r.rows.map(toBinding);
   }
 
   async list(f: { lmaId?: string; mnId?: string; limit?: number; offset?: number } = {}): Promise<{ items: PersistedBinding[]; total: number }> {
-    if (this.logged) await this.fold(); // acknowledged bindings still in the log are listed too
     const vals = [f.lmaId ?? null, f.mnId ?? null];
     const w = `WHERE ($1::text IS NULL OR lma_id = $1) AND ($2::text IS NULL OR mn_id = $2)`;
     const total = await this.db.query<{ n: bigint }>(`SELECT count(*) AS n FROM bindings ${w}`, vals);
