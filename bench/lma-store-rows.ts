@@ -1,5 +1,10 @@
-// Scratch measurement (issue 12): PostgreSQL backend CPU per binding row and latency per
-// 64-row batch for several ways of writing new bindings. `node --experimental-strip-types bench/lma-store-rows.ts`
+// PostgreSQL backend CPU per binding row and latency per 64-row batch for several ways of
+// writing new bindings (issue 12): `node --import tsx bench/lma-store-rows.ts [batches=400]`
+// (ONLY=<part of a variant's name> for some). CPU is the backend's user + system time from
+// /proc/<pid>/stat (10 ms ticks: use 1000+ batches), latency includes the commit's flush.
+// Variants: the product's INSERT .. unnest (BindingRepo without COPY), COPY text / binary into
+// `bindings`, a slimmer row (bigint key, bytea, with and without indexes), and the binding log
+// of commit 6394c2f (one bytea row per batch) with the cost of folding it into `bindings`.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { createPgDatabase } from '../test/helpers/db.ts';
@@ -135,7 +140,6 @@ async function main(): Promise<void> {
     ['binding_log append, fold after (FOLD_ROWS 1e9)', (rows) => c.query({ name: 'app', text: `INSERT INTO binding_log (lma_id, batch) VALUES ($1, $2)`, values: ['lma-2', Buffer.from(JSON.stringify(rows.map((b) => ({ k: b.sessionKey, m: b.mnId, ll: b.mnLlId, att: b.att, coa: b.proxyCoa, h: b.hnps, v4: b.ipv4HoA, lt: b.lifetimeS, reg: b.registeredAt.getTime(), exp: b.expiresAt.getTime(), st: b.state }))))] })],
     ['COPY text into bindings', (rows) => copy(c, `COPY bindings (lma_id, session_key, mn_id, mn_ll_id, att, proxy_coa, hnps, ipv4_hoa, lifetime_s, registered_at, expires_at, state) FROM STDIN`, copyText(rows))],
     ['COPY binary into bindings', (rows) => copy(c, `COPY bindings (lma_id, session_key, mn_id, mn_ll_id, att, proxy_coa, hnps, ipv4_hoa, lifetime_s, registered_at, expires_at, state) FROM STDIN (FORMAT binary)`, copyBinary(rows))],
-    ['COPY text into bindings, 640-row batches /10', async (rows) => { if (key % 640 < 64) await copy(c, `COPY bindings (lma_id, session_key, mn_id, mn_ll_id, att, proxy_coa, hnps, ipv4_hoa, lifetime_s, registered_at, expires_at, state) FROM STDIN`, copyText([...rows, ...Array.from({ length: 576 }, () => row(key++))])); }],
     ['INSERT..unnest slim (bigint key, bytea, PK+mn idx)', async (rows) => {
       await c.query({ name: 'slim', text: `INSERT INTO slim SELECT $1, k, m, d FROM ROWS FROM (unnest($2::int8[]), unnest($3::text[]), unnest($4::bytea[])) AS r(k, m, d)`, values: ['lma-1', rows.map((r) => r.sessionKey), rows.map((r) => r.mnId), rows.map((r) => Buffer.from(JSON.stringify(r)))] });
     }],
