@@ -33,6 +33,49 @@ import { summarise } from './cpuprofile.ts';
 import { summariseHeap } from './heapsnapshot.ts';
 
 const WARM = 2000;
+
+/**
+ * CPU of the PostgreSQL backends serving the bench's database (issue 12): user + system time
+ * from /proc/<pid>/stat of every backend of that database (autovacuum workers included), over
+ * a phase. Nothing of the binding store is deferred past a phase (src/store/repos/bindings.ts
+ * writes `bindings` in the commit the PBA waits for). Not counted: the server's background processes (WAL writer, checkpointer, autovacuum).
+ */
+class PgCpu {
+  private constructor(private readonly c: import('pg').Client) {}
+
+  static async open(url: string): Promise<PgCpu | null> {
+    if (!url) return null;
+    const pg = (await import('pg')).default;
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    return new PgCpu(c);
+  }
+
+  /** CPU ms per backend pid of this database. */
+  async sample(): Promise<Map<number, number>> {
+    const r = await this.c.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`);
+    const m = new Map<number, number>();
+    for (const { pid } of r.rows) {
+      try {
+        m.set(pid, cpuMsOf(pid));
+      } catch {
+        // ended meanwhile
+      }
+    }
+    return m;
+  }
+
+  /** CPU ms of the backends since `from`. */
+  async since(from: Map<number, number>): Promise<number> {
+    let ms = 0;
+    for (const [pid, v] of await this.sample()) ms += v - (from.get(pid) ?? 0);
+    return ms;
+  }
+
+  close(): Promise<void> {
+    return this.c.end();
+  }
+}
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const MiB = (b: number): string => `${fmt(b / 1048576)} MiB`;
 
@@ -99,7 +142,7 @@ async function snapshot(lma: LmaProcess, dir: string, per: number, probe: () => 
 
 type Pair = { lma: GenResult; echo: GenResult };
 
-function line(what: string, ps: Pair[], target: number, cpuMs: number): string {
+function line(what: string, ps: Pair[], target: number, cpuMs: number, pgMs: number): string {
   const lat = ps.map((p) => p.lma);
   const total = { completed: lat.reduce((a, r) => a + r.completed, 0), ms: lat.reduce((a, r) => a + r.ms, 0) };
   const ratios = ps.map((p) => rate(p.lma) / rate(p.echo)).sort((a, b) => a - b);
@@ -116,6 +159,7 @@ function line(what: string, ps: Pair[], target: number, cpuMs: number): string {
     `    ${what.padEnd(24)} ${fmt(rate(total)).padStart(8)} PBA/s   p50 ${p50.toFixed(2).padStart(6)} ms   p99 ${p99.toFixed(2).padStart(6)} ms   ` +
     `ratio to echo ${median(ratios).toFixed(2)} (${ratios[0].toFixed(2)}..${ratios[ratios.length - 1].toFixed(2)}; target >= ${target})` +
     `   LMA CPU ${((cpuMs * 1000) / total.completed).toFixed(1)} µs/PBA` +
+    `${Number.isNaN(pgMs) ? '' : `   PostgreSQL CPU ${((pgMs * 1000) / total.completed).toFixed(1)} µs/binding (backends)`}` +
     `${rx ? `   ${rx} retransmits` : ''}${rej ? `   ${rej} PBAs not status 0 (${where})` : ''}`
   );
 }
@@ -194,7 +238,10 @@ export async function runOutside(args: string[]): Promise<void> {
           const chunk = Math.ceil(size / rounds);
           let from = process.hrtime.bigint();
           const cpu = { initial: 0, refresh: 0 };
+          const pgCpu = { initial: NaN, refresh: NaN };
           const pid = lma.proc.pid!;
+          const pgMeter = await PgCpu.open(store.databaseUrl);
+          let pg0 = await pgMeter?.sample();
           for (let k = 0; k * chunk < size; k++) {
             const c = Math.min(chunk, size - k * chunk);
             const ec = await generate(bin, refresh, echo.port, k * chunk, c, c, window);
@@ -203,10 +250,13 @@ export async function runOutside(args: string[]): Promise<void> {
             cpu.initial += cpuMsOf(pid) - c0;
           }
           mark('initial', from);
+          // The echo rounds in between leave the backends idle.
+          if (pgMeter && pg0) pgCpu.initial = await pgMeter.since(pg0);
           await sleep(1000);
           rssBound = rssOf(lma.proc.pid!);
           if (heapSnap) heapText = await snapshot(lma, profDir, size + WARM, () => generate(bin, refresh, lma.port, size, 1, 1, 1));
           from = process.hrtime.bigint();
+          pg0 = await pgMeter?.sample();
           for (let k = 0; k < rounds; k++) {
             const c = Math.min(chunk, size - ((k * chunk) % size));
             const at = (k * chunk) % size;
@@ -216,13 +266,15 @@ export async function runOutside(args: string[]): Promise<void> {
             cpu.refresh += cpuMsOf(pid) - c0;
           }
           mark('refresh', from);
+          if (pgMeter && pg0) pgCpu.refresh = await pgMeter.since(pg0);
+          await pgMeter?.close();
           rssEnd = rssOf(lma.proc.pid!);
           console.log(`\n  ${kind}, ${fmt(size)} MNs provisioned (${(provisionMs / 1000).toFixed(0)} s), LMA up with profiles preloaded in ${(startMs / 1000).toFixed(1)} s:`);
           const echoes = [...pairs.initial, ...pairs.refresh].map((p) => p.echo);
           const et = { completed: echoes.reduce((a, r) => a + r.completed, 0), ms: echoes.reduce((a, r) => a + r.ms, 0) };
           console.log(`    ${'C echo, same transport'.padEnd(24)} ${fmt(rate(et)).padStart(8)} msg/s   p50 ${median(echoes.map((r) => r.p50)).toFixed(2).padStart(6)} ms   p99 ${Math.max(...echoes.map((r) => r.p99)).toFixed(2).padStart(6)} ms`);
-          console.log(line('initial registrations', pairs.initial, 0.4, cpu.initial));
-          console.log(line('re-registrations', pairs.refresh, 0.6, cpu.refresh));
+          console.log(line('initial registrations', pairs.initial, 0.4, cpu.initial, pgCpu.initial));
+          console.log(line('re-registrations', pairs.refresh, 0.6, cpu.refresh, pgCpu.refresh));
           console.log(
             `    LMA RSS: empty store ${MiB(rssEmpty)}, started with ${fmt(size + WARM)} profiles ${MiB(rssStart)}, with ${fmt(size + WARM)} bindings ${MiB(rssBound)} (after re-registrations ${MiB(rssEnd)})`,
           );

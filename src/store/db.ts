@@ -20,6 +20,11 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Cheap round trip for readiness checks. */
   ping(): Promise<void>;
+  /**
+   * One `COPY table (...) FROM STDIN` statement with `data` as its whole input (text format
+   * unless the statement says otherwise); resolves to the rows copied. PostgreSQL only.
+   */
+  copyFrom?(sql: string, data: Buffer): Promise<number>;
   close(): Promise<void>;
   /**
    * LISTEN on a channel of this very session, when the driver can (PGlite: one session, so

@@ -1,6 +1,7 @@
 // PostgreSQL through a `pg` pool. Connection loss is reported as DbUnavailableError and the
 // pool reconnects by itself on the next query, so the API recovers when the database returns.
 import pg from 'pg';
+import { CopyFromStdin } from './pg-copy.ts';
 import { DbUnavailableError, isUnavailable, type Db, type Queryable, type QueryResult } from './db.ts';
 import { logger } from '../util/log.ts';
 
@@ -104,6 +105,27 @@ export async function openPostgres(url: string, opts: PgOptions = {}): Promise<D
     },
     async ping() {
       await query('SELECT 1');
+    },
+    async copyFrom(sql, data) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (e) {
+        throw wrap(e);
+      }
+      let broken = false;
+      try {
+        const copy = new CopyFromStdin(sql, data);
+        await new Promise<void>((resolve, reject) => {
+          client.query(copy as unknown as pg.QueryConfig, ((e: Error | null) => (e ? reject(e) : resolve())) as never);
+        });
+        return copy.rowCount;
+      } catch (e) {
+        broken = isUnavailable(e);
+        throw wrap(e);
+      } finally {
+        client.release(broken ? true : undefined);
+      }
     },
     async close() {
       await pool.end();

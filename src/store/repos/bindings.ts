@@ -146,6 +146,33 @@ function columns(rows: readonly PersistedBinding[]): unknown[] {
   ];
 }
 
+// New rows on PostgreSQL go in by COPY FROM STDIN (text format) instead: the backend spends
+// about a third less CPU per row than on INSERT .. SELECT FROM unnest (measured with
+// bench/lma-store-rows.ts, 64-row batches: ~12-14 µs against ~17-21 µs), and the PBAs of the
+// batch wait for that statement. One COPY is one statement, atomic like the INSERT it replaces.
+const COPY_NEW = `COPY bindings (lma_id, session_key, mn_id, mn_ll_id, att, proxy_coa, hnps, ipv4_hoa, lifetime_s, registered_at, expires_at, state) FROM STDIN`;
+
+// COPY text format: backslash, tab, newline and carriage return escaped; \N is NULL.
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_SPECIALS = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const copyText = (v: string): string => (COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]) : v);
+
+/** The rows as COPY_NEW's input. */
+function copyRows(lmaId: string, rows: readonly PersistedBinding[]): Buffer {
+  const lma = copyText(lmaId);
+  let out = '';
+  for (let i = 0; i < rows.length; i++) {
+    const b = rows[i];
+    // JSON.stringify escapes control characters itself: only its backslashes need doubling.
+    out +=
+      `${lma}\t${copyText(b.sessionKey)}\t${copyText(b.mnId)}\t${b.mnLlId === null ? '\\N' : copyText(b.mnLlId)}\t${b.att === null ? '\\N' : b.att}\t` +
+      `${copyText(b.proxyCoa)}\t${copyText(`{${b.hnps.join(',')}}`)}\t${b.ipv4HoA === null ? '\\N' : copyText(b.ipv4HoA)}\t${b.lifetimeS}\t` +
+      `${b.registeredAt.toISOString()}\t${b.expiresAt.toISOString()}\t${copyText(JSON.stringify(b.state))}\n`;
+  }
+  return Buffer.from(out);
+}
+
 /** What `commit` reads of its caller's signal (an AbortSignal fits): a plain object costs less per batch. */
 export interface CommitSignal {
   readonly aborted: boolean;
@@ -159,7 +186,12 @@ class Abandoned extends Error {
 }
 
 export class BindingRepo {
-  constructor(private readonly db: Db) {}
+  /** COPY for new rows when the driver has it; PMIP6BENCH_BINDING_COPY=off (not a configuration key: A/B benches only) turns it off. */
+  private readonly copy: boolean;
+
+  constructor(private readonly db: Db) {
+    this.copy = db.copyFrom !== undefined && process.env.PMIP6BENCH_BINDING_COPY !== 'off';
+  }
 
   /**
    * One transaction: every upsert and deletion (src/lma BindingStore port). Session keys are
@@ -174,11 +206,23 @@ export class BindingRepo {
     if (upserts.length <= CHUNK && removals.length <= CHUNK) {
       // The common case: one statement, atomic by itself, no BEGIN / COMMIT round trips.
       if (upserts.length === 0) return this.deleteMany(this.db, lmaId, removals);
+      if (fresh >= upserts.length && removals.length === 0 && this.copy) return this.copyNew(lmaId, upserts, signal);
       // The rows are read here, before any await: only their column texts wait for the
       // database, so the rows (and what they hold) die young instead of surviving scavenges.
       return this.commitOne(lmaId, columns(upserts), removals, fresh >= upserts.length, signal);
     }
     return this.commitChunked(lmaId, upserts, removals, signal);
+  }
+
+  /** New rows only: COPY; should one exist after all, the batch is redone as an upsert (see INSERT_MANY). */
+  private async copyNew(lmaId: string, rows: readonly PersistedBinding[], signal: CommitSignal | undefined): Promise<void> {
+    try {
+      await this.db.copyFrom!(COPY_NEW, copyRows(lmaId, rows));
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      if (signal?.aborted) throw new Abandoned();
+      await this.db.query(UPSERT_MANY, [lmaId, ...columns(rows)]);
+    }
   }
 
   private async deleteMany(q: Queryable, lmaId: string, removals: readonly string[]): Promise<void> {
