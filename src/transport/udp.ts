@@ -21,6 +21,12 @@ export interface UdpTransportOptions {
   sendBufferSize?: number;
   /** IPv4: batched I/O through the native addon when it is built (default true). */
   batched?: boolean;
+  /**
+   * Batched IPv4: a run of equal-sized datagrams to one peer leaves as one UDP_SEGMENT message
+   * (udp(7) GSO; the peer receives the same datagrams). Default true; turned off by itself
+   * where the kernel or the route refuses it.
+   */
+  gso?: boolean;
 }
 
 interface Bound {
@@ -59,7 +65,7 @@ export class UdpTransport implements MhTransport {
           const b: Bound = { socket: null as unknown as BatchedUdpSocket, address, family, wildcard: WILDCARDS.has(address), carriage: 'udp4' };
           b.socket = new BatchedUdpSocket(
             ctor,
-            { address, port, recvBufferSize: opts.recvBufferSize ?? 8 * 1024 * 1024, sendBufferSize: opts.sendBufferSize ?? 4 * 1024 * 1024 },
+            { address, port, recvBufferSize: opts.recvBufferSize ?? 8 * 1024 * 1024, sendBufferSize: opts.sendBufferSize ?? 4 * 1024 * 1024, gso: opts.gso ?? true },
             (data, from, fromPort, queuedMs) => t?.deliver(b, data, from, fromPort, queuedMs),
             (e) => t?.errorHandler?.(e),
           );

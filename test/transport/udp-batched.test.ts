@@ -67,6 +67,38 @@ describe('RFC 5844 §4 UDP transport, batched native socket and node:dgram', () 
     });
   }
 
+  for (const gso of [true, false]) {
+    it(`equal datagrams to one peer (UDP_SEGMENT ${gso ? 'runs' : 'off'}): 600 arrive as 600 datagrams, in order, with the sender's address and port`, async () => {
+      const a = await openUdpTransport({ addresses: ['127.0.0.1'], port: 0, batched: true, gso });
+      open.push(a);
+      const b = await udp(['127.0.0.2'], false); // node:dgram: one message event per datagram the kernel delivers
+      const c = await udp(['127.0.0.3'], true);
+      const N = 600;
+      const got = collect(b, N);
+      const gotC = collect(c, 10);
+      for (let i = 0; i < N; i++) {
+        const d = Buffer.alloc(72, i & 0xff);
+        d.writeUInt32BE(i, 4);
+        a.send(d, { address: '127.0.0.2', port: b.localAddress().port });
+        // A second peer and another size in between: runs end there.
+        if (i % 60 === 0) a.send(Buffer.alloc(40, 0xee), { address: '127.0.0.3', port: c.localAddress().port });
+      }
+      const ms = await got;
+      for (let i = 0; i < N; i++) {
+        assert.equal(ms[i].data.length, 72);
+        assert.equal(ms[i].data.readUInt32BE(4), i);
+        assert.equal(ms[i].data[71], i & 0xff);
+        assert.deepEqual(ms[i].from, { address: '127.0.0.1', port: a.localAddress().port });
+      }
+      for (const m of await gotC) assert.deepEqual(m.data, Buffer.alloc(40, 0xee));
+      const s = a.batchStats()['127.0.0.1'];
+      assert.equal(s.txPackets, N + 10);
+      assert.equal(s.txErrors, 0);
+      if (gso) assert.ok((s.txGsoRuns ?? 0) > 0 && (s.txGsoRuns ?? 0) < N, `runs: ${s.txGsoRuns}`);
+      else assert.equal(s.txGsoRuns, 0);
+    });
+  }
+
   it('a batched socket answers a plain dgram peer at its port, and a bound port is refused cleanly', async () => {
     const t = await udp(['127.0.0.1'], true);
     t.onReceive((m) => t.send(m.data, m.from));
