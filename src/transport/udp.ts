@@ -123,9 +123,10 @@ export class UdpTransport implements MhTransport {
   /** Sends from the socket bound to `from` if there is one, else from the first socket of the right family. */
   send(data: Buffer, to: Peer, from?: string): void {
     if (this.closed) return;
-    const v6 = isIPv6(to.address);
+    // IPv6 text has a colon, IPv4 text none (what is neither fails in the socket's send, reported there).
+    const v6 = to.address.includes(':');
     let b: Bound | undefined;
-    if (from !== undefined) b = this.bound.find((x) => x.address === from);
+    if (from !== undefined) b = this.byAddress(from);
     if (b === undefined || (b.family === 6) !== v6) b = this.bound.find((x) => (x.family === 6) === v6);
     if (b === undefined) {
       this.errorHandler?.(new Error(`no IPv${v6 ? 6 : 4} socket to send to ${to.address}`));
@@ -133,6 +134,12 @@ export class UdpTransport implements MhTransport {
     }
     if (b.socket instanceof BatchedUdpSocket) b.socket.send(data, to.port ?? PMIP6_CNTL_UDP_PORT, to.address);
     else b.socket.send(data, to.port ?? PMIP6_CNTL_UDP_PORT, to.address, this.onSent);
+  }
+
+  /** The socket bound to `address` (no closure per send: one of a few sockets). */
+  private byAddress(address: string): Bound | undefined {
+    for (const x of this.bound) if (x.address === address) return x;
+    return undefined;
   }
 
   private readonly onSent = (err: Error | null): void => {

@@ -37,6 +37,18 @@ describe('bin/pmip6.js on dist/', () => {
     assert.equal(r.out.trim(), pkg.version);
   });
 
+  it('PMIP6_NODE_FLAGS: the command runs again with those node flags (one NODE_OPTIONS refuses), exits as that run did', async () => {
+    const ok = await run(['--version'], { PMIP6_NODE_FLAGS: '--single-threaded-gc --max-semi-space-size=32' });
+    assert.equal(ok.code, 0, ok.all);
+    assert.equal(ok.out.trim(), pkg.version);
+    const unknown = await run(['--version'], { PMIP6_NODE_FLAGS: '--no-such-node-flag' });
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.all, /bad option: --no-such-node-flag/, 'the flag reached node');
+    const notFlag = await run(['--version'], { PMIP6_NODE_FLAGS: 'single-threaded-gc' });
+    assert.equal(notFlag.code, 2);
+    assert.match(notFlag.all, /only --flags are taken/);
+  });
+
   it('--help lists the commands', async () => {
     const r = await run(['--help']);
     assert.equal(r.code, 0, r.all);
