@@ -276,7 +276,8 @@ static napi_value us_send_batch(napi_env env, napi_callback_info info) {
       const uint32_t *r = inf + (size_t)i * 4;
       // A run: the datagrams after this one with the same size and destination, back to back in data.
       unsigned n = 1;
-      if (s->gso) {
+      // (A zero-length datagram never starts a run: a segment size of 0 means no segmentation.)
+      if (s->gso && r[1] > 0) {
         size_t end = (size_t)r[0] + r[1];
         while (n < GSO_MAX_SEGS && i + n < count && (size_t)(n + 1) * r[1] <= GSO_MAX_OCTETS) {
           const uint32_t *q = inf + (size_t)(i + n) * 4;

@@ -105,6 +105,9 @@ export class BatchedUdpSocket {
   }
 
   private received(count: number, data: Buffer, info: Uint32Array, times: Float64Array | undefined): void {
+    // One clock read per batch: a datagram handled later in the batch looks as if it arrived that
+    // much later (the batch's processing time, well under a millisecond), never earlier.
+    const wallNow = Date.now();
     for (let i = 0; i < count; i++) {
       const off = info[i * 4];
       const a = info[i * 4 + 2];
@@ -115,7 +118,7 @@ export class BatchedUdpSocket {
         this.names.set(a, name);
       }
       try {
-        this.onMessage(data.subarray(off, off + info[i * 4 + 1]), name, info[i * 4 + 3], times === undefined ? undefined : queuedSince(times[i], Date.now()));
+        this.onMessage(data.subarray(off, off + info[i * 4 + 1]), name, info[i * 4 + 3], times === undefined ? undefined : queuedSince(times[i], wallNow));
       } catch (e) {
         this.onError(e as Error);
       }

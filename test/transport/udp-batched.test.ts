@@ -99,6 +99,17 @@ describe('RFC 5844 §4 UDP transport, batched native socket and node:dgram', () 
     });
   }
 
+  it('empty datagrams in a row (no segment size to cut them by) arrive one by one, all of them', async () => {
+    const a = await udp(['127.0.0.1'], true);
+    const b = await udp(['127.0.0.2'], false);
+    const got = collect(b, 20);
+    for (let i = 0; i < 10; i++) a.send(Buffer.alloc(0), { address: '127.0.0.2', port: b.localAddress().port });
+    for (let i = 0; i < 10; i++) a.send(Buffer.alloc(8, i), { address: '127.0.0.2', port: b.localAddress().port });
+    const ms = await got;
+    assert.deepEqual(ms.map((m) => m.data.length), [...Array(10).fill(0), ...Array(10).fill(8)]);
+    assert.equal(a.batchStats()['127.0.0.1'].txPackets, 20);
+  });
+
   it('a batched socket answers a plain dgram peer at its port, and a bound port is refused cleanly', async () => {
     const t = await udp(['127.0.0.1'], true);
     t.onReceive((m) => t.send(m.data, m.from));
