@@ -7,7 +7,7 @@
 // NODE_OPTIONS does not accept (--single-threaded-gc is one). This process then starts the
 // command again as its child with those flags, passes signals on and exits as the child did.
 // Running `node --single-threaded-gc bin/pmip6.js ...` directly does the same without the
-// extra process. (README "Performance tuning" says when the flag helps.)
+// extra process. (README "Node flags" says when the flag helps.)
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
