@@ -13,15 +13,21 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const flags = (process.env.PMIP6_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-if (flags.length > 0 && process.env.PMIP6_NODE_FLAGS_APPLIED !== '1') {
+// Read here only: the configuration knows no such key (and refuses unknown PMIP6_ variables),
+// and the child, which gets the flags on its command line, must not start another.
+delete process.env.PMIP6_NODE_FLAGS;
+if (flags.length > 0 && !flags.every((f) => process.execArgv.includes(f))) {
   const bad = flags.find((f) => !f.startsWith('--'));
   if (bad !== undefined) {
     process.stderr.write(`pmip6: PMIP6_NODE_FLAGS holds "${bad}": only --flags are taken\n`);
     process.exit(2);
   }
+  // A process group of its own: a terminal's Ctrl-C reaches only this process, which passes it
+  // on once (the suite stops cleanly on the first SIGINT and exits at once on a second).
   const child = spawn(process.execPath, [...process.execArgv, ...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
-    env: { ...process.env, PMIP6_NODE_FLAGS_APPLIED: '1' },
+    detached: true,
+    env: process.env,
   });
   const signals = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   for (const s of signals) process.on(s, () => child.kill(s));
