@@ -207,9 +207,10 @@ static uint32_t us_sendmmsg(udp_socket *s, struct mmsghdr *msgs, const uint16_t 
         s->gso_failures++;
         struct msghdr *h = &msgs[done].msg_hdr;
         const uint8_t *base = h->msg_iov[0].iov_base;
-        size_t size = *(const uint16_t *)CMSG_DATA(CMSG_FIRSTHDR(h));
+        uint16_t size;
+        memcpy(&size, CMSG_DATA(CMSG_FIRSTHDR(h)), sizeof size);
         for (unsigned j = 0; j < segs[done]; j++) {
-          struct iovec v = { .iov_base = (void *)(base + j * size), .iov_len = size };
+          struct iovec v = { .iov_base = (void *)(base + (size_t)j * size), .iov_len = size };
           struct msghdr one = { .msg_name = h->msg_name, .msg_namelen = h->msg_namelen, .msg_iov = &v, .msg_iovlen = 1 };
           ssize_t r;
           do r = sendmsg(s->fd, &one, MSG_DONTWAIT);
