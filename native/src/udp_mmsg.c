@@ -188,7 +188,8 @@ static void on_poll(uv_poll_t *h, int status, int events) {
 // the stack (or the NIC) cuts into the same datagrams it would have sent one by one: one
 // route lookup and one pass down the stack per run instead of per datagram. A kernel or a
 // route that cannot do it (EIO: no checksum offload on the device, or IPsec; EINVAL,
-// ENOPROTOOPT: no UDP_SEGMENT) turns it off for the socket, and that run goes again unsegmented.
+// ENOPROTOOPT: no UDP_SEGMENT) turns it off for the socket, and that run goes again unsegmented;
+// a run whose datagrams exceed the path MTU (EMSGSIZE) goes again unsegmented on its own.
 #define GSO_MAX_SEGS 64
 #define GSO_MAX_OCTETS 60000
 
@@ -201,9 +202,11 @@ static uint32_t us_sendmmsg(udp_socket *s, struct mmsghdr *msgs, const uint16_t 
     if (k < 0) {
       if (errno == EINTR) continue;
       int e = errno;
-      if (segs[done] > 1 && (e == EIO || e == EINVAL || e == ENOPROTOOPT || e == EOPNOTSUPP)) {
-        // The run again, one datagram per message, and no segmentation from now on.
-        s->gso = false;
+      if (segs[done] > 1 && (e == EIO || e == EINVAL || e == ENOPROTOOPT || e == EOPNOTSUPP || e == EMSGSIZE)) {
+        // The run again, one datagram per message (IP fragments what exceeds the path MTU, as for
+        // any datagram); no segmentation from now on, unless only this run's size was the
+        // problem (EMSGSIZE: a segment larger than the path MTU).
+        if (e != EMSGSIZE) s->gso = false;
         s->gso_failures++;
         struct msghdr *h = &msgs[done].msg_hdr;
         const uint8_t *base = h->msg_iov[0].iov_base;

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import dgram from 'node:dgram';
+import { execFileSync } from 'node:child_process';
 import { openUdpTransport, type UdpTransport } from '../../src/transport/udp.ts';
 import { nativeUdp } from '../../src/transport/udp-native.ts';
 import type { ReceivedMh } from '../../src/transport/types.ts';
@@ -108,6 +109,29 @@ describe('RFC 5844 §4 UDP transport, batched native socket and node:dgram', () 
     const ms = await got;
     assert.deepEqual(ms.map((m) => m.data.length), [...Array(10).fill(0), ...Array(10).fill(8)]);
     assert.equal(a.batchStats()['127.0.0.1'].txPackets, 20);
+  });
+
+  it('a run larger than the path MTU (EMSGSIZE from UDP_SEGMENT) goes again datagram by datagram, fragmented as any, and segmentation stays on', async () => {
+    // A local address of our own on loopback whose route has MTU 1280 (removed afterwards).
+    const addr = `127.254.${(process.pid >> 8) & 255}.${process.pid & 255}`;
+    execFileSync('ip', ['route', 'add', 'local', `${addr}/32`, 'dev', 'lo', 'table', 'local', 'mtu', 'lock', '1280']);
+    try {
+      const a = await udp(['127.0.0.1'], true);
+      const b = await udp([addr], false);
+      const got = collect(b, 20);
+      for (let i = 0; i < 10; i++) a.send(Buffer.alloc(1400, i), { address: addr, port: b.localAddress().port });
+      for (let i = 0; i < 10; i++) a.send(Buffer.alloc(100, i), { address: addr, port: b.localAddress().port });
+      const ms = await got;
+      assert.deepEqual(ms.map((m) => m.data.length), [...Array(10).fill(1400), ...Array(10).fill(100)]);
+      assert.deepEqual(ms.map((m) => m.data[0]), [...Array(10).keys(), ...Array(10).keys()]);
+      const st = a.batchStats()['127.0.0.1'];
+      assert.equal(st.txPackets, 20);
+      assert.equal(st.txErrors, 0);
+      assert.equal(st.gsoFailures, 1);
+      assert.equal(st.gso, 1, 'segmentation stays on: only that run was too large');
+    } finally {
+      execFileSync('ip', ['route', 'del', 'local', `${addr}/32`, 'dev', 'lo', 'table', 'local']);
+    }
   });
 
   it('a batched socket answers a plain dgram peer at its port, and a bound port is refused cleanly', async () => {
