@@ -32,6 +32,7 @@ import { DatabaseUnreachableError } from './store/connect.ts';
 import { StartupError, checkDataDir, listening, setting } from './main/errors.ts';
 import { ApiError, ApiUnreachableError } from './main/api-client.ts';
 import { apiOps, apiToken, chooseTarget, localApiUrl, storeOps, type ProfileOps } from './main/profile-ops.ts';
+import { applyDefaultV8Flags } from './util/v8-flags.ts';
 
 class CliError extends Error {}
 
@@ -360,6 +361,7 @@ function explain(e: unknown): string | undefined {
 
 export async function main(argv = process.argv): Promise<void> {
   privateUmask(); // every file this process creates (PGlite's included) is private to the user
+  applyDefaultV8Flags(); // before the roles allocate (src/util/v8-flags.ts)
   try {
     await buildCli().parseAsync(argv);
   } catch (e) {

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/sock_diag.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -42,8 +43,9 @@ typedef struct {
   unsigned drain_batches;
   uint16_t port;
   p6_rx_batch rx;
-  double rx_batches, rx_packets, truncated, rx_errors, tx_batches, tx_packets, tx_errors;
+  double rx_batches, rx_packets, truncated, rx_errors, tx_batches, tx_packets, tx_errors, tx_gso_runs, gso_failures;
   int last_tx_error;
+  bool gso; // UDP_SEGMENT runs (off after the kernel refused one, or with the option gso: false)
 } udp_socket;
 
 static void us_free(udp_socket *s) {
@@ -181,6 +183,62 @@ static void on_poll(uv_poll_t *h, int status, int events) {
 
 /* ------------------------------------------------------------------ send */
 
+// Generic segmentation offload for UDP (UDP_SEGMENT, udp(7), Linux 4.18): a run of datagrams
+// of one size to one destination leaves as one message of up to GSO_MAX_SEGS of them, which
+// the stack (or the NIC) cuts into the same datagrams it would have sent one by one: one
+// route lookup and one pass down the stack per run instead of per datagram. A kernel or a
+// route that cannot do it (EIO: no checksum offload on the device, or IPsec; EINVAL,
+// ENOPROTOOPT: no UDP_SEGMENT) turns it off for the socket, and that run goes again unsegmented;
+// a run whose datagrams exceed the path MTU (EMSGSIZE) goes again unsegmented on its own.
+#define GSO_MAX_SEGS 64
+#define GSO_MAX_OCTETS 60000
+
+// Sends msgs[0, m) (each carrying segs[k] datagrams); returns the datagrams the kernel took.
+static uint32_t us_sendmmsg(udp_socket *s, struct mmsghdr *msgs, const uint16_t *segs, unsigned m) {
+  uint32_t sent = 0;
+  unsigned done = 0;
+  while (done < m) {
+    int k = sendmmsg(s->fd, msgs + done, m - done, MSG_DONTWAIT);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      if (segs[done] > 1 && (e == EIO || e == EINVAL || e == ENOPROTOOPT || e == EOPNOTSUPP || e == EMSGSIZE)) {
+        // The run again, one datagram per message (IP fragments what exceeds the path MTU, as for
+        // any datagram); no segmentation from now on, unless only this run's size was the
+        // problem (EMSGSIZE: a segment larger than the path MTU).
+        if (e != EMSGSIZE) s->gso = false;
+        s->gso_failures++;
+        struct msghdr *h = &msgs[done].msg_hdr;
+        const uint8_t *base = h->msg_iov[0].iov_base;
+        uint16_t size;
+        memcpy(&size, CMSG_DATA(CMSG_FIRSTHDR(h)), sizeof size);
+        for (unsigned j = 0; j < segs[done]; j++) {
+          struct iovec v = { .iov_base = (void *)(base + (size_t)j * size), .iov_len = size };
+          struct msghdr one = { .msg_name = h->msg_name, .msg_namelen = h->msg_namelen, .msg_iov = &v, .msg_iovlen = 1 };
+          ssize_t r;
+          do r = sendmsg(s->fd, &one, MSG_DONTWAIT);
+          while (r < 0 && errno == EINTR);
+          if (r >= 0) sent++;
+          else {
+            s->tx_errors++;
+            s->last_tx_error = errno;
+          }
+        }
+        done++;
+        continue;
+      }
+      // The message at `done` was refused: count its datagrams and go on with the next.
+      s->tx_errors += segs[done];
+      s->last_tx_error = e;
+      done++;
+      continue;
+    }
+    for (int j = 0; j < k; j++) sent += segs[done + (unsigned)j];
+    done += (unsigned)k;
+  }
+  return sent;
+}
+
 // sendBatch(data: Uint8Array, info: Uint32Array, count) -> datagrams the kernel took. A
 // datagram it refuses (full send buffer, no route) is counted in txErrors and skipped.
 static napi_value us_send_batch(napi_env env, napi_callback_info info) {
@@ -203,18 +261,37 @@ static napi_value us_send_batch(napi_env env, napi_callback_info info) {
     return p6_throw_type(env, "sendBatch(data: Uint8Array, info: Uint32Array, count)");
   }
   const uint32_t *inf = infov;
+  for (uint32_t i = 0; i < count; i++) {
+    if ((size_t)inf[i * 4] + inf[i * 4 + 1] > dlen) return p6_throw_type(env, "sendBatch: a datagram lies outside data");
+  }
   struct mmsghdr msgs[TX_CHUNK];
   struct iovec iov[TX_CHUNK];
   struct sockaddr_in to[TX_CHUNK];
+  uint16_t segs[TX_CHUNK];
+  union {
+    char buf[CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr align;
+  } ctrl[TX_CHUNK];
   uint32_t sent = 0;
   uint32_t i = 0;
   while (i < count) {
     unsigned m = 0;
-    for (; m < TX_CHUNK && i + m < count; m++) {
-      const uint32_t *r = inf + (size_t)(i + m) * 4;
-      if ((size_t)r[0] + r[1] > dlen) return p6_throw_type(env, "sendBatch: a datagram lies outside data");
+    for (; m < TX_CHUNK && i < count; m++) {
+      const uint32_t *r = inf + (size_t)i * 4;
+      // A run: the datagrams after this one with the same size and destination, back to back in data.
+      unsigned n = 1;
+      // (A zero-length datagram never starts a run: a segment size of 0 means no segmentation.)
+      if (s->gso && r[1] > 0) {
+        size_t end = (size_t)r[0] + r[1];
+        while (n < GSO_MAX_SEGS && i + n < count && (size_t)(n + 1) * r[1] <= GSO_MAX_OCTETS) {
+          const uint32_t *q = inf + (size_t)(i + n) * 4;
+          if (q[1] != r[1] || q[2] != r[2] || q[3] != r[3] || q[0] != end) break;
+          end += q[1];
+          n++;
+        }
+      }
       iov[m].iov_base = (uint8_t *)data + r[0];
-      iov[m].iov_len = r[1];
+      iov[m].iov_len = (size_t)r[1] * n;
       memset(&to[m], 0, sizeof to[m]);
       to[m].sin_family = AF_INET;
       to[m].sin_addr.s_addr = htonl(r[2]);
@@ -224,23 +301,22 @@ static napi_value us_send_batch(napi_env env, napi_callback_info info) {
       msgs[m].msg_hdr.msg_iovlen = 1;
       msgs[m].msg_hdr.msg_name = &to[m];
       msgs[m].msg_hdr.msg_namelen = sizeof to[m];
-    }
-    unsigned done = 0;
-    while (done < m) {
-      int k = sendmmsg(s->fd, msgs + done, m - done, MSG_DONTWAIT);
-      if (k < 0) {
-        if (errno == EINTR) continue;
-        // The datagram at `done` was refused: count it and go on with the next.
-        s->tx_errors++;
-        s->last_tx_error = errno;
-        done++;
-        continue;
+      if (n > 1) {
+        msgs[m].msg_hdr.msg_control = ctrl[m].buf;
+        msgs[m].msg_hdr.msg_controllen = sizeof ctrl[m].buf;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[m].msg_hdr);
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        uint16_t size = (uint16_t)r[1];
+        memcpy(CMSG_DATA(c), &size, sizeof size);
+        s->tx_gso_runs++;
       }
-      done += (unsigned)k;
-      sent += (uint32_t)k;
+      segs[m] = (uint16_t)n;
+      i += n;
     }
+    sent += us_sendmmsg(s, msgs, segs, m);
     s->tx_batches++;
-    i += m;
   }
   s->tx_packets += sent;
   napi_create_uint32(env, sent, &out);
@@ -268,6 +344,9 @@ static napi_value us_stats(napi_env env, napi_callback_info info) {
   set_num(env, o, "txPackets", s->tx_packets);
   set_num(env, o, "txErrors", s->tx_errors);
   set_num(env, o, "lastTxError", s->last_tx_error);
+  set_num(env, o, "txGsoRuns", s->tx_gso_runs);
+  set_num(env, o, "gsoFailures", s->gso_failures);
+  set_num(env, o, "gso", s->gso ? 1 : 0);
   double drops = -1;
   if (s->open) {
     uint32_t mem[SK_MEMINFO_VARS];
@@ -303,7 +382,7 @@ static int set_buffer_size(int fd, int force_opt, int opt, uint32_t size) {
   return p6_setsockopt_int(fd, SOL_SOCKET, opt, (int)size);
 }
 
-// new UdpSocket({ address, port, onPackets, recvBufferSize?, sendBufferSize?, batch?, drainBatches? })
+// new UdpSocket({ address, port, onPackets, recvBufferSize?, sendBufferSize?, batch?, drainBatches?, gso? (false: no UDP_SEGMENT) })
 static napi_value us_construct(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], self, cb;
@@ -317,6 +396,8 @@ static napi_value us_construct(napi_env env, napi_callback_info info) {
   struct sockaddr_in bound = { .sin_family = AF_INET };
   if (!has || inet_pton(AF_INET, address, &bound.sin_addr) != 1) return p6_throw_type(env, "option address must be an IPv4 address");
   uint32_t port = 0, rcvbuf = 8u << 20, sndbuf = 4u << 20, batch = 64, drain = 8;
+  bool gso = true;
+  if (!p6_opt_bool(env, opts, "gso", &gso)) return NULL;
   if (!p6_opt_u32(env, opts, "port", &port) || !p6_opt_u32(env, opts, "recvBufferSize", &rcvbuf) || !p6_opt_u32(env, opts, "sendBufferSize", &sndbuf) ||
       !p6_opt_u32(env, opts, "batch", &batch) || !p6_opt_u32(env, opts, "drainBatches", &drain)) {
     return NULL;
@@ -359,6 +440,7 @@ static napi_value us_construct(napi_env env, napi_callback_info info) {
   s->fd = fd;
   s->port = ntohs(got.sin_port);
   s->drain_batches = drain < 1 ? 1 : drain;
+  s->gso = gso;
   s->open = true;
   napi_status st = napi_wrap(env, self, s, finalize, NULL, &s->self);
   if (st != napi_ok) {

@@ -85,8 +85,25 @@ export function mnIdText(o: MnIdOption): string {
 /** MN-ID text as mnIdText, or null when an NAI is not a usable identifier (checked at the edge, before any lookup). */
 export function checkedMnIdText(o: MnIdOption): string | null {
   if (o.subtype !== MnIdSubtype.NAI || o.id.length === 0) return mnIdText(o);
+  const ascii = printableAscii(o.id);
+  if (ascii !== null) return ascii;
   const d = decodeIdentifier(o.id);
   return d.ok ? d.text : null;
+}
+
+/**
+ * The common NAI (RFC 7542: printable ASCII, at most 72 octets here) as text in one pass with
+ * no intermediate Buffer; null for anything else (decodeIdentifier judges it). Printable ASCII
+ * is what decodeIdentifier accepts without question: no NUL, no control character, no UTF-8.
+ */
+function printableAscii(id: Uint8Array): string | null {
+  const n = id.length;
+  if (n > 72) return null;
+  for (let i = 0; i < n; i++) {
+    const b = id[i];
+    if (b < 0x20 || b >= 0x7f) return null;
+  }
+  return (Buffer.isBuffer(id) ? id : Buffer.from(id.buffer, id.byteOffset, n)).toString('latin1');
 }
 
 /** The MN-ID option for a BCE's MN-ID text (RFC 5846 §8.1 BRI). */

@@ -44,8 +44,26 @@ export type SenderVerdict =
 export const SENDER_REFUSALS = ['unknown-source', 'mag-not-authorized', 'alt-coa-over-ipv4', 'alt-coa-not-own', 'out-of-scope'] as const;
 export type SenderRefusal = (typeof SENDER_REFUSALS)[number];
 
+/**
+ * Source address text -> its canonical text, for the few MAG addresses a transport reports
+ * again and again (two regular-expression tests per PBU otherwise). Bounded: keyed by what
+ * the network sends.
+ */
+const canonical = new Map<string, string>();
+const MAX_CANONICAL = 4096;
+
 /** Canonical text of an address as the transport reported it (IPv4-mapped IPv6 unmapped). */
 export function canonicalSource(address: string): string {
+  let c = canonical.get(address);
+  if (c === undefined) {
+    c = canonicalText(address);
+    if (canonical.size >= MAX_CANONICAL) canonical.clear();
+    canonical.set(address, c);
+  }
+  return c;
+}
+
+function canonicalText(address: string): string {
   if (isIPv4(address)) return address; // the transports report dotted quads as is
   const a = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
   return canonicalAddress(a) ?? a;

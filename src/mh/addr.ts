@@ -6,15 +6,18 @@
  */
 import type { Ipv4Num, Ipv6Bytes } from './types.ts';
 
-const HEX = '0123456789abcdef';
-
 function group(a: Uint8Array, i: number): number {
   return (a[2 * i] << 8) | a[2 * i + 1];
 }
 
+/** Hex text of every octet value: without leading zero, and as two digits. */
+const BYTE_HEX = Array.from({ length: 256 }, (_, b) => b.toString(16));
+const BYTE_HEX2 = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/** A group's hex text without leading zeros, from two table reads (on the PBU path: no number formatting). */
 function groupHex(g: number): string {
-  if (g < 0x10) return HEX[g];
-  return g.toString(16);
+  const hi = g >>> 8;
+  return hi === 0 ? BYTE_HEX[g] : BYTE_HEX[hi] + BYTE_HEX2[g & 0xff];
 }
 
 /** RFC 5952 text of a 16-byte IPv6 address. */

@@ -197,10 +197,15 @@ export function writeOption(buf: Buffer, off: number, opt: MobilityOption, len: 
       buf[off] = OptType.LINK_LOCAL_ADDRESS;
       buf.set(opt.addr, d);
       break;
-    case 'timestamp':
+    case 'timestamp': {
+      // Two 32-bit halves: the range was checked in optionSpec, and writeBigUInt64BE checks it
+      // again with BigInt comparisons on every PBA.
       buf[off] = OptType.TIMESTAMP;
-      buf.writeBigUInt64BE(opt.value, d);
+      const v = opt.value;
+      buf.writeUInt32BE(Number(v >> 32n), d);
+      buf.writeUInt32BE(Number(v & 0xffffffffn), d + 4);
       break;
+    }
     case 'restartCounter':
       buf[off] = OptType.RESTART_COUNTER;
       buf.writeUInt32BE(u32(opt.counter, 'counter'), d);

@@ -21,6 +21,12 @@ export interface UdpTransportOptions {
   sendBufferSize?: number;
   /** IPv4: batched I/O through the native addon when it is built (default true). */
   batched?: boolean;
+  /**
+   * Batched IPv4: a run of equal-sized datagrams to one peer leaves as one UDP_SEGMENT message
+   * (udp(7) GSO; the peer receives the same datagrams). Default true; turned off by itself
+   * where the kernel or the route refuses it.
+   */
+  gso?: boolean;
 }
 
 interface Bound {
@@ -59,7 +65,7 @@ export class UdpTransport implements MhTransport {
           const b: Bound = { socket: null as unknown as BatchedUdpSocket, address, family, wildcard: WILDCARDS.has(address), carriage: 'udp4' };
           b.socket = new BatchedUdpSocket(
             ctor,
-            { address, port, recvBufferSize: opts.recvBufferSize ?? 8 * 1024 * 1024, sendBufferSize: opts.sendBufferSize ?? 4 * 1024 * 1024 },
+            { address, port, recvBufferSize: opts.recvBufferSize ?? 8 * 1024 * 1024, sendBufferSize: opts.sendBufferSize ?? 4 * 1024 * 1024, gso: opts.gso ?? true },
             (data, from, fromPort, queuedMs) => t?.deliver(b, data, from, fromPort, queuedMs),
             (e) => t?.errorHandler?.(e),
           );
@@ -117,9 +123,10 @@ export class UdpTransport implements MhTransport {
   /** Sends from the socket bound to `from` if there is one, else from the first socket of the right family. */
   send(data: Buffer, to: Peer, from?: string): void {
     if (this.closed) return;
-    const v6 = isIPv6(to.address);
+    // IPv6 text has a colon, IPv4 text none (what is neither fails in the socket's send, reported there).
+    const v6 = to.address.includes(':');
     let b: Bound | undefined;
-    if (from !== undefined) b = this.bound.find((x) => x.address === from);
+    if (from !== undefined) b = this.byAddress(from);
     if (b === undefined || (b.family === 6) !== v6) b = this.bound.find((x) => (x.family === 6) === v6);
     if (b === undefined) {
       this.errorHandler?.(new Error(`no IPv${v6 ? 6 : 4} socket to send to ${to.address}`));
@@ -127,6 +134,12 @@ export class UdpTransport implements MhTransport {
     }
     if (b.socket instanceof BatchedUdpSocket) b.socket.send(data, to.port ?? PMIP6_CNTL_UDP_PORT, to.address);
     else b.socket.send(data, to.port ?? PMIP6_CNTL_UDP_PORT, to.address, this.onSent);
+  }
+
+  /** The socket bound to `address` (no closure per send: one of a few sockets). */
+  private byAddress(address: string): Bound | undefined {
+    for (const x of this.bound) if (x.address === address) return x;
+    return undefined;
   }
 
   private readonly onSent = (err: Error | null): void => {

@@ -37,6 +37,48 @@ describe('bin/pmip6.js on dist/', () => {
     assert.equal(r.out.trim(), pkg.version);
   });
 
+  it('PMIP6_NODE_FLAGS: the command runs again with those node flags (one NODE_OPTIONS refuses), exits as that run did', async () => {
+    const ok = await run(['--version'], { PMIP6_NODE_FLAGS: '--single-threaded-gc --max-semi-space-size=32' });
+    assert.equal(ok.code, 0, ok.all);
+    assert.equal(ok.out.trim(), pkg.version);
+    const unknown = await run(['--version'], { PMIP6_NODE_FLAGS: '--no-such-node-flag' });
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.all, /bad option: --no-such-node-flag/, 'the flag reached node');
+    const notFlag = await run(['--version'], { PMIP6_NODE_FLAGS: 'single-threaded-gc' });
+    assert.equal(notFlag.code, 2);
+    assert.match(notFlag.all, /only --flags are taken/);
+  });
+
+  it('PMIP6_NODE_FLAGS with start: the configuration never sees the variable, the child runs with the flag in a process group of its own, SIGINT to the command stops it cleanly', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pmip6-bin-flags-'));
+    const pg = await createPgDatabase('pmip6_bin_flags');
+    try {
+      const s = await startSuiteProcess(
+        {
+          DATABASE_URL: pg.url,
+          PMIP6_DATA_DIR: dataDir,
+          PMIP6_RADIUS_ENABLED: 'false',
+          PMIP6_LMA_UDP_PORT: String(await freePort('udp')),
+          PMIP6_LMA_AUTHORIZE_ANY_MAG: 'true',
+          PMIP6_NODE_FLAGS: '--single-threaded-gc',
+        },
+        { bin: true },
+      );
+      const pid = s.child.pid!;
+      const [child] = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      assert.ok(child, 'the command runs again as a child');
+      assert.match(readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0').join(' '), /--single-threaded-gc .*bin\/pmip6\.js start/);
+      const pgid = (p: string): string => readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[2];
+      assert.equal(pgid(child), child, 'its own process group: a terminal Ctrl-C reaches it once, through the parent');
+      s.child.kill('SIGINT');
+      assert.equal(await s.exited, 0, 'the child stopped cleanly (exit 0) and the command exited as it did');
+      assert.match(s.stderr(), /SIGINT: stopping/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      await pg.drop();
+    }
+  });
+
   it('--help lists the commands', async () => {
     const r = await run(['--help']);
     assert.equal(r.code, 0, r.all);
