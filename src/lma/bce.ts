@@ -43,6 +43,7 @@ const at = (ms: number): number => {
   const d = ms > T0 ? ms - T0 : ms - T0 - 1;
   return d === (d | 0) ? d | 0 : d; // `| 0`: an int32 result, which V8 stores as a Smi (not as a boxed 5.0)
 };
+const TS_SPLIT = 16777216; // 2^24
 const time = (off: number): number => (off === 0 ? 0 : off > 0 ? off + T0 : off + T0 + 1);
 
 /**
@@ -132,8 +133,21 @@ export class Bce {
   set lla(v: string | null) {
     if (this.x !== null || v !== null) this.extra().lla = v;
   }
+  // Last accepted PBU timestamp (RFC 5213 §8.8 raw value as a number, ~2^48 today: NTP seconds
+  // << 16), split as tsHi * 2^24 + tsLo: two small integers in the object, where the number
+  // itself would be a boxed double (16 bytes more per BCE). Exact for any value (both halves are
+  // integers below 2^53); past 2^55 tsHi is no longer small and V8 boxes it: only memory changes.
+  private tsHi = 0;
+  private tsLo = 0;
   /** Last accepted PBU timestamp (RFC 5213 §8.8 raw value as a number), 0 in sequence-number mode. */
-  ts = 0;
+  get ts(): number {
+    return this.tsHi * TS_SPLIT + this.tsLo;
+  }
+  set ts(v: number) {
+    const hi = Math.floor(v / TS_SPLIT);
+    this.tsHi = hi;
+    this.tsLo = v - hi * TS_SPLIT;
+  }
   /**
    * Sequence number (16 bits, RFC 6275 §6.1.7), Handoff Indicator (8 bits, RFC 5213 §8.3) and
    * Access Technology Type (8 bits, RFC 5213 §8.4) in one small integer: seq | att << 16 | hi << 24.

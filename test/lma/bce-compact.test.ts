@@ -66,6 +66,18 @@ describe('BCE compact layout', () => {
     assert.equal(c.byIpv4(0xc0a80001), undefined);
   });
 
+  it('reads PBU timestamps back exactly, as small integers for today\'s values', () => {
+    const b = new Bce(6, 'mn6@example.net', null, 4, peer);
+    const now = (BigInt(Math.floor(Date.now() / 1000) + 2208988800) << 16n) | 0x1234n; // RFC 5213 §8.8 timestamp
+    for (const v of [0, 1, Number(now), Number(now) + 1, 2 ** 24 - 1, 2 ** 24, 2 ** 53 - 1, Number(0xffffffffffffffffn), Number(0x0123456789abcdefn)]) {
+      b.ts = v;
+      assert.equal(b.ts, v);
+    }
+    b.ts = Number(now);
+    const { tsHi, tsLo } = b as unknown as { tsHi: number; tsLo: number };
+    assert.ok(Number.isInteger(tsHi) && tsHi < 2 ** 31 && tsLo >= 0 && tsLo < 2 ** 24);
+  });
+
   it('reads clock times back exactly, near and far from the process start', () => {
     const b = new Bce(3, 'mn3@example.net', null, 4, peer);
     for (const ms of [Date.now(), Date.now() + 900_000.5, Date.now() - 40 * 86_400_000, 1, 0]) {
