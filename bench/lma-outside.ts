@@ -28,7 +28,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildLoadTool, cpuMsOf, freeUdpPort, generate, provision, rate, rssOf, startEcho, startLma, writeTemplates, type GenResult, type LmaProcess } from './lma-parts.ts';
+import { buildLoadTool, cpuMsOf, freeUdpPort, generate, provision, rate, rssMedianOf, rssOf, startEcho, startLma, writeTemplates, type GenResult, type LmaProcess } from './lma-parts.ts';
 import { summarise } from './cpuprofile.ts';
 import { summariseHeap } from './heapsnapshot.ts';
 
@@ -154,10 +154,12 @@ export async function runOutside(args: string[]): Promise<void> {
         const empty = await makeStore(kind, 0);
         const e = startLma({ dataDir: empty.dataDir, databaseUrl: empty.databaseUrl, port: await freeUdpPort() });
         let rssEmpty = NaN;
+        let rssEmptyMedian = NaN;
         try {
           await ready(bin, initial, e, size);
           await sleep(1000);
           rssEmpty = rssOf(e.proc.pid!);
+          rssEmptyMedian = await rssMedianOf(e.proc.pid!);
         } finally {
           await e.stop();
           await empty.drop();
@@ -182,6 +184,7 @@ export async function runOutside(args: string[]): Promise<void> {
         const pairs = { initial: [] as Pair[], refresh: [] as Pair[] };
         let rssStart = NaN;
         let rssBound = NaN;
+        let rssBoundMedian = NaN;
         let rssEnd = NaN;
         let heapText = '';
         try {
@@ -205,6 +208,7 @@ export async function runOutside(args: string[]): Promise<void> {
           mark('initial', from);
           await sleep(1000);
           rssBound = rssOf(lma.proc.pid!);
+          rssBoundMedian = await rssMedianOf(lma.proc.pid!);
           if (heapSnap) heapText = await snapshot(lma, profDir, size + WARM, () => generate(bin, refresh, lma.port, size, 1, 1, 1));
           from = process.hrtime.bigint();
           for (let k = 0; k < rounds; k++) {
@@ -228,6 +232,10 @@ export async function runOutside(args: string[]): Promise<void> {
           );
           console.log(
             `    resident bytes per binding: ${fmt((rssBound - rssEmpty) / (size + WARM))} incl. its profile (target <= 1024 at 1,000,000), ${fmt((rssBound - rssStart) / (size + WARM))} for the binding alone`,
+          );
+          // The same figure from the median of five readings 1 s apart (from the one above on), for the empty and the full cache.
+          console.log(
+            `    median of 5 readings 1 s apart: empty store ${MiB(rssEmptyMedian)}, with ${fmt(size + WARM)} bindings ${MiB(rssBoundMedian)}: ${fmt((rssBoundMedian - rssEmptyMedian) / (size + WARM))} resident bytes per binding incl. its profile`,
           );
           if (heapText) console.log(`    LMA heap with every binding (bench/heapsnapshot.ts):\n${heapText}`);
         } finally {
