@@ -43,7 +43,7 @@ const at = (ms: number): number => {
   const d = ms > T0 ? ms - T0 : ms - T0 - 1;
   return d === (d | 0) ? d | 0 : d; // `| 0`: an int32 result, which V8 stores as a Smi (not as a boxed 5.0)
 };
-const TS_SPLIT = 16777216; // 2^24
+const TS_SPLIT = 1073741824; // 2^30
 const time = (off: number): number => (off === 0 ? 0 : off > 0 ? off + T0 : off + T0 + 1);
 
 /**
@@ -134,9 +134,9 @@ export class Bce {
     if (this.x !== null || v !== null) this.extra().lla = v;
   }
   // Last accepted PBU timestamp (RFC 5213 §8.8 raw value as a number, ~2^48 today: NTP seconds
-  // << 16), split as tsHi * 2^24 + tsLo: two small integers in the object, where the number
-  // itself would be a boxed double (16 bytes more per BCE). Exact for any value (both halves are
-  // integers below 2^53); past 2^55 tsHi is no longer small and V8 boxes it: only memory changes.
+  // << 16), split as tsHi * 2^30 + tsLo: two small integers in the object (for any value below
+  // 2^61), where the number itself would be a boxed double (16 bytes more per BCE). Exact for any
+  // value (both halves are integers below 2^53); from 2^61 on V8 boxes tsHi: only memory changes.
   private tsHi = 0;
   private tsLo = 0;
   /** Last accepted PBU timestamp (RFC 5213 §8.8 raw value as a number), 0 in sequence-number mode. */
