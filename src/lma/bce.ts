@@ -145,8 +145,10 @@ export class Bce {
   }
   set ts(v: number) {
     const hi = Math.floor(v / TS_SPLIT);
-    this.tsHi = hi;
-    this.tsLo = v - hi * TS_SPLIT;
+    // `| 0` where the value is an int32: V8 stores the result of double arithmetic as a (boxed)
+    // double even when it is integral.
+    this.tsHi = hi === (hi | 0) ? hi | 0 : hi;
+    this.tsLo = (v - hi * TS_SPLIT) | 0; // 0 <= lo < 2^30
   }
   /**
    * Sequence number (16 bits, RFC 6275 §6.1.7), Handoff Indicator (8 bits, RFC 5213 §8.3) and

@@ -70,8 +70,9 @@ export class CompactProfile implements Profile {
     const uHi = Math.floor(updatedMs / SPLIT);
     if (cHi >= 0 && cHi < HI_MAX && uHi >= 0 && uHi < HI_MAX) {
       this.his = cHi | (uHi << HI_BITS);
-      this.cLo = createdMs - cHi * SPLIT;
-      this.uLo = updatedMs - uHi * SPLIT;
+      // `| 0` (0 <= lo < 2^30): V8 keeps the result of double arithmetic as a boxed double even when integral.
+      this.cLo = (createdMs - cHi * SPLIT) | 0;
+      this.uLo = (updatedMs - uHi * SPLIT) | 0;
     } else {
       this.his = -1;
       this.cLo = createdMs;
