@@ -16,7 +16,9 @@
 // Reported per store and size: initial registrations (new bindings) and re-registrations,
 // PBA/s, p50/p99 latency and the ratio to the echo; the LMA process's RSS with an empty store,
 // after start (profiles preloaded) and with every binding, and from them the resident bytes per
-// binding, including its share of the profile directory. Default: PostgreSQL, 100,000 MNs.
+// binding, including its share of the profile directory (VmRSS as ps shows it, read 1 s after
+// the phase, and again as the median of five readings 1 s apart; nothing is asked of the LMA).
+// Default: PostgreSQL, 100,000 MNs.
 // --full: PostgreSQL and PGlite at 100,000 MNs and PostgreSQL at 1,000,000, six rounds. --cpu-prof: the LMA runs under `node --cpu-prof`
 // and the self time of the initial and re-registration phases is summarised (bench/cpuprofile.ts).
 // --heap-snapshot: a heap snapshot of the LMA with every binding, summarised by kind (bench/heapsnapshot.ts).
