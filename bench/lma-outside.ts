@@ -16,7 +16,9 @@
 // Reported per store and size: initial registrations (new bindings) and re-registrations,
 // PBA/s, p50/p99 latency and the ratio to the echo; the LMA process's RSS with an empty store,
 // after start (profiles preloaded) and with every binding, and from them the resident bytes per
-// binding, including its share of the profile directory. Default: PostgreSQL, 100,000 MNs.
+// binding, including its share of the profile directory (VmRSS as ps shows it, read 1 s after
+// the phase, and again as the median of five readings 1 s apart; nothing is asked of the LMA).
+// Default: PostgreSQL, 100,000 MNs.
 // --full: PostgreSQL and PGlite at 100,000 MNs and PostgreSQL at 1,000,000, six rounds. --cpu-prof: the LMA runs under `node --cpu-prof`
 // and the self time of the initial and re-registration phases is summarised (bench/cpuprofile.ts).
 // --heap-snapshot: a heap snapshot of the LMA with every binding, summarised by kind (bench/heapsnapshot.ts).
@@ -28,7 +30,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildLoadTool, cpuMsOf, freeUdpPort, generate, provision, rate, rssOf, startEcho, startLma, writeTemplates, type GenResult, type LmaProcess } from './lma-parts.ts';
+import { buildLoadTool, cpuMsOf, freeUdpPort, generate, provision, rate, rssMedianOf, rssOf, startEcho, startLma, writeTemplates, type GenResult, type LmaProcess } from './lma-parts.ts';
 import { summarise } from './cpuprofile.ts';
 import { summariseHeap } from './heapsnapshot.ts';
 
@@ -198,10 +200,12 @@ export async function runOutside(args: string[]): Promise<void> {
         const empty = await makeStore(kind, 0);
         const e = startLma({ dataDir: empty.dataDir, databaseUrl: empty.databaseUrl, port: await freeUdpPort() });
         let rssEmpty = NaN;
+        let rssEmptyMedian = NaN;
         try {
           await ready(bin, initial, e, size);
           await sleep(1000);
           rssEmpty = rssOf(e.proc.pid!);
+          rssEmptyMedian = await rssMedianOf(e.proc.pid!);
         } finally {
           await e.stop();
           await empty.drop();
@@ -226,6 +230,7 @@ export async function runOutside(args: string[]): Promise<void> {
         const pairs = { initial: [] as Pair[], refresh: [] as Pair[] };
         let rssStart = NaN;
         let rssBound = NaN;
+        let rssBoundMedian = NaN;
         let rssEnd = NaN;
         let heapText = '';
         try {
@@ -254,6 +259,7 @@ export async function runOutside(args: string[]): Promise<void> {
           if (pgMeter && pg0) pgCpu.initial = await pgMeter.since(pg0);
           await sleep(1000);
           rssBound = rssOf(lma.proc.pid!);
+          rssBoundMedian = await rssMedianOf(lma.proc.pid!);
           if (heapSnap) heapText = await snapshot(lma, profDir, size + WARM, () => generate(bin, refresh, lma.port, size, 1, 1, 1));
           from = process.hrtime.bigint();
           pg0 = await pgMeter?.sample();
@@ -280,6 +286,10 @@ export async function runOutside(args: string[]): Promise<void> {
           );
           console.log(
             `    resident bytes per binding: ${fmt((rssBound - rssEmpty) / (size + WARM))} incl. its profile (target <= 1024 at 1,000,000), ${fmt((rssBound - rssStart) / (size + WARM))} for the binding alone`,
+          );
+          // The same figure from the median of five readings 1 s apart (from the one above on), for the empty and the full cache.
+          console.log(
+            `    median of 5 readings 1 s apart: empty store ${MiB(rssEmptyMedian)}, with ${fmt(size + WARM)} bindings ${MiB(rssBoundMedian)}: ${fmt((rssBoundMedian - rssEmptyMedian) / (size + WARM))} resident bytes per binding incl. its profile`,
           );
           if (heapText) console.log(`    LMA heap with every binding (bench/heapsnapshot.ts):\n${heapText}`);
         } finally {

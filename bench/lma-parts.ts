@@ -139,9 +139,24 @@ export function startEcho(bin: string): Promise<{ port: number; proc: ChildProce
   });
 }
 
+/** Resident set of a process as ps and top show it (VmRSS, bytes). */
 export function rssOf(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/**
+ * The median of `n` VmRSS readings `gapMs` apart, starting now: one reading may fall just before
+ * or after a collection of the process; nothing is asked of the process itself.
+ */
+export async function rssMedianOf(pid: number, n = 5, gapMs = 1000): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, gapMs));
+    xs.push(rssOf(pid));
+  }
+  xs.sort((a, b) => a - b);
+  return xs[(n - 1) >> 1];
 }
 
 /** CPU time the process used so far (user + system, all threads), ms. */

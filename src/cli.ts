@@ -13,6 +13,7 @@ import { migrate } from './store/migrate.ts';
 import { profileInputSchema, formatIssues } from './policy/validate.ts';
 import { rowsFromCsv, rowsFromJson, ImportFormatError } from './policy/import.ts';
 import { startSuite, ensureApiToken, listen, secretBox } from './main/suite.ts';
+import { tuneHeap } from './main/heap-tuning.ts';
 import { privateUmask } from './main/private-files.ts';
 import { logToStderr, setLogLevel } from './util/log.ts';
 import { startMagRole } from './main/mag-role.ts';
@@ -109,6 +110,7 @@ export function buildCli(): Command {
     .action(async (o: { allowUnprotectedSignalling?: boolean }, cmd: Command) => {
       const c = config(cmd);
       if (o.allowUnprotectedSignalling) c.security.allowUnprotectedSignalling = true;
+      tuneHeap(c.heapGrowingPercent); // before the caches fill (src/main/heap-tuning.ts)
       const suite = await startSuite(c);
       const stop = async (sig: string) => {
         process.stderr.write(`\n${sig}: stopping\n`);

@@ -47,6 +47,8 @@ export const configSchema = z.object({
     .refine((v) => v === '' || isPostgresUrl(v), 'must be empty (embedded store) or a URL postgres://user[:password]@host[:port]/database')
     .default(''),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `pmip6 start`: V8's old-generation growth step, % of the live heap (src/main/heap-tuning.ts; 0 = V8's default). */
+  heapGrowingPercent: z.coerce.number().int().min(0).max(1000).default(20),
   store: z
     .object({
       /**

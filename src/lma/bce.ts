@@ -3,12 +3,12 @@
 // HoA, MN-ID+ATT+MN-LL-ID, Proxy-CoA) and one deadline heap for every timer a BCE has
 // (lifetime expiry, MinDelayBeforeBCEDelete): no per-binding closures or timers.
 //
-// Memory: a BCE is one object with small-integer fields where possible; one HNP is kept as
-// a string (the same string is the index key), several as an array; IPv4 addresses are
-// int32; the MAG and the tunnel are shared records; a MAG's bindings form an intrusive
-// list through the BCEs; fields most bindings leave at their defaults (IPv4 prefix length and
-// router, MAG link-local address, GRE keys) live in a record of their own, made on the first
-// non-default value. Indexed fields change only through BindingCache methods.
+// Memory: a BCE is one object with small-integer fields where possible (sequence number,
+// Handoff Indicator and ATT share one); one HNP is kept as a string (the same string is the
+// index key), several as an array; IPv4 addresses are int32; the MAG and the tunnel are shared
+// records; a MAG's bindings form an intrusive list through the BCEs; fields most bindings leave
+// at their defaults (IPv4 HoA, prefix length and router, MAG link-local address, GRE keys) live
+// in a record of their own, made on the first non-default value. Indexed fields change only through BindingCache methods.
 import { DeadlineHeap } from './deadline-heap.ts';
 import { MagPeer } from './mag-peer.ts';
 import { F } from './bce-flags.ts';
@@ -43,13 +43,16 @@ const at = (ms: number): number => {
   const d = ms > T0 ? ms - T0 : ms - T0 - 1;
   return d === (d | 0) ? d | 0 : d; // `| 0`: an int32 result, which V8 stores as a Smi (not as a boxed 5.0)
 };
+const TS_SPLIT = 1073741824; // 2^30
 const time = (off: number): number => (off === 0 ? 0 : off > 0 ? off + T0 : off + T0 + 1);
 
 /**
  * The part of a BCE that most bindings leave at its defaults (IPv6-only sessions without GRE
- * keys or a link-local address option): held apart, so such a BCE is 40 bytes smaller.
+ * keys or a link-local address option): held apart, so such a BCE is 48 bytes smaller. A session
+ * with an IPv4 HoA has its prefix length and router here too, so the HoA costs it nothing more.
  */
 class BceExtra {
+  v4 = 0;
   v4Len = 0;
   v4Router = 0;
   lla: string | null = null;
@@ -89,7 +92,12 @@ export class Bce {
   /** One HNP (string), several (array), or none. Canonical "2001:db8:1:1::/64". */
   hnps: string | string[] | null = null;
   /** IPv4 HoA as int32 (0 = none) (RFC 5844 §3.1.1). */
-  v4 = 0;
+  get v4(): number {
+    return this.x === null ? 0 : this.x.v4;
+  }
+  set v4(v: number) {
+    if (this.x !== null || v !== 0) this.extra().v4 = v;
+  }
   /** Fields most bindings leave at their defaults (see BceExtra), null while they all are. */
   private x: BceExtra | null = null;
   private extra(): BceExtra {
@@ -125,10 +133,46 @@ export class Bce {
   set lla(v: string | null) {
     if (this.x !== null || v !== null) this.extra().lla = v;
   }
+  // Last accepted PBU timestamp (RFC 5213 §8.8 raw value as a number, ~2^48 today: NTP seconds
+  // << 16), split as tsHi * 2^30 + tsLo: two small integers in the object (for any value below
+  // 2^61), where the number itself would be a boxed double (16 bytes more per BCE). Exact for any
+  // value (both halves are integers below 2^53); from 2^61 on V8 boxes tsHi: only memory changes.
+  private tsHi = 0;
+  private tsLo = 0;
   /** Last accepted PBU timestamp (RFC 5213 §8.8 raw value as a number), 0 in sequence-number mode. */
-  ts = 0;
-  seq = 0;
-  hi = 0;
+  get ts(): number {
+    return this.tsHi * TS_SPLIT + this.tsLo;
+  }
+  set ts(v: number) {
+    const hi = Math.floor(v / TS_SPLIT);
+    // `| 0` where the value is an int32: V8 stores the result of double arithmetic as a (boxed)
+    // double even when it is integral.
+    this.tsHi = hi === (hi | 0) ? hi | 0 : hi;
+    this.tsLo = (v - hi * TS_SPLIT) | 0; // 0 <= lo < 2^30
+  }
+  /**
+   * Sequence number (16 bits, RFC 6275 §6.1.7), Handoff Indicator (8 bits, RFC 5213 §8.3) and
+   * Access Technology Type (8 bits, RFC 5213 §8.4) in one small integer: seq | att << 16 | hi << 24.
+   */
+  private sah = 0;
+  get seq(): number {
+    return this.sah & 0xffff;
+  }
+  set seq(v: number) {
+    this.sah = (this.sah & ~0xffff) | (v & 0xffff);
+  }
+  get att(): number {
+    return (this.sah >>> 16) & 0xff;
+  }
+  set att(v: number) {
+    this.sah = (this.sah & ~0xff0000) | ((v & 0xff) << 16);
+  }
+  get hi(): number {
+    return this.sah >>> 24;
+  }
+  set hi(v: number) {
+    this.sah = (this.sah & 0xffffff) | ((v & 0xff) << 24);
+  }
   lifetime = 0;
   get registeredAt(): number {
     return time(this.reg);
@@ -175,9 +219,11 @@ export class Bce {
     readonly mnId: string,
     /** MN-LL-ID hex ("02:00:00:00:00:01"), null = ALL_ZERO (RFC 5213 §5.1). */
     public llId: string | null,
-    public att: number,
+    att: number,
     public peer: MagPeer,
-  ) {}
+  ) {
+    this.att = att;
+  }
 
   get sessionKey(): string {
     return String(this.id);

@@ -3,11 +3,13 @@
 //
 // A Profile object is about 480 bytes on a 64-bit V8: twenty fields (~184 B), two Date objects
 // (96 B each, plus a boxed double each) and a one-element array for the HNP. The compact entry
-// keeps only what differs from MN to MN in its own fields (~100 B):
+// keeps only what differs from MN to MN in its own fields (~90 B):
 // - the MN-ID and the HNP strings are the very strings the binding cache keys by (one copy);
 // - one HNP is held as the string itself, several as an array, none as null;
-// - the two times are split into small integers (ms = hi * 2^22 + lo; V8 keeps them in the
-//   object, where an epoch-millisecond double is a separate heap number);
+// - the IPv4 HoA and the MN link-layer identifiers, which few profiles have, in a record of their
+//   own, null while both are unset;
+// - the two times are split into small integers (ms = hi * 2^30 + lo, both his in one field; V8
+//   keeps them in the object, where an epoch-millisecond double is a separate heap number);
 // - the fields most MNs share (pools, LMA, service selection, GRE key policy, DHCP servers,
 //   IPv4 prefix length and default router, interface identifier, feature vector, enabled) sit in
 //   one shared, frozen record per distinct combination, interned in a bounded table.
@@ -33,29 +35,57 @@ interface Shared {
   readonly enabled: boolean;
 }
 
-const SPLIT = 4194304; // 2^22: hi = floor(ms / 2^22) stays a small integer for any Date value
+/** What few profiles have (an IPv4 HoA, MN link-layer identifiers): null in the entry while both are unset. */
+interface Rare {
+  readonly ipv4HoA: string | null;
+  readonly mnLinkLayerIds: string[];
+}
+
+const SPLIT = 1073741824; // 2^30: ms = hi * 2^30 + lo, lo a small integer
+const HI_BITS = 15; // two his in one small integer: 0 <= hi < 2^15, i.e. dates from 1970 to the year 3084
+const HI_MAX = 1 << HI_BITS;
 const NO_STRINGS: string[] = Object.freeze([]) as unknown as string[];
 
 /**
- * One profile in ~100 bytes (see the file comment). Immutable. It reads as a Profile too
+ * One profile in ~90 bytes (see the file comment). Immutable. It reads as a Profile too
  * (getters; the dates and the HNP list are made when read): hot paths that only read a few
  * fields use it as it is (ProfileDirectory.peekView), everything else gets `expand`.
  */
 export class CompactProfile implements Profile {
+  /** cHi | uHi << 15, or -1 when a date is outside 1970..3084 (cLo / uLo then hold the whole ms). */
+  private readonly his: number;
+  private readonly cLo: number;
+  private readonly uLo: number;
   constructor(
     readonly id: number,
     readonly mnId: string,
     /** One HNP, several, or none. */
     readonly hnp: string | readonly string[] | null,
-    readonly ipv4HoA: string | null,
-    readonly mnLinkLayerIds: string[],
+    private readonly rare: Rare | null,
     readonly shared: Shared,
-    private readonly cHi: number,
-    private readonly cLo: number,
-    private readonly uHi: number,
-    private readonly uLo: number,
-  ) {}
+    createdMs: number,
+    updatedMs: number,
+  ) {
+    const cHi = Math.floor(createdMs / SPLIT);
+    const uHi = Math.floor(updatedMs / SPLIT);
+    if (cHi >= 0 && cHi < HI_MAX && uHi >= 0 && uHi < HI_MAX) {
+      this.his = cHi | (uHi << HI_BITS);
+      // `| 0` (0 <= lo < 2^30): V8 keeps the result of double arithmetic as a boxed double even when integral.
+      this.cLo = (createdMs - cHi * SPLIT) | 0;
+      this.uLo = (updatedMs - uHi * SPLIT) | 0;
+    } else {
+      this.his = -1;
+      this.cLo = createdMs;
+      this.uLo = updatedMs;
+    }
+  }
 
+  get ipv4HoA(): string | null {
+    return this.rare === null ? null : this.rare.ipv4HoA;
+  }
+  get mnLinkLayerIds(): string[] {
+    return this.rare === null ? NO_STRINGS : this.rare.mnLinkLayerIds;
+  }
   get hnps(): string[] {
     const h = this.hnp;
     return h === null ? [] : typeof h === 'string' ? [h] : (h as string[]);
@@ -107,16 +137,13 @@ export class CompactProfile implements Profile {
   }
 
   get createdMs(): number {
-    return this.cHi * SPLIT + this.cLo;
+    return this.his < 0 ? this.cLo : (this.his & (HI_MAX - 1)) * SPLIT + this.cLo;
   }
 
   get updatedMs(): number {
-    return this.uHi * SPLIT + this.uLo;
+    return this.his < 0 ? this.uLo : (this.his >>> HI_BITS) * SPLIT + this.uLo;
   }
 }
-
-const hiOf = (ms: number): number => Math.floor(ms / SPLIT);
-const loOf = (ms: number): number => ms - Math.floor(ms / SPLIT) * SPLIT;
 
 /**
  * Interns the shared records: every profile with the same pools, LMA, features... points at one
@@ -138,10 +165,8 @@ export class ProfilePacker {
   pack(p: Profile): CompactProfile {
     const h = p.hnps;
     const hnps = h.length === 0 ? null : h.length === 1 ? h[0] : h;
-    const ll = p.mnLinkLayerIds.length === 0 ? NO_STRINGS : p.mnLinkLayerIds;
-    const c = p.createdAt.getTime();
-    const u = p.updatedAt.getTime();
-    return new CompactProfile(p.id, p.mnId, hnps, p.ipv4HoA, ll, this.shared(p), hiOf(c), loOf(c), hiOf(u), loOf(u));
+    const rare = p.ipv4HoA === null && p.mnLinkLayerIds.length === 0 ? null : Object.freeze({ ipv4HoA: p.ipv4HoA, mnLinkLayerIds: p.mnLinkLayerIds.length === 0 ? NO_STRINGS : p.mnLinkLayerIds });
+    return new CompactProfile(p.id, p.mnId, hnps, rare, this.shared(p), p.createdAt.getTime(), p.updatedAt.getTime());
   }
 
   private shared(p: Profile): Shared {

@@ -27,61 +27,26 @@
 //   stale; an MN not held gets no answer, so its client fails over). Once LISTEN is active
 //   again everything held is dropped (notifications were missed meanwhile).
 // - Identifiers that no profile can have (NUL, control characters, broken UTF-8:
-//   src/policy/identifier.ts) are answered "unknown" at once and never reach a batched query;
-//   a batch that fails for another reason than an outage is retried one MN at a time, so one
-//   bad key cannot fail the others.
+//   src/policy/identifier.ts) are answered "unknown" at once and never reach a batched query
+//   (batching, bounds and the preload: profile-reads.ts).
 // Mode off: every lookup reads the database (batched), nothing is kept and nothing listened to.
-//
-// Memory (issue 12): entries are compact records (compact-profile.ts, ~100 bytes where a Profile
+// Memory (issue 12): entries are compact records (compact-profile.ts, ~90 bytes where a Profile
 // object with its dates is ~480); each answer from memory is a fresh Profile built from one,
 // whose arrays and strings are shared: callers must not modify them.
 import type { Profile } from '../policy/profile.ts';
 import { CompactProfile, ProfilePacker, expand } from './compact-profile.ts';
 import { identifierProblem } from '../policy/identifier.ts';
 import { DbUnavailableError, isUnavailable, type Db } from './db.ts';
+import { BatchedReads, preloadProfiles, type Reader } from './profile-reads.ts';
 import { OutageState } from './outage.ts';
 import type { ProfileRepo } from './repos/profiles.ts';
 import { listenPglite, listenPostgres, type NotificationChannel } from './notifications.ts';
 import { logger, type Logger } from '../util/log.ts';
 import { directoryTotals, registerDirectory, unregisterDirectory } from './profile-directory-metrics.ts';
 
-export const PROFILE_CHANNEL = 'pmip6_profile';
-export const PROFILE_CACHE_MODES = ['off', 'lazy', 'preload'] as const;
-export type ProfileCacheMode = (typeof PROFILE_CACHE_MODES)[number];
+import { PROFILE_CHANNEL, type ProfileCacheMode, type ProfileDirectoryOptions } from './profile-directory-options.ts';
 
-export interface ProfileDirectoryOptions {
-  /** Default lazy: fill on miss. preload: load every profile at start (and after reconnecting). */
-  mode?: ProfileCacheMode;
-  /** PostgreSQL: the database URL for the dedicated LISTEN connection (without it the mode is off). */
-  listenUrl?: string;
-  /** Longest time an answer from memory may rest on an unconfirmed notification channel (default 10 s). */
-  maxStaleMs?: number;
-  /** Most unknown MNs remembered (default 100,000; oldest dropped first). */
-  maxNegativeEntries?: number;
-  /** Most MNs waiting for a database read at once (default 20,000); lookups beyond fail at once, counted (issue 9). */
-  maxWaiting?: number;
-  /** Most MNs per batched database read (default 256; 1 = one query per lookup). */
-  batchSize?: number;
-  /** Batched reads running at once (default 4). */
-  maxBatchesInFlight?: number;
-  /** Profiles per preload query (default 5000). */
-  preloadPageSize?: number;
-  /** Longest a held profile answers while the database cannot be reached, after the channel was last confirmed (default 300,000 ms; 0 = never). */
-  outageServeMs?: number;
-  /** During an outage, the database is tried again after this long (meanwhile held profiles answer at once; default 1000 ms). */
-  outageProbeMs?: number;
-  /** Clock for the staleness rule (default performance.now). */
-  now?: () => number;
-  logger?: Logger;
-}
-
-type Waiter = { resolve: (p: Profile | null) => void; reject: (e: unknown) => void };
-
-/** A database read in progress: what it read is kept only if nothing invalidated it meanwhile. */
-interface Reader {
-  gen: number;
-  dirty: Set<string>;
-}
+export { PROFILE_CHANNEL, PROFILE_CACHE_MODES, type ProfileCacheMode, type ProfileDirectoryOptions } from './profile-directory-options.ts';
 
 export class ProfileDirectory {
   readonly mode: ProfileCacheMode;
@@ -90,8 +55,6 @@ export class ProfileDirectory {
   private readonly unknown = new Set<string>();
   private readonly maxNegative: number;
   private readonly maxStaleMs: number;
-  private readonly batchSize: number;
-  private readonly maxBatches: number;
   private readonly pageSize: number;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -102,11 +65,8 @@ export class ProfileDirectory {
   /** Bumped whenever everything is dropped: reads from before do not fill the maps. */
   private gen = 0;
   private readonly readers = new Set<Reader>();
-  private waiting = new Map<string, Waiter[]>();
-  /** Waiters of MNs in batches in flight (dropped from here when the MN is invalidated). */
-  private readonly inflight = new Map<string, Waiter[]>();
-  private batchesInFlight = 0;
-  private flushScheduled = false;
+  /** Batched database reads (profile-reads.ts). */
+  private readonly reads: BatchedReads;
   private preloading: Promise<void> | null = null;
   private closed = false;
   /** Entries are held from before the channel went down (answers only during an outage). */
@@ -139,11 +99,22 @@ export class ProfileDirectory {
     this.mode = mode;
     this.maxNegative = o.maxNegativeEntries ?? 100_000;
     this.maxStaleMs = o.maxStaleMs ?? 10_000;
-    this.batchSize = Math.max(1, o.batchSize ?? 256);
-    this.maxBatches = Math.max(1, o.maxBatchesInFlight ?? 4);
     this.pageSize = Math.max(1, o.preloadPageSize ?? 5000);
     this.now = o.now ?? (() => performance.now());
     this.outage = new OutageState('profiles', this.now, o.outageProbeMs ?? 1000, this.log);
+    this.reads = new BatchedReads(
+      {
+        findMany: (ids) => store.profiles.findMany(ids),
+        openReader: () => this.openReader(),
+        closeReader: (r) => this.closeReader(r),
+        keep: (k, p) => this.keep(k, p),
+        recovered: () => this.outage.recovered(),
+        failed: () => this.outage.failed(),
+        stats: this.stats,
+        log: this.log,
+      },
+      { maxWaiting: o.maxWaiting ?? 20_000, batchSize: Math.max(1, o.batchSize ?? 256), maxBatches: Math.max(1, o.maxBatchesInFlight ?? 4) },
+    );
   }
 
   /** Starts listening (and preloading, in preload mode: resolves when loaded). */
@@ -311,7 +282,7 @@ export class ProfileDirectory {
   private drop(mnId: string): void {
     this.profiles.delete(mnId);
     this.unknown.delete(mnId);
-    this.inflight.delete(mnId);
+    this.reads.forget(mnId);
     for (const r of this.readers) r.dirty.add(mnId);
     // preload keeps every profile in memory: read the changed one again at once.
     if (this.mode === 'preload' && this.live && !this.closed) this.read(mnId).catch(() => undefined);
@@ -325,7 +296,7 @@ export class ProfileDirectory {
     this.profiles.clear();
     this.packer.clear();
     this.unknown.clear();
-    this.inflight.clear();
+    this.reads.forgetAll();
     if (!stillLive) this.live = false;
     this.log.debug({ why }, 'profile directory: dropped all entries');
     if (stillLive && this.mode === 'preload' && this.live && !this.closed) this.startPreload();
@@ -336,7 +307,7 @@ export class ProfileDirectory {
     this.gen++;
     this.stats.resets++;
     this.unknown.clear();
-    this.inflight.clear();
+    this.reads.forgetAll();
     this.live = false;
     this.held = this.profiles.size > 0;
     this.log.debug({ reason, held: this.profiles.size }, 'profile directory: notification channel down; profiles held for an outage');
@@ -379,96 +350,9 @@ export class ProfileDirectory {
     return r.gen === this.gen && this.live;
   }
 
-  /* -------------------------------------------------- batched reads */
-
-  /** One profile read, batched with the other reads of this event-loop turn. */
+  /** One profile read, batched with the other reads of this event-loop turn (profile-reads.ts). */
   private read(mnId: string): Promise<Profile | null> {
-    if (this.waiting.size >= (this.o.maxWaiting ?? 20_000) && !this.waiting.has(mnId) && !this.inflight.has(mnId)) {
-      // Keyed by what packets say: bounded. The caller drops the request; the peer retransmits.
-      this.stats.refusedFull++;
-      return Promise.reject(new Error('profile directory: too many lookups waiting for the database'));
-    }
-    return new Promise((resolve, reject) => {
-      const w = this.inflight.get(mnId) ?? this.waiting.get(mnId);
-      if (w) w.push({ resolve, reject });
-      else this.waiting.set(mnId, [{ resolve, reject }]);
-      this.scheduleFlush();
-    });
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.batchesInFlight >= this.maxBatches || this.waiting.size === 0) return;
-    this.flushScheduled = true;
-    // After the I/O callbacks of this turn: every request read in it joins the batch.
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    while (this.batchesInFlight < this.maxBatches && this.waiting.size > 0) {
-      let batch: Map<string, Waiter[]>;
-      if (this.waiting.size <= this.batchSize) {
-        batch = this.waiting;
-        this.waiting = new Map();
-      } else {
-        batch = new Map();
-        for (const [k, v] of this.waiting) {
-          batch.set(k, v);
-          this.waiting.delete(k);
-          if (batch.size === this.batchSize) break;
-        }
-      }
-      const reader = this.openReader();
-      if (reader) for (const [k, ws] of batch) this.inflight.set(k, ws);
-      this.batchesInFlight++;
-      this.stats.reads++;
-      this.store.profiles.findMany([...batch.keys()]).then(
-        (rows) => {
-          const found = new Map<string, Profile>();
-          for (const p of rows) found.set(p.mnId, p);
-          const keep = this.closeReader(reader);
-          this.outage.recovered();
-          for (const [k, ws] of batch) {
-            const p = found.get(k) ?? null;
-            if (reader) {
-              if (this.inflight.get(k) === ws) this.inflight.delete(k);
-              if (keep && !reader.dirty.has(k)) this.keep(k, p);
-            }
-            for (const w of ws) w.resolve(p);
-          }
-        },
-        (e: unknown) => {
-          this.closeReader(reader);
-          if (isUnavailable(e)) this.outage.failed();
-          const alone = !isUnavailable(e) && batch.size > 1;
-          if (alone) {
-            this.stats.splitBatches++;
-            this.log.warn({ keys: batch.size, err: (e as Error)?.message?.slice(0, 200) }, 'profile directory: a batched read failed; answering each MN on its own');
-          }
-          for (const [k, ws] of batch) {
-            if (this.inflight.get(k) === ws) this.inflight.delete(k);
-            if (!alone) {
-              for (const w of ws) w.reject(e);
-              continue;
-            }
-            // One key must not fail the others: each MN is read on its own (not kept).
-            this.store.profiles.findMany([k]).then(
-              (rows) => {
-                for (const w of ws) w.resolve(rows[0] ?? null);
-              },
-              (e1: unknown) => {
-                for (const w of ws) w.reject(e1);
-              },
-            );
-          }
-        },
-      ).finally(() => {
-        this.batchesInFlight--;
-        this.scheduleFlush();
-      });
-    }
+    return this.reads.read(mnId);
   }
 
   /* -------------------------------------------------- preload */
@@ -484,33 +368,23 @@ export class ProfileDirectory {
     });
   }
 
-  private async preload(gen: number): Promise<void> {
-    const t0 = Date.now();
-    const total = await this.store.profiles.count();
-    this.log.info({ total }, 'profile directory: preloading profiles');
-    let after = '';
-    let loaded = 0;
-    let lastLog = t0;
-    for (;;) {
-      if (gen !== this.gen || this.closed) return; // superseded by a reset (which starts its own)
-      const reader = this.openReader();
-      const page = await this.store.profiles.page(after, this.pageSize);
-      const keep = this.closeReader(reader);
-      if (!reader || !keep || reader.gen !== gen) return;
-      for (const p of page) {
-        // An MN looked up meanwhile is as fresh as this page or fresher: keep what is there.
-        if (!reader.dirty.has(p.mnId) && !this.profiles.has(p.mnId)) this.keep(p.mnId, p);
-      }
-      loaded += page.length;
-      this.stats.preloaded = loaded;
-      if (page.length < this.pageSize) break;
-      after = page[page.length - 1].mnId;
-      if (Date.now() - lastLog >= 2000) {
-        lastLog = Date.now();
-        this.log.info({ loaded, total, percent: total ? Math.round((loaded / total) * 100) : 100 }, 'profile directory: preloading');
-      }
-    }
-    this.log.info({ loaded, ms: Date.now() - t0 }, 'profile directory: preload complete');
+  private preload(gen: number): Promise<void> {
+    const { profiles } = this.store;
+    return preloadProfiles(
+      {
+        count: () => profiles.count(),
+        page: (after, n) => profiles.page(after, n),
+        superseded: (g) => g !== this.gen || this.closed,
+        openReader: () => this.openReader(),
+        closeReader: (r) => this.closeReader(r),
+        has: (mnId) => this.profiles.has(mnId),
+        keep: (mnId, p) => this.keep(mnId, p),
+        loaded: (n) => void (this.stats.preloaded = n),
+        log: this.log,
+      },
+      gen,
+      this.pageSize,
+    );
   }
 }
 

@@ -34,6 +34,52 @@ describe('BCE compact layout', () => {
     assert.deepEqual([b.v4Len, b.v4Router, b.lla, b.greUp, b.greDown], [0, 0, null, 0, 0]);
   });
 
+  it('keeps sequence number, Handoff Indicator and ATT apart in their shared integer, at their bounds', () => {
+    const b = new Bce(4, 'mn4@example.net', null, 255, peer);
+    assert.deepEqual([b.seq, b.hi, b.att], [0, 0, 255]);
+    b.seq = 65535;
+    b.hi = 255;
+    assert.deepEqual([b.seq, b.hi, b.att], [65535, 255, 255]);
+    b.att = 0;
+    assert.deepEqual([b.seq, b.hi, b.att], [65535, 255, 0]);
+    b.seq = 0;
+    assert.deepEqual([b.seq, b.hi, b.att], [0, 255, 0]);
+    for (const [seq, hi, att] of [[1, 5, 4], [32768, 1, 1], [12345, 0, 200]]) {
+      b.seq = seq;
+      b.hi = hi;
+      b.att = att;
+      assert.deepEqual([b.seq, b.hi, b.att], [seq, hi, att]);
+    }
+  });
+
+  it('holds the IPv4 HoA with the other IPv4 fields, and finds it through the cache', () => {
+    const c = new BindingCache();
+    const b = new Bce(c.allocId(), 'mn5@example.net', null, 4, peer);
+    b.v4 = 0;
+    assert.equal((b as unknown as { x: unknown }).x, null, 'no IPv4 HoA, no record');
+    c.add(b);
+    c.setIpv4(b, 0xc0a80001);
+    assert.equal(b.v4, 0xc0a80001 | 0);
+    assert.equal(c.byIpv4(0xc0a80001), b);
+    c.setIpv4(b, 0);
+    assert.equal(b.v4, 0);
+    assert.equal(c.byIpv4(0xc0a80001), undefined);
+  });
+
+  it('reads PBU timestamps back exactly, as small integers for today\'s values', () => {
+    const b = new Bce(6, 'mn6@example.net', null, 4, peer);
+    const now = (BigInt(Math.floor(Date.now() / 1000) + 2208988800) << 16n) | 0x1234n; // RFC 5213 §8.8 timestamp
+    for (const v of [0, 1, Number(now), Number(now) + 1, 2 ** 30 - 1, 2 ** 30, 2 ** 61 - 2 ** 9, 2 ** 53 - 1, Number(0xffffffffffffffffn), Number(0x0123456789abcdefn)]) {
+      b.ts = v;
+      assert.equal(b.ts, v);
+    }
+    for (const v of [Number(now), Number(0x0123456789abcdefn)]) {
+      b.ts = v;
+      const { tsHi, tsLo } = b as unknown as { tsHi: number; tsLo: number };
+      assert.ok(Number.isInteger(tsHi) && tsHi < 2 ** 31 && tsLo >= 0 && tsLo < 2 ** 30, `${v}: ${tsHi}, ${tsLo}`);
+    }
+  });
+
   it('reads clock times back exactly, near and far from the process start', () => {
     const b = new Bce(3, 'mn3@example.net', null, 4, peer);
     for (const ms of [Date.now(), Date.now() + 900_000.5, Date.now() - 40 * 86_400_000, 1, 0]) {

@@ -32,6 +32,28 @@ describe('compact profile', () => {
     for (const p of cases) assert.deepEqual(expand(packer.pack(p)), p, p.mnId);
   });
 
+  it('reads dates back to the millisecond at the edges of the packed range and beyond it', () => {
+    const edge = 2 ** 45; // the year 3084: the highest hi that shares a field
+    for (const [c, u] of [[0, 0], [edge - 1, 0], [0, edge - 1], [edge, 1], [-1, 5], [1_765_000_000_123, 1_765_000_000_123 + 40 * 86_400_000]]) {
+      const p = profile(20, { createdAt: new Date(c), updatedAt: new Date(u) });
+      const e = packer.pack(p);
+      assert.equal(e.createdMs, c);
+      assert.equal(e.updatedMs, u);
+      assert.deepEqual(expand(e), p);
+    }
+  });
+
+  it('holds no record for the IPv4 HoA and link-layer identifiers while a profile has neither', () => {
+    const plain = packer.pack(profile(21));
+    assert.equal((plain as unknown as { rare: unknown }).rare, null);
+    assert.equal(plain.ipv4HoA, null);
+    assert.deepEqual(plain.mnLinkLayerIds, []);
+    const v4 = packer.pack(profile(22, { ipv4HoA: '10.0.0.22' }));
+    assert.deepEqual([v4.ipv4HoA, v4.mnLinkLayerIds], ['10.0.0.22', []]);
+    const ll = packer.pack(profile(23, { mnLinkLayerIds: ['02:00:00:00:00:23'] }));
+    assert.deepEqual([ll.ipv4HoA, ll.mnLinkLayerIds], [null, ['02:00:00:00:00:23']]);
+  });
+
   it('keeps an absent interfaceId absent', () => {
     const p = profile(8);
     delete p.interfaceId;
