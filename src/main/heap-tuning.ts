@@ -13,12 +13,14 @@
 //
 // The flag is process-wide and read by V8 at each full collection, so it is set at run time
 // (v8.setFlagsFromString; V8 does not take it from NODE_OPTIONS). An operator's own
-// `node --heap-growing-percent=N` is kept; heapGrowingPercent 0 leaves V8's default.
+// `node --heap-growing-percent=N` (or in PMIP6_NODE_FLAGS, which bin/pmip6.js turns into node
+// flags) is kept, as for the defaults of src/util/v8-flags.ts; heapGrowingPercent 0 leaves V8's default.
 import { setFlagsFromString } from 'node:v8';
+import { operatorGaveV8Flag } from '../util/v8-flags.ts';
 
 /** The percent to set, or null to leave V8 alone (an explicit node flag, or 0 configured). */
 export function heapGrowingPercent(configured: number, execArgv: readonly string[]): number | null {
-  if (execArgv.some((a) => /^--heap[-_]growing[-_]percent(=|$)/.test(a))) return null;
+  if (operatorGaveV8Flag('heap-growing-percent', execArgv, {})) return null;
   return configured > 0 ? configured : null;
 }
 

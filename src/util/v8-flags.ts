@@ -15,12 +15,17 @@ const DEFAULTS: readonly { flag: string; name: string }[] = [
   { flag: '--no-allocation-site-pretenuring', name: 'allocation-site-pretenuring' },
 ];
 
+/** True when the operator gave V8 setting `name` (e.g. 'heap-growing-percent', with or without --no-) as a node flag or in PMIP6_NODE_FLAGS. */
+export function operatorGaveV8Flag(name: string, execArgv: readonly string[] = process.execArgv, env: NodeJS.ProcessEnv = process.env): boolean {
+  const given = [...execArgv, ...(env.PMIP6_NODE_FLAGS ?? '').split(/\s+/)].join(' ').replace(/_/g, '-');
+  return given.includes(name);
+}
+
 /** Sets each default whose setting the operator did not give (node flags or PMIP6_NODE_FLAGS); returns those set. */
 export function applyDefaultV8Flags(execArgv: readonly string[] = process.execArgv, env: NodeJS.ProcessEnv = process.env): string[] {
-  const given = [...execArgv, ...(env.PMIP6_NODE_FLAGS ?? '').split(/\s+/)].join(' ').replace(/_/g, '-');
   const set: string[] = [];
   for (const d of DEFAULTS) {
-    if (given.includes(d.name)) continue;
+    if (operatorGaveV8Flag(d.name, execArgv, env)) continue;
     v8.setFlagsFromString(d.flag);
     set.push(d.flag);
   }
