@@ -21,14 +21,14 @@
 // one that commits empties the journal. Attempts are spaced by `retryMs` so a dead database
 // costs one failed attempt per interval, not one per batch. Without a journal a failed batch
 // stays queued and its PBAs are not sent (the MAGs retransmit).
-import type { PersistedBinding } from '../store/repos/bindings.ts';
+import type { NewRows, PersistedBinding } from '../store/repos/bindings.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 import { LogEvery } from '../util/log-rate.ts';
 import { F } from './bce.ts';
 import type { Bce } from './bce.ts';
 import type { LmaCounters } from './counters.ts';
-import { toPersisted } from './persist.ts';
+import { newRows, toPersisted } from './persist.ts';
 import type { BindingJournal, BindingStore } from './types.ts';
 
 export interface GroupCommitOptions {
@@ -317,9 +317,14 @@ export class GroupCommit {
         if (replay > 0) {
           const { ups, rems } = this.withJournal(this.rows(items), removals);
           writes = ups.length + rems.length;
-          await this.commitWithTimeout(ups, rems, 0);
+          await this.commitWithTimeout(ups, null, rems, 0);
+        } else if (fresh === nUps && removals.length === 0 && this.store.insertNew !== undefined) {
+          // New sessions only (initial registrations): encoded straight from the BCEs.
+          const bces: Bce[] = [];
+          for (const item of items.values()) if (typeof item !== 'string') bces.push(item);
+          await this.commitWithTimeout(null, newRows(this.o.lmaId, bces), removals, fresh);
         } else {
-          await this.commitWithTimeout(this.rows(items), removals, fresh);
+          await this.commitWithTimeout(this.rows(items), null, removals, fresh);
         }
         c.writes += writes;
         c.commits++;
@@ -368,12 +373,13 @@ export class GroupCommit {
     return { ups, rems };
   }
 
-  private commitWithTimeout(ups: PersistedBinding[], rems: string[], fresh: number): Promise<void> {
+  /** `ups`, or else `created` (new rows only, for BindingStore.insertNew). */
+  private commitWithTimeout(ups: PersistedBinding[] | null, created: NewRows | null, rems: string[], fresh: number): Promise<void> {
     const signal = { aborted: false };
     // Started here, outside the closures below: they must not hold the rows (see rows()).
     let started: Promise<void>;
     try {
-      started = this.store.commit(this.o.lmaId, ups, rems, signal, fresh);
+      started = created !== null ? this.store.insertNew!(this.o.lmaId, created, signal) : this.store.commit(this.o.lmaId, ups ?? [], rems, signal, fresh);
     } catch (e) {
       return Promise.reject(e);
     }
