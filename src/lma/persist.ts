@@ -2,7 +2,8 @@
 // commits its binding cache to the store for restart recovery; the group commit is commit.ts).
 import { isIPv4 } from 'node:net';
 import { ipv4ToString, parseIpv4 } from '../mh/index.ts';
-import type { PersistedBinding } from '../store/repos/bindings.ts';
+import { copyText, copyTimestamp } from '../store/repos/bindings.ts';
+import type { NewRows, PersistedBinding } from '../store/repos/bindings.ts';
 import { Bce, F } from './bce.ts';
 import type { MagPeer } from './bce.ts';
 import { encapFor } from './forwarding.ts';
@@ -105,6 +106,50 @@ export function toPersisted(lmaId: string, b: Bce): PersistedBinding {
     // A de-registered binding lives only until MinDelayBeforeBCEDelete ends.
     expiresAt: new Date(b.flags & F.DEREG ? Math.min(b.deadline, b.expiresAt) : b.expiresAt),
     state: state as unknown as Record<string, unknown>,
+  };
+}
+
+// A JSON string needing no escape in JSON nor in COPY text (no quote, backslash, control or non-ASCII character).
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const json = (v: string): string => (PLAIN.test(v) ? `"${v}"` : copyText(JSON.stringify(v)));
+
+/**
+ * One row of the binding store's COPY input (NewRows.copyText's format), straight from the BCE:
+ * the same content as toPersisted(b) there, state JSON in the same key order, without the
+ * intermediate objects, JSON.stringify and Date (the registration path; issue 12).
+ */
+export function copyLine(lmaText: string, b: Bce): string {
+  const p = b.peer;
+  const h = b.hnps;
+  const hnps = h === null ? '{}' : typeof h === 'string' ? `{${h}}` : `{${h.join(',')}}`;
+  const dereg = (b.flags & F.DEREG) !== 0;
+  let st =
+    `{"v":1,"port":${p.port},"local":${json(p.local)},"carriage":${json(p.carriage)},"hi":${b.hi},"ts":${b.ts},"seq":${b.seq},` +
+    `"flags":${b.flags & PERSISTED_FLAGS},"policyAt":${b.policyAt},"refreshedAt":${b.refreshedAt}`;
+  if (b.v4Len !== 0) st += `,"v4Len":${b.v4Len}`;
+  if (b.v4Router !== 0) st += `,"v4Router":${b.v4Router}`;
+  if (b.lla !== null) st += `,"lla":${json(b.lla)}`;
+  if (b.greUp !== 0) st += `,"greUp":${b.greUp}`;
+  if (b.greDown !== 0) st += `,"greDown":${b.greDown}`;
+  if (b.ctx !== 0) st += `,"ctx":${b.ctx}`;
+  if (dereg) st += `,"deadline":${b.deadline}`;
+  return (
+    `${lmaText}\t${b.sessionKey}\t${copyText(b.mnId)}\t${b.llId === null ? '\\N' : copyText(b.llId)}\t${b.att}\t${copyText(p.address)}\t${copyText(hnps)}\t` +
+    `${b.v4 !== 0 ? ipv4ToString(b.v4 >>> 0) : '\\N'}\t${b.lifetime}\t${copyTimestamp(b.registeredAt)}\t` +
+    `${copyTimestamp(dereg ? Math.min(b.deadline, b.expiresAt) : b.expiresAt)}\t${st}}\n`
+  );
+}
+
+/** New BCEs of one batch as the binding store's NewRows. */
+export function newRows(lmaId: string, bces: readonly Bce[]): NewRows {
+  return {
+    count: bces.length,
+    copyText(lmaText: string): string {
+      let out = '';
+      for (let i = 0; i < bces.length; i++) out += copyLine(lmaText, bces[i]);
+      return out;
+    },
+    rows: () => bces.map((b) => toPersisted(lmaId, b)),
   };
 }
 

@@ -7,7 +7,7 @@ import type { DataPlane } from '../dataplane/types.ts';
 import type { LmaPolicySource } from '../policy/source.ts';
 import type { Profile } from '../policy/profile.ts';
 import type { Logger } from '../util/log.ts';
-import type { CommitSignal, PersistedBinding } from '../store/repos/bindings.ts';
+import type { CommitSignal, NewRows, PersistedBinding } from '../store/repos/bindings.ts';
 import type { MagTable } from './sender.ts';
 import { Rfc5213Defaults, Rfc5846Defaults, Rfc5847Defaults } from '../mh/index.ts';
 
@@ -140,6 +140,8 @@ export interface BindingStore {
    * before (a hint: a store may insert them without looking for an existing row).
    */
   commit(lmaId: string, upserts: readonly PersistedBinding[], removals: readonly string[], signal?: CommitSignal, fresh?: number): Promise<void>;
+  /** Optional: a batch of new rows only, encoded by their owner (commit(lmaId, rows.rows(), [], signal, rows.count) otherwise). */
+  insertNew?(lmaId: string, rows: NewRows, signal?: CommitSignal): Promise<void>;
   loadLive(lmaId: string, now?: Date): Promise<PersistedBinding[]>;
 }
 

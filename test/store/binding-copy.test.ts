@@ -53,4 +53,14 @@ describe('binding store: new rows by COPY (postgres)', () => {
     for (let i = 0; i < 12; i++) await repo.commit('bad', [row('bad', 10 + i)], [], undefined, 1); // more than the pool's connections
     assert.equal((await repo.loadLive('bad', new Date(NOW))).length, 12);
   });
+
+  it('a COPY refused before copy-in mode (its data already sent with it) rejects and leaves the connection usable', async () => {
+    // pg-copy.ts sends Query, CopyData and CopyDone in one write: the server must drop the data.
+    const data = Buffer.from('x\ty\n'.repeat(100));
+    for (let i = 0; i < 12; i++) await assert.rejects(t.db.copyFrom!('COPY no_such_table_pmip6 (a, b) FROM STDIN', data), /no_such_table_pmip6/);
+    assert.equal((await t.db.query<{ one: number }>('SELECT 1 AS one')).rows[0].one, 1);
+    const repo = new BindingRepo(t.db);
+    for (let i = 0; i < 12; i++) await repo.commit('early', [row('early', i + 1)], [], undefined, 1);
+    assert.equal((await repo.loadLive('early', new Date(NOW))).length, 12);
+  });
 });

@@ -156,7 +156,48 @@ const COPY_NEW = `COPY bindings (lma_id, session_key, mn_id, mn_ll_id, att, prox
 const COPY_SPECIAL = /[\\\t\n\r]/;
 const COPY_SPECIALS = /[\\\t\n\r]/g;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-const copyText = (v: string): string => (COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]) : v);
+/** A text value as a field of COPY_NEW's input. */
+export const copyText = (v: string): string => (COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]) : v);
+
+// Timestamps as ISO 8601 text (what Date#toISOString gives), the date part computed once per
+// day: toISOString costs about as much as the rest of a row.
+let dayStart = NaN;
+let dayText = '';
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
+const pad3 = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+/** `ms` (epoch milliseconds) as a timestamptz field of COPY_NEW's input. */
+export function copyTimestamp(time: number): string {
+  const ms = Math.floor(time);
+  let t = ms - dayStart;
+  if (!(t >= 0 && t < 86_400_000)) {
+    const iso = new Date(ms).toISOString();
+    if (iso.length !== 24) return iso; // years outside 0000..9999: as Date writes them
+    dayStart = ms - (ms % 86_400_000 + 86_400_000) % 86_400_000;
+    dayText = iso.slice(0, 11);
+    t = ms - dayStart;
+  }
+  const h = Math.floor(t / 3_600_000);
+  const m = Math.floor(t / 60_000) % 60;
+  const sec = Math.floor(t / 1000) % 60;
+  return `${dayText}${pad2(h)}:${pad2(m)}:${pad2(sec)}.${pad3(t % 1000)}Z`;
+}
+
+/**
+ * New rows of one batch, encoded by their owner (src/lma/persist.ts makes them from the BCEs):
+ * COPY_NEW's input in one pass, without a PersistedBinding per row; the rows themselves only
+ * when a store needs them (no COPY, or the upsert fallback).
+ */
+export interface NewRows {
+  readonly count: number;
+  /**
+   * COPY_NEW's input: per row, tab-separated, lma_id (given, already escaped by copyText),
+   * session_key, mn_id, mn_ll_id, att, proxy_coa, hnps ({a,b}), ipv4_hoa, lifetime_s,
+   * registered_at and expires_at (copyTimestamp), state (JSON), each escaped by copyText,
+   * \N for NULL, the row ended by a newline. The same content as the rows().
+   */
+  copyText(lmaText: string): string;
+  rows(): PersistedBinding[];
+}
 
 /** The rows as COPY_NEW's input. */
 function copyRows(lmaId: string, rows: readonly PersistedBinding[]): Buffer {
@@ -168,7 +209,7 @@ function copyRows(lmaId: string, rows: readonly PersistedBinding[]): Buffer {
     out +=
       `${lma}\t${copyText(b.sessionKey)}\t${copyText(b.mnId)}\t${b.mnLlId === null ? '\\N' : copyText(b.mnLlId)}\t${b.att === null ? '\\N' : b.att}\t` +
       `${copyText(b.proxyCoa)}\t${copyText(`{${b.hnps.join(',')}}`)}\t${b.ipv4HoA === null ? '\\N' : copyText(b.ipv4HoA)}\t${b.lifetimeS}\t` +
-      `${b.registeredAt.toISOString()}\t${b.expiresAt.toISOString()}\t${copyText(JSON.stringify(b.state))}\n`;
+      `${copyTimestamp(b.registeredAt.getTime())}\t${copyTimestamp(b.expiresAt.getTime())}\t${copyText(JSON.stringify(b.state))}\n`;
   }
   return Buffer.from(out);
 }
@@ -212,6 +253,27 @@ export class BindingRepo {
       return this.commitOne(lmaId, columns(upserts), removals, fresh >= upserts.length, signal);
     }
     return this.commitChunked(lmaId, upserts, removals, signal);
+  }
+
+  /**
+   * New rows only (sessions the store never held), as their owner encoded them: one COPY on
+   * PostgreSQL, else the INSERT of commit(). Same guarantees as commit().
+   */
+  insertNew(lmaId: string, batch: NewRows, signal?: CommitSignal): Promise<void> {
+    if (batch.count === 0) return Promise.resolve();
+    if (signal?.aborted) return Promise.reject(new Abandoned());
+    if (!this.copy || batch.count > CHUNK) return this.commit(lmaId, batch.rows(), [], signal, batch.count);
+    return this.copyEncoded(lmaId, Buffer.from(batch.copyText(copyText(lmaId))), batch, signal);
+  }
+
+  private async copyEncoded(lmaId: string, data: Buffer, batch: NewRows, signal: CommitSignal | undefined): Promise<void> {
+    try {
+      await this.db.copyFrom!(COPY_NEW, data);
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      if (signal?.aborted) throw new Abandoned();
+      await this.db.query(UPSERT_MANY, [lmaId, ...columns(batch.rows())]);
+    }
   }
 
   /** New rows only: COPY; should one exist after all, the batch is redone as an upsert (see INSERT_MANY). */
