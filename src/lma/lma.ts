@@ -1,24 +1,30 @@
 // The LMA state machine object (open5gs "sm"): owns the binding cache and ties together
 // PBU processing (handle.ts/apply.ts), heartbeat (heartbeat.ts), revocation (revoke.ts),
-// transport glue (path.ts), forwarding (forwarding.ts) and group commit (commit.ts).
+// transport glue (path.ts), forwarding (forwarding.ts), group commit (commit.ts), the expiry
+// timer (expiry.ts) and event fan-out to sinks and logs (events.ts).
 // Pure in the DESIGN.md sense: clock, transports, data plane, policy source, event sink,
 // binding store and journal are injected; the only timers are the clock's (one expiry timer,
 // one heartbeat timer, one per outstanding BRI / waiting PBU / lazy flush).
-import { ipv4ToString, RevocationTrigger } from '../mh/index.ts';
+import { RevocationTrigger } from '../mh/index.ts';
 import type { MhMessage } from '../mh/index.ts';
 import type { MhTransport, Peer } from '../transport/types.ts';
 import type { LmaPolicySource } from '../policy/source.ts';
 import { systemClock } from '../util/clock.ts';
-import type { Clock, TimerHandle } from '../util/clock.ts';
+import type { Clock } from '../util/clock.ts';
 import { logger } from '../util/log.ts';
 import type { Logger } from '../util/log.ts';
 import { LogOnce } from '../util/log-once.ts';
 import { LogEvery } from '../util/log-rate.ts';
-import { BindingCache, F, MagPeer } from './bce.ts';
+import { BindingCache, F } from './bce.ts';
+import type { MagPeer } from './bce.ts';
+import { peerAt } from './mag-peer.ts';
 import type { Bce } from './bce.ts';
 import { Serializer } from './context.ts';
 import { newCounters, registerCounterSource, unregisterCounterSource } from './counters.ts';
 import type { CounterSource, LmaCounters, TxType } from './counters.ts';
+import { LmaEvents } from './events.ts';
+import { ExpiryTimer } from './expiry.ts';
+import type { BindingExtra } from './events.ts';
 import { Forwarding } from './forwarding.ts';
 import { resumeParked } from './apply.ts';
 import type { Outcome, Parked } from './apply.ts';
@@ -26,7 +32,6 @@ import { fetchAndDecide } from './handle.ts';
 import { HeartbeatManager } from './heartbeat.ts';
 import { receive, sendMessage, TokenBucket } from './path.ts';
 import type { PathContext } from './path.ts';
-import { bindingInfo } from './persist.ts';
 import { GroupCommit } from './commit.ts';
 import { announceRestart, restoreBindings } from './restart.ts';
 import type { PbuJob, Policy } from './pbu.ts';
@@ -34,7 +39,6 @@ import { Revocations } from './revoke.ts';
 import type { MagTable } from './sender.ts';
 import { defaultLmaConfig } from './types.ts';
 import type {
-  BindingEvent,
   BindingEventKind,
   BindingInfo,
   BindingStore,
@@ -72,16 +76,14 @@ export class Lma implements PathContext, CounterSource {
   restartCounter = 0;
 
   private readonly transports: MhTransport[];
-  private readonly sinks = new Set<LmaEventSink>();
-  private readonly bceListeners = new Set<(b: Bce, kind: BindingEventKind) => void>();
+  private readonly hub: LmaEvents;
   private readonly store: BindingStore | undefined;
   private readonly rcStore: RestartCounterStore | undefined;
   private readonly knownMags: LmaDeps['knownMags'];
   /** Group commit to the binding store (undefined: nothing is persisted). */
   readonly commits: GroupCommit | undefined;
   private readonly beBucket: TokenBucket;
-  private expiryTimer: TimerHandle | null = null;
-  private armedAt = Infinity;
+  private readonly expiry: ExpiryTimer;
   private started = false;
   private readonly greKeyBase: number;
   private readonly llaBase: number;
@@ -92,6 +94,8 @@ export class Lma implements PathContext, CounterSource {
     this.policy = deps.policy;
     this.events = deps.events;
     this.log = deps.logger ?? logger('lma');
+    this.hub = new LmaEvents(deps.events, this.log, this.clock);
+    this.expiry = new ExpiryTimer(this);
     this.dropLog = new LogOnce(this.log, 'LMA');
     this.logEvery = new LogEvery(this.log, 60_000, () => this.clock.now());
     this.counters = newCounters(this.clock.now());
@@ -193,9 +197,7 @@ export class Lma implements PathContext, CounterSource {
     this.revocations.stop();
     for (const p of this.parked.values()) p.timer.cancel();
     this.parked.clear();
-    this.expiryTimer?.cancel();
-    this.expiryTimer = null;
-    this.armedAt = Infinity;
+    this.expiry.stop();
     await this.serial.idle();
     let clean = true;
     if (this.commits) {
@@ -264,8 +266,7 @@ export class Lma implements PathContext, CounterSource {
 
   /** Adds an event sink next to the one given at construction; returns the unsubscribe function. */
   subscribe(sink: LmaEventSink): () => void {
-    this.sinks.add(sink);
-    return () => void this.sinks.delete(sink);
+    return this.hub.subscribe(sink);
   }
 
   /**
@@ -273,8 +274,7 @@ export class Lma implements PathContext, CounterSource {
    * BCE, without building a BindingInfo. Returns the unsubscribe function.
    */
   onBindingChange(l: (b: Bce, kind: BindingEventKind) => void): () => void {
-    this.bceListeners.add(l);
-    return () => void this.bceListeners.delete(l);
+    return this.hub.onBindingChange(l);
   }
 
   /** @internal Every live BCE (adapters inside src/lma). */
@@ -303,34 +303,17 @@ export class Lma implements PathContext, CounterSource {
 
   /** RFC 5846 §8.1: revoke one binding (BRI to its MAG, then remove it). */
   revokeBinding(sessionKey: string, trigger: number = RevocationTrigger.ADMINISTRATIVE_REASON): Promise<RevocationOutcome> {
-    const b = this.cache.get(Number(sessionKey));
-    if (!b) return Promise.resolve({ result: 'not-found', removed: 0 });
-    if (b.flags & F.DEREG) {
-      // Already going: finish it now, nothing to tell the MAG.
-      return new Promise((res) => this.serial.run(b.mnId, () => this.removeBce(b, 'revoked', 'administrative').then(() => res({ result: 'acknowledged', removed: 1 }))));
-    }
-    return this.revocations.revoke(b.peer, [b], trigger, 'admin', false);
+    return this.revocations.revokeSession(sessionKey, trigger);
   }
 
   /** RFC 5846 §8.1: revoke every binding of one MN (one BRI per MAG). */
-  async revokeMobileNode(mnId: string, trigger: number = RevocationTrigger.ADMINISTRATIVE_REASON): Promise<RevocationOutcome> {
-    const byPeer = new Map<MagPeer, Bce[]>();
-    for (const b of this.cache.ofMn(mnId)) {
-      const l = byPeer.get(b.peer);
-      if (l) l.push(b);
-      else byPeer.set(b.peer, [b]);
-    }
-    if (byPeer.size === 0) return { result: 'not-found', removed: 0 };
-    const outs = await Promise.all([...byPeer].map(([peer, bces]) => this.revocations.revoke(peer, bces, trigger, 'admin', false)));
-    return { result: outs.every((o) => o.result === 'acknowledged') ? 'acknowledged' : 'timeout', removed: outs.reduce((n, o) => n + o.removed, 0) };
+  revokeMobileNode(mnId: string, trigger: number = RevocationTrigger.ADMINISTRATIVE_REASON): Promise<RevocationOutcome> {
+    return this.revocations.revokeMobileNode(mnId, trigger);
   }
 
   /** RFC 5846 §8.1: revoke every binding at a MAG (G = 1, "Per-Peer Policy"). `port` narrows to one UDP peer. */
-  async revokePeer(address: string, port?: number): Promise<RevocationOutcome> {
-    const peers = [...this.cache.peers.values()].filter((p) => p.address === address && (port === undefined || p.port === port) && p.count > 0);
-    if (peers.length === 0) return { result: 'not-found', removed: 0 };
-    const outs = await Promise.all(peers.map((p) => this.revocations.revoke(p, this.cache.ofPeer(p), RevocationTrigger.PER_PEER_POLICY, 'admin', true)));
-    return { result: outs.every((o) => o.result === 'acknowledged') ? 'acknowledged' : 'timeout', removed: outs.reduce((n, o) => n + o.removed, 0) };
+  revokePeer(address: string, port?: number): Promise<RevocationOutcome> {
+    return this.revocations.revokePeer(address, port);
   }
 
   /* ================================================================ context (internal) */
@@ -344,51 +327,14 @@ export class Lma implements PathContext, CounterSource {
   }
 
   peerFor(key: string, address: string, port: number, local: string, carriage: string, t: MhTransport): MagPeer {
-    let p = this.cache.peers.get(key);
-    if (p === undefined) {
-      p = new MagPeer(key, address, port, local, carriage, t);
-      this.cache.peers.set(key, p);
-    } else {
-      p.port = port;
-      p.local = local;
-      p.carriage = carriage;
-      p.transport = t;
-    }
-    return p;
+    return peerAt(this.cache.peers, key, address, port, local, carriage, t);
   }
 
   schedule(b: Bce, at: number): void {
-    this.cache.schedule(b, at);
-    if (at < this.armedAt) this.armExpiry(at);
+    this.expiry.schedule(b, at);
   }
 
-  private armExpiry(at: number): void {
-    this.expiryTimer?.cancel();
-    this.armedAt = at;
-    this.expiryTimer = this.clock.setTimer(Math.max(0, at - this.clock.now()), () => this.onExpiryTimer());
-  }
-
-  private onExpiryTimer(): void {
-    this.expiryTimer = null;
-    this.armedAt = Infinity;
-    const now = this.clock.now();
-    for (let b = this.cache.popDue(now); b !== undefined; b = this.cache.popDue(now)) {
-      const bce = b;
-      this.serial.run(bce.mnId, () => {
-        if (!this.cache.has(bce)) return;
-        if (bce.deadline > this.clock.now()) {
-          if (bce.heapIdx < 0) this.schedule(bce, bce.deadline);
-          return;
-        }
-        // RFC 5213 §5.3.5: MinDelayBeforeBCEDelete is over; or the lifetime ran out (RFC 6275 §9.5).
-        return bce.flags & F.DEREG ? this.removeBce(bce, 'deregistered', 'min-delay-elapsed') : this.removeBce(bce, 'expired', 'lifetime');
-      });
-    }
-    const next = this.cache.nextDeadline();
-    if (next !== Infinity && next < this.armedAt) this.armExpiry(next);
-  }
-
-  changed(b: Bce, kind: BindingEventKind, extra?: { reason?: string; previousProxyCoa?: string }): void {
+  changed(b: Bce, kind: BindingEventKind, extra?: BindingExtra): void {
     this.counters.bindings[kind]++;
     if (this.commits) {
       if (!this.cache.has(b)) this.commits.remove(b);
@@ -397,50 +343,11 @@ export class Lma implements PathContext, CounterSource {
         this.commits.upsert(b, false);
       }
     }
-    if (kind === 'refreshed') {
-      if (this.log.isLevelEnabled('debug')) this.log.debug(this.logFields(b, kind, extra), 'binding refreshed');
-    } else if (this.log.isLevelEnabled('info')) {
-      this.log.info(this.logFields(b, kind, extra), `binding ${kind}`);
-    }
-    for (const l of this.bceListeners) l(b, kind);
-    let e: BindingEvent | undefined;
-    for (const sink of this.allSinks()) {
-      if (!sink.binding || (kind === 'refreshed' && sink.refreshed === false)) continue;
-      e ??= { kind, at: this.clock.now(), binding: bindingInfo(b), ...extra };
-      try {
-        sink.binding(e);
-      } catch (err) {
-        this.log.warn({ err }, 'event sink failed');
-      }
-    }
-  }
-
-  private allSinks(): Iterable<LmaEventSink> {
-    return this.events ? (this.sinks.size === 0 ? [this.events] : [this.events, ...this.sinks]) : this.sinks;
+    this.hub.binding(b, kind, extra);
   }
 
   peerEvent(e: PeerEvent): void {
-    for (const sink of this.allSinks()) {
-      try {
-        sink.peer?.(e);
-      } catch (err) {
-        this.log.warn({ err }, 'event sink failed');
-      }
-    }
-  }
-
-  private logFields(b: Bce, kind: BindingEventKind, extra?: { reason?: string; previousProxyCoa?: string }): Record<string, unknown> {
-    return {
-      event: `binding-${kind}`,
-      sessionKey: b.sessionKey,
-      mnId: b.mnId,
-      proxyCoa: b.peer.address,
-      hnps: b.hnpList(),
-      ipv4HoA: b.v4 !== 0 ? ipv4ToString(b.v4 >>> 0) : undefined, // not a whole BindingInfo for one field
-      att: b.att,
-      lifetimeS: b.lifetime,
-      ...extra,
-    };
+    this.hub.peer(e);
   }
 
   persist(b: Bce): void {

@@ -50,3 +50,18 @@ export class MagPeer {
     return this.tk;
   }
 }
+
+/** The peer under `key`, made and indexed when new; a known one takes the latest port, local address and carriage (a MAG's NAT binding or interface can change). */
+export function peerAt(peers: Map<string, MagPeer>, key: string, address: string, port: number, local: string, carriage: string, t: MhTransport): MagPeer {
+  let p = peers.get(key);
+  if (p === undefined) {
+    p = new MagPeer(key, address, port, local, carriage, t);
+    peers.set(key, p);
+  } else {
+    p.port = port;
+    p.local = local;
+    p.carriage = carriage;
+    p.transport = t;
+  }
+  return p;
+}

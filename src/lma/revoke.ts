@@ -32,6 +32,12 @@ interface BriRecord {
   done: (o: RevocationOutcome) => void;
 }
 
+/** Several BRIs as one outcome: acknowledged only when every one was; not-found when there were none. */
+function allOf(outs: RevocationOutcome[]): RevocationOutcome {
+  if (outs.length === 0) return { result: 'not-found', removed: 0 };
+  return { result: outs.every((o) => o.result === 'acknowledged') ? 'acknowledged' : 'timeout', removed: outs.reduce((n, o) => n + o.removed, 0) };
+}
+
 export class Revocations {
   private readonly out = new Map<number, BriRecord>();
   private nextSeq: number;
@@ -47,6 +53,36 @@ export class Revocations {
   stop(): void {
     for (const r of this.out.values()) r.timer?.cancel();
     this.out.clear();
+  }
+
+  /* ------------------------------------------------ operator actions (§8.1, administrative) */
+
+  /** One binding: a BRI to its MAG, then removal; one already de-registering is removed now (nothing to tell the MAG). */
+  revokeSession(sessionKey: string, trigger: number): Promise<RevocationOutcome> {
+    const ctx = this.ctx;
+    const b = ctx.cache.get(Number(sessionKey));
+    if (!b) return Promise.resolve({ result: 'not-found', removed: 0 });
+    if (b.flags & F.DEREG) {
+      return new Promise((res) => ctx.serial.run(b.mnId, () => ctx.removeBce(b, 'revoked', 'administrative').then(() => res({ result: 'acknowledged', removed: 1 }))));
+    }
+    return this.revoke(b.peer, [b], trigger, 'admin', false);
+  }
+
+  /** Every binding of one MN: one BRI per MAG. */
+  async revokeMobileNode(mnId: string, trigger: number): Promise<RevocationOutcome> {
+    const byPeer = new Map<MagPeer, Bce[]>();
+    for (const b of this.ctx.cache.ofMn(mnId)) {
+      const l = byPeer.get(b.peer);
+      if (l) l.push(b);
+      else byPeer.set(b.peer, [b]);
+    }
+    return allOf(await Promise.all([...byPeer].map(([peer, bces]) => this.revoke(peer, bces, trigger, 'admin', false))));
+  }
+
+  /** Every binding at a MAG (G = 1, "Per-Peer Policy"); `port` narrows to one UDP peer. */
+  async revokePeer(address: string, port?: number): Promise<RevocationOutcome> {
+    const peers = [...this.ctx.cache.peers.values()].filter((p) => p.address === address && (port === undefined || p.port === port) && p.count > 0);
+    return allOf(await Promise.all(peers.map((p) => this.revoke(p, this.ctx.cache.ofPeer(p), RevocationTrigger.PER_PEER_POLICY, 'admin', true))));
   }
 
   /** §6.1.1: a sequence number unique among outstanding BRIs. */

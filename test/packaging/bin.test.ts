@@ -18,6 +18,17 @@ async function run(args: string[], env: Record<string, string> = {}) {
   return { code, out: c.stdout(), all: c.out() };
 }
 
+/** The environment of a `pmip6 start` with the LMA only, on its own PostgreSQL database and data folder. */
+async function lmaOnly(databaseUrl: string, dataDir: string): Promise<Record<string, string>> {
+  return {
+    DATABASE_URL: databaseUrl,
+    PMIP6_DATA_DIR: dataDir,
+    PMIP6_RADIUS_ENABLED: 'false',
+    PMIP6_LMA_UDP_PORT: String(await freePort('udp')),
+    PMIP6_LMA_AUTHORIZE_ANY_MAG: 'true',
+  };
+}
+
 describe('bin/pmip6.js on dist/', () => {
   before(() => assertBuilt());
 
@@ -53,17 +64,7 @@ describe('bin/pmip6.js on dist/', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pmip6-bin-flags-'));
     const pg = await createPgDatabase('pmip6_bin_flags');
     try {
-      const s = await startSuiteProcess(
-        {
-          DATABASE_URL: pg.url,
-          PMIP6_DATA_DIR: dataDir,
-          PMIP6_RADIUS_ENABLED: 'false',
-          PMIP6_LMA_UDP_PORT: String(await freePort('udp')),
-          PMIP6_LMA_AUTHORIZE_ANY_MAG: 'true',
-          PMIP6_NODE_FLAGS: '--single-threaded-gc',
-        },
-        { bin: true },
-      );
+      const s = await startSuiteProcess({ ...(await lmaOnly(pg.url, dataDir)), PMIP6_NODE_FLAGS: '--single-threaded-gc' }, { bin: true });
       const pid = s.child.pid!;
       const [child] = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
       assert.ok(child, 'the command runs again as a child');
@@ -89,16 +90,7 @@ describe('bin/pmip6.js on dist/', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pmip6-bin-'));
     const pg = await createPgDatabase('pmip6_bin');
     try {
-      const s = await startSuiteProcess(
-        {
-          DATABASE_URL: pg.url,
-          PMIP6_DATA_DIR: dataDir,
-          PMIP6_RADIUS_ENABLED: 'false',
-          PMIP6_LMA_UDP_PORT: String(await freePort('udp')),
-          PMIP6_LMA_AUTHORIZE_ANY_MAG: 'true',
-        },
-        { bin: true },
-      );
+      const s = await startSuiteProcess(await lmaOnly(pg.url, dataDir), { bin: true });
       try {
         // tsx would show in the command line and run an esbuild child process.
         const pid = s.child.pid!;
