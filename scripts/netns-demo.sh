@@ -36,8 +36,16 @@ PING_S=${NETNS_DEMO_PING_S:-8}
 
 cleanup() {
   set +e
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  # Each PID is the subshell of an `inns ... &`; the program it runs (ip netns exec and env
+  # exec it) is that subshell's child, and a signal to the subshell alone would orphan it.
+  local kids=() p
+  for p in "${PIDS[@]}"; do kids+=($(pgrep -P "$p")); done
+  for p in "${kids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${kids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null
+  done
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   for n in $NS_MN $NS_M1 $NS_M2 $NS_L $NS_CN; do ip netns del "$n" 2>/dev/null; done
   [ -n "${NETNS_DEMO_KEEP_LOGS:-}" ] && cp "$TMP"/*.log "$NETNS_DEMO_KEEP_LOGS"/ 2>/dev/null
   rm -rf "$TMP" 2>/dev/null || { sleep 1; rm -rf "$TMP"; }

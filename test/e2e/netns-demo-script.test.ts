@@ -6,6 +6,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { ROOT } from '../helpers/cli.ts';
 import { netnsUnavailable } from '../helpers/netns.ts';
 import { loadNative } from '../../src/transport/native.ts';
@@ -17,10 +18,24 @@ const skip =
   (spawnSync('ping', ['-V']).error ? 'ping (iputils-ping) is not installed' : null) ??
   (spawnSync('curl', ['--version']).error ? 'curl is not installed' : null);
 
+/** Processes started by the script: they inherit NETNS_DEMO_TAG (the suite's processes do not name it on their command line). */
+const demoProcesses = (): number[] =>
+  readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`NETNS_DEMO_TAG=${TAG}`);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+
 const namespaces = (): string[] => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(`${TAG}-`));
 
 describe('scripts/netns-demo.sh', { skip: skip ?? false }, () => {
   after(() => {
+    for (const pid of demoProcesses()) process.kill(pid, 'SIGKILL'); // only if the script failed to
     for (const n of namespaces()) spawnSync('ip', ['netns', 'del', n]); // only if the script failed to
   });
 
@@ -52,7 +67,6 @@ describe('scripts/netns-demo.sh', { skip: skip ?? false }, () => {
     const dir = tmp?.[1] ?? tmp?.[2];
     assert.ok(dir, 'the script names its temporary directory');
     assert.equal(spawnSync('test', ['-e', dir]).status, 1, `${dir} is removed`);
-    const left = spawnSync('pgrep', ['-f', TAG], { encoding: 'utf8' }).stdout.trim();
-    assert.equal(left, '', 'no process of the demo is left');
+    assert.deepEqual(demoProcesses(), [], 'no process of the demo is left (the LMA, the MAGs, ping)');
   });
 });
