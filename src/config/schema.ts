@@ -48,7 +48,7 @@ export const configSchema = z.object({
     .default(''),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `pmip6 start`: V8's old-generation growth step, % of the live heap (src/main/heap-tuning.ts; 0 = V8's default). */
-  heapGrowingPercent: z.coerce.number().int().min(0).max(1000).default(20),
+  heapGrowingPercent: z.coerce.number().int().min(0).max(1000).default(50),
   store: z
     .object({
       /**
