@@ -107,56 +107,37 @@ async function pbaAfterStall(mag: SyncMag): Promise<BindingAck> {
   return mag.pba;
 }
 
-async function lmaOn(t: MhTransport, address: string): Promise<Lma> {
+/** An LMA on `lmaT` answers one PBU from `mag` sent just before a stall of its loop; its PBA status. */
+async function statusAfterStall(lmaT: MhTransport & { close(): Promise<void> }, address: string, mag: (t: MhTransport) => SyncMag): Promise<number> {
   const policy = new MapPolicy();
   policy.add(makeProfile(MN, { hnps: [P1] }));
-  const lma = new Lma({ transport: t, dataPlane: new RecordingDataPlane(), policy, config: { address, heartbeatIntervalMs: 0, timestampValidityWindowMs: WINDOW } });
+  const lma = new Lma({ transport: lmaT, dataPlane: new RecordingDataPlane(), policy, config: { address, heartbeatIntervalMs: 0, timestampValidityWindowMs: WINDOW } });
   await lma.start();
-  return lma;
+  const magT = mag(lmaT);
+  try {
+    return (await pbaAfterStall(magT)).status;
+  } finally {
+    await lma.stop();
+    await lmaT.close();
+    await magT.close();
+  }
 }
 
 describe('RFC 5213 §5.5 over real sockets while the LMA loop is blocked', () => {
   it('IPv4/UDP, batched socket with SO_TIMESTAMPNS: a fresh PBU that waited out the stall is accepted', { skip: nativeUdp() === undefined ? 'native addon not built' : false }, async () => {
     const lmaT = await openUdpTransport({ addresses: ['127.0.0.1'], port: 0 });
-    const lma = await lmaOn(lmaT, '127.0.0.1');
-    const magT = udpMag(lmaT.localAddress().port!);
-    try {
-      const pba = await pbaAfterStall(magT);
-      assert.equal(pba.status, BaStatus.ACCEPTED);
-    } finally {
-      await lma.stop();
-      await lmaT.close();
-      await magT.close();
-    }
+    assert.equal(await statusAfterStall(lmaT, '127.0.0.1', (t) => udpMag(t.localAddress().port!)), BaStatus.ACCEPTED);
   });
 
   it('IPv4/UDP over node:dgram (no receive stamp): the same PBU is judged by the read time, 156', { skip: nativeUdp() === undefined ? 'native addon not built' : false }, async () => {
     const lmaT = await openUdpTransport({ addresses: ['127.0.0.1'], port: 0, batched: false });
-    const lma = await lmaOn(lmaT, '127.0.0.1');
-    const magT = udpMag(lmaT.localAddress().port!);
-    try {
-      const pba = await pbaAfterStall(magT);
-      assert.equal(pba.status, BaStatus.TIMESTAMP_MISMATCH);
-    } finally {
-      await lma.stop();
-      await lmaT.close();
-      await magT.close();
-    }
+    assert.equal(await statusAfterStall(lmaT, '127.0.0.1', (t) => udpMag(t.localAddress().port!)), BaStatus.TIMESTAMP_MISMATCH);
   });
 
   const raw = rawMhSupport();
   it('raw IPv6 MH socket with SO_TIMESTAMPNS: a fresh PBU that waited out the stall is accepted', { skip: raw.ok ? false : raw.reason }, async () => {
     // Both on ::1: the LMA's socket delivers only BUs, the MAG's only BAs (filtered in C).
     const lmaT = Ip6Transport.open({ addresses: ['::1'], types: [MH_BU] });
-    const lma = await lmaOn(lmaT, '::1');
-    const magT = ip6Mag();
-    try {
-      const pba = await pbaAfterStall(magT);
-      assert.equal(pba.status, BaStatus.ACCEPTED);
-    } finally {
-      await lma.stop();
-      await lmaT.close();
-      await magT.close();
-    }
+    assert.equal(await statusAfterStall(lmaT, '::1', ip6Mag), BaStatus.ACCEPTED);
   });
 });
