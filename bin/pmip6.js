@@ -7,7 +7,9 @@
 // NODE_OPTIONS does not accept (--single-threaded-gc is one). This process then starts the
 // command again as its child with those flags, passes signals on and exits as the child did.
 // Running `node --single-threaded-gc bin/pmip6.js ...` directly does the same without the
-// extra process. (README "Node flags" says when the flag helps.)
+// extra process. (README "Node flags" says when the flag helps.) The child stops itself
+// (SIGTERM, a clean stop) when this process goes away without passing a signal on, as after
+// SIGKILL: it watches its parent process id, which changes when its parent dies.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +29,7 @@ if (flags.length > 0 && !flags.every((f) => process.execArgv.includes(f))) {
   const child = spawn(process.execPath, [...process.execArgv, ...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
     detached: true,
-    env: process.env,
+    env: { ...process.env, PMIP6_LAUNCHER_PID: String(process.pid) },
   });
   const signals = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   for (const s of signals) process.on(s, () => child.kill(s));
@@ -44,6 +46,7 @@ if (flags.length > 0 && !flags.every((f) => process.execArgv.includes(f))) {
     process.exit(code ?? 1);
   });
 } else {
+  watchLauncher();
   const cli = new URL('../dist/cli.js', import.meta.url);
   if (!existsSync(cli)) {
     process.stderr.write(`pmip6: ${cli.pathname} is missing: run "npm run build" (npm ci does it) in ${new URL('..', import.meta.url).pathname}\n`);
@@ -51,4 +54,22 @@ if (flags.length > 0 && !flags.every((f) => process.execArgv.includes(f))) {
   }
   const { main } = await import(cli.href);
   await main();
+}
+
+/**
+ * In the child of a PMIP6_NODE_FLAGS launcher: a clean stop (SIGTERM to itself) once the
+ * launcher is gone, checked every second. Read and removed before the configuration, which
+ * refuses PMIP6_ variables it does not know.
+ */
+function watchLauncher() {
+  const launcher = Number(process.env.PMIP6_LAUNCHER_PID);
+  delete process.env.PMIP6_LAUNCHER_PID;
+  if (!Number.isInteger(launcher) || launcher <= 0 || process.ppid !== launcher) return;
+  const t = setInterval(() => {
+    if (process.ppid === launcher) return;
+    clearInterval(t);
+    process.stderr.write(`pmip6: the launching process ${launcher} is gone: stopping\n`);
+    process.kill(process.pid, 'SIGTERM');
+  }, 1000);
+  t.unref();
 }

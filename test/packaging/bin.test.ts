@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { ROOT, assertBuilt, freePort, pmip6, startSuiteProcess, stopProcess } from '../helpers/cli.ts';
 import { createPgDatabase } from '../helpers/db.ts';
@@ -74,6 +75,26 @@ describe('bin/pmip6.js on dist/', () => {
       s.child.kill('SIGINT');
       assert.equal(await s.exited, 0, 'the child stopped cleanly (exit 0) and the command exited as it did');
       assert.match(s.stderr(), /SIGINT: stopping/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      await pg.drop();
+    }
+  });
+
+  it('PMIP6_NODE_FLAGS with start: when the command is killed with SIGKILL (no signal to pass on), its child stops itself cleanly', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pmip6-bin-orphan-'));
+    const pg = await createPgDatabase('pmip6_bin_orphan');
+    try {
+      const s = await startSuiteProcess({ ...(await lmaOnly(pg.url, dataDir)), PMIP6_NODE_FLAGS: '--single-threaded-gc' }, { bin: true });
+      const pid = s.child.pid!;
+      const [child] = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      assert.ok(child, 'the command runs again as a child');
+      s.child.kill('SIGKILL');
+      await s.exited;
+      // The child shares the test's stderr pipe: it says why it stops, then stops as on SIGTERM.
+      while (existsSync(`/proc/${child}`) && !/State:\s+Z/.test(readFileSync(`/proc/${child}/status`, 'utf8'))) await sleep(200);
+      assert.match(s.stderr(), new RegExp(`launching process ${pid} is gone: stopping`));
+      assert.match(s.stderr(), /SIGTERM: stopping/);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
       await pg.drop();
