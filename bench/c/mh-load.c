@@ -6,11 +6,15 @@
  *     Sends Proxy Binding Updates over IPv4/UDP (RFC 5844 §4) keeping <window> outstanding,
  *     cycling MN indexes [from, from + n) of the template file, until <count> answers came
  *     back. Each PBU gets a fresh Timestamp option (RFC 5213 §8.8: 48-bit seconds since 1970,
- *     16-bit fraction) and its window slot as Sequence Number (RFC 6275 §6.1.7, offset 6);
- *     an answer is matched by the Sequence Number of the PBA (offset 8, RFC 6275 §6.1.8) or
- *     of the echoed PBU (offset 6). Lost PBUs are sent again after 1 s. Prints one JSON line:
- *     completed, ms, retransmits, p50/p99/max latency (ms, from the first transmission),
- *     and how many PBAs had a non-zero status.
+ *     16-bit fraction) and as Sequence Number (RFC 6275 §6.1.7, offset 6) its window slot plus
+ *     window times the slot's transmission count (mod 65536 / window): an answer is matched by
+ *     the Sequence Number of the PBA (offset 8, RFC 6275 §6.1.8) or of the echoed PBU (offset
+ *     6) to the slot's current MN, from any of its transmissions. Lost PBUs are sent again
+ *     after 1 s; the answer to a transmission whose MN was already answered (the original and
+ *     its retransmission both got through, e.g. after a stall of the LMA) is counted as stale
+ *     and dropped, not taken for the next MN of the slot. Prints one JSON line: completed, ms,
+ *     retransmits, stale, p50/p99/max latency (ms, from the first transmission), and how many
+ *     PBAs had a non-zero status.
  *   mh-load echo <bind-ip>
  *     Answers every datagram with itself (recvmmsg / sendmmsg batches); prints the bound
  *     port, then runs until killed.
@@ -128,6 +132,8 @@ static int s;
 static long window;
 static double *sent_at, *first_at;
 static long *slot_mn;
+static long gens; /* transmission counts a Sequence Number can tell apart per slot: 65536 / window */
+static long *slot_gen, *slot_first_gen, *slot_tx; /* per slot: next transmission (mod gens), the current MN's first, its count */
 static uint64_t *last_ts;
 static unsigned char out[BATCH][MAXPKT];
 static unsigned char in[BATCH][MAXPKT];
@@ -162,8 +168,15 @@ static void send_pbu(long slot, long mn, int first) {
   if (ts <= last_ts[mn]) ts = last_ts[mn] + 1; /* per MN strictly increasing (RFC 5213 §5.5) */
   last_ts[mn] = ts;
   put_be64(b + tsoff, ts);
-  b[6] = slot >> 8;
-  b[7] = slot & 0xff;
+  long seq = slot + window * slot_gen[slot];
+  if (first) {
+    slot_first_gen[slot] = slot_gen[slot];
+    slot_tx[slot] = 0;
+  }
+  slot_tx[slot]++;
+  slot_gen[slot] = (slot_gen[slot] + 1) % gens;
+  b[6] = seq >> 8;
+  b[7] = seq & 0xff;
   double now = now_ms();
   sent_at[slot] = now;
   if (first) first_at[slot] = now;
@@ -197,10 +210,14 @@ int main(int argc, char **argv) {
   sent_at = calloc(window, sizeof(double));
   first_at = calloc(window, sizeof(double));
   slot_mn = malloc(window * sizeof(long));
+  gens = 65536 / window;
+  slot_gen = calloc(window, sizeof(long));
+  slot_first_gen = calloc(window, sizeof(long));
+  slot_tx = calloc(window, sizeof(long));
   last_ts = calloc(t.count, sizeof(uint64_t));
   double *lat = malloc(count * sizeof(double));
   for (long i = 0; i < window; i++) slot_mn[i] = -1;
-  long next = 0, completed = 0, retransmits = 0, rejected = 0;
+  long next = 0, completed = 0, retransmits = 0, rejected = 0, stale = 0;
   long by_status[256] = { 0 }, rej_first = -1, rej_last = -1; /* which non-zero statuses, and when (completion index) */
 
   double start = now_ms();
@@ -223,8 +240,15 @@ int main(int argc, char **argv) {
       for (int i = 0; i < k; i++) {
         const unsigned char *d = in[i];
         if (im[i].msg_len < 12) continue;
-        long slot = d[2] == 6 ? (d[8] << 8 | d[9]) : (d[6] << 8 | d[7]);
-        if (slot >= window || slot_mn[slot] < 0) continue;
+        long seq = d[2] == 6 ? (d[8] << 8 | d[9]) : (d[6] << 8 | d[7]);
+        long slot = seq % window, gen = seq / window;
+        if (gen >= gens || slot_mn[slot] < 0) continue;
+        /* A transmission of the slot's current MN: one of its slot_tx from the first on (mod gens;
+           with more than gens of them, as with a window over 32768, any answer is taken). */
+        if (slot_tx[slot] < gens && (gen - slot_first_gen[slot] + gens) % gens >= slot_tx[slot]) {
+          stale++;
+          continue;
+        }
         if (d[2] == 6 && d[6] != 0) {
           rejected++;
           by_status[d[6]]++;
@@ -252,8 +276,8 @@ int main(int argc, char **argv) {
   }
   double ms = now_ms() - start;
   qsort(lat, completed, sizeof(double), cmp_double);
-  printf("{\"completed\":%ld,\"ms\":%.3f,\"retransmits\":%ld,\"rejected\":%ld,\"rejFirst\":%ld,\"rejLast\":%ld,\"statuses\":{", completed, ms, retransmits, rejected,
-         rej_first, rej_last);
+  printf("{\"completed\":%ld,\"ms\":%.3f,\"retransmits\":%ld,\"stale\":%ld,\"rejected\":%ld,\"rejFirst\":%ld,\"rejLast\":%ld,\"statuses\":{", completed, ms, retransmits,
+         stale, rejected, rej_first, rej_last);
   for (int st = 0, first = 1; st < 256; st++)
     if (by_status[st]) {
       printf("%s\"%d\":%ld", first ? "" : ",", st, by_status[st]);

@@ -47,6 +47,15 @@ export const IGNORE_REASONS = [
 ] as const;
 export type IgnoreReason = (typeof IGNORE_REASONS)[number];
 
+/** Which RFC 5213 §5.5 timestamp check refused a PBU (status 157 for 'lower', 156 for the rest). */
+export const TIMESTAMP_REJECTS = [
+  'lower', // 157: older than the last accepted timestamp of the MN
+  'equal', // 156: the same as the last accepted one (a replay, or a retransmission with its old timestamp)
+  'behind', // 156: more than TimestampValidityWindow before the PBU's arrival time (path.ts arrivedAt)
+  'ahead', // 156: more than TimestampValidityWindow after it
+] as const;
+export type TimestampReject = (typeof TIMESTAMP_REJECTS)[number];
+
 const BINDING_EVENTS: readonly BindingEventKind[] = ['created', 'refreshed', 'handed-off', 'deregistered', 'expired', 'revoked'];
 
 export interface LmaCounters {
@@ -58,6 +67,8 @@ export interface LmaCounters {
   pbuIgnored: Record<IgnoreReason, number>;
   /** PBUs refused from memory before any per-MN work (sender.ts), by cause (answered 154 within the reply rate). */
   refused: Record<SenderRefusal, number>;
+  /** PBUs refused by the timestamp checks (RFC 5213 §5.5), by the check that failed. */
+  timestampRejects: Record<TimestampReject, number>;
   bindings: Record<BindingEventKind, number>;
   /** RFC 6475 registration counters (RFC 5213 §5.3.2 - §5.3.5). */
   reg: { initial: number; extensionNoHandoff: number; extensionAfterHandoff: number; deregistrations: number };
@@ -86,6 +97,7 @@ export function newCounters(now: number): LmaCounters {
     dropped: zeros(DROP_CAUSES),
     pbuIgnored: zeros(IGNORE_REASONS),
     refused: zeros(SENDER_REFUSALS),
+    timestampRejects: zeros(TIMESTAMP_REJECTS),
     bindings: zeros(BINDING_EVENTS),
     reg: { initial: 0, extensionNoHandoff: 0, extensionAfterHandoff: 0, deregistrations: 0 },
     heartbeat: { missed: 0, peersUnreachable: 0, peerRestarts: 0 },
@@ -166,6 +178,9 @@ pulled('pmip6_lma_pbu_ignored_total', 'PBUs left unanswered as RFC 5213 says, by
 });
 pulled('pmip6_lma_pbu_refused_total', 'PBUs refused from memory before any per-MN work (RFC 5213 §5.3.1 steps 5-6, RFC 5844 §4.1.1), by cause', ['cause'] as const, (set) => {
   for (const k of SENDER_REFUSALS) set({ cause: k }, sum((c) => c.refused[k]));
+});
+pulled('pmip6_lma_pbu_timestamp_rejected_total', 'PBUs refused by the RFC 5213 §5.5 timestamp checks, by check: lower (157), equal, behind or ahead of the arrival time by more than TimestampValidityWindow (156)', ['reason'] as const, (set) => {
+  for (const k of TIMESTAMP_REJECTS) set({ reason: k }, sum((c) => c.timestampRejects[k]));
 });
 pulled('pmip6_lma_binding_events_total', 'Binding cache changes, by event', ['event'] as const, (set) => {
   for (const k of BINDING_EVENTS) set({ event: k }, sum((c) => c.bindings[k]));

@@ -173,12 +173,20 @@ function decide(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
       else for (const b of mine) if (b.ts > prev) prev = b.ts;
     }
     const now = ctx.clock.now();
-    if (j.tsNum < prev) return reject(ctx, j, BaStatus.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, { nowMs: now });
+    if (j.tsNum < prev) {
+      ctx.counters.timestampRejects.lower++;
+      return reject(ctx, j, BaStatus.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, { nowMs: now });
+    }
     // Clock skew is judged against the PBU's arrival time (path.ts arrivedAt: the kernel's
     // receive stamp when the transport has one): time the PBU spent in the socket buffer
     // while the loop was busy, or queued for a policy lookup, is not skew between the clocks.
-    const skewed = !ctx.cfg.mobileNodeGeneratedTimestampInUse && Math.abs(timestampToMs(v.timestamp) - j.at) > ctx.cfg.timestampValidityWindowMs;
-    if (j.tsNum === prev || skewed) return reject(ctx, j, BaStatus.TIMESTAMP_MISMATCH, { nowMs: now });
+    const skew = ctx.cfg.mobileNodeGeneratedTimestampInUse ? 0 : timestampToMs(v.timestamp) - j.at;
+    const w = ctx.cfg.timestampValidityWindowMs;
+    const why = j.tsNum === prev ? 'equal' : skew < -w ? 'behind' : skew > w ? 'ahead' : undefined;
+    if (why !== undefined) {
+      ctx.counters.timestampRejects[why]++; // which check, for operators (counters.ts)
+      return reject(ctx, j, BaStatus.TIMESTAMP_MISMATCH, { nowMs: now });
+    }
   } else if (mine !== undefined) {
     // Sequence-number mode (RFC 6275 §9.5.1), per mobility session: the session this PBU would update.
     let cand: Bce | undefined;

@@ -105,9 +105,11 @@ export class BatchedUdpSocket {
   }
 
   private received(count: number, data: Buffer, info: Uint32Array, times: Float64Array | undefined): void {
-    // One clock read per batch: a datagram handled later in the batch looks as if it arrived that
-    // much later (the batch's processing time, well under a millisecond), never earlier.
-    const wallNow = Date.now();
+    // The wall clock is read per datagram, just before its handler (which reads the LMA's clock
+    // at once, path.ts arrivedAt): one read per batch made every datagram handled after a stall
+    // inside the batch (a handler blocking the loop: a collection, a Map growing past 2^19) look
+    // as if it arrived when the stall ended, and a stall over TimestampValidityWindow turned
+    // fresh PBUs into 156 (issue 12).
     for (let i = 0; i < count; i++) {
       const off = info[i * 4];
       const a = info[i * 4 + 2];
@@ -118,7 +120,7 @@ export class BatchedUdpSocket {
         this.names.set(a, name);
       }
       try {
-        this.onMessage(data.subarray(off, off + info[i * 4 + 1]), name, info[i * 4 + 3], times === undefined ? undefined : queuedSince(times[i], wallNow));
+        this.onMessage(data.subarray(off, off + info[i * 4 + 1]), name, info[i * 4 + 3], times === undefined ? undefined : queuedSince(times[i], Date.now()));
       } catch (e) {
         this.onError(e as Error);
       }
