@@ -11,6 +11,7 @@ import type { HnpOption } from '../mh/index.ts';
 import { Bce, F } from './bce.ts';
 import type { MagPeer } from './bce.ts';
 import type { LmaContext } from './context.ts';
+import { commitTrace } from './commit-trace.ts';
 import { Forwarding, v4Route } from './forwarding.ts';
 import { POLICY_BITS } from './pbu.ts';
 import {
@@ -159,6 +160,7 @@ async function finishNew(ctx: ApplyContext, j: PbuJob, b: Bce, removals: Promise
   // RFC 5213 §5.3.6: the PBA promises the binding; it goes out once the binding is durable.
   if (!(await ctx.durable(b))) return notDurable(ctx, j);
   reply(ctx, j, d);
+  commitTrace?.pbuToPba.push(Date.now() - j.at);
 }
 
 /** The commit failed (store and journal): no PBA; the MAG retransmits and the retry waits again (F.UNSYNCED). */
