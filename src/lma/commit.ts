@@ -51,6 +51,12 @@ export interface GroupCommitOptions {
    * ~33 against ~49 ms on a loaded machine, medians of 3-5 runs; issue 12).
    */
   maxInFlight?: number;
+  /**
+   * Longest wait (ms) for PBUs still to come before a batch much smaller than the last one
+   * starts (see GroupCommit.gatherAfter); 0 (default): none. PMIP6BENCH_COMMIT_GATHER_MS
+   * (not a configuration key: A/B benches only) sets it.
+   */
+  gatherMs?: number;
   counters: LmaCounters;
   log: Logger;
   /** Runs fn after the current turn's I/O callbacks (default setImmediate). */
@@ -100,6 +106,10 @@ export class GroupCommit {
   private readonly defer: (fn: () => void) => void;
   private readonly logEvery: LogEvery;
   private readonly maxInFlight: number;
+  /** Gathering (see gatherAfter): flush once this many PBAs wait, or when gatherTimer fires; 0: not gathering. */
+  private gatherTo = 0;
+  private gatherTimer: TimerHandle | null = null;
+  private readonly gatherMs: number;
 
   constructor(
     private readonly store: BindingStore,
@@ -110,6 +120,7 @@ export class GroupCommit {
     this.logEvery = new LogEvery(o.log, 60_000, () => o.clock.now());
     // PMIP6BENCH_COMMIT_INFLIGHT (not a configuration key: A/B benches only) overrides the default.
     this.maxInFlight = Math.max(1, o.maxInFlight ?? (Number(process.env.PMIP6BENCH_COMMIT_INFLIGHT) || 1));
+    this.gatherMs = Math.max(0, o.gatherMs ?? (Number(process.env.PMIP6BENCH_COMMIT_GATHER_MS) || 0));
   }
 
   /** Changes queued and not yet durable. */
@@ -138,6 +149,10 @@ export class GroupCommit {
       b.flags |= F.UNSYNCED;
       this.durable.set(b.id, b);
       commitTrace?.queued(b.id);
+      if (this.gatherTo !== 0) {
+        if (this.durable.size < this.gatherTo) return;
+        this.endGather();
+      }
       this.soon();
     } else {
       this.arm(this.o.lazyIntervalMs);
@@ -190,6 +205,7 @@ export class GroupCommit {
 
   /** Writes everything queued (stop, tests). Resolves true when all of it became durable. */
   async flushAll(): Promise<boolean> {
+    this.endGather();
     this.timer?.cancel();
     this.timer = null;
     for (let i = 0; i < 3; i++) {
@@ -202,6 +218,7 @@ export class GroupCommit {
   }
 
   stop(): void {
+    this.endGather();
     this.stopped = true;
     this.timer?.cancel();
     this.timer = null;
@@ -221,6 +238,33 @@ export class GroupCommit {
       this.deferred = false;
       void this.flush();
     });
+  }
+
+  /**
+   * After a batch of `rows` durable rows committed: the next batch now, unless few PBAs wait
+   * (under half as many) and gathering is on (gatherMs). The MAGs answer the PBAs just sent
+   * with new PBUs; a batch started with the one or two that came early makes the rest wait
+   * for its whole commit (batches of 1 and 63 rows by turns at 64 PBUs in flight; issue 12).
+   * Then the next batch waits until as many PBAs wait as the last batch had, or gatherMs.
+   */
+  private gatherAfter(rows: number): void {
+    const q = this.durable.size;
+    if (this.gatherMs > 0 && q * 2 < rows && this.gatherTimer === null && !this.stopped) {
+      this.gatherTo = q + rows;
+      this.gatherTimer = this.o.clock.setTimer(this.gatherMs, () => {
+        this.gatherTimer = null;
+        this.gatherTo = 0;
+        this.soon();
+      });
+      return;
+    }
+    this.soon();
+  }
+
+  private endGather(): void {
+    this.gatherTo = 0;
+    this.gatherTimer?.cancel();
+    this.gatherTimer = null;
   }
 
   private arm(ms: number): void {
@@ -314,7 +358,7 @@ export class GroupCommit {
       for (const [id, b] of durable) if (!this.durable.has(id)) this.durable.set(id, b);
     }
     f.batch.resolve(ok);
-    if (ok && this.durable.size > 0) this.soon();
+    if (ok && this.durable.size > 0) this.gatherAfter(durable.size);
     else if (ok && this.dirty.size >= LAZY_ROWS) this.arm(0); // a backlog of lazy rows: the next part now
     else if (this.dirty.size > 0 || this.journalled.size > 0) this.arm(ok ? this.o.lazyIntervalMs : this.o.retryMs);
   }
