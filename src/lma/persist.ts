@@ -195,12 +195,14 @@ export function copyRow(w: CopyWriter, lmaText: string, b: Bce): void {
   w.byte(10);
 }
 
+const WRITER = new CopyWriter(64 * 1024);
+
 /** New BCEs of one batch as the binding store's NewRows. */
 export function newRows(lmaId: string, bces: readonly Bce[]): NewRows {
   return {
     count: bces.length,
     copyData(lmaText: string): Buffer {
-      const w = new CopyWriter(384 * bces.length + 64);
+      const w = WRITER.reset(); // one buffer for every batch: the result is a copy of what it holds
       for (let i = 0; i < bces.length; i++) copyRow(w, lmaText, bces[i]);
       return w.bytes();
     },

@@ -145,4 +145,11 @@ export class CopyWriter {
   bytes(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.off));
   }
+
+  /** Empty again, for the next batch (its buffer kept unless over `keep` bytes). */
+  reset(keep = 1 << 20): this {
+    this.off = 0;
+    if (this.buf.length > keep) this.buf = Buffer.allocUnsafe(keep);
+    return this;
+  }
 }
