@@ -9,6 +9,9 @@ export type DataPlaneOp =
   | { op: 'addRoute'; prefix: string; tunnel: TunnelId }
   | { op: 'removeRoute'; prefix: string; tunnel: TunnelId };
 
+/** One settled promise for every call: no promise (nor async frame) per route in load runs. */
+const DONE: Promise<void> = Promise.resolve();
+
 export class RecordingDataPlane implements DataPlane {
   readonly ops: DataPlaneOp[] = [];
   /** Live tunnels by id. */
@@ -28,12 +31,14 @@ export class RecordingDataPlane implements DataPlane {
     this.tunnels.delete(id);
     if (this.keepLog) this.ops.push({ op: 'removeTunnel', id });
   }
-  async addRoute(prefix: string, tunnel: TunnelId): Promise<void> {
+  addRoute(prefix: string, tunnel: TunnelId): Promise<void> {
     this.routes.set(prefix, tunnel);
     if (this.keepLog) this.ops.push({ op: 'addRoute', prefix, tunnel });
+    return DONE;
   }
-  async removeRoute(prefix: string, tunnel: TunnelId): Promise<void> {
+  removeRoute(prefix: string, tunnel: TunnelId): Promise<void> {
     if (this.routes.get(prefix) === tunnel) this.routes.delete(prefix);
     if (this.keepLog) this.ops.push({ op: 'removeRoute', prefix, tunnel });
+    return DONE;
   }
 }

@@ -10,7 +10,7 @@ import type { Bce } from './bce.ts';
 import type { LmaContext } from './context.ts';
 import type { ApplyContext } from './apply.ts';
 import { prefixKey } from './pbu.ts';
-import { readPrefix } from './prefix.ts';
+import { isCanonicalPrefix, readPrefix } from './prefix.ts';
 import type { PbuJob } from './pbu.ts';
 
 export function grantedSeconds(ctx: LmaContext, j: PbuJob): number {
@@ -93,11 +93,16 @@ export function ownedPrefixes(p: Profile): OwnedPrefixes {
   for (const h of p.hnps) {
     try {
       const x = readPrefix(h);
-      const k = prefixKey(x.prefix, x.prefixLen);
-      if (out.keys.includes(k)) continue; // the first spelling wins
       // The profile's own string when it is already canonical: one copy per prefix in memory,
-      // shared by the profile directory, the BCE and the prefix index (issue 12).
-      out.keys.push(k === h ? h : k);
+      // shared by the profile directory, the BCE and the prefix index (issue 12); checked
+      // without building the canonical text (one less string per initial registration).
+      let k = h;
+      if (!isCanonicalPrefix(h, x.prefix, x.prefixLen)) {
+        const c = prefixKey(x.prefix, x.prefixLen);
+        if (c !== h) k = c;
+      }
+      if (out.keys.includes(k)) continue; // the first spelling wins
+      out.keys.push(k);
       out.opts.push({ type: 'hnp', prefixLen: x.prefixLen, prefix: x.prefix });
     } catch {
       // a prefix the store should not have accepted: skip it

@@ -29,6 +29,7 @@ import { LogEvery } from '../util/log-rate.ts';
 import { F } from './bce.ts';
 import type { Bce } from './bce.ts';
 import type { LmaCounters } from './counters.ts';
+import { commitTrace } from './commit-trace.ts';
 import { newRows, toPersisted } from './persist.ts';
 import type { BindingJournal, BindingStore } from './types.ts';
 
@@ -50,6 +51,12 @@ export interface GroupCommitOptions {
    * ~33 against ~49 ms on a loaded machine, medians of 3-5 runs; issue 12).
    */
   maxInFlight?: number;
+  /**
+   * Longest wait (ms) for PBUs still to come before a batch much smaller than the last one
+   * starts (see GroupCommit.gatherAfter); 0 (default): none. PMIP6BENCH_COMMIT_GATHER_MS
+   * (not a configuration key: A/B benches only) sets it.
+   */
+  gatherMs?: number;
   counters: LmaCounters;
   log: Logger;
   /** Runs fn after the current turn's I/O callbacks (default setImmediate). */
@@ -99,6 +106,10 @@ export class GroupCommit {
   private readonly defer: (fn: () => void) => void;
   private readonly logEvery: LogEvery;
   private readonly maxInFlight: number;
+  /** Gathering (see gatherAfter): flush once this many PBAs wait, or when gatherTimer fires; 0: not gathering. */
+  private gatherTo = 0;
+  private gatherTimer: TimerHandle | null = null;
+  private readonly gatherMs: number;
 
   constructor(
     private readonly store: BindingStore,
@@ -109,6 +120,7 @@ export class GroupCommit {
     this.logEvery = new LogEvery(o.log, 60_000, () => o.clock.now());
     // PMIP6BENCH_COMMIT_INFLIGHT (not a configuration key: A/B benches only) overrides the default.
     this.maxInFlight = Math.max(1, o.maxInFlight ?? (Number(process.env.PMIP6BENCH_COMMIT_INFLIGHT) || 1));
+    this.gatherMs = Math.max(0, o.gatherMs ?? (Number(process.env.PMIP6BENCH_COMMIT_GATHER_MS) || 0));
   }
 
   /** Changes queued and not yet durable. */
@@ -136,6 +148,11 @@ export class GroupCommit {
     if (durable && this.o.durable) {
       b.flags |= F.UNSYNCED;
       this.durable.set(b.id, b);
+      commitTrace?.queued(b.id);
+      if (this.gatherTo !== 0) {
+        if (this.durable.size < this.gatherTo) return;
+        this.endGather();
+      }
       this.soon();
     } else {
       this.arm(this.o.lazyIntervalMs);
@@ -188,6 +205,7 @@ export class GroupCommit {
 
   /** Writes everything queued (stop, tests). Resolves true when all of it became durable. */
   async flushAll(): Promise<boolean> {
+    this.endGather();
     this.timer?.cancel();
     this.timer = null;
     for (let i = 0; i < 3; i++) {
@@ -200,6 +218,7 @@ export class GroupCommit {
   }
 
   stop(): void {
+    this.endGather();
     this.stopped = true;
     this.timer?.cancel();
     this.timer = null;
@@ -221,6 +240,33 @@ export class GroupCommit {
     });
   }
 
+  /**
+   * After a batch of `rows` durable rows committed: the next batch now, unless few PBAs wait
+   * (under half as many) and gathering is on (gatherMs). The MAGs answer the PBAs just sent
+   * with new PBUs; a batch started with the one or two that came early makes the rest wait
+   * for its whole commit (batches of 1 and 63 rows by turns at 64 PBUs in flight; issue 12).
+   * Then the next batch waits until as many PBAs wait as the last batch had, or gatherMs.
+   */
+  private gatherAfter(rows: number): void {
+    const q = this.durable.size;
+    if (this.gatherMs > 0 && q * 2 < rows && this.gatherTimer === null && !this.stopped) {
+      this.gatherTo = q + rows;
+      this.gatherTimer = this.o.clock.setTimer(this.gatherMs, () => {
+        this.gatherTimer = null;
+        this.gatherTo = 0;
+        this.soon();
+      });
+      return;
+    }
+    this.soon();
+  }
+
+  private endGather(): void {
+    this.gatherTo = 0;
+    this.gatherTimer?.cancel();
+    this.gatherTimer = null;
+  }
+
   private arm(ms: number): void {
     if (this.timer !== null || this.stopped) return;
     this.timer = this.o.clock.setTimer(ms, () => {
@@ -239,18 +285,31 @@ export class GroupCommit {
     // wait behind. So lazy rows go LAZY_ROWS at a time, in a batch of their own only when no
     // other is in flight (the other slot stays for PBAs), and as many as it has durable rows
     // in a batch whose PBAs wait (bounded cost; they drain under steady registration load too).
-    const items = new Map<number, Bce | string>();
-    const durable = new Map<number, Bce>();
-    for (const [id, b] of this.durable) {
-      if (this.inflightIds.has(id)) continue;
-      items.set(id, this.dirty.get(id) ?? b);
-      durable.set(id, b);
-    }
-    if (durable.size > 0 || this.inflight.length === 0) {
-      const max = durable.size > 0 ? Math.min(LAZY_ROWS, 2 * durable.size) : LAZY_ROWS;
-      for (const [id, item] of this.dirty) {
-        if (items.size >= max) break;
-        if (!this.inflightIds.has(id) && !items.has(id)) items.set(id, item);
+    let items: Map<number, Bce | string>;
+    let durable: Map<number, Bce>;
+    // Everything queued goes and nothing is in flight (one batch at a time, initial
+    // registrations): the queues themselves become the batch, no entry is copied out and
+    // deleted (issue 12: four hash operations less per change, no tables shrunk and regrown).
+    const whole = this.inflightIds.size === 0 && (this.durable.size > 0 || this.inflight.length === 0) &&
+      this.dirty.size <= (this.durable.size > 0 ? Math.min(LAZY_ROWS, 2 * this.durable.size) : LAZY_ROWS);
+    if (whole) {
+      items = this.dirty;
+      durable = this.durable;
+      for (const [id, b] of durable) if (!items.has(id)) items.set(id, b);
+    } else {
+      items = new Map();
+      durable = new Map();
+      for (const [id, b] of this.durable) {
+        if (this.inflightIds.has(id)) continue;
+        items.set(id, this.dirty.get(id) ?? b);
+        durable.set(id, b);
+      }
+      if (durable.size > 0 || this.inflight.length === 0) {
+        const max = durable.size > 0 ? Math.min(LAZY_ROWS, 2 * durable.size) : LAZY_ROWS;
+        for (const [id, item] of this.dirty) {
+          if (items.size >= max) break;
+          if (!this.inflightIds.has(id) && !items.has(id)) items.set(id, item);
+        }
       }
     }
     if (items.size === 0 && this.journalled.size === 0) {
@@ -260,9 +319,15 @@ export class GroupCommit {
       }
       return;
     }
+    if (whole) {
+      this.dirty = new Map();
+      this.durable = new Map();
+    }
     for (const id of items.keys()) {
-      this.dirty.delete(id);
-      this.durable.delete(id);
+      if (!whole) {
+        this.dirty.delete(id);
+        this.durable.delete(id);
+      }
       this.inflightIds.add(id);
     }
     const f: InFlight = { batch: this.next ?? newBatch(), items, durable };
@@ -275,11 +340,13 @@ export class GroupCommit {
       else if (this.fresh.has(id)) fresh++;
     }
     let ok = false;
+    const t0 = commitTrace !== null ? performance.now() : 0;
     try {
       ok = await this.write(items, removals, fresh);
     } catch (e) {
       this.o.log.error({ err: e }, 'binding commit failed unexpectedly');
     }
+    if (ok) commitTrace?.batch(t0, items.size, durable.keys());
     for (const id of items.keys()) this.inflightIds.delete(id);
     this.inflight.splice(this.inflight.indexOf(f), 1);
     if (ok) {
@@ -291,7 +358,7 @@ export class GroupCommit {
       for (const [id, b] of durable) if (!this.durable.has(id)) this.durable.set(id, b);
     }
     f.batch.resolve(ok);
-    if (ok && this.durable.size > 0) this.soon();
+    if (ok && this.durable.size > 0) this.gatherAfter(durable.size);
     else if (ok && this.dirty.size >= LAZY_ROWS) this.arm(0); // a backlog of lazy rows: the next part now
     else if (this.dirty.size > 0 || this.journalled.size > 0) this.arm(ok ? this.o.lazyIntervalMs : this.o.retryMs);
   }

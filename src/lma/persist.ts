@@ -2,7 +2,7 @@
 // commits its binding cache to the store for restart recovery; the group commit is commit.ts).
 import { isIPv4 } from 'node:net';
 import { ipv4ToString, parseIpv4 } from '../mh/index.ts';
-import { copyText, copyTimestamp } from '../store/repos/bindings.ts';
+import { CopyWriter } from '../store/repos/copy-writer.ts';
 import type { NewRows, PersistedBinding } from '../store/repos/bindings.ts';
 import { Bce, F } from './bce.ts';
 import type { MagPeer } from './bce.ts';
@@ -111,43 +111,100 @@ export function toPersisted(lmaId: string, b: Bce): PersistedBinding {
 
 // A JSON string needing no escape in JSON nor in COPY text (no quote, backslash, control or non-ASCII character).
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-const json = (v: string): string => (PLAIN.test(v) ? `"${v}"` : copyText(JSON.stringify(v)));
+
+function json(w: CopyWriter, v: string): void {
+  if (PLAIN.test(v)) {
+    w.byte(34); // '"'
+    w.raw(v);
+    w.byte(34);
+  } else {
+    w.text(JSON.stringify(v));
+  }
+}
+
+/** A number as a JSON object member `,"name":n` (names are plain ASCII). */
+function member(w: CopyWriter, name: string, n: number): void {
+  w.raw(name);
+  w.num(n);
+}
 
 /**
- * One row of the binding store's COPY input (NewRows.copyText's format), straight from the BCE:
- * the same content as toPersisted(b) there, state JSON in the same key order, without the
- * intermediate objects, JSON.stringify and Date (the registration path; issue 12).
+ * One row of the binding store's COPY input (NewRows.copyData's format), straight from the BCE
+ * into bytes: the same content as toPersisted(b) there, state JSON in the same key order,
+ * without the intermediate objects, strings, JSON.stringify and Date (the registration path; issue 12).
+ * `lmaText`: the LMA's id, already escaped for COPY.
  */
-export function copyLine(lmaText: string, b: Bce): string {
+export function copyRow(w: CopyWriter, lmaText: string, b: Bce): void {
   const p = b.peer;
   const h = b.hnps;
-  const hnps = h === null ? '{}' : typeof h === 'string' ? `{${h}}` : `{${h.join(',')}}`;
   const dereg = (b.flags & F.DEREG) !== 0;
-  let st =
-    `{"v":1,"port":${p.port},"local":${json(p.local)},"carriage":${json(p.carriage)},"hi":${b.hi},"ts":${b.ts},"seq":${b.seq},` +
-    `"flags":${b.flags & PERSISTED_FLAGS},"policyAt":${b.policyAt},"refreshedAt":${b.refreshedAt}`;
-  if (b.v4Len !== 0) st += `,"v4Len":${b.v4Len}`;
-  if (b.v4Router !== 0) st += `,"v4Router":${b.v4Router}`;
-  if (b.lla !== null) st += `,"lla":${json(b.lla)}`;
-  if (b.greUp !== 0) st += `,"greUp":${b.greUp}`;
-  if (b.greDown !== 0) st += `,"greDown":${b.greDown}`;
-  if (b.ctx !== 0) st += `,"ctx":${b.ctx}`;
-  if (dereg) st += `,"deadline":${b.deadline}`;
-  return (
-    `${lmaText}\t${b.sessionKey}\t${copyText(b.mnId)}\t${b.llId === null ? '\\N' : copyText(b.llId)}\t${b.att}\t${copyText(p.address)}\t${copyText(hnps)}\t` +
-    `${b.v4 !== 0 ? ipv4ToString(b.v4 >>> 0) : '\\N'}\t${b.lifetime}\t${copyTimestamp(b.registeredAt)}\t` +
-    `${copyTimestamp(dereg ? Math.min(b.deadline, b.expiresAt) : b.expiresAt)}\t${st}}\n`
-  );
+  w.raw(lmaText);
+  w.byte(9);
+  w.num(b.id); // sessionKey
+  w.byte(9);
+  w.text(b.mnId);
+  w.byte(9);
+  if (b.llId === null) w.raw('\\N');
+  else w.text(b.llId);
+  w.byte(9);
+  w.num(b.att);
+  w.byte(9);
+  w.text(p.address);
+  w.byte(9);
+  w.byte(123); // '{'
+  if (typeof h === 'string') w.text(h);
+  else if (h !== null) {
+    for (let i = 0; i < h.length; i++) {
+      if (i > 0) w.byte(44); // ','
+      w.text(h[i]);
+    }
+  }
+  w.byte(125); // '}'
+  w.byte(9);
+  if (b.v4 !== 0) w.raw(ipv4ToString(b.v4 >>> 0));
+  else w.raw('\\N');
+  w.byte(9);
+  w.num(b.lifetime);
+  w.byte(9);
+  w.timestamp(b.registeredAt);
+  w.byte(9);
+  w.timestamp(dereg ? Math.min(b.deadline, b.expiresAt) : b.expiresAt);
+  w.byte(9);
+  member(w, '{"v":1,"port":', p.port);
+  w.raw(',"local":');
+  json(w, p.local);
+  w.raw(',"carriage":');
+  json(w, p.carriage);
+  member(w, ',"hi":', b.hi);
+  member(w, ',"ts":', b.ts);
+  member(w, ',"seq":', b.seq);
+  member(w, ',"flags":', b.flags & PERSISTED_FLAGS);
+  member(w, ',"policyAt":', b.policyAt);
+  member(w, ',"refreshedAt":', b.refreshedAt);
+  if (b.v4Len !== 0) member(w, ',"v4Len":', b.v4Len);
+  if (b.v4Router !== 0) member(w, ',"v4Router":', b.v4Router);
+  if (b.lla !== null) {
+    w.raw(',"lla":');
+    json(w, b.lla);
+  }
+  if (b.greUp !== 0) member(w, ',"greUp":', b.greUp);
+  if (b.greDown !== 0) member(w, ',"greDown":', b.greDown);
+  if (b.ctx !== 0) member(w, ',"ctx":', b.ctx);
+  if (dereg) member(w, ',"deadline":', b.deadline);
+  w.byte(125);
+  w.byte(10);
 }
+
+const WRITER = new CopyWriter(64 * 1024);
 
 /** New BCEs of one batch as the binding store's NewRows. */
 export function newRows(lmaId: string, bces: readonly Bce[]): NewRows {
   return {
     count: bces.length,
-    copyText(lmaText: string): string {
-      let out = '';
-      for (let i = 0; i < bces.length; i++) out += copyLine(lmaText, bces[i]);
-      return out;
+    copyData(lmaText: string): Buffer {
+      const w = WRITER.reset(); // one buffer for every batch: the result is a copy of what it holds
+      for (let i = 0; i < bces.length; i++) copyRow(w, lmaText, bces[i]);
+      return w.bytes();
     },
     rows: () => bces.map((b) => toPersisted(lmaId, b)),
   };

@@ -84,3 +84,54 @@ export function quickPrefix(text: string): ParsedPrefix | undefined {
 export function readPrefix(text: string): ParsedPrefix {
   return quickPrefix(text) ?? parsePrefix(text);
 }
+
+/**
+ * True when `text` already is the canonical key of the prefix it was read as (what
+ * pbu.ts prefixKey(prefix, len) gives: host bits cleared, RFC 5952 text, "/len"), checked
+ * without building that text: the profile's own string then serves as the key (assign.ts
+ * ownedPrefixes, every initial registration).
+ */
+export function isCanonicalPrefix(text: string, prefix: Uint8Array, len: number): boolean {
+  for (let i = 0; i < 16; i++) {
+    const bits = len - 8 * i;
+    const keep = bits >= 8 ? 0xff : bits <= 0 ? 0 : (0xff << (8 - bits)) & 0xff;
+    if ((prefix[i] & ~keep) !== 0) return false; // host bits set: the key differs
+  }
+  // The longest run of zero groups (length >= 2, the first of equals), as ipv6ToString.
+  let bestStart = -1;
+  let bestLen = 0;
+  let runStart = -1;
+  for (let i = 0; i <= 8; i++) {
+    if (i < 8 && prefix[2 * i] === 0 && prefix[2 * i + 1] === 0) {
+      if (runStart < 0) runStart = i;
+    } else if (runStart >= 0) {
+      if (i - runStart > bestLen && i - runStart >= 2) {
+        bestStart = runStart;
+        bestLen = i - runStart;
+      }
+      runStart = -1;
+    }
+  }
+  if (bestStart === 0 && bestLen === 5 && prefix[10] === 0xff && prefix[11] === 0xff) return false; // IPv4-mapped: dotted text
+  let p = 0;
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      if (i === 0 && text.charCodeAt(p++) !== 58) return false;
+      if (text.charCodeAt(p++) !== 58) return false;
+      i += bestLen - 1;
+      continue;
+    }
+    const g = (prefix[2 * i] << 8) | prefix[2 * i + 1];
+    for (let shift = g >= 0x1000 ? 12 : g >= 0x100 ? 8 : g >= 0x10 ? 4 : 0; shift >= 0; shift -= 4) {
+      const d = (g >>> shift) & 0xf;
+      if (text.charCodeAt(p++) !== (d < 10 ? 48 + d : 87 + d)) return false;
+    }
+    if (i < 7 && text.charCodeAt(p++) !== 58) return false;
+  }
+  if (text.charCodeAt(p++) !== 47) return false; // '/'
+  // The length in decimal, no leading zero (no string built: this runs per initial registration).
+  const digits = len >= 100 ? 3 : len >= 10 ? 2 : 1;
+  if (text.length !== p + digits) return false;
+  for (let k = digits - 1, v = len; k >= 0; k--, v = Math.floor(v / 10)) if (text.charCodeAt(p + k) !== 48 + (v % 10)) return false;
+  return true;
+}

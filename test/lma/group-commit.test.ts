@@ -1,6 +1,7 @@
 // The group commit's batches (src/lma/commit.ts), on its own with a recording store:
 // - a backlog of lazy changes (a second of refreshes) is written LAZY_ROWS (500) rows at a
 //   time, in batches of their own, never as one batch the next PBAs would wait behind;
+// - with gatherMs, a batch much smaller than the one before it waits for the PBUs still to come;
 // - a batch whose PBAs wait carries at most as many lazy rows again, and commits at once;
 // - rows of new sessions are hinted as such (`fresh`) until they are written.
 import assert from 'node:assert/strict';
@@ -24,14 +25,29 @@ class RecordingStore implements BindingStore {
   }
 }
 
+/** A store whose commits end when the test says so (open()), in order. */
+class GatedStore implements BindingStore {
+  readonly batches: number[] = [];
+  private readonly gates: (() => void)[] = [];
+  async commit(_l: string, ups: readonly PersistedBinding[], rems: readonly string[]): Promise<void> {
+    this.batches.push(ups.length + rems.length);
+    await new Promise<void>((r) => this.gates.push(r));
+  }
+  async loadLive(): Promise<PersistedBinding[]> {
+    return [];
+  }
+  open(): void {
+    this.gates.shift()?.();
+  }
+}
+
 const settle = () => new Promise((r) => setImmediate(r));
 
-function setup() {
+function setup<S extends BindingStore = RecordingStore>(gatherMs = 0, store: S = new RecordingStore() as unknown as S) {
   const clock = new ManualClock();
-  const store = new RecordingStore();
   const gc = new GroupCommit(store, undefined, {
     lmaId: 'gc', clock, lazyIntervalMs: 1000, retryMs: 1000, commitTimeoutMs: 5000, durable: true,
-    counters: newCounters(clock.now()), log: logger('test'),
+    counters: newCounters(clock.now()), log: logger('test'), gatherMs,
   });
   const peer = new MagPeer('192.0.2.1', '192.0.2.1', 5436, '192.0.2.100', 'udp4', {} as MhTransport);
   const bces = Array.from({ length: 1300 }, (_, i) => {
@@ -44,6 +60,45 @@ function setup() {
 }
 
 describe('group commit batches', () => {
+  it('gathering (gatherMs): after a batch, a much smaller next one waits for as many PBAs as the batch had, or gatherMs', async () => {
+    const { clock, store, gc, bces } = setup(5, new GatedStore());
+    const queue = (from: number, to: number): Promise<boolean[]> => {
+      const list = bces.slice(from, to);
+      for (const b of list) gc.upsert(b, true);
+      return Promise.all(list.map((b) => gc.committed(b)));
+    };
+    const a = queue(0, 8);
+    await settle();
+    assert.deepEqual(store.batches, [8]);
+    const early = queue(8, 9); // came while the batch of 8 commits
+    store.open();
+    assert.deepEqual(await a, Array(8).fill(true));
+    await settle();
+    assert.deepEqual(store.batches, [8], 'one row after a batch of 8: it gathers');
+    const more = queue(9, 16);
+    await settle();
+    assert.deepEqual(store.batches, [8], '8 of the 9 it waits for');
+    const last = queue(16, 17);
+    await settle();
+    assert.deepEqual(store.batches, [8, 9], 'as many as the last batch had (and the early one): it goes');
+    store.open();
+    assert.deepEqual(await Promise.all([early, more, last]), [[true], Array(7).fill(true), [true]]);
+    // A lone row after a batch, and nothing more comes: it goes after gatherMs.
+    const c = queue(20, 24);
+    await settle();
+    const lone = queue(24, 25);
+    store.open();
+    await c;
+    await settle();
+    assert.deepEqual(store.batches, [8, 9, 4]);
+    clock.advance(5);
+    await settle();
+    assert.deepEqual(store.batches, [8, 9, 4, 1]);
+    store.open();
+    assert.deepEqual(await lone, [true]);
+    assert.equal(gc.pending, 0);
+  });
+
   it('a lazy backlog goes 500 rows at a time; PBAs waiting meanwhile get a batch with at most as many lazy rows again', async () => {
     const { clock, store, gc, bces } = setup();
     for (const b of bces) gc.upsert(b, false);

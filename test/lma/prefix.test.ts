@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ipv6ToString, parsePrefix } from '../../src/mh/index.ts';
-import { quickPrefix, readPrefix } from '../../src/lma/prefix.ts';
+import { isCanonicalPrefix, quickPrefix, readPrefix } from '../../src/lma/prefix.ts';
+import { prefixKey } from '../../src/lma/pbu.ts';
 
 function reference(text: string): { prefix: number[]; prefixLen: number } | 'error' {
   try {
@@ -82,5 +83,34 @@ describe('profile prefixes on the registration path (RFC 5213 §5.3.2)', () => {
     }
     assert.equal(quickPrefix('::ffff:10.0.0.1/128'), undefined, 'IPv4 tails go to parsePrefix');
     assert.deepEqual([...readPrefix('::ffff:10.0.0.1/128').prefix], [...parsePrefix('::ffff:10.0.0.1/128').prefix]);
+  });
+
+  it('isCanonicalPrefix is true exactly when the text is its own prefixKey (hex groups)', () => {
+    let canonical = 0;
+    const check = (text: string): void => {
+      let p: { prefix: Uint8Array; prefixLen: number };
+      try {
+        p = readPrefix(text);
+      } catch {
+        return;
+      }
+      const want = prefixKey(p.prefix, p.prefixLen) === text;
+      if (want) canonical++;
+      // IPv4-mapped prefixes (a dotted tail) are left to prefixKey: "no" only costs building it.
+      if (text.includes('.')) assert.ok(!isCanonicalPrefix(text, p.prefix, p.prefixLen) || want, text);
+      else assert.equal(isCanonicalPrefix(text, p.prefix, p.prefixLen), want, text);
+    };
+    fc.assert(fc.property(texts, (t) => check(t)), { numRuns: 20000 });
+    // canonical texts of random prefixes (host bits cleared or not), lengths 0..128
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 128 }), fc.nat(8), (b, l, zeros) => {
+        for (let i = 0; i < zeros; i++) b[(b[15 - i] + i) % 16] = 0; // zero runs
+        check(`${ipv6ToString(b)}/${l}`);
+        check(prefixKey(b, l));
+      }),
+      { numRuns: 20000 },
+    );
+    for (const t of ['2001:db8:1:1::/64', '::/0', '::ffff:0:0/96', '::ffff:0.0.0.0/96', '2001:db8::1/64', '2001:db8:0:0::/64', '2001:DB8::/32', '1:0:0:2::/64', '1::2:0:0:0/128']) check(t);
+    assert.ok(canonical > 5000, `${canonical} canonical texts`);
   });
 });

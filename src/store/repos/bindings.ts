@@ -190,12 +190,12 @@ export function copyTimestamp(time: number): string {
 export interface NewRows {
   readonly count: number;
   /**
-   * COPY_NEW's input: per row, tab-separated, lma_id (given, already escaped by copyText),
+   * COPY_NEW's input as bytes (UTF-8): per row, tab-separated, lma_id (given, already escaped by copyText),
    * session_key, mn_id, mn_ll_id, att, proxy_coa, hnps ({a,b}), ipv4_hoa, lifetime_s,
    * registered_at and expires_at (copyTimestamp), state (JSON), each escaped by copyText,
    * \N for NULL, the row ended by a newline. The same content as the rows().
    */
-  copyText(lmaText: string): string;
+  copyData(lmaText: string): Buffer;
   rows(): PersistedBinding[];
 }
 
@@ -263,7 +263,7 @@ export class BindingRepo {
     if (batch.count === 0) return Promise.resolve();
     if (signal?.aborted) return Promise.reject(new Abandoned());
     if (!this.copy || batch.count > CHUNK) return this.commit(lmaId, batch.rows(), [], signal, batch.count);
-    return this.copyEncoded(lmaId, Buffer.from(batch.copyText(copyText(lmaId))), batch, signal);
+    return this.copyEncoded(lmaId, batch.copyData(copyText(lmaId)), batch, signal);
   }
 
   private async copyEncoded(lmaId: string, data: Buffer, batch: NewRows, signal: CommitSignal | undefined): Promise<void> {
