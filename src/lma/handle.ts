@@ -52,18 +52,22 @@ export function handlePbu(ctx: ApplyContext, j: PbuJob): void {
 }
 
 function processPbu(ctx: ApplyContext, j: PbuJob): void | Promise<void> {
-  const snap = freshSnapshot(ctx, j);
+  // The MN's entry, looked up once: everything below up to the state change runs in this turn.
+  const mine = ctx.cache.mnEntry(j.mnId);
+  const snap = mine !== undefined ? freshSnapshot(ctx, j, mine) : undefined;
   if (snap) {
-    const r = decide(ctx, j, snap);
+    const r = decide(ctx, j, snap, mine);
     if (r !== NEED_PROFILE) return r;
   }
-  return fetchAndDecide(ctx, j, (pol) => decide(ctx, j, pol));
+  // A policy answered from memory continues in this turn too; an answer that waited looks again.
+  let sameTurn = true;
+  const r = fetchAndDecide(ctx, j, (pol) => decide(ctx, j, pol, sameTurn ? mine : ctx.cache.mnEntry(j.mnId)));
+  sameTurn = false;
+  return r;
 }
 
 /** Policy bits cached in a BCE of this MN at this MAG, if still fresh. */
-function freshSnapshot(ctx: ApplyContext, j: PbuJob): Policy | undefined {
-  const e = ctx.cache.mnEntry(j.mnId);
-  if (e === undefined) return undefined;
+function freshSnapshot(ctx: ApplyContext, j: PbuJob, e: Bce | Bce[]): Policy | undefined {
   const now = ctx.clock.now();
   const ttl = ctx.cfg.policyCacheTtlMs;
   if (!Array.isArray(e)) {
@@ -127,7 +131,7 @@ async function fetchAsync(ctx: ApplyContext, j: PbuJob, then: (pol: Policy) => O
   if (r !== undefined) await r;
 }
 
-function lookupKey(j: PbuJob): LookupKey {
+function lookupKey(j: PbuJob, mine: Bce | Bce[] | undefined): LookupKey {
   const req4 = j.v.v4Reqs[0];
   return {
     mnId: j.mnId,
@@ -138,6 +142,7 @@ function lookupKey(j: PbuJob): LookupKey {
     hi: j.v.hi ?? 0,
     dereg: j.v.lifetime === 0,
     coaKey: j.coaKey,
+    mine,
   };
 }
 
@@ -147,8 +152,8 @@ export function seqGreater(a: number, b: number): boolean {
   return d !== 0 && d < 0x8000;
 }
 
-/** Steps 5-14 once the policy is known. */
-function decide(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
+/** Steps 5-14 once the policy is known; `mine`: the MN's entry in the cache (mnEntry) now. */
+function decide(ctx: ApplyContext, j: PbuJob, pol: Policy, mine: Bce | Bce[] | undefined): Outcome {
   const v = j.v;
   // Steps 5-6: the MAG must be authorised to send PBUs for this MN.
   if (!pol.magOk) return reject(ctx, j, BaStatus.MAG_NOT_AUTHORIZED_FOR_PROXY_REG);
@@ -164,7 +169,6 @@ function decide(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
 
   // Step 9 (§5.5): ordering.
   let lk: Lookup | undefined;
-  const mine = ctx.cache.mnEntry(j.mnId);
   if (v.timestamp !== undefined && ctx.cfg.timestampBasedApproachInUse) {
     // Timestamp mode: the sequence number is ignored (but copied into the PBA).
     let prev = 0;
@@ -183,7 +187,7 @@ function decide(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
     // Sequence-number mode (RFC 6275 §9.5.1), per mobility session: the session this PBU would update.
     let cand: Bce | undefined;
     if (v.hi !== undefined && v.att !== undefined && (v.hnpOpts.length > 0 || v.v4Reqs.length > 0)) {
-      lk = lookupBce(ctx.cache, lookupKey(j));
+      lk = lookupBce(ctx.cache, lookupKey(j, mine));
       if (lk.kind === 'update' || lk.kind === 'wait') cand = lk.bce;
     } else if (!Array.isArray(mine)) {
       cand = mine;
@@ -204,7 +208,7 @@ function decide(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
   if (v.v4Reqs.length > 1) return reject(ctx, j, BaStatus.MULTIPLE_IPV4_HOME_ADDRESS_ASSIGNMENT_NOT_SUPPORTED);
 
   // Step 13: §5.4.1.
-  lk ??= lookupBce(ctx.cache, lookupKey(j));
+  lk ??= lookupBce(ctx.cache, lookupKey(j, mine));
   switch (lk.kind) {
     case 'reject':
       return reject(ctx, j, lk.status);
