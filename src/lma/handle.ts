@@ -8,7 +8,7 @@
 //   173 | 13 lookup: 155 / 159, new / update / de-register / wait | 14 PBA per §5.3.6.
 //
 // The policy source is asked once per PBU unless a BCE of this MN at the same MAG holds a
-// fresh policy snapshot (re-registrations never touch the database).
+// fresh policy snapshot (re-registrations never touch the database; see snapshotServes).
 import { BaStatus, timestampToMs } from '../mh/index.ts';
 import { F } from './bce.ts';
 import type { Bce } from './bce.ts';
@@ -69,14 +69,49 @@ function processPbu(ctx: ApplyContext, j: PbuJob): void | Promise<void> {
 /** Policy bits cached in a BCE of this MN at this MAG, if still fresh. */
 function freshSnapshot(ctx: ApplyContext, j: PbuJob, e: Bce | Bce[]): Policy | undefined {
   const now = ctx.clock.now();
-  const ttl = ctx.cfg.policyCacheTtlMs;
-  if (!Array.isArray(e)) {
-    return e.peer.key === j.coaKey && (e.flags & F.POL_MAG_OK) !== 0 && now - e.policyAt < ttl ? policyFromSnapshot(e.flags & POLICY_BITS) : undefined;
-  }
-  for (const b of e) {
-    if (b.peer.key === j.coaKey && (b.flags & F.POL_MAG_OK) !== 0 && now - b.policyAt < ttl) return policyFromSnapshot(b.flags & POLICY_BITS);
-  }
+  if (!Array.isArray(e)) return snapshotServes(ctx, j, e, now) ? policyFromSnapshot(e.flags & POLICY_BITS) : undefined;
+  for (const b of e) if (snapshotServes(ctx, j, b, now)) return policyFromSnapshot(b.flags & POLICY_BITS);
   return undefined;
+}
+
+/** Longest a policy snapshot serves while the policy source reports no change (MemoryLmaPolicy.policyGeneration). */
+export const POLICY_FOLLOWED_MAX_MS = 600_000;
+
+/**
+ * A BCE's policy snapshot serves a PBU from its MAG while younger than lma.policyCacheTtl, or,
+ * when the policy source follows changes (the profile directory), while nothing changed since
+ * it was taken (a profile change takes effect at its next re-registration), up to
+ * POLICY_FOLLOWED_MAX_MS. A TTL of 0 keeps asking the source for every PBU.
+ */
+function snapshotServes(ctx: ApplyContext, j: PbuJob, b: Bce, now: number): boolean {
+  if (b.peer.key !== j.coaKey || (b.flags & F.POL_MAG_OK) === 0) return false;
+  const age = now - b.policyAt;
+  const ttl = ctx.cfg.policyCacheTtlMs;
+  return age < ttl || (ttl > 0 && age < POLICY_FOLLOWED_MAX_MS && b.policyAt > unchangedSince(ctx));
+}
+
+/** Per LMA: the policy source's generation last seen, and when this LMA first saw it. */
+const followed = new WeakMap<ApplyContext, { gen: number | undefined; since: number }>();
+
+/**
+ * Since when (clock time) the policy source's answers have not changed, as far as this LMA has
+ * seen: no earlier than the change itself (a snapshot asked in that very millisecond is not
+ * trusted either). Infinity while the source does not follow changes. Called on every ask of
+ * the source too, so the generation is known from the first registration on.
+ */
+function unchangedSince(ctx: ApplyContext): number {
+  const policy = ctx.policy;
+  if (policy.policyGeneration === undefined) return Infinity;
+  const g = policy.policyGeneration();
+  let s = followed.get(ctx);
+  if (s === undefined) {
+    s = { gen: g, since: ctx.clock.now() };
+    followed.set(ctx, s);
+  } else if (s.gen !== g) {
+    s.gen = g;
+    s.since = ctx.clock.now();
+  }
+  return g === undefined ? Infinity : s.since;
 }
 
 const NO_PROFILE: Promise<null> = Promise.resolve(null);
@@ -87,6 +122,7 @@ const nothing = (): void => undefined;
  * once when the source can answer from memory (MemoryLmaPolicy), else after its promises.
  */
 export function fetchAndDecide(ctx: ApplyContext, j: PbuJob, then: (pol: Policy) => Outcome): void | Promise<void> {
+  unchangedSince(ctx); // the generation the answer belongs to (or a later one)
   let now: PolicyAnswer | undefined;
   try {
     now = ctx.policy.policyNow?.(j.mnId, j.coa);
@@ -105,12 +141,13 @@ export function fetchAndDecide(ctx: ApplyContext, j: PbuJob, then: (pol: Policy)
 async function fetchAsync(ctx: ApplyContext, j: PbuJob, then: (pol: Policy) => Outcome): Promise<void> {
   let pol: Policy;
   let profileP: Promise<Profile | null> | undefined;
+  const askedAt = ctx.clock.now();
   try {
     // Both questions go out at once; awaited one after the other (no Promise.all per PBU).
     const magP = ctx.policy.magAuthorized(j.coa, j.mnId);
     profileP = j.mnId === '' ? NO_PROFILE : ctx.policy.profile(j.mnId);
     const magOk = await magP;
-    pol = policyFromProfile(await profileP, magOk, ctx.cfg.servedLmaNames);
+    pol = policyFromProfile(await profileP, magOk, ctx.cfg.servedLmaNames, askedAt);
   } catch (e) {
     profileP?.catch(nothing); // not awaited when the MAG question failed first
     // Policy source down: an existing session at this MAG keeps its (stale) snapshot; anything else waits

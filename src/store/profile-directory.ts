@@ -64,6 +64,8 @@ export class ProfileDirectory {
   private live = false;
   /** Bumped whenever everything is dropped: reads from before do not fill the maps. */
   private gen = 0;
+  /** Bumped whenever an answer from memory may change (see followedGeneration). */
+  private changes = 0;
   private readonly readers = new Set<Reader>();
   /** Batched database reads (profile-reads.ts). */
   private readonly reads: BatchedReads;
@@ -256,6 +258,17 @@ export class ProfileDirectory {
     return this.mode !== 'off' && this.usable();
   }
 
+  /**
+   * A number that changes whenever an answer from memory may change: an MN's entry dropped (its
+   * change notification, invalidate), everything dropped, the channel lost or back. Undefined
+   * while answers do not come from memory (mode off, channel not verified). A caller that kept
+   * something decided from answers asked while the number was g (the LMA's policy snapshot in a
+   * binding) may use it while the number is still g: it is what memory would answer now.
+   */
+  followedGeneration(): number | undefined {
+    return this.mode !== 'off' && this.usable() ? this.changes : undefined;
+  }
+
   /** The database cannot be reached and held (possibly stale) profiles answer. */
   get answeringHeld(): boolean {
     return this.held && this.outage.ongoing;
@@ -280,6 +293,7 @@ export class ProfileDirectory {
   }
 
   private drop(mnId: string): void {
+    this.changes++;
     this.profiles.delete(mnId);
     this.unknown.delete(mnId);
     this.reads.forget(mnId);
@@ -291,6 +305,7 @@ export class ProfileDirectory {
   /** Drop everything; reads in flight are not kept. `live` stays as it is unless the channel went down. */
   private reset(why: string, stillLive: boolean): void {
     this.gen++;
+    this.changes++;
     this.stats.resets++;
     this.held = false;
     this.profiles.clear();
@@ -305,6 +320,7 @@ export class ProfileDirectory {
   /** The channel is lost: entries may be stale from now on; positive ones are held for an outage. */
   private channelDown(reason: string): void {
     this.gen++;
+    this.changes++;
     this.stats.resets++;
     this.unknown.clear();
     this.reads.forgetAll();
