@@ -59,7 +59,12 @@ function processPbu(ctx: ApplyContext, j: PbuJob): void | Promise<void> {
     const r = decide(ctx, j, snap, mine);
     if (r !== NEED_PROFILE) return r;
   }
-  // A policy answered from memory continues in this turn too; an answer that waited looks again.
+  return askThenDecide(ctx, j, mine);
+}
+
+/** The policy source's answer, then steps 5-14 (a function of its own: no closure on the snapshot path). */
+function askThenDecide(ctx: ApplyContext, j: PbuJob, mine: Bce | Bce[] | undefined): void | Promise<void> {
+  // A policy answered from memory continues in this turn; an answer that waited looks again.
   let sameTurn = true;
   const r = fetchAndDecide(ctx, j, (pol) => decide(ctx, j, pol, sameTurn ? mine : ctx.cache.mnEntry(j.mnId)));
   sameTurn = false;
@@ -213,13 +218,13 @@ function decide(ctx: ApplyContext, j: PbuJob, pol: Policy, mine: Bce | Bce[] | u
       if (!Array.isArray(mine)) prev = mine.ts;
       else for (const b of mine) if (b.ts > prev) prev = b.ts;
     }
-    const now = ctx.clock.now();
-    if (j.tsNum < prev) return reject(ctx, j, BaStatus.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, { nowMs: now });
+    // The clock is read only for a rejection (its PBA carries the LMA's time, RFC 5213 §5.5).
+    if (j.tsNum < prev) return reject(ctx, j, BaStatus.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, { nowMs: ctx.clock.now() });
     // Clock skew is judged against the PBU's arrival time (path.ts arrivedAt: the kernel's
     // receive stamp when the transport has one): time the PBU spent in the socket buffer
     // while the loop was busy, or queued for a policy lookup, is not skew between the clocks.
     const skewed = !ctx.cfg.mobileNodeGeneratedTimestampInUse && Math.abs(timestampToMs(v.timestamp) - j.at) > ctx.cfg.timestampValidityWindowMs;
-    if (j.tsNum === prev || skewed) return reject(ctx, j, BaStatus.TIMESTAMP_MISMATCH, { nowMs: now });
+    if (j.tsNum === prev || skewed) return reject(ctx, j, BaStatus.TIMESTAMP_MISMATCH, { nowMs: ctx.clock.now() });
   } else if (mine !== undefined) {
     // Sequence-number mode (RFC 6275 §9.5.1), per mobility session: the session this PBU would update.
     let cand: Bce | undefined;

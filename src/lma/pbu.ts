@@ -227,14 +227,16 @@ export function policyFromProfile(p: Profile | null, magOk: boolean, served: rea
   return { magOk, profile: p, snapshot: false, enabled: p.enabled, otherLma, bits: policyBitsOf(p, magOk), askedAt };
 }
 
-const snapshots = new Map<number, Policy>();
+/** Shared snapshot policies by (bits >>> 5): POLICY_BITS are the five bits 32 .. 512 (bce-flags.ts). */
+const snapshots: (Policy | undefined)[] = new Array<Policy | undefined>(32).fill(undefined);
 
 /** A policy from a BCE's cached bits (immutable, shared per bit pattern). */
 export function policyFromSnapshot(bits: number): Policy {
-  let p = snapshots.get(bits);
+  const i = (bits & POLICY_BITS) >>> 5;
+  let p = snapshots[i];
   if (p === undefined) {
-    p = Object.freeze({ magOk: (bits & F.POL_MAG_OK) !== 0, profile: null, snapshot: true, enabled: true, otherLma: false, bits, askedAt: undefined });
-    snapshots.set(bits, p);
+    p = Object.freeze({ magOk: (bits & F.POL_MAG_OK) !== 0, profile: null, snapshot: true, enabled: true, otherLma: false, bits: bits & POLICY_BITS, askedAt: undefined });
+    snapshots[i] = p;
   }
   return p;
 }

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { BaStatus, HandoffIndicator } from '../../src/mh/index.ts';
 import { POLICY_FOLLOWED_MAX_MS } from '../../src/lma/handle.ts';
+import { POLICY_BITS, policyFromSnapshot } from '../../src/lma/pbu.ts';
+import { F } from '../../src/lma/bce.ts';
 import { harness, makeProfile } from './driver.ts';
 import type { Harness, TestMag } from './driver.ts';
 
@@ -121,5 +123,21 @@ describe('policy snapshot while the policy source follows changes', () => {
     await h.advance(1);
     assert.equal(await reRegister(), 0);
     assert.equal(h.policy.nowCalls, asked + 2);
+  });
+});
+
+describe('policy snapshots', () => {
+  it('one shared, immutable policy per pattern of the policy bits', () => {
+    const seen = new Set<object>();
+    for (let bits = 0; bits <= POLICY_BITS; bits++) {
+      if ((bits & ~POLICY_BITS) !== 0) continue;
+      const p = policyFromSnapshot(bits);
+      assert.equal(p.bits, bits);
+      assert.equal(p.magOk, (bits & F.POL_MAG_OK) !== 0);
+      assert.ok(p.snapshot && Object.isFrozen(p));
+      assert.equal(policyFromSnapshot(bits), p, 'shared');
+      seen.add(p);
+    }
+    assert.equal(seen.size, 32, 'five bits, 32 patterns');
   });
 });
