@@ -64,8 +64,7 @@ export class ProfileDirectory {
   private live = false;
   /** Bumped whenever everything is dropped: reads from before do not fill the maps. */
   private gen = 0;
-  /** Bumped whenever an answer from memory may change (see followedGeneration). */
-  private changes = 0;
+  private changes = 0; // see followedGeneration
   private readonly readers = new Set<Reader>();
   /** Batched database reads (profile-reads.ts). */
   private readonly reads: BatchedReads;
@@ -259,11 +258,9 @@ export class ProfileDirectory {
   }
 
   /**
-   * A number that changes whenever an answer from memory may change: an MN's entry dropped (its
-   * change notification, invalidate), everything dropped, the channel lost or back. Undefined
-   * while answers do not come from memory (mode off, channel not verified). A caller that kept
-   * something decided from answers asked while the number was g (the LMA's policy snapshot in a
-   * binding) may use it while the number is still g: it is what memory would answer now.
+   * Changes whenever an answer from memory may change (an entry or everything dropped, the channel
+   * lost or back); undefined while memory does not answer. What was decided from answers asked
+   * while it was g (the LMA's policy snapshots) is what memory would answer while it is still g.
    */
   followedGeneration(): number | undefined {
     return this.mode !== 'off' && this.usable() ? this.changes : undefined;
