@@ -236,6 +236,8 @@ export const configSchema = z.object({
        * How long a binding's policy answer (profile enabled, MAG authorised) spares its
        * re-registrations a new policy check, ms. Profiles are served from memory by the profile
        * directory, so this can be short: a disabled profile stops re-registrations within it.
+       * While the directory follows the database's changes, an answer serves on until any profile
+       * or MAG changes, at most 10 minutes (src/lma/handle.ts snapshotServes); 0: every PBU asks.
        */
       policyCacheTtl: ms.default(5000),
     })

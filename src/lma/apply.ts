@@ -135,7 +135,7 @@ export function applyNew(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
   b.lifetime = secs;
   b.registeredAt = b.refreshedAt = now;
   b.expiresAt = now + secs * 1000;
-  b.policyAt = now;
+  b.policyAt = pol.askedAt ?? now;
   b.flags = pol.bits & POLICY_BITS;
   if (j.carriage === 'udp4' && j.v.flags & BuFlag.F) b.flags |= F.UDP_ENCAP;
   applyGre(ctx, b, g);
@@ -261,7 +261,7 @@ export function applyUpdate(ctx: ApplyContext, j: PbuJob, pol: Policy, b: Bce): 
   if (j.carriage === 'udp4' && j.v.flags & BuFlag.F) b.flags |= F.UDP_ENCAP;
   if (!pol.snapshot) {
     b.flags = (b.flags & ~POLICY_BITS) | (pol.bits & POLICY_BITS);
-    b.policyAt = now;
+    b.policyAt = pol.askedAt ?? now;
   }
   applyGre(ctx, b, g);
   const lla = linkLocal(ctx, j, b);

@@ -29,4 +29,8 @@ export const F = {
   LIVE: 4096,
   /** A change whose PBA must wait is queued and not yet durable (commit.ts). */
   UNSYNCED: 8192,
+  /** Its state is queued for the binding store and not taken into a batch yet (commit.ts `dirty`). */
+  QUEUED: 16384,
+  /** A batch holding its state is being committed (commit.ts `inflightIds`). */
+  INFLIGHT: 32768,
 } as const;

@@ -145,6 +145,7 @@ export class GroupCommit {
   /** Queues a BCE's current state. `durable`: its next PBA waits for the commit (await `committed`). */
   upsert(b: Bce, durable: boolean): void {
     this.dirty.set(b.id, b);
+    b.flags |= F.QUEUED;
     if (durable && this.o.durable) {
       b.flags |= F.UNSYNCED;
       this.durable.set(b.id, b);
@@ -159,9 +160,14 @@ export class GroupCommit {
     }
   }
 
-  /** True when the store holds b's state as queued so far (nothing of it waits to be written). */
+  /**
+   * True when the store holds b's state as queued so far (nothing of it waits to be written).
+   * Answered from b's flags, kept in step with `dirty` and `inflightIds` (no lookup per refresh):
+   * F.QUEUED while b's state is in `dirty`, F.INFLIGHT while a batch holding it is committed.
+   * For a BCE in the cache (a removed one is queued as its session key, not as itself).
+   */
   written(b: Bce): boolean {
-    return !this.dirty.has(b.id) && !this.inflightIds.has(b.id);
+    return (b.flags & (F.QUEUED | F.INFLIGHT)) === 0;
   }
 
   /** A new session: its first write is an insert (the store never held its key; see upsert). */
@@ -323,12 +329,13 @@ export class GroupCommit {
       this.dirty = new Map();
       this.durable = new Map();
     }
-    for (const id of items.keys()) {
+    for (const [id, item] of items) {
       if (!whole) {
         this.dirty.delete(id);
         this.durable.delete(id);
       }
       this.inflightIds.add(id);
+      if (typeof item !== 'string') item.flags = (item.flags & ~F.QUEUED) | F.INFLIGHT;
     }
     const f: InFlight = { batch: this.next ?? newBatch(), items, durable };
     this.next = null;
@@ -347,14 +354,21 @@ export class GroupCommit {
       this.o.log.error({ err: e }, 'binding commit failed unexpectedly');
     }
     if (ok) commitTrace?.batch(t0, items.size, durable.keys());
-    for (const id of items.keys()) this.inflightIds.delete(id);
+    for (const [id, item] of items) {
+      this.inflightIds.delete(id);
+      if (typeof item !== 'string') item.flags &= ~F.INFLIGHT;
+    }
     this.inflight.splice(this.inflight.indexOf(f), 1);
     if (ok) {
       if (fresh > 0 || this.fresh.size > 0) for (const id of items.keys()) this.fresh.delete(id); // written (store or journal): upserts from now on
       for (const [id, b] of durable) if (!this.durable.has(id)) b.flags &= ~F.UNSYNCED; // else changed again: a later batch
     } else {
       // Put back what was not changed since (newer state wins) and try again later.
-      for (const [id, item] of items) if (!this.dirty.has(id)) this.dirty.set(id, item);
+      for (const [id, item] of items) {
+        if (this.dirty.has(id)) continue;
+        this.dirty.set(id, item);
+        if (typeof item !== 'string') item.flags |= F.QUEUED;
+      }
       for (const [id, b] of durable) if (!this.durable.has(id)) this.durable.set(id, b);
     }
     f.batch.resolve(ok);

@@ -8,7 +8,7 @@
 //   173 | 13 lookup: 155 / 159, new / update / de-register / wait | 14 PBA per §5.3.6.
 //
 // The policy source is asked once per PBU unless a BCE of this MN at the same MAG holds a
-// fresh policy snapshot (re-registrations never touch the database).
+// fresh policy snapshot (re-registrations never touch the database; see snapshotServes).
 import { BaStatus, timestampToMs } from '../mh/index.ts';
 import { F } from './bce.ts';
 import type { Bce } from './bce.ts';
@@ -52,27 +52,71 @@ export function handlePbu(ctx: ApplyContext, j: PbuJob): void {
 }
 
 function processPbu(ctx: ApplyContext, j: PbuJob): void | Promise<void> {
-  const snap = freshSnapshot(ctx, j);
+  // The MN's entry, looked up once: everything below up to the state change runs in this turn.
+  const mine = ctx.cache.mnEntry(j.mnId);
+  const snap = mine !== undefined ? freshSnapshot(ctx, j, mine) : undefined;
   if (snap) {
-    const r = decide(ctx, j, snap);
+    const r = decide(ctx, j, snap, mine);
     if (r !== NEED_PROFILE) return r;
   }
-  return fetchAndDecide(ctx, j, (pol) => decide(ctx, j, pol));
+  return askThenDecide(ctx, j, mine);
+}
+
+/** The policy source's answer, then steps 5-14 (a function of its own: no closure on the snapshot path). */
+function askThenDecide(ctx: ApplyContext, j: PbuJob, mine: Bce | Bce[] | undefined): void | Promise<void> {
+  // A policy answered from memory continues in this turn; an answer that waited looks again.
+  let sameTurn = true;
+  const r = fetchAndDecide(ctx, j, (pol) => decide(ctx, j, pol, sameTurn ? mine : ctx.cache.mnEntry(j.mnId)));
+  sameTurn = false;
+  return r;
 }
 
 /** Policy bits cached in a BCE of this MN at this MAG, if still fresh. */
-function freshSnapshot(ctx: ApplyContext, j: PbuJob): Policy | undefined {
-  const e = ctx.cache.mnEntry(j.mnId);
-  if (e === undefined) return undefined;
+function freshSnapshot(ctx: ApplyContext, j: PbuJob, e: Bce | Bce[]): Policy | undefined {
   const now = ctx.clock.now();
-  const ttl = ctx.cfg.policyCacheTtlMs;
-  if (!Array.isArray(e)) {
-    return e.peer.key === j.coaKey && (e.flags & F.POL_MAG_OK) !== 0 && now - e.policyAt < ttl ? policyFromSnapshot(e.flags & POLICY_BITS) : undefined;
-  }
-  for (const b of e) {
-    if (b.peer.key === j.coaKey && (b.flags & F.POL_MAG_OK) !== 0 && now - b.policyAt < ttl) return policyFromSnapshot(b.flags & POLICY_BITS);
-  }
+  if (!Array.isArray(e)) return snapshotServes(ctx, j, e, now) ? policyFromSnapshot(e.flags & POLICY_BITS) : undefined;
+  for (const b of e) if (snapshotServes(ctx, j, b, now)) return policyFromSnapshot(b.flags & POLICY_BITS);
   return undefined;
+}
+
+/** Longest a policy snapshot serves while the policy source reports no change (MemoryLmaPolicy.policyGeneration). */
+export const POLICY_FOLLOWED_MAX_MS = 600_000;
+
+/**
+ * A BCE's policy snapshot serves a PBU from its MAG while younger than lma.policyCacheTtl, or,
+ * when the policy source follows changes (the profile directory), while nothing changed since
+ * it was taken (a profile change takes effect at its next re-registration), up to
+ * POLICY_FOLLOWED_MAX_MS. A TTL of 0 keeps asking the source for every PBU.
+ */
+function snapshotServes(ctx: ApplyContext, j: PbuJob, b: Bce, now: number): boolean {
+  if (b.peer.key !== j.coaKey || (b.flags & F.POL_MAG_OK) === 0) return false;
+  const age = now - b.policyAt;
+  const ttl = ctx.cfg.policyCacheTtlMs;
+  return age < ttl || (ttl > 0 && age < POLICY_FOLLOWED_MAX_MS && b.policyAt > unchangedSince(ctx));
+}
+
+/** Per LMA: the policy source's generation last seen, and when this LMA first saw it. */
+const followed = new WeakMap<ApplyContext, { gen: number | undefined; since: number }>();
+
+/**
+ * Since when (clock time) the policy source's answers have not changed, as far as this LMA has
+ * seen: no earlier than the change itself (a snapshot asked in that very millisecond is not
+ * trusted either). Infinity while the source does not follow changes. Called on every ask of
+ * the source too, so the generation is known from the first registration on.
+ */
+function unchangedSince(ctx: ApplyContext): number {
+  const policy = ctx.policy;
+  if (policy.policyGeneration === undefined) return Infinity;
+  const g = policy.policyGeneration();
+  let s = followed.get(ctx);
+  if (s === undefined) {
+    s = { gen: g, since: ctx.clock.now() };
+    followed.set(ctx, s);
+  } else if (s.gen !== g) {
+    s.gen = g;
+    s.since = ctx.clock.now();
+  }
+  return g === undefined ? Infinity : s.since;
 }
 
 const NO_PROFILE: Promise<null> = Promise.resolve(null);
@@ -83,6 +127,7 @@ const nothing = (): void => undefined;
  * once when the source can answer from memory (MemoryLmaPolicy), else after its promises.
  */
 export function fetchAndDecide(ctx: ApplyContext, j: PbuJob, then: (pol: Policy) => Outcome): void | Promise<void> {
+  unchangedSince(ctx); // the generation the answer belongs to (or a later one)
   let now: PolicyAnswer | undefined;
   try {
     now = ctx.policy.policyNow?.(j.mnId, j.coa);
@@ -101,12 +146,13 @@ export function fetchAndDecide(ctx: ApplyContext, j: PbuJob, then: (pol: Policy)
 async function fetchAsync(ctx: ApplyContext, j: PbuJob, then: (pol: Policy) => Outcome): Promise<void> {
   let pol: Policy;
   let profileP: Promise<Profile | null> | undefined;
+  const askedAt = ctx.clock.now();
   try {
     // Both questions go out at once; awaited one after the other (no Promise.all per PBU).
     const magP = ctx.policy.magAuthorized(j.coa, j.mnId);
     profileP = j.mnId === '' ? NO_PROFILE : ctx.policy.profile(j.mnId);
     const magOk = await magP;
-    pol = policyFromProfile(await profileP, magOk, ctx.cfg.servedLmaNames);
+    pol = policyFromProfile(await profileP, magOk, ctx.cfg.servedLmaNames, askedAt);
   } catch (e) {
     profileP?.catch(nothing); // not awaited when the MAG question failed first
     // Policy source down: an existing session at this MAG keeps its (stale) snapshot; anything else waits
@@ -127,7 +173,7 @@ async function fetchAsync(ctx: ApplyContext, j: PbuJob, then: (pol: Policy) => O
   if (r !== undefined) await r;
 }
 
-function lookupKey(j: PbuJob): LookupKey {
+function lookupKey(j: PbuJob, mine: Bce | Bce[] | undefined): LookupKey {
   const req4 = j.v.v4Reqs[0];
   return {
     mnId: j.mnId,
@@ -138,6 +184,7 @@ function lookupKey(j: PbuJob): LookupKey {
     hi: j.v.hi ?? 0,
     dereg: j.v.lifetime === 0,
     coaKey: j.coaKey,
+    mine,
   };
 }
 
@@ -147,8 +194,8 @@ export function seqGreater(a: number, b: number): boolean {
   return d !== 0 && d < 0x8000;
 }
 
-/** Steps 5-14 once the policy is known. */
-function decide(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
+/** Steps 5-14 once the policy is known; `mine`: the MN's entry in the cache (mnEntry) now. */
+function decide(ctx: ApplyContext, j: PbuJob, pol: Policy, mine: Bce | Bce[] | undefined): Outcome {
   const v = j.v;
   // Steps 5-6: the MAG must be authorised to send PBUs for this MN.
   if (!pol.magOk) return reject(ctx, j, BaStatus.MAG_NOT_AUTHORIZED_FOR_PROXY_REG);
@@ -164,7 +211,6 @@ function decide(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
 
   // Step 9 (§5.5): ordering.
   let lk: Lookup | undefined;
-  const mine = ctx.cache.mnEntry(j.mnId);
   if (v.timestamp !== undefined && ctx.cfg.timestampBasedApproachInUse) {
     // Timestamp mode: the sequence number is ignored (but copied into the PBA).
     let prev = 0;
@@ -172,10 +218,10 @@ function decide(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
       if (!Array.isArray(mine)) prev = mine.ts;
       else for (const b of mine) if (b.ts > prev) prev = b.ts;
     }
-    const now = ctx.clock.now();
+    // The clock is read only for a rejection (its PBA carries the LMA's time, RFC 5213 §5.5).
     if (j.tsNum < prev) {
       ctx.counters.timestampRejects.lower++;
-      return reject(ctx, j, BaStatus.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, { nowMs: now });
+      return reject(ctx, j, BaStatus.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, { nowMs: ctx.clock.now() });
     }
     // Clock skew is judged against the PBU's arrival time (path.ts arrivedAt: the kernel's
     // receive stamp when the transport has one): time the PBU spent in the socket buffer
@@ -185,13 +231,13 @@ function decide(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
     const why = j.tsNum === prev ? 'equal' : skew < -w ? 'behind' : skew > w ? 'ahead' : undefined;
     if (why !== undefined) {
       ctx.counters.timestampRejects[why]++; // which check, for operators (counters.ts)
-      return reject(ctx, j, BaStatus.TIMESTAMP_MISMATCH, { nowMs: now });
+      return reject(ctx, j, BaStatus.TIMESTAMP_MISMATCH, { nowMs: ctx.clock.now() });
     }
   } else if (mine !== undefined) {
     // Sequence-number mode (RFC 6275 §9.5.1), per mobility session: the session this PBU would update.
     let cand: Bce | undefined;
     if (v.hi !== undefined && v.att !== undefined && (v.hnpOpts.length > 0 || v.v4Reqs.length > 0)) {
-      lk = lookupBce(ctx.cache, lookupKey(j));
+      lk = lookupBce(ctx.cache, lookupKey(j, mine));
       if (lk.kind === 'update' || lk.kind === 'wait') cand = lk.bce;
     } else if (!Array.isArray(mine)) {
       cand = mine;
@@ -212,7 +258,7 @@ function decide(ctx: ApplyContext, j: PbuJob, pol: Policy): Outcome {
   if (v.v4Reqs.length > 1) return reject(ctx, j, BaStatus.MULTIPLE_IPV4_HOME_ADDRESS_ASSIGNMENT_NOT_SUPPORTED);
 
   // Step 13: §5.4.1.
-  lk ??= lookupBce(ctx.cache, lookupKey(j));
+  lk ??= lookupBce(ctx.cache, lookupKey(j, mine));
   switch (lk.kind) {
     case 'reject':
       return reject(ctx, j, lk.status);

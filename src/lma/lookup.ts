@@ -18,6 +18,8 @@ export interface LookupKey {
   dereg: boolean;
   /** The MAG's peer key (Proxy-CoA [+ port]). */
   coaKey: string;
+  /** The MN's BCE or BCEs as the cache holds them now (BindingCache.mnEntry): looked up once per PBU. */
+  mine: Bce | Bce[] | undefined;
 }
 
 export type Lookup =
@@ -71,13 +73,27 @@ function sameMagReRegistration(k: LookupKey, only: Bce | undefined): boolean {
   );
 }
 
+/**
+ * The MN's BCE holding prefix `p`, if one does. A prefix belongs to one BCE (the index maps it
+ * to that BCE: bce.ts byHnp), so this is what cache.byPrefix(p) answers whenever it finds one:
+ * the common re-registration finds its session without a lookup in the 100,000-entry index.
+ */
+function ownerAmong(mine: Bce | Bce[] | undefined, p: string): Bce | undefined {
+  if (mine === undefined) return undefined;
+  if (!Array.isArray(mine)) return mine.hasHnp(p) ? mine : undefined;
+  for (const b of mine) if (b.hasHnp(p)) return b;
+  return undefined;
+}
+
 export function lookupBce(cache: BindingCache, k: LookupKey): Lookup {
-  // §5.4.1.1: at least one HNP with a NON_ZERO value; key: any of them.
+  // §5.4.1.1: at least one HNP with a NON_ZERO value; key: any of them (the first one found).
   if (k.hnps.length > 0) {
-    let found: Bce | undefined;
-    for (const p of k.hnps) {
-      found = cache.byPrefix(p);
-      if (found) break;
+    let found = ownerAmong(k.mine, k.hnps[0]);
+    if (!found) {
+      for (const p of k.hnps) {
+        found = cache.byPrefix(p);
+        if (found) break;
+      }
     }
     if (!found) return newOrIgnore(k); // (2)
     if (found.mnId !== k.mnId) return { kind: 'reject', status: BaStatus.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX }; // (3)
@@ -88,13 +104,13 @@ export function lookupBce(cache: BindingCache, k: LookupKey): Lookup {
   if (k.v4 !== 0) {
     // The MN's own session with that address first (it may be in a routing context of its own),
     // else whoever holds it in the default context.
-    const found = cache.ofMn(k.mnId).find((b) => b.v4 === (k.v4 | 0)) ?? cache.byIpv4(k.v4);
+    const found = ownV4(k.mine, k.v4) ?? cache.byIpv4(k.v4);
     if (!found) return newOrIgnore(k);
     // §5.4.1.1 (3) says 155; with an IPv4 key the IPv4 code tells the MAG what to retry (RFC 5844 §3.2.3.2: 0.0.0.0).
     if (found.mnId !== k.mnId) return { kind: 'reject', status: BaStatus.NOT_AUTHORIZED_FOR_IPV4_HOME_ADDRESS };
     return matchesSession(k, found) ? { kind: 'update', bce: found } : newOrIgnore(k);
   }
-  const only = cache.onlyOfMn(k.mnId);
+  const only = k.mine === undefined || Array.isArray(k.mine) ? undefined : k.mine;
   // §5.4.1.2: MN-LL-ID present; key: (MN-ID, ATT, MN-LL-ID).
   if (k.llId !== null) {
     const m = cache.byLinkLayer(k.mnId, k.att, k.llId);
@@ -113,6 +129,12 @@ export function lookupBce(cache: BindingCache, k: LookupKey): Lookup {
     if (sameMagReRegistration(k, only)) return { kind: 'update', bce: only };
   }
   return newOrIgnore(k); // (4)
+}
+
+function ownV4(mine: Bce | Bce[] | undefined, v4: number): Bce | undefined {
+  if (mine === undefined) return undefined;
+  if (!Array.isArray(mine)) return mine.v4 === (v4 | 0) ? mine : undefined;
+  return mine.find((b) => b.v4 === (v4 | 0));
 }
 
 /** §5.4.1.1 (5): the conditions under which a full prefix match updates the BCE. */

@@ -208,6 +208,8 @@ export interface Policy {
   otherLma: boolean;
   /** F.POL_* bits. */
   bits: number;
+  /** When the source was asked, if in an earlier turn (clock time): what a snapshot of it dates from. */
+  askedAt: number | undefined;
 }
 
 export function policyBitsOf(p: Profile, magOk: boolean): number {
@@ -219,20 +221,22 @@ export function policyBitsOf(p: Profile, magOk: boolean): number {
   return bits;
 }
 
-export function policyFromProfile(p: Profile | null, magOk: boolean, served: readonly string[]): Policy {
-  if (!p) return { magOk, profile: null, snapshot: false, enabled: false, otherLma: false, bits: 0 };
+export function policyFromProfile(p: Profile | null, magOk: boolean, served: readonly string[], askedAt?: number): Policy {
+  if (!p) return { magOk, profile: null, snapshot: false, enabled: false, otherLma: false, bits: 0, askedAt };
   const otherLma = served.length > 0 && p.lma !== null && !served.includes(p.lma);
-  return { magOk, profile: p, snapshot: false, enabled: p.enabled, otherLma, bits: policyBitsOf(p, magOk) };
+  return { magOk, profile: p, snapshot: false, enabled: p.enabled, otherLma, bits: policyBitsOf(p, magOk), askedAt };
 }
 
-const snapshots = new Map<number, Policy>();
+/** Shared snapshot policies by (bits >>> 5): POLICY_BITS are the five bits 32 .. 512 (bce-flags.ts). */
+const snapshots: (Policy | undefined)[] = new Array<Policy | undefined>(32).fill(undefined);
 
 /** A policy from a BCE's cached bits (immutable, shared per bit pattern). */
 export function policyFromSnapshot(bits: number): Policy {
-  let p = snapshots.get(bits);
+  const i = (bits & POLICY_BITS) >>> 5;
+  let p = snapshots[i];
   if (p === undefined) {
-    p = Object.freeze({ magOk: (bits & F.POL_MAG_OK) !== 0, profile: null, snapshot: true, enabled: true, otherLma: false, bits });
-    snapshots.set(bits, p);
+    p = Object.freeze({ magOk: (bits & F.POL_MAG_OK) !== 0, profile: null, snapshot: true, enabled: true, otherLma: false, bits: bits & POLICY_BITS, askedAt: undefined });
+    snapshots[i] = p;
   }
   return p;
 }

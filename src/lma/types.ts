@@ -185,6 +185,13 @@ export interface PolicyAnswer {
  */
 export interface MemoryLmaPolicy {
   policyNow?(mnId: string, proxyCoa: string): PolicyAnswer | undefined;
+  /**
+   * A number that changes whenever any answer of policyNow may change (a profile or the MAG
+   * table changed, memory dropped); undefined while the source does not follow changes. A
+   * binding's policy snapshot taken after the number last changed serves its re-registrations
+   * past lma.policyCacheTtl (handle.ts), for at most POLICY_FOLLOWED_MAX_MS.
+   */
+  policyGeneration?(): number | undefined;
 }
 
 export interface LmaDeps {

@@ -49,12 +49,21 @@ import { diameterClientFor } from './diameter-mag.ts';
 export function storeLmaPolicy(store: Store, opts: { authorizeAnyMag: boolean; peers: PeerDirectory; directory?: ProfileDirectory }): LmaPolicySource & MemoryLmaPolicy {
   const directory = opts.directory ?? new ProfileDirectory(store, { mode: 'off' });
   const magNow = (proxyCoa: string): boolean => opts.authorizeAnyMag || opts.peers.mag(canonicalSource(proxyCoa))?.authorized === true;
+  // Both counters only grow: their sum changes whenever either does.
+  let magReloads = 0;
+  opts.peers.onChange((t) => {
+    if (t === 'mags') magReloads++;
+  });
   return {
     profile: (mnId) => directory.find(mnId),
     magAuthorized: async (proxyCoa) => magNow(proxyCoa),
     policyNow(mnId, proxyCoa) {
       const profile = directory.peekView(mnId); // read, never kept or changed: no copy
       return profile === undefined ? undefined : { profile, magAuthorized: magNow(proxyCoa) };
+    },
+    policyGeneration() {
+      const g = directory.followedGeneration();
+      return g === undefined ? undefined : g + magReloads;
     },
   };
 }

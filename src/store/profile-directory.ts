@@ -64,6 +64,7 @@ export class ProfileDirectory {
   private live = false;
   /** Bumped whenever everything is dropped: reads from before do not fill the maps. */
   private gen = 0;
+  private changes = 0; // see followedGeneration
   private readonly readers = new Set<Reader>();
   /** Batched database reads (profile-reads.ts). */
   private readonly reads: BatchedReads;
@@ -256,6 +257,15 @@ export class ProfileDirectory {
     return this.mode !== 'off' && this.usable();
   }
 
+  /**
+   * Changes whenever an answer from memory may change (an entry or everything dropped, the channel
+   * lost or back); undefined while memory does not answer. What was decided from answers asked
+   * while it was g (the LMA's policy snapshots) is what memory would answer while it is still g.
+   */
+  followedGeneration(): number | undefined {
+    return this.mode !== 'off' && this.usable() ? this.changes : undefined;
+  }
+
   /** The database cannot be reached and held (possibly stale) profiles answer. */
   get answeringHeld(): boolean {
     return this.held && this.outage.ongoing;
@@ -280,6 +290,7 @@ export class ProfileDirectory {
   }
 
   private drop(mnId: string): void {
+    this.changes++;
     this.profiles.delete(mnId);
     this.unknown.delete(mnId);
     this.reads.forget(mnId);
@@ -291,6 +302,7 @@ export class ProfileDirectory {
   /** Drop everything; reads in flight are not kept. `live` stays as it is unless the channel went down. */
   private reset(why: string, stillLive: boolean): void {
     this.gen++;
+    this.changes++;
     this.stats.resets++;
     this.held = false;
     this.profiles.clear();
@@ -305,6 +317,7 @@ export class ProfileDirectory {
   /** The channel is lost: entries may be stale from now on; positive ones are held for an outage. */
   private channelDown(reason: string): void {
     this.gen++;
+    this.changes++;
     this.stats.resets++;
     this.unknown.clear();
     this.reads.forgetAll();

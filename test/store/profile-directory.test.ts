@@ -171,6 +171,25 @@ for (const kind of DB_KINDS) {
       assert.equal(d.peek('mn6@example.net')!.enabled, false);
     });
 
+    it('followedGeneration: changes with every change of an answer from memory (notification, invalidate, flush); undefined in mode off', async () => {
+      const d = await open({ mode: 'lazy' });
+      await until('serving', () => d.serving);
+      const g0 = d.followedGeneration();
+      assert.equal(typeof g0, 'number');
+      await d.find('mn14@example.net');
+      assert.equal(d.followedGeneration(), g0, 'a read that fills memory changes no answer');
+      await afterNotified(d, () => other.profiles.update('mn14@example.net', { serviceSelection: 'ims' }, 'test'));
+      const g1 = d.followedGeneration();
+      assert.notEqual(g1, g0, 'a change notification');
+      d.invalidate('mn15@example.net');
+      const g2 = d.followedGeneration();
+      assert.ok(g2 !== g1 && g2 !== g0, 'invalidate(mnId)');
+      d.invalidate();
+      assert.ok(![g0, g1, g2].includes(d.followedGeneration()), 'invalidate()');
+      const off = await open({ mode: 'off' });
+      assert.equal(off.followedGeneration(), undefined);
+    });
+
     it('off: every lookup reads the database', async () => {
       const m0 = await lookups();
       const d = await open({ mode: 'off' });
@@ -231,6 +250,7 @@ for (const kind of DB_KINDS) {
         await until('answered from memory', () => d.peek('mn11@example.net'));
         skew += 1000; // as if the liveness queries had gone unanswered for a second
         assert.equal(d.peek('mn11@example.net'), undefined);
+        assert.equal(d.followedGeneration(), undefined, 'not following changes while not verified');
         assert.equal(await metric('pmip6_profile_directory_serving'), 0, 'not verified: 0');
         const reads = d.stats.reads;
         assert.ok(await d.find('mn11@example.net'));
