@@ -6,7 +6,7 @@
 // (logged once per cause and peer); a wrong Payload Proto or Header Len also gets an ICMPv6
 // Parameter Problem where the transport can send one (raw IPv6, RFC 6275 §9.2); nothing a
 // peer sends can throw out of here.
-import { decodeMessage, encodeMessage, isPbu, MH_BU, MH_MAX_LENGTH } from '../mh/index.ts';
+import { decodeMessage, encodeMessage, encodeMessageInto, isPbu, MH_BU, MH_MAX_LENGTH } from '../mh/index.ts';
 import { canonicalSource } from './sender.ts';
 import type { MhMessage } from '../mh/index.ts';
 import type { MhTransport, Peer, ReceivedMh } from '../transport/types.ts';
@@ -57,16 +57,18 @@ export class TokenBucket {
 }
 
 export function sendMessage(ctx: LmaContext, t: MhTransport, msg: MhMessage, to: Peer, from: string | undefined, tx: TxType): void {
-  let buf: Buffer;
   try {
-    buf = encodeMessage(msg); // checksum 0: UDP (RFC 5844 §4) or left to the kernel (raw IPv6)
+    // Checksum 0: UDP (RFC 5844 §4) or left to the kernel (raw IPv6). Where the transport can,
+    // the MH is encoded straight into its outgoing batch (no Buffer per message).
+    if (t.sendInto !== undefined) t.sendInto(encodeMessageInto, msg, to, from);
+    else t.send(encodeMessage(msg), to, from);
   } catch (e) {
+    // Only the encoder throws here (a transport reports its own errors through onError).
     ctx.counters.dropped['unencodable-reply']++;
     ctx.log.warn({ err: e, type: msg.type, to: to.address }, 'could not encode a reply; not sent');
     return;
   }
   ctx.counters.tx[tx]++;
-  t.send(buf, to, from);
 }
 
 /**
