@@ -89,9 +89,12 @@ export function receive(ctx: PathContext, t: MhTransport, m: ReceivedMh, beBucke
       drop(ctx, 'oversized', m);
       return;
     }
+    // One clock read per BU, for the refusal rate and its arrival time (RFC 5213 §5.5).
+    const bu = m.data.length > 2 && m.data[2] === MH_BU;
+    const now = bu ? ctx.clock.now() : 0;
     // A BU from a source that is no provisioned MAG, while its 154 would be over the reply rate:
     // counted and dropped before decoding, so a flood costs a map lookup per datagram (issue 9).
-    if (ctx.mags !== undefined && m.data.length > 2 && m.data[2] === MH_BU && !ctx.refusals.has(ctx.clock.now())) {
+    if (bu && ctx.mags !== undefined && !ctx.refusals.has(now)) {
       if (ctx.mags.bySource(canonicalSource(m.from.address)) === undefined) {
         c.rx.pbu++;
         c.refused['unknown-source']++;
@@ -118,7 +121,7 @@ export function receive(ctx: PathContext, t: MhTransport, m: ReceivedMh, beBucke
           return;
         }
         c.rx.pbu++;
-        handlePbu(ctx, parsePbu(msg, { t, from: m.from, local: m.local, carriage: m.carriage, lmaa: ctx.lmaaFor(m.carriage) }, arrivedAt(ctx.clock.now(), m)));
+        handlePbu(ctx, parsePbu(msg, { t, from: m.from, local: m.local, carriage: m.carriage, lmaa: ctx.lmaaFor(m.carriage) }, arrivedAt(now, m)));
         return;
       case 'heartbeat':
         ctx.heartbeat.onHeartbeat(msg, m, t);
