@@ -6,7 +6,7 @@
 // (logged once per cause and peer); a wrong Payload Proto or Header Len also gets an ICMPv6
 // Parameter Problem where the transport can send one (raw IPv6, RFC 6275 §9.2); nothing a
 // peer sends can throw out of here.
-import { decodeMessage, encodeMessage, isPbu, MH_BU, MH_MAX_LENGTH } from '../mh/index.ts';
+import { decodeMessage, encodeMessage, encodeMessageInto, isPbu, MH_BU, MH_MAX_LENGTH } from '../mh/index.ts';
 import { canonicalSource } from './sender.ts';
 import type { MhMessage } from '../mh/index.ts';
 import type { MhTransport, Peer, ReceivedMh } from '../transport/types.ts';
@@ -57,16 +57,18 @@ export class TokenBucket {
 }
 
 export function sendMessage(ctx: LmaContext, t: MhTransport, msg: MhMessage, to: Peer, from: string | undefined, tx: TxType): void {
-  let buf: Buffer;
   try {
-    buf = encodeMessage(msg); // checksum 0: UDP (RFC 5844 §4) or left to the kernel (raw IPv6)
+    // Checksum 0: UDP (RFC 5844 §4) or left to the kernel (raw IPv6). Where the transport can,
+    // the MH is encoded straight into its outgoing batch (no Buffer per message).
+    if (t.sendInto !== undefined) t.sendInto(encodeMessageInto, msg, to, from);
+    else t.send(encodeMessage(msg), to, from);
   } catch (e) {
+    // Only the encoder throws here (a transport reports its own errors through onError).
     ctx.counters.dropped['unencodable-reply']++;
     ctx.log.warn({ err: e, type: msg.type, to: to.address }, 'could not encode a reply; not sent');
     return;
   }
   ctx.counters.tx[tx]++;
-  t.send(buf, to, from);
 }
 
 /**
@@ -87,9 +89,12 @@ export function receive(ctx: PathContext, t: MhTransport, m: ReceivedMh, beBucke
       drop(ctx, 'oversized', m);
       return;
     }
+    // One clock read per BU, for the refusal rate and its arrival time (RFC 5213 §5.5).
+    const bu = m.data.length > 2 && m.data[2] === MH_BU;
+    const now = bu ? ctx.clock.now() : 0;
     // A BU from a source that is no provisioned MAG, while its 154 would be over the reply rate:
     // counted and dropped before decoding, so a flood costs a map lookup per datagram (issue 9).
-    if (ctx.mags !== undefined && m.data.length > 2 && m.data[2] === MH_BU && !ctx.refusals.has(ctx.clock.now())) {
+    if (bu && ctx.mags !== undefined && !ctx.refusals.has(now)) {
       if (ctx.mags.bySource(canonicalSource(m.from.address)) === undefined) {
         c.rx.pbu++;
         c.refused['unknown-source']++;
@@ -116,7 +121,7 @@ export function receive(ctx: PathContext, t: MhTransport, m: ReceivedMh, beBucke
           return;
         }
         c.rx.pbu++;
-        handlePbu(ctx, parsePbu(msg, { t, from: m.from, local: m.local, carriage: m.carriage, lmaa: ctx.lmaaFor(m.carriage) }, arrivedAt(ctx.clock.now(), m)));
+        handlePbu(ctx, parsePbu(msg, { t, from: m.from, local: m.local, carriage: m.carriage, lmaa: ctx.lmaaFor(m.carriage) }, arrivedAt(now, m)));
         return;
       case 'heartbeat':
         ctx.heartbeat.onHeartbeat(msg, m, t);

@@ -17,7 +17,7 @@
  *      size (`bad-option-value`), so that whatever decodes can be encoded again.
  */
 import { verifyMhChecksum } from './checksum.ts';
-import { decodeOptions, take } from './options-decode.ts';
+import { decodeOptions, get16, get32, take } from './options-decode.ts';
 import {
   BrType,
   IPPROTO_NONE,
@@ -93,23 +93,23 @@ export function decodeMessage(input: Uint8Array, opts?: DecodeOptions): DecodeRe
   let msg: MhMessage;
   switch (mhType) {
     case MH_BU: // RFC 6275 6.1.7
-      msg = { type: 'bu', seq: buf.readUInt16BE(6), flags: buf.readUInt16BE(8), lifetime: buf.readUInt16BE(10), options };
+      msg = { type: 'bu', seq: get16(buf, 6), flags: get16(buf, 8), lifetime: get16(buf, 10), options };
       break;
     case MH_BA: // RFC 6275 6.1.8
       msg = {
-        type: 'ba', status: buf[6], flags: buf[7], seq: buf.readUInt16BE(8), lifetime: buf.readUInt16BE(10), options,
+        type: 'ba', status: buf[6], flags: buf[7], seq: get16(buf, 8), lifetime: get16(buf, 10), options,
       };
       break;
     case MH_BE: // RFC 6275 6.1.9
       msg = { type: 'be', status: buf[6], homeAddress: take(buf, 8, 24, zeroCopy), options };
       break;
     case MH_HEARTBEAT: // RFC 5847 3.3
-      msg = { type: 'heartbeat', flags: buf.readUInt16BE(6), seq: buf.readUInt32BE(8), options };
+      msg = { type: 'heartbeat', flags: get16(buf, 6), seq: get32(buf, 8), options };
       break;
     default: // MH_BINDING_REVOCATION, RFC 5846 5.1 / 5.2
       msg = buf[6] === BrType.BRI
-        ? { type: 'bri', trigger: buf[7], seq: buf.readUInt16BE(8), flags: buf[10], options }
-        : { type: 'bra', status: buf[7], seq: buf.readUInt16BE(8), flags: buf[10], options };
+        ? { type: 'bri', trigger: buf[7], seq: get16(buf, 8), flags: buf[10], options }
+        : { type: 'bra', status: buf[7], seq: get16(buf, 8), flags: buf[10], options };
   }
   return { ok: true, msg };
 }

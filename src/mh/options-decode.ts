@@ -51,6 +51,31 @@ function badValue(what: string, value: number, max: number, offset: number): Opt
   return { ok: false, error: { code: 'bad-option-value', reason: `${what} Prefix Length ${value} is more than ${max}`, offset } };
 }
 
+/** Big-endian 16 bits: plain byte loads (Buffer's read helpers check their arguments on every call). */
+export function get16(b: Uint8Array, o: number): number {
+  return (b[o] << 8) | b[o + 1];
+}
+
+/** Big-endian 32 bits, unsigned. */
+export function get32(b: Uint8Array, o: number): number {
+  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+
+const scratch64 = new DataView(new ArrayBuffer(8));
+
+/** Big-endian 64 bits as a bigint: one BigInt made (Buffer#readBigUInt64BE makes four). */
+function get64(b: Uint8Array, o: number): bigint {
+  for (let i = 0; i < 8; i++) scratch64.setUint8(i, b[o + i]);
+  return scratch64.getBigUint64(0);
+}
+
+/**
+ * Handoff Indicator and Access Technology Type options (RFC 5213 8.4, 8.5) for every value,
+ * shared and frozen: two objects fewer per PBU. Decoded options are read, never changed.
+ */
+const HI_OPTS: readonly MobilityOption[] = Array.from({ length: 256 }, (_, hi) => Object.freeze({ type: 'handoffIndicator' as const, hi }));
+const ATT_OPTS: readonly MobilityOption[] = Array.from({ length: 256 }, (_, att) => Object.freeze({ type: 'accessTechType' as const, att }));
+
 /**
  * The bytes `buf[a, b)`: a view when `zeroCopy`, else a fresh copy. Small
  * fields (addresses, identifiers) are copied with a plain loop, which beats
@@ -104,7 +129,7 @@ export function decodeOptions(buf: Buffer, start: number, end: number, zeroCopy:
       case OptType.PADN:
         break; // RFC 6275 6.2.3: contents ignored
       case OptType.BINDING_REFRESH_ADVICE:
-        options.push({ type: 'bindingRefreshAdvice', interval: buf.readUInt16BE(d) });
+        options.push({ type: 'bindingRefreshAdvice', interval: get16(buf, d) });
         break;
       case OptType.ALTERNATE_COA:
         options.push({ type: 'altCoa', addr: take(buf, d, d + 16, zeroCopy) });
@@ -113,7 +138,7 @@ export function decodeOptions(buf: Buffer, start: number, end: number, zeroCopy:
         options.push({ type: 'mnId', subtype: buf[d], id: take(buf, d + 1, next, zeroCopy) });
         break;
       case OptType.VENDOR_SPECIFIC:
-        options.push({ type: 'vendorSpecific', vendorId: buf.readUInt32BE(d), subType: buf[d + 4], data: take(buf, d + 5, next, zeroCopy) });
+        options.push({ type: 'vendorSpecific', vendorId: get32(buf, d), subType: buf[d + 4], data: take(buf, d + 5, next, zeroCopy) });
         break;
       case OptType.SERVICE_SELECTION:
         options.push({ type: 'serviceSelection', id: take(buf, d, next, zeroCopy) });
@@ -123,10 +148,10 @@ export function decodeOptions(buf: Buffer, start: number, end: number, zeroCopy:
         options.push({ type: 'hnp', prefixLen: buf[d + 1], prefix: take(buf, d + 2, d + 18, zeroCopy) });
         break;
       case OptType.HANDOFF_INDICATOR:
-        options.push({ type: 'handoffIndicator', hi: buf[d + 1] });
+        options.push(HI_OPTS[buf[d + 1]]);
         break;
       case OptType.ACCESS_TECHNOLOGY_TYPE:
-        options.push({ type: 'accessTechType', att: buf[d + 1] });
+        options.push(ATT_OPTS[buf[d + 1]]);
         break;
       case OptType.MN_LINK_LAYER_ID:
         options.push({ type: 'mnLinkLayerId', id: take(buf, d + 2, next, zeroCopy) });
@@ -135,44 +160,44 @@ export function decodeOptions(buf: Buffer, start: number, end: number, zeroCopy:
         options.push({ type: 'linkLocalAddress', addr: take(buf, d, d + 16, zeroCopy) });
         break;
       case OptType.TIMESTAMP:
-        options.push({ type: 'timestamp', value: buf.readBigUInt64BE(d) });
+        options.push({ type: 'timestamp', value: get64(buf, d) });
         break;
       case OptType.RESTART_COUNTER:
-        options.push({ type: 'restartCounter', counter: buf.readUInt32BE(d) });
+        options.push({ type: 'restartCounter', counter: get32(buf, d) });
         break;
       case OptType.IPV4_HOME_ADDRESS:
         if (buf[d] >>> 2 > MAX_V4_PREFIX) return badValue('IPv4 Home Address option', buf[d] >>> 2, MAX_V4_PREFIX, d);
-        options.push({ type: 'ipv4HomeAddress', prefixLen: buf[d] >>> 2, p: (buf[d] & 0x02) !== 0, addr: buf.readUInt32BE(d + 2) });
+        options.push({ type: 'ipv4HomeAddress', prefixLen: buf[d] >>> 2, p: (buf[d] & 0x02) !== 0, addr: get32(buf, d + 2) });
         break;
       case OptType.IPV4_ADDRESS_ACK:
         if (buf[d + 1] >>> 2 > MAX_V4_PREFIX) return badValue('IPv4 Address Acknowledgement option', buf[d + 1] >>> 2, MAX_V4_PREFIX, d + 1);
-        options.push({ type: 'ipv4AddressAck', status: buf[d], prefixLen: buf[d + 1] >>> 2, addr: buf.readUInt32BE(d + 2) });
+        options.push({ type: 'ipv4AddressAck', status: buf[d], prefixLen: buf[d + 1] >>> 2, addr: get32(buf, d + 2) });
         break;
       case OptType.NAT_DETECTION:
-        options.push({ type: 'natDetection', f: (buf[d] & 0x80) !== 0, refreshTime: buf.readUInt32BE(d + 2) });
+        options.push({ type: 'natDetection', f: (buf[d] & 0x80) !== 0, refreshTime: get32(buf, d + 2) });
         break;
       case OptType.IPV4_COA:
-        options.push({ type: 'ipv4Coa', addr: buf.readUInt32BE(d + 2) });
+        options.push({ type: 'ipv4Coa', addr: get32(buf, d + 2) });
         break;
       case OptType.GRE_KEY:
-        options.push({ type: 'greKey', key: len === 6 ? buf.readUInt32BE(d + 2) : null });
+        options.push({ type: 'greKey', key: len === 6 ? get32(buf, d + 2) : null });
         break;
       case OptType.IPV4_HOA_REQUEST:
         if (buf[d] >>> 2 > MAX_V4_PREFIX) return badValue('IPv4 Home Address Request option', buf[d] >>> 2, MAX_V4_PREFIX, d);
-        options.push({ type: 'ipv4HoaRequest', prefixLen: buf[d] >>> 2, addr: buf.readUInt32BE(d + 2) });
+        options.push({ type: 'ipv4HoaRequest', prefixLen: buf[d] >>> 2, addr: get32(buf, d + 2) });
         break;
       case OptType.IPV4_HOA_REPLY:
         if (buf[d + 1] >>> 2 > MAX_V4_PREFIX) return badValue('IPv4 Home Address Reply option', buf[d + 1] >>> 2, MAX_V4_PREFIX, d + 1);
-        options.push({ type: 'ipv4HoaReply', status: buf[d], prefixLen: buf[d + 1] >>> 2, addr: buf.readUInt32BE(d + 2) });
+        options.push({ type: 'ipv4HoaReply', status: buf[d], prefixLen: buf[d + 1] >>> 2, addr: get32(buf, d + 2) });
         break;
       case OptType.IPV4_DEFAULT_ROUTER:
-        options.push({ type: 'ipv4DefaultRouter', addr: buf.readUInt32BE(d + 2) });
+        options.push({ type: 'ipv4DefaultRouter', addr: get32(buf, d + 2) });
         break;
       case OptType.IPV4_DHCP_SUPPORT_MODE:
         options.push({ type: 'ipv4DhcpSupportMode', server: (buf[d + 1] & 0x01) !== 0 });
         break;
       case OptType.MN_GROUP_ID:
-        options.push({ type: 'mnGroupId', subtype: buf[d], groupId: buf.readUInt32BE(d + 2) });
+        options.push({ type: 'mnGroupId', subtype: buf[d], groupId: get32(buf, d + 2) });
         break;
       default:
         // RFC 6275 6.2.1: skip what we don't understand; keep it for counting/relaying.

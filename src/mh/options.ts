@@ -52,7 +52,7 @@ function needLen(b: Uint8Array, len: number, what: string): void {
  * An IPv4 address or other 32-bit field as uint32. Accepts the int32 values
  * that JS bit operations produce (e.g. `192 << 24`); anything else out of range throws.
  */
-function u32(v: number, what: string): number {
+export function u32(v: number, what: string): number {
   if (Number.isInteger(v) && v >= -0x80000000 && v <= 0xffffffff) return v >>> 0;
   throw new RangeError(`${what}: ${v} is not a 32-bit value`);
 }
@@ -103,7 +103,8 @@ export function optionSpec(opt: MobilityOption): number {
     case 'mnLinkLayerId': checkMax(opt.id, 253, 'mnLinkLayerId.id'); return (2 + opt.id.length) | A_4N;
     case 'linkLocalAddress': needLen(opt.addr, 16, 'linkLocalAddress.addr'); return 16 | A_8N6;
     case 'timestamp':
-      if (opt.value < 0n || opt.value > 0xffffffffffffffffn) throw new RangeError('timestamp: not a uint64');
+      // asUintN(64, v) === v: 0 <= v < 2^64, without two BigInt comparisons per PBA.
+      if (typeof opt.value !== 'bigint' || BigInt.asUintN(64, opt.value) !== opt.value) throw new RangeError('timestamp: not a uint64');
       return 8 | A_8N2;
     case 'restartCounter': return 4 | A_4N2;
     case 'ipv4HomeAddress': checkPrefixLen(opt.prefixLen, 32, 'ipv4HomeAddress'); return 6 | A_4N;
@@ -130,137 +131,193 @@ export function padForSpec(spec: number, off: number): number {
   return ((spec >>> 12) - off) & ((spec >>> 8) & 0xf);
 }
 
+/** A one-octet field: an integer 0..255, else RangeError (as Buffer#writeUInt8 threw). */
+export function u8(v: number, what: string): number {
+  if ((v & 0xff) !== v) throw new RangeError(`${what}: ${v} is not in 0..255`);
+  return v;
+}
+
+/** A two-octet field: an integer 0..65535, else RangeError. */
+export function u16(v: number, what: string): number {
+  if ((v & 0xffff) !== v) throw new RangeError(`${what}: ${v} is not in 0..65535`);
+  return v;
+}
+
+/** Big-endian 16 bits at `o`: plain byte stores (Buffer's write helpers validate every argument). */
+export function put16(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 8;
+  b[o + 1] = v;
+}
+
+/** Big-endian 32 bits at `o` (`v` already a uint32). */
+export function put32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = v >>> 16;
+  b[o + 2] = v >>> 8;
+  b[o + 3] = v;
+}
+
+const scratch64 = new DataView(new ArrayBuffer(8));
+
+/** Big-endian 64 bits at `o` (`v` already checked to be a uint64): no BigInt shifts, which allocate. */
+export function put64(b: Uint8Array, o: number, v: bigint): void {
+  scratch64.setBigUint64(0, v);
+  for (let i = 0; i < 8; i++) b[o + i] = scratch64.getUint8(i);
+}
+
+/** `src` at `o`: a plain loop for the short fields of options (addresses, identifiers), else set. */
+export function putBytes(b: Uint8Array, o: number, src: Uint8Array): void {
+  const n = src.length;
+  if (n <= 32) for (let i = 0; i < n; i++) b[o + i] = src[i];
+  else b.set(src, o);
+}
+
 /**
  * Write `n` octets of padding at `off` (Pad1 for one, PadN for more; RFC 6275
- * 6.2.2, 6.2.3). Assumes `buf` is zero-filled there. Returns the new offset.
+ * 6.2.2, 6.2.3). Returns the new offset.
  */
-export function writePad(buf: Buffer, off: number, n: number): number {
+export function writePad(buf: Uint8Array, off: number, n: number): number {
   if (n === 1) {
     buf[off] = OptType.PAD1;
   } else if (n >= 2) {
     buf[off] = OptType.PADN;
     buf[off + 1] = n - 2;
+    for (let i = off + 2; i < off + n; i++) buf[i] = 0; // RFC 6275 6.2.3: zero-valued octets
   }
   return off + n;
 }
 
 /**
  * Write one option's Type, Length and data at `off` (no padding). `len` is
- * `optionDataLength(opt)`. Assumes `buf` is zero-filled (Reserved fields = 0).
- * Returns the offset after the option.
+ * `optionDataLength(opt)`. Writes every octet, Reserved ones as 0 (the buffer
+ * may hold anything: a transport's reused batch buffer).
+ * Returns the offset after the option. Out-of-range field values throw a RangeError.
  */
-export function writeOption(buf: Buffer, off: number, opt: MobilityOption, len: number): number {
+export function writeOption(buf: Uint8Array, off: number, opt: MobilityOption, len: number): number {
   buf[off + 1] = len;
   const d = off + 2;
   switch (opt.type) {
     case 'bindingRefreshAdvice':
       buf[off] = OptType.BINDING_REFRESH_ADVICE;
-      buf.writeUInt16BE(opt.interval, d);
+      put16(buf, d, u16(opt.interval, 'bindingRefreshAdvice.interval'));
       break;
     case 'altCoa':
       buf[off] = OptType.ALTERNATE_COA;
-      buf.set(opt.addr, d);
+      putBytes(buf, d, opt.addr);
       break;
     case 'mnId':
       buf[off] = OptType.MN_ID;
-      buf.writeUInt8(opt.subtype, d);
-      buf.set(opt.id, d + 1);
+      buf[d] = u8(opt.subtype, 'mnId.subtype');
+      putBytes(buf, d + 1, opt.id);
       break;
     case 'vendorSpecific':
       buf[off] = OptType.VENDOR_SPECIFIC;
-      buf.writeUInt32BE(u32(opt.vendorId, 'vendorId'), d);
-      buf.writeUInt8(opt.subType, d + 4);
-      buf.set(opt.data, d + 5);
+      put32(buf, d, u32(opt.vendorId, 'vendorId'));
+      buf[d + 4] = u8(opt.subType, 'vendorSpecific.subType');
+      putBytes(buf, d + 5, opt.data);
       break;
     case 'serviceSelection':
       buf[off] = OptType.SERVICE_SELECTION;
-      buf.set(opt.id, d);
+      putBytes(buf, d, opt.id);
       break;
     case 'hnp':
       buf[off] = OptType.HOME_NETWORK_PREFIX;
-      buf[d + 1] = opt.prefixLen; // d: Reserved
-      buf.set(opt.prefix, d + 2);
+      buf[d] = 0; // Reserved
+      buf[d + 1] = opt.prefixLen;
+      putBytes(buf, d + 2, opt.prefix);
       break;
     case 'handoffIndicator':
       buf[off] = OptType.HANDOFF_INDICATOR;
-      buf.writeUInt8(opt.hi, d + 1);
+      buf[d] = 0; // Reserved
+      buf[d + 1] = u8(opt.hi, 'handoffIndicator.hi');
       break;
     case 'accessTechType':
       buf[off] = OptType.ACCESS_TECHNOLOGY_TYPE;
-      buf.writeUInt8(opt.att, d + 1);
+      buf[d] = 0; // Reserved
+      buf[d + 1] = u8(opt.att, 'accessTechType.att');
       break;
     case 'mnLinkLayerId':
       buf[off] = OptType.MN_LINK_LAYER_ID;
-      buf.set(opt.id, d + 2); // d..d+1: Reserved
+      buf[d] = 0; // Reserved (16 bits)
+      buf[d + 1] = 0;
+      putBytes(buf, d + 2, opt.id);
       break;
     case 'linkLocalAddress':
       buf[off] = OptType.LINK_LOCAL_ADDRESS;
-      buf.set(opt.addr, d);
+      putBytes(buf, d, opt.addr);
       break;
     case 'timestamp': {
-      // Two 32-bit halves: the range was checked in optionSpec, and writeBigUInt64BE checks it
-      // again with BigInt comparisons on every PBA.
+      // Two 32-bit halves: the range was checked in optionSpec.
       buf[off] = OptType.TIMESTAMP;
-      const v = opt.value;
-      buf.writeUInt32BE(Number(v >> 32n), d);
-      buf.writeUInt32BE(Number(v & 0xffffffffn), d + 4);
+      put64(buf, d, opt.value);
       break;
     }
     case 'restartCounter':
       buf[off] = OptType.RESTART_COUNTER;
-      buf.writeUInt32BE(u32(opt.counter, 'counter'), d);
+      put32(buf, d, u32(opt.counter, 'counter'));
       break;
     case 'ipv4HomeAddress':
       buf[off] = OptType.IPV4_HOME_ADDRESS;
       buf[d] = (opt.prefixLen << 2) | (opt.p ? 0x02 : 0);
-      buf.writeUInt32BE(u32(opt.addr, 'addr'), d + 2);
+      buf[d + 1] = 0; // Reserved
+      put32(buf, d + 2, u32(opt.addr, 'addr'));
       break;
     case 'ipv4AddressAck':
       buf[off] = OptType.IPV4_ADDRESS_ACK;
-      buf.writeUInt8(opt.status, d);
+      buf[d] = u8(opt.status, 'ipv4AddressAck.status');
       buf[d + 1] = opt.prefixLen << 2;
-      buf.writeUInt32BE(u32(opt.addr, 'addr'), d + 2);
+      put32(buf, d + 2, u32(opt.addr, 'addr'));
       break;
     case 'natDetection':
       buf[off] = OptType.NAT_DETECTION;
       buf[d] = opt.f ? 0x80 : 0;
-      buf.writeUInt32BE(u32(opt.refreshTime, 'refreshTime'), d + 2);
+      buf[d + 1] = 0; // Reserved
+      put32(buf, d + 2, u32(opt.refreshTime, 'refreshTime'));
       break;
     case 'ipv4Coa':
       buf[off] = OptType.IPV4_COA;
-      buf.writeUInt32BE(u32(opt.addr, 'addr'), d + 2);
+      buf[d] = 0; // Reserved (16 bits)
+      buf[d + 1] = 0;
+      put32(buf, d + 2, u32(opt.addr, 'addr'));
       break;
     case 'greKey':
       buf[off] = OptType.GRE_KEY;
-      if (opt.key !== null) buf.writeUInt32BE(u32(opt.key, 'key'), d + 2);
+      buf[d] = 0; // Reserved (16 bits)
+      buf[d + 1] = 0;
+      if (opt.key !== null) put32(buf, d + 2, u32(opt.key, 'key'));
       break;
     case 'ipv4HoaRequest':
       buf[off] = OptType.IPV4_HOA_REQUEST;
       buf[d] = opt.prefixLen << 2;
-      buf.writeUInt32BE(u32(opt.addr, 'addr'), d + 2);
+      buf[d + 1] = 0; // Reserved
+      put32(buf, d + 2, u32(opt.addr, 'addr'));
       break;
     case 'ipv4HoaReply':
       buf[off] = OptType.IPV4_HOA_REPLY;
-      buf.writeUInt8(opt.status, d);
+      buf[d] = u8(opt.status, 'ipv4HoaReply.status');
       buf[d + 1] = opt.prefixLen << 2;
-      buf.writeUInt32BE(u32(opt.addr, 'addr'), d + 2);
+      put32(buf, d + 2, u32(opt.addr, 'addr'));
       break;
     case 'ipv4DefaultRouter':
       buf[off] = OptType.IPV4_DEFAULT_ROUTER;
-      buf.writeUInt32BE(u32(opt.addr, 'addr'), d + 2);
+      buf[d] = 0; // Reserved (16 bits)
+      buf[d + 1] = 0;
+      put32(buf, d + 2, u32(opt.addr, 'addr'));
       break;
     case 'ipv4DhcpSupportMode':
       buf[off] = OptType.IPV4_DHCP_SUPPORT_MODE;
+      buf[d] = 0; // Reserved
       buf[d + 1] = opt.server ? 0x01 : 0;
       break;
     case 'mnGroupId':
       buf[off] = OptType.MN_GROUP_ID;
-      buf.writeUInt8(opt.subtype, d);
-      buf.writeUInt32BE(u32(opt.groupId, 'groupId'), d + 2);
+      buf[d] = u8(opt.subtype, 'mnGroupId.subtype');
+      buf[d + 1] = 0; // Reserved
+      put32(buf, d + 2, u32(opt.groupId, 'groupId'));
       break;
     case 'unknown':
       buf[off] = opt.code;
-      buf.set(opt.data, d);
+      putBytes(buf, d, opt.data);
       break;
   }
   return d + len;

@@ -8,6 +8,7 @@
 import { isIPv6 } from 'node:net';
 import { parseIpv6 } from '../mh/addr.ts';
 import type { MhSocket } from './native.ts';
+import type { MhWriter } from './types.ts';
 
 const MAX_BATCH = 256;
 const OUT_BYTES = 256 * 1024;
@@ -41,22 +42,43 @@ export class Ip6SendQueue {
     const s = from === undefined ? undefined : this.addressOctets(from);
     if (d === null || s === null || data.length > OUT_BYTES) return false;
     if (this.count === MAX_BATCH || this.used + data.length > OUT_BYTES) this.flush();
-    const i = this.count;
     this.out.set(data, this.used);
-    this.info[4 * i] = this.used;
-    this.info[4 * i + 1] = data.length;
+    this.queued(this.used, data.length, d, s, to);
+    return true;
+  }
+
+  /**
+   * Queues one datagram written in place by `write(arg, out, off)` (at least `room` octets free
+   * at `off`; returns the length): no Buffer, no copy. False, with nothing written, when the
+   * addresses cannot be batched; what `write` throws comes out, and nothing is queued then.
+   */
+  addInto<T>(write: MhWriter<T>, arg: T, room: number, to: string, from: string | undefined): boolean {
+    const d = this.addressOctets(to);
+    const s = from === undefined ? undefined : this.addressOctets(from);
+    if (d === null || s === null) return false;
+    if (this.count === MAX_BATCH || this.used + room > OUT_BYTES) this.flush();
+    const off = this.used;
+    const n = write(arg, this.out, off);
+    if (!(n >= 0 && n <= room)) throw new RangeError(`datagram writer returned ${n} octets for a room of ${room}`);
+    this.queued(off, n, d, s, to);
+    return true;
+  }
+
+  private queued(off: number, length: number, d: Uint8Array, s: Uint8Array | undefined, to: string): void {
+    const i = this.count;
+    this.info[4 * i] = off;
+    this.info[4 * i + 1] = length;
     this.info[4 * i + 2] = 0; // no zone: scope id 0
     this.info[4 * i + 3] = s === undefined ? 0 : 1;
     this.addrs.set(d, 32 * i);
     if (s !== undefined) this.addrs.set(s, 32 * i + 16);
     this.dests[i] = to;
     this.count++;
-    this.used += data.length;
+    this.used = off + length;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flushLater);
     }
-    return true;
   }
 
   private readonly flushLater = (): void => {

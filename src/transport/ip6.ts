@@ -12,7 +12,8 @@ import { logger, type Logger } from '../util/log.ts';
 import { LogOnce } from '../util/log-once.ts';
 import { Ip6TransportUnavailableError, rawMhSupport, type MhSocket, type NativeAddon } from './native.ts';
 import { retire, track, untrack } from './ip6-metrics.ts';
-import { queuedSince, type MhTransport, type Peer, type ReceivedMh } from './types.ts';
+import { queuedSince, type MhTransport, type MhWriter, type Peer, type ReceivedMh } from './types.ts';
+import { MH_MAX_LENGTH } from '../mh/constants.ts';
 import { Ip6SendQueue } from './ip6-batch.ts';
 
 export interface Ip6TransportOptions {
@@ -160,6 +161,23 @@ export class Ip6Transport implements MhTransport {
     const err = b.wildcard && from !== undefined ? b.socket.send(data, to.address, from) : b.socket.send(data, to.address);
     if (err !== 0) this.sendFailed(err, to.address);
   }
+
+  /**
+   * MhTransport.sendInto: written straight into the socket's outgoing batch; an address that
+   * cannot be batched (a zone) is written into a scratch buffer and sent at once (the addon's
+   * send copies it into the kernel before returning).
+   */
+  sendInto<T>(write: MhWriter<T>, arg: T, to: Peer, from?: string): void {
+    if (this.closed) return;
+    const b = this.pick(from);
+    if (b.queue !== null && b.queue.addInto(write, arg, MH_MAX_LENGTH, to.address, b.wildcard ? from : undefined)) return;
+    const n = write(arg, this.scratch, 0);
+    const data = this.scratch.subarray(0, n);
+    const err = b.wildcard && from !== undefined ? b.socket.send(data, to.address, from) : b.socket.send(data, to.address);
+    if (err !== 0) this.sendFailed(err, to.address);
+  }
+
+  private readonly scratch = Buffer.alloc(MH_MAX_LENGTH);
 
   private sendFailed(errno: number, to: string): void {
     this.counters.sendErrors++;

@@ -41,9 +41,20 @@ export function queuedSince(rxTime: number | undefined, wallNow: number): number
   return q > 0 ? q : 0;
 }
 
+/** Writes one datagram at `buf[off..]` and returns its length (MhTransport.sendInto). */
+export type MhWriter<T> = (arg: T, buf: Uint8Array, off: number) => number;
+
 export interface MhTransport {
   /** Sends one encoded MH to a peer. Errors are reported through onError, never thrown. */
   send(data: Buffer, to: Peer, from?: string): void;
+  /**
+   * Like send, with the datagram written in place into the transport's outgoing buffer: the
+   * transport calls `write(arg, buf, off)`, which writes at `buf[off..]` (at least
+   * MH_MAX_LENGTH octets of room) and returns the length; no Buffer per message. What `write`
+   * throws comes out of here, and nothing is sent then; anything else goes to onError. Optional
+   * (the caller falls back to send).
+   */
+  sendInto?<T>(write: MhWriter<T>, arg: T, to: Peer, from?: string): void;
   /** One handler; called for every datagram received. */
   onReceive(handler: (m: ReceivedMh) => void): void;
   onError?(handler: (e: Error) => void): void;

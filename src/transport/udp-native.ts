@@ -5,6 +5,7 @@
 // without it, or with its option batched: false (lma.udpBatched), UdpTransport uses node:dgram.
 import { loadNative } from './native.ts';
 import { queuedSince } from './types.ts';
+import type { MhWriter } from './types.ts';
 
 /** The addon's UdpSocket (native/src/udp_mmsg.c). */
 interface NativeUdpSocket {
@@ -129,29 +130,57 @@ export class BatchedUdpSocket {
 
   /** Queues one datagram; the queue leaves at the end of this turn of the event loop (or when full). */
   send(data: Uint8Array, port: number, address: string): void {
-    let a = this.numbers.get(address);
-    if (a === undefined) {
-      a = ipv4ToU32(address);
-      if (a === undefined) {
-        this.onError(new Error(`not an IPv4 address: ${address}`));
-        return;
-      }
-      if (this.numbers.size >= 4096) this.numbers.clear();
-      this.numbers.set(address, a);
-    }
+    const a = this.addressNumber(address);
+    if (a === undefined) return;
     if (data.length > OUT_BYTES) {
       this.onError(new Error(`datagram of ${data.length} octets is too long`));
       return;
     }
     if (this.count === MAX_BATCH || this.used + data.length > OUT_BYTES) this.flush();
     this.out.set(data, this.used);
+    this.queued(this.used, data.length, a, port);
+  }
+
+  /**
+   * Queues one datagram written in place: `write(arg, out, off)` writes it into the outgoing
+   * buffer (at least `room` octets free at `off`) and returns its length; no copy, no Buffer.
+   * What `write` throws comes out of here and nothing is queued.
+   */
+  sendInto<T>(write: MhWriter<T>, arg: T, room: number, port: number, address: string): void {
+    const a = this.addressNumber(address);
+    if (a === undefined) return;
+    if (this.count === MAX_BATCH || this.used + room > OUT_BYTES) this.flush();
+    const off = this.used;
+    const n = write(arg, this.out, off);
+    if (!(n >= 0 && n <= room)) {
+      this.onError(new Error(`datagram writer returned ${n} octets for a room of ${room}`));
+      return;
+    }
+    this.queued(off, n, a, port);
+  }
+
+  private addressNumber(address: string): number | undefined {
+    let a = this.numbers.get(address);
+    if (a === undefined) {
+      a = ipv4ToU32(address);
+      if (a === undefined) {
+        this.onError(new Error(`not an IPv4 address: ${address}`));
+        return undefined;
+      }
+      if (this.numbers.size >= 4096) this.numbers.clear();
+      this.numbers.set(address, a);
+    }
+    return a;
+  }
+
+  private queued(off: number, length: number, a: number, port: number): void {
     const k = this.count * 4;
-    this.info[k] = this.used;
-    this.info[k + 1] = data.length;
+    this.info[k] = off;
+    this.info[k + 1] = length;
     this.info[k + 2] = a;
     this.info[k + 3] = port;
     this.count++;
-    this.used += data.length;
+    this.used = off + length;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flushLater);

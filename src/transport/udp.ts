@@ -7,8 +7,8 @@
 // recvmmsg / sendmmsg, one JavaScript call per received batch); otherwise node:dgram.
 import dgram from 'node:dgram';
 import { isIPv4, isIPv6 } from 'node:net';
-import { PMIP6_CNTL_UDP_PORT } from '../mh/index.ts';
-import type { MhTransport, Peer, ReceivedMh } from './types.ts';
+import { MH_MAX_LENGTH, PMIP6_CNTL_UDP_PORT } from '../mh/index.ts';
+import type { MhTransport, MhWriter, Peer, ReceivedMh } from './types.ts';
 import { BatchedUdpSocket, nativeUdp, type BatchedUdpStats } from './udp-native.ts';
 
 export interface UdpTransportOptions {
@@ -122,18 +122,40 @@ export class UdpTransport implements MhTransport {
 
   /** Sends from the socket bound to `from` if there is one, else from the first socket of the right family. */
   send(data: Buffer, to: Peer, from?: string): void {
-    if (this.closed) return;
+    const b = this.socketFor(to, from);
+    if (b === undefined) return;
+    if (b.socket instanceof BatchedUdpSocket) b.socket.send(data, to.port ?? PMIP6_CNTL_UDP_PORT, to.address);
+    else b.socket.send(data, to.port ?? PMIP6_CNTL_UDP_PORT, to.address, this.onSent);
+  }
+
+  /**
+   * MhTransport.sendInto: on a batched socket the MH is written straight into its outgoing
+   * batch; on node:dgram into a scratch buffer, then copied (dgram keeps what it is given
+   * until sent).
+   */
+  sendInto<T>(write: MhWriter<T>, arg: T, to: Peer, from?: string): void {
+    const b = this.socketFor(to, from);
+    if (b === undefined) return;
+    const port = to.port ?? PMIP6_CNTL_UDP_PORT;
+    if (b.socket instanceof BatchedUdpSocket) {
+      b.socket.sendInto(write, arg, MH_MAX_LENGTH, port, to.address);
+      return;
+    }
+    const n = write(arg, this.scratch, 0);
+    b.socket.send(Buffer.from(this.scratch.subarray(0, n)), port, to.address, this.onSent);
+  }
+
+  private readonly scratch = Buffer.alloc(MH_MAX_LENGTH);
+
+  private socketFor(to: Peer, from: string | undefined): Bound | undefined {
+    if (this.closed) return undefined;
     // IPv6 text has a colon, IPv4 text none (what is neither fails in the socket's send, reported there).
     const v6 = to.address.includes(':');
     let b: Bound | undefined;
     if (from !== undefined) b = this.byAddress(from);
     if (b === undefined || (b.family === 6) !== v6) b = this.bound.find((x) => (x.family === 6) === v6);
-    if (b === undefined) {
-      this.errorHandler?.(new Error(`no IPv${v6 ? 6 : 4} socket to send to ${to.address}`));
-      return;
-    }
-    if (b.socket instanceof BatchedUdpSocket) b.socket.send(data, to.port ?? PMIP6_CNTL_UDP_PORT, to.address);
-    else b.socket.send(data, to.port ?? PMIP6_CNTL_UDP_PORT, to.address, this.onSent);
+    if (b === undefined) this.errorHandler?.(new Error(`no IPv${v6 ? 6 : 4} socket to send to ${to.address}`));
+    return b;
   }
 
   /** The socket bound to `address` (no closure per send: one of a few sockets). */

@@ -14,6 +14,12 @@ import { Writable } from 'node:stream';
 import dgram from 'node:dgram';
 import { MapPolicy, buildPbu, makeProfile, type PbuSpec } from '../lma/driver.ts';
 
+/** An MhWriter that copies prepared octets (sendMany's `into`). */
+function copyInto(data: Buffer, buf: Uint8Array, off: number): number {
+  buf.set(data, off);
+  return data.length;
+}
+
 interface Req {
   id: number;
   op: string;
@@ -68,7 +74,12 @@ const ops: Record<string, (r: Req) => unknown> = {
     const e = transports.get(r.name as string)!;
     const errors: string[] = [];
     e.t.onError((err) => errors.push(err.message));
-    for (const p of r.packets as { hex: string; to: string; from?: string }[]) e.t.send(Buffer.from(p.hex, 'hex'), { address: p.to }, p.from);
+    for (const p of r.packets as { hex: string; to: string; from?: string; into?: boolean }[]) {
+      const data = Buffer.from(p.hex, 'hex');
+      // into: written in place through MhTransport.sendInto (a writer copying the octets).
+      if (p.into && e.t.sendInto) e.t.sendInto(copyInto, data, { address: p.to }, p.from);
+      else e.t.send(data, { address: p.to }, p.from);
+    }
     await new Promise((res) => setImmediate(res));
     return errors;
   },

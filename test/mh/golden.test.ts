@@ -12,6 +12,7 @@ import {
   HeartbeatFlag,
   decodeMessage,
   encodeMessage,
+  encodeMessageInto,
   mhChecksum,
   parseIpv4,
   parseIpv6,
@@ -28,6 +29,14 @@ function hex(s: string): Buffer {
 function roundTrip(msg: MhMessage, expected: Buffer): void {
   const enc = encodeMessage(msg);
   assert.equal(enc.toString('hex'), expected.toString('hex'));
+  // In place (a transport's reused batch buffer, holding anything): the same octets, at an
+  // odd offset, and nothing written outside them.
+  for (const junk of [0x00, 0xa5, 0xff]) {
+    const room = Buffer.alloc(expected.length + 8, junk);
+    assert.equal(encodeMessageInto(msg, room, 3), expected.length);
+    assert.equal(room.subarray(3, 3 + expected.length).toString('hex'), expected.toString('hex'), `buffer filled with ${junk}`);
+    assert.ok(room.subarray(0, 3).every((x) => x === junk) && room.subarray(3 + expected.length).every((x) => x === junk));
+  }
   const dec = decodeMessage(expected);
   assert.ok(dec.ok, dec.ok ? '' : JSON.stringify(dec.error));
   assert.deepStrictEqual(dec.msg, msg);

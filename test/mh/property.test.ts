@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodeMessage, encodeMessage, mhChecksum, verifyMhChecksum } from '../../src/mh/index.ts';
+import { decodeMessage, encodeMessage, encodeMessageInto, mhChecksum, verifyMhChecksum } from '../../src/mh/index.ts';
 import { optionAlignment } from '../../src/mh/options.ts';
 import type { MobilityOption } from '../../src/mh/index.ts';
 import { bytes, messageArb, optionArb } from './arbitraries.ts';
@@ -43,6 +43,21 @@ describe('Round trip (RFC 6275 6.1, 6.2)', () => {
       const r = decodeMessage(encodeMessage(m));
       assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.error));
       assert.deepStrictEqual(r.msg, m);
+    }), { numRuns: RUNS });
+  });
+
+  it('in place: encodeMessageInto writes the octets of encodeMessage at any offset of a buffer holding anything, and nothing around them', () => {
+    fc.assert(fc.property(messageArb, fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 255 }), (m, off, junk) => {
+      const enc = encodeMessage(m);
+      const room = Buffer.alloc(off + enc.length + 16, junk);
+      assert.equal(encodeMessageInto(m, room, off), enc.length);
+      assert.deepEqual(room.subarray(off, off + enc.length), enc);
+      assert.ok(room.subarray(0, off).every((x) => x === junk));
+      assert.ok(room.subarray(off + enc.length).every((x) => x === junk));
+      // Too little room: a RangeError, and the buffer as it was.
+      const short = Buffer.alloc(off + enc.length - 1, junk);
+      assert.throws(() => encodeMessageInto(m, short, off), RangeError);
+      assert.ok(short.every((x) => x === junk));
     }), { numRuns: RUNS });
   });
 

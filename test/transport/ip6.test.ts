@@ -95,6 +95,16 @@ describe('raw IPv6 MH transport between namespaces (RFC 6275 §6.1, §9.2)', { s
     assert.equal(after.txErrors - before.txErrors, 1);
   });
 
+  it('sendInto: MHs written in place into the batch leave as send() sends them, in order, each from its source', async () => {
+    const packets = Array.from({ length: 30 }, (_, i) => ({ hex: heartbeat(200 + i).toString('hex'), to: B2, from: i % 2 ? A3 : A1, into: i % 3 !== 0 }));
+    assert.deepEqual(await a.call<string[]>('sendMany', { name: 'w', packets }), []);
+    const got = await b.call<Rx[]>('take', { name: 'b', n: 30 });
+    assert.deepEqual(
+      got.map((m) => [Buffer.from(m.hex, 'hex').subarray(6).toString('hex'), m.from.address]),
+      packets.map((p) => [Buffer.from(p.hex, 'hex').subarray(6).toString('hex'), p.from]),
+    );
+  });
+
   it('§9.2: a wrong checksum is discarded silently by the kernel and counted in its drop counter', async () => {
     const before = await a.call<Stats>('stats', { name: 'a' });
     const bad = heartbeat(10);
