@@ -21,16 +21,16 @@
 // journal holds anything, every store attempt carries the journal's content first; the first
 // one that commits empties the journal. Attempts are spaced by `retryMs` so a dead database
 // costs one failed attempt per interval, not one per batch. Without a journal a failed batch
-// stays queued and its PBAs are not sent (the MAGs retransmit).
-import type { NewRows, PersistedBinding } from '../store/repos/bindings.ts';
+// stays queued and its PBAs are not sent (the MAGs retransmit). The write itself, to the store
+// or the journal, is commit-write.ts.
+import type { PersistedBinding } from '../store/repos/bindings.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
-import { LogEvery } from '../util/log-rate.ts';
 import { F } from './bce.ts';
 import type { Bce } from './bce.ts';
 import type { LmaCounters } from './counters.ts';
 import { commitTrace } from './commit-trace.ts';
-import { newRows, toPersisted } from './persist.ts';
+import { BatchWriter } from './commit-write.ts';
 import type { BindingJournal, BindingStore } from './types.ts';
 
 export interface GroupCommitOptions {
@@ -97,27 +97,20 @@ export class GroupCommit {
   private readonly inflight: InFlight[] = [];
   /** Ids in some batch in flight: not taken into another one until it ends (commit order per row). */
   private readonly inflightIds = new Set<number>();
-  /** Session key -> row (or null: deleted) written to the journal and not yet to the store. */
-  private readonly journalled = new Map<string, PersistedBinding | null>();
   private deferred = false;
   private timer: TimerHandle | null = null;
-  private nextStoreTry = 0;
   private stopped = false;
   private readonly defer: (fn: () => void) => void;
-  private readonly logEvery: LogEvery;
+  private readonly writer: BatchWriter;
   private readonly maxInFlight: number;
   /** Gathering (see gatherAfter): flush once this many PBAs wait, or when gatherTimer fires; 0: not gathering. */
   private gatherTo = 0;
   private gatherTimer: TimerHandle | null = null;
   private readonly gatherMs: number;
 
-  constructor(
-    private readonly store: BindingStore,
-    private readonly journal: BindingJournal | undefined,
-    private readonly o: GroupCommitOptions,
-  ) {
+  constructor(store: BindingStore, journal: BindingJournal | undefined, private readonly o: GroupCommitOptions) {
     this.defer = o.defer ?? ((fn) => void setImmediate(fn));
-    this.logEvery = new LogEvery(o.log, 60_000, () => o.clock.now());
+    this.writer = new BatchWriter(store, journal, o);
     // PMIP6BENCH_COMMIT_INFLIGHT (not a configuration key: A/B benches only) overrides the default.
     this.maxInFlight = Math.max(1, o.maxInFlight ?? (Number(process.env.PMIP6BENCH_COMMIT_INFLIGHT) || 1));
     this.gatherMs = Math.max(0, o.gatherMs ?? (Number(process.env.PMIP6BENCH_COMMIT_GATHER_MS) || 0));
@@ -130,14 +123,12 @@ export class GroupCommit {
 
   /** Rows in the journal waiting for the store. */
   get journalledRows(): number {
-    return this.journalled.size;
+    return this.writer.journalled.size;
   }
 
   /** The journal's content at start (restart recovery overlays it on the store's rows). */
   async loadJournal(): Promise<Map<string, PersistedBinding | null>> {
-    if (!this.journal) return new Map();
-    const m = await this.journal.load();
-    for (const [k, v] of m) this.journalled.set(k, v);
+    const m = await this.writer.loadJournal();
     if (m.size > 0) this.arm(0);
     return m;
   }
@@ -234,7 +225,7 @@ export class GroupCommit {
 
   /** Batches in flight at once: one while the journal holds rows (its replay must not race a newer write). */
   private capacity(): number {
-    return this.journalled.size > 0 ? 1 : this.maxInFlight;
+    return this.writer.journalled.size > 0 ? 1 : this.maxInFlight;
   }
 
   private soon(): void {
@@ -318,7 +309,7 @@ export class GroupCommit {
         }
       }
     }
-    if (items.size === 0 && this.journalled.size === 0) {
+    if (items.size === 0 && this.writer.journalled.size === 0) {
       if (this.inflight.length === 0) {
         this.next?.resolve(true); // its waiters look again
         this.next = null;
@@ -349,7 +340,7 @@ export class GroupCommit {
     let ok = false;
     const t0 = commitTrace !== null ? performance.now() : 0;
     try {
-      ok = await this.write(items, removals, fresh);
+      ok = await this.writer.write(items, removals, fresh, this.fresh);
     } catch (e) {
       this.o.log.error({ err: e }, 'binding commit failed unexpectedly');
     }
@@ -374,120 +365,7 @@ export class GroupCommit {
     f.batch.resolve(ok);
     if (ok && this.durable.size > 0) this.gatherAfter(durable.size);
     else if (ok && this.dirty.size >= LAZY_ROWS) this.arm(0); // a backlog of lazy rows: the next part now
-    else if (this.dirty.size > 0 || this.journalled.size > 0) this.arm(ok ? this.o.lazyIntervalMs : this.o.retryMs);
+    else if (this.dirty.size > 0 || this.writer.journalled.size > 0) this.arm(ok ? this.o.lazyIntervalMs : this.o.retryMs);
   }
 
-  /**
-   * The rows of a batch: of new sessions first (`fresh` of them, inserted). Built from the BCEs
-   * when they are needed and not kept across the store's round trip: on the refresh path they
-   * would otherwise survive scavenges and be promoted (issue 12). When the store fails, the
-   * journal gets them built again, from the BCEs' state then (newer state wins anyway).
-   */
-  private rows(items: Map<number, Bce | string>): PersistedBinding[] {
-    const upserts: PersistedBinding[] = [];
-    const others: PersistedBinding[] = [];
-    for (const [id, item] of items) {
-      if (typeof item !== 'string') (this.fresh.has(id) ? upserts : others).push(toPersisted(this.o.lmaId, item));
-    }
-    for (let i = 0; i < others.length; i++) upserts.push(others[i]);
-    return upserts;
-  }
-
-  /** To the store (with the journal's content first), else to the journal. */
-  private async write(items: Map<number, Bce | string>, removals: string[], fresh: number): Promise<boolean> {
-    const c = this.o.counters.persist;
-    const now = this.o.clock.now();
-    const nUps = items.size - removals.length;
-    if (this.journalled.size === 0 || now >= this.nextStoreTry) {
-      const replay = this.journalled.size;
-      try {
-        let writes = nUps + removals.length;
-        if (replay > 0) {
-          const { ups, rems } = this.withJournal(this.rows(items), removals);
-          writes = ups.length + rems.length;
-          await this.commitWithTimeout(ups, null, rems, 0);
-        } else if (fresh === nUps && removals.length === 0 && this.store.insertNew !== undefined) {
-          // New sessions only (initial registrations): encoded straight from the BCEs.
-          const bces: Bce[] = [];
-          for (const item of items.values()) if (typeof item !== 'string') bces.push(item);
-          await this.commitWithTimeout(null, newRows(this.o.lmaId, bces), removals, fresh);
-        } else {
-          await this.commitWithTimeout(this.rows(items), null, removals, fresh);
-        }
-        c.writes += writes;
-        c.commits++;
-        if (replay > 0) {
-          this.journalled.clear();
-          await this.journal!.clear().catch((e: unknown) => this.o.log.error({ err: e }, 'could not empty the binding journal after replaying it'));
-          this.o.log.info({ rows: replay }, 'binding store reachable again: journal written to it');
-          this.logEvery.clear('store-failed');
-        }
-        return true;
-      } catch (e) {
-        c.errors++;
-        this.nextStoreTry = now + this.o.retryMs;
-        this.logEvery.warn('store-failed', this.journal ? 'binding store unavailable: bindings journalled locally until it returns' : 'binding store unavailable: PBAs held until it returns', {
-          error: (e as Error)?.name === 'DbUnavailableError' || (e as Error)?.name === 'CommitTimeout' ? (e as Error).name : String((e as Error)?.message ?? e).slice(0, 200),
-          journalledRows: this.journalled.size,
-        });
-      }
-    }
-    if (!this.journal) return false;
-    if (nUps === 0 && removals.length === 0) return true;
-    const upserts = this.rows(items);
-    try {
-      await this.journal.append(upserts, removals);
-    } catch (e) {
-      c.errors++;
-      this.logEvery.warn('journal-failed', 'binding journal append failed: PBAs held', { err: (e as Error)?.message });
-      return false;
-    }
-    for (const u of upserts) this.journalled.set(u.sessionKey, u);
-    for (const k of removals) this.journalled.set(k, null);
-    c.journalled += upserts.length + removals.length;
-    return true;
-  }
-
-  private withJournal(upserts: PersistedBinding[], removals: string[]): { ups: PersistedBinding[]; rems: string[] } {
-    const all = new Map(this.journalled);
-    for (const u of upserts) all.set(u.sessionKey, u);
-    for (const k of removals) all.set(k, null);
-    const ups: PersistedBinding[] = [];
-    const rems: string[] = [];
-    for (const [k, v] of all) {
-      if (v === null) rems.push(k);
-      else ups.push(v);
-    }
-    return { ups, rems };
-  }
-
-  /** `ups`, or else `created` (new rows only, for BindingStore.insertNew). */
-  private commitWithTimeout(ups: PersistedBinding[] | null, created: NewRows | null, rems: string[], fresh: number): Promise<void> {
-    const signal = { aborted: false };
-    // Started here, outside the closures below: they must not hold the rows (see rows()).
-    let started: Promise<void>;
-    try {
-      started = created !== null ? this.store.insertNew!(this.o.lmaId, created, signal) : this.store.commit(this.o.lmaId, ups ?? [], rems, signal, fresh);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return new Promise<void>((resolve, reject) => {
-      const t = this.o.clock.setTimer(this.o.commitTimeoutMs, () => {
-        signal.aborted = true;
-        const e = new Error(`binding commit not done within ${this.o.commitTimeoutMs} ms`);
-        e.name = 'CommitTimeout';
-        reject(e);
-      });
-      started.then(
-        () => {
-          t.cancel();
-          resolve();
-        },
-        (e: unknown) => {
-          t.cancel();
-          reject(e);
-        },
-      );
-    });
-  }
 }
