@@ -13,11 +13,13 @@ const SHARD_BITS = 6;
 export const SHARDS = 1 << SHARD_BITS;
 const GOLDEN = 0x9e3779b1 | 0;
 
-/** Four characters ending at `e` (outside the string: 0) and the length, mixed to a shard. */
+/** Six characters ending at `e` (outside the string: 0) and the length, mixed to a shard. */
 function mix(s: string, e: number): number {
   // charCodeAt outside the string is NaN, which `|` and `<<` read as 0.
-  const h = s.charCodeAt(e - 1) | (s.charCodeAt(e - 2) << 8) | (s.charCodeAt(e - 3) << 16) | (s.charCodeAt(e - 4) << 24);
-  return Math.imul(h ^ Math.imul(s.length, 0x85ebca6b | 0), GOLDEN) >>> (32 - SHARD_BITS);
+  const lo = s.charCodeAt(e - 1) | (s.charCodeAt(e - 2) << 8) | (s.charCodeAt(e - 3) << 16) | (s.charCodeAt(e - 4) << 24);
+  const hi = s.charCodeAt(e - 5) | (s.charCodeAt(e - 6) << 8) | (s.length << 16);
+  const h = Math.imul(lo, GOLDEN) ^ hi;
+  return Math.imul(h ^ (h >>> 15), 0x85ebca6b | 0) >>> (32 - SHARD_BITS);
 }
 
 /** Shard of an MN-ID (an NAI, RFC 4282, or "x-mnid-<subtype>:<hex>"), or of a key starting with one. */

@@ -1,0 +1,132 @@
+// `npm run bench -- cache-growth [--bindings=1000000] [--rounds=2]`: the binding cache's index
+// growth (issue 12). Fills a BindingCache with --bindings BCEs (MN-ID, one HNP, an MN-LL-ID on
+// every third) and reports the longest single add() (one V8 Map doubling rehashes every entry:
+// seconds at 2^20), how many adds took over 10 / 50 ms, the mean MN-ID and HNP lookup on fresh
+// key strings (as a PBU brings them: V8 hashes each anew), and the heap the indexes take per
+// binding. The baseline is the previous cache's index layout (one Map per index, byId in
+// insertion order), measured in the same run; rounds alternate baseline and new.
+import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Bce, BindingCache, MagPeer } from '../src/lma/bce.ts';
+import { MemoryHub } from '../src/transport/memory.ts';
+import { hnpOf, mnId } from './lma-parts.ts';
+import { opt } from './lma.ts';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** The previous BindingCache indexes (bce.ts before issue 12): one Map each. */
+class MapIndexes {
+  readonly byId = new Map<number, Bce>();
+  private readonly byMn = new Map<string, Bce | Bce[]>();
+  private readonly byHnp = new Map<string, Bce>();
+  private readonly byLl = new Map<string, Bce>();
+  add(b: Bce): void {
+    this.byId.set(b.id, b);
+    const cur = this.byMn.get(b.mnId);
+    if (cur === undefined) this.byMn.set(b.mnId, b);
+    else if (Array.isArray(cur)) cur.push(b);
+    else this.byMn.set(b.mnId, [cur, b]);
+    for (const p of b.hnpList()) this.byHnp.set(p, b);
+    if (b.llId !== null) this.byLl.set(`${b.mnId}\u0000${b.att}\u0000${b.llId}`, b);
+  }
+  mnEntry(mnId: string): Bce | Bce[] | undefined {
+    return this.byMn.get(mnId);
+  }
+  byPrefix(p: string): Bce | undefined {
+    return this.byHnp.get(p);
+  }
+}
+
+interface Cache {
+  add(b: Bce): void;
+  mnEntry(mnId: string): Bce | Bce[] | undefined;
+  byPrefix(p: string): Bce | undefined;
+}
+
+interface Result {
+  maxAddMs: number;
+  over10: number;
+  over50: number;
+  addNs: number;
+  mnGetNs: number;
+  hnpGetNs: number;
+  bytesPerBinding: number;
+}
+
+/** A fresh copy of a string, with no hash computed yet (as pbu.ts makes it from the packet). */
+const fresh = (s: string): string => Buffer.from(s, 'latin1').toString('latin1');
+
+function measure(make: () => Cache, bces: Bce[], peer: MagPeer): Result {
+  gc();
+  const heap0 = process.memoryUsage().heapUsed;
+  const c = make();
+  let maxAddMs = 0;
+  let over10 = 0;
+  let over50 = 0;
+  const t0 = performance.now();
+  for (const b of bces) {
+    const a = performance.now();
+    c.add(b);
+    const d = performance.now() - a;
+    if (d > maxAddMs) maxAddMs = d;
+    if (d > 10) over10++;
+    if (d > 50) over50++;
+  }
+  const addNs = ((performance.now() - t0) * 1e6) / bces.length;
+  gc();
+  const bytesPerBinding = (process.memoryUsage().heapUsed - heap0) / bces.length;
+  // Lookups in a scattered order, on fresh strings (built before the clock starts).
+  const n = bces.length;
+  const order = Array.from({ length: Math.min(n, 500_000) }, (_, i) => Math.imul(i, 0x9e3779b1 | 0) >>> 0);
+  const mnKeys = order.map((x) => fresh(bces[x % n].mnId));
+  const hnpKeys = order.map((x) => fresh(bces[x % n].hnps as string));
+  let hits = 0;
+  let t = performance.now();
+  for (const k of mnKeys) if (c.mnEntry(k) !== undefined) hits++;
+  const mnGetNs = ((performance.now() - t) * 1e6) / mnKeys.length;
+  t = performance.now();
+  for (const k of hnpKeys) if (c.byPrefix(k) !== undefined) hits++;
+  const hnpGetNs = ((performance.now() - t) * 1e6) / hnpKeys.length;
+  if (hits !== 2 * order.length) throw new Error(`lookups missed: ${hits}`);
+  void peer;
+  return { maxAddMs, over10, over50, addNs, mnGetNs, hnpGetNs, bytesPerBinding };
+}
+
+const fmt = (r: Result): string =>
+  `longest add ${r.maxAddMs.toFixed(1)} ms, adds >10 ms ${r.over10}, >50 ms ${r.over50}, mean add ${r.addNs.toFixed(0)} ns, ` +
+  `MN-ID get ${r.mnGetNs.toFixed(0)} ns, HNP get ${r.hnpGetNs.toFixed(0)} ns, index heap ${r.bytesPerBinding.toFixed(0)} B/binding`;
+
+export async function run(args: string[]): Promise<void> {
+  const n = Number(opt(args, 'bindings', '1000000'));
+  const rounds = Math.max(1, Number(opt(args, 'rounds', '2')));
+  const hub = new MemoryHub();
+  const peer = new MagPeer('2001:db8::2', '2001:db8::2', -1, '2001:db8::1', 'memory', hub.endpoint('2001:db8::1'));
+  // One set of BCEs for both layouts (the new cache links them into the peer's list; the
+  // list is reset between rounds).
+  const bces = Array.from({ length: n }, (_, i) => {
+    const b = new Bce(i + 1, mnId(i), i % 3 === 0 ? `02:00:${(i >>> 24).toString(16)}:${((i >>> 16) & 255).toString(16)}:${((i >>> 8) & 255).toString(16)}:${(i & 255).toString(16)}` : null, 4, peer);
+    b.hnps = hnpOf(i);
+    return b;
+  });
+  const reset = (): void => {
+    for (const b of bces) b.pPrev = b.pNext = null;
+    peer.head = null;
+    peer.count = 0;
+  };
+  process.stdout.write(`${n} bindings, ${rounds} round(s), baseline = one Map per index\n`);
+  const all: Record<'base' | 'new', Result[]> = { base: [], new: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const which of ['base', 'new'] as const) {
+      reset();
+      const res = measure(() => (which === 'base' ? new MapIndexes() : new BindingCache()), bces, peer);
+      all[which].push(res);
+      process.stdout.write(`round ${r + 1} ${which.padEnd(4)}: ${fmt(res)}\n`);
+    }
+  }
+  const best = (rs: Result[], k: keyof Result): number => Math.min(...rs.map((x) => x[k]));
+  for (const k of ['maxAddMs', 'mnGetNs', 'hnpGetNs', 'addNs'] as const) {
+    process.stdout.write(`${k}: base ${best(all.base, k).toFixed(1)}, new ${best(all.new, k).toFixed(1)}, ratio new/base ${(best(all.new, k) / best(all.base, k)).toFixed(2)}\n`);
+  }
+}
