@@ -30,9 +30,11 @@ export function mnShard(mnId: string): number {
 
 /** Shard of an HNP in canonical text ("2001:db8:1:2::/64"). */
 export function hnpShard(p: string): number {
-  let e = p.indexOf('::');
-  if (e < 0) e = p.indexOf('/');
-  return mix(p, e < 0 ? p.length : e);
+  // One-character search (a "::" search made the HNP lookup ~20% slower); a trailing "::" skipped.
+  let e = p.indexOf('/');
+  if (e < 0) e = p.length;
+  if (p.charCodeAt(e - 1) === 0x3a && p.charCodeAt(e - 2) === 0x3a) e -= 2;
+  return mix(p, e);
 }
 
 /** Shard of a number key (the byV4 key: an int32 address, context above 2^32). */
