@@ -3,6 +3,7 @@
 const BENCHES: Record<string, string> = {
   store: './store.ts',
   lma: './lma.ts',
+  'cache-growth': './lma-cache-growth.ts',
   radius: './radius.ts',
   snmp: './snmp.ts',
   startup: './startup.ts',

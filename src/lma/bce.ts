@@ -12,6 +12,8 @@
 import { DeadlineHeap } from './deadline-heap.ts';
 import { MagPeer } from './mag-peer.ts';
 import { F } from './bce-flags.ts';
+import { IdIndex } from './id-index.ts';
+import { hnpShard, mnShard, numShard, shards } from './sharded-map.ts';
 
 export { MagPeer };
 export { F };
@@ -250,11 +252,15 @@ const llKey = (mnId: string, att: number, llId: string): string => `${mnId}\u000
 const v4Key = (v4: number, ctx: number): number => (ctx === 0 ? v4 | 0 : ctx * 4294967296 + (v4 >>> 0));
 
 export class BindingCache {
-  readonly byId = new Map<number, Bce>();
-  private readonly byMn = new Map<string, Bce | Bce[]>();
-  private readonly byHnp = new Map<string, Bce>();
-  private readonly byV4 = new Map<number, Bce>();
-  private readonly byLl = new Map<string, Bce>();
+  // No index is one big Map (issue 12: a Map's doubling stalls the loop for seconds at 2^20):
+  // ids in id chunks (id-index.ts), keys over hash shards (sharded-map.ts).
+  /** Every BCE by id; values() lists in id (session-key) order. */
+  readonly byId = new IdIndex<Bce>();
+  private readonly byMn = shards<string, Bce | Bce[]>();
+  private readonly byHnp = shards<string, Bce>();
+  private readonly byV4 = shards<number, Bce>();
+  /** Keyed by llKey (which starts with the MN-ID: sharded like byMn). */
+  private readonly byLl = shards<string, Bce>();
   readonly peers = new Map<string, MagPeer>();
   /** Every BCE timer (lifetime expiry, MinDelayBeforeBCEDelete) in one heap. */
   private readonly heap = new DeadlineHeap<Bce>();
@@ -279,41 +285,43 @@ export class BindingCache {
 
   /** The MN's BCE, or its BCEs when it has several (no allocation: for the packet path). */
   mnEntry(mnId: string): Bce | Bce[] | undefined {
-    return this.byMn.get(mnId);
+    return this.byMn[mnShard(mnId)].get(mnId);
   }
 
   /** Every BCE of one MN (RFC 5213 §5.4: one per attached interface). */
   ofMn(mnId: string): readonly Bce[] {
-    const v = this.byMn.get(mnId);
+    const v = this.byMn[mnShard(mnId)].get(mnId);
     return v === undefined ? EMPTY : Array.isArray(v) ? v : [v];
   }
 
   countOfMn(mnId: string): number {
-    const v = this.byMn.get(mnId);
+    const v = this.byMn[mnShard(mnId)].get(mnId);
     return v === undefined ? 0 : Array.isArray(v) ? v.length : 1;
   }
 
   /** The only BCE of the MN, or undefined when it has none or several. */
   onlyOfMn(mnId: string): Bce | undefined {
-    const v = this.byMn.get(mnId);
+    const v = this.byMn[mnShard(mnId)].get(mnId);
     return v === undefined || Array.isArray(v) ? undefined : v;
   }
 
   byPrefix(prefix: string): Bce | undefined {
-    return this.byHnp.get(prefix);
+    return this.byHnp[hnpShard(prefix)].get(prefix);
   }
 
   /** The session holding an IPv4 HoA in a routing context (default: the default context). */
   byIpv4(v4: number, ctx = 0): Bce | undefined {
-    return this.byV4.get(v4Key(v4, ctx));
+    const k = v4Key(v4, ctx);
+    return this.byV4[numShard(k)].get(k);
   }
 
   byLinkLayer(mnId: string, att: number, llId: string): Bce | undefined {
-    return this.byLl.get(llKey(mnId, att, llId));
+    const k = llKey(mnId, att, llId);
+    return this.byLl[mnShard(k)].get(k);
   }
 
-  mnIds(): IterableIterator<string> {
-    return this.byMn.keys();
+  *mnIds(): IterableIterator<string> {
+    for (const m of this.byMn) yield* m.keys();
   }
 
   /** Whether this BCE object is (still) in the cache. */
@@ -323,14 +331,15 @@ export class BindingCache {
 
   add(b: Bce): void {
     b.flags |= F.LIVE;
-    this.byId.set(b.id, b);
-    const cur = this.byMn.get(b.mnId);
-    if (cur === undefined) this.byMn.set(b.mnId, b);
+    this.byId.set(b);
+    const mn = this.byMn[mnShard(b.mnId)];
+    const cur = mn.get(b.mnId);
+    if (cur === undefined) mn.set(b.mnId, b);
     else if (Array.isArray(cur)) cur.push(b);
-    else this.byMn.set(b.mnId, [cur, b]);
-    for (const p of b.hnpList()) this.byHnp.set(p, b);
-    if (b.v4 !== 0) this.byV4.set(v4Key(b.v4, b.ctx), b);
-    if (b.llId !== null) this.byLl.set(llKey(b.mnId, b.att, b.llId), b);
+    else mn.set(b.mnId, [cur, b]);
+    for (const p of b.hnpList()) this.byHnp[hnpShard(p)].set(p, b);
+    if (b.v4 !== 0) this.v4Index(b, true);
+    if (b.llId !== null) this.llIndex(b, true);
     this.linkPeer(b, b.peer);
   }
 
@@ -338,46 +347,64 @@ export class BindingCache {
     if (this.byId.get(b.id) !== b) return;
     b.flags &= ~F.LIVE;
     this.byId.delete(b.id);
-    const cur = this.byMn.get(b.mnId);
-    if (cur === b) this.byMn.delete(b.mnId);
+    const mn = this.byMn[mnShard(b.mnId)];
+    const cur = mn.get(b.mnId);
+    if (cur === b) mn.delete(b.mnId);
     else if (Array.isArray(cur)) {
       const i = cur.indexOf(b);
       if (i >= 0) cur.splice(i, 1);
-      if (cur.length === 1) this.byMn.set(b.mnId, cur[0]);
+      if (cur.length === 1) mn.set(b.mnId, cur[0]);
     }
-    for (const p of b.hnpList()) if (this.byHnp.get(p) === b) this.byHnp.delete(p);
-    if (b.v4 !== 0 && this.byV4.get(v4Key(b.v4, b.ctx)) === b) this.byV4.delete(v4Key(b.v4, b.ctx));
-    if (b.llId !== null) {
-      const k = llKey(b.mnId, b.att, b.llId);
-      if (this.byLl.get(k) === b) this.byLl.delete(k);
-    }
+    this.unindexHnps(b);
+    if (b.v4 !== 0) this.v4Index(b, false);
+    if (b.llId !== null) this.llIndex(b, false);
     this.unlinkPeer(b);
     this.heap.remove(b);
   }
 
   setHnps(b: Bce, hnps: string[]): void {
-    for (const p of b.hnpList()) if (this.byHnp.get(p) === b) this.byHnp.delete(p);
+    this.unindexHnps(b);
     b.hnps = hnps.length === 0 ? null : hnps.length === 1 ? hnps[0] : hnps.slice();
-    for (const p of hnps) this.byHnp.set(p, b);
+    for (const p of hnps) this.byHnp[hnpShard(p)].set(p, b);
   }
 
   /** Sets the IPv4 HoA, and with `ctx` the session's routing context. */
   setIpv4(b: Bce, v4: number, ctx = b.ctx): void {
-    if (b.v4 !== 0 && this.byV4.get(v4Key(b.v4, b.ctx)) === b) this.byV4.delete(v4Key(b.v4, b.ctx));
+    if (b.v4 !== 0) this.v4Index(b, false);
     b.v4 = v4 | 0;
     b.ctx = ctx;
-    if (b.v4 !== 0) this.byV4.set(v4Key(b.v4, b.ctx), b);
+    if (b.v4 !== 0) this.v4Index(b, true);
   }
 
   setLinkLayer(b: Bce, att: number, llId: string | null): void {
     if (b.att === att && b.llId === llId) return;
-    if (b.llId !== null) {
-      const k = llKey(b.mnId, b.att, b.llId);
-      if (this.byLl.get(k) === b) this.byLl.delete(k);
-    }
+    if (b.llId !== null) this.llIndex(b, false);
     b.att = att;
     b.llId = llId;
-    if (llId !== null) this.byLl.set(llKey(b.mnId, att, llId), b);
+    if (llId !== null) this.llIndex(b, true);
+  }
+
+  private unindexHnps(b: Bce): void {
+    for (const p of b.hnpList()) {
+      const m = this.byHnp[hnpShard(p)];
+      if (m.get(p) === b) m.delete(p);
+    }
+  }
+
+  /** Enters (or, if it is this BCE's, removes) the BCE's IPv4 HoA key. */
+  private v4Index(b: Bce, enter: boolean): void {
+    const k = v4Key(b.v4, b.ctx);
+    const m = this.byV4[numShard(k)];
+    if (enter) m.set(k, b);
+    else if (m.get(k) === b) m.delete(k);
+  }
+
+  /** Enters (or, if it is this BCE's, removes) the BCE's MN-ID+ATT+MN-LL-ID key. */
+  private llIndex(b: Bce, enter: boolean): void {
+    const k = llKey(b.mnId, b.att, b.llId!);
+    const m = this.byLl[mnShard(k)];
+    if (enter) m.set(k, b);
+    else if (m.get(k) === b) m.delete(k);
   }
 
   /** Moves a BCE to another MAG (RFC 5213 §5.3.4). */

@@ -43,7 +43,7 @@ export class BindingsView {
     }
     const items: BindingInfo[] = [];
     let total = 0;
-    // The cache's id map iterates in insertion order, which is session-key order.
+    // The cache's id index lists in id order, which is session-key order.
     for (const b of this.cache.byId.values()) {
       if (q.proxyCoa !== undefined && b.peer.address !== q.proxyCoa) continue;
       if (total >= offset && items.length < limit) items.push(bindingInfo(b));
@@ -59,6 +59,8 @@ export class BindingsView {
   /** Bindings with a session key greater than `after` (all when omitted), in order. */
   *from(after?: string): IterableIterator<BindingInfo> {
     const min = after === undefined ? 0 : Number(after);
-    for (const b of this.cache.byId.values()) if (b.id > min) yield bindingInfo(b);
+    if (Number.isNaN(min)) return;
+    // Starts at `after` in the id index (no walk over the bindings before it).
+    for (const b of this.cache.byId.values(min)) yield bindingInfo(b);
   }
 }
