@@ -61,44 +61,43 @@ describe('bin/pmip6.js on dist/', () => {
     assert.match(notFlag.all, /only --flags are taken/);
   });
 
-  it('PMIP6_NODE_FLAGS with start: the configuration never sees the variable, the child runs with the flag in a process group of its own, SIGINT to the command stops it cleanly', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'pmip6-bin-flags-'));
-    const pg = await createPgDatabase('pmip6_bin_flags');
+  /** `pmip6 start` (LMA only) with PMIP6_NODE_FLAGS=--single-threaded-gc: the command and the child it runs. */
+  async function withFlaggedStart(name: string, fn: (s: Awaited<ReturnType<typeof startSuiteProcess>>, child: string) => Promise<void>): Promise<void> {
+    const dataDir = mkdtempSync(join(tmpdir(), `pmip6-${name}-`));
+    const pg = await createPgDatabase(`pmip6_${name.replace(/-/g, '_')}`);
     try {
       const s = await startSuiteProcess({ ...(await lmaOnly(pg.url, dataDir)), PMIP6_NODE_FLAGS: '--single-threaded-gc' }, { bin: true });
       const pid = s.child.pid!;
       const [child] = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
       assert.ok(child, 'the command runs again as a child');
+      await fn(s, child);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      await pg.drop();
+    }
+  }
+
+  it('PMIP6_NODE_FLAGS with start: the configuration never sees the variable, the child runs with the flag in a process group of its own, SIGINT to the command stops it cleanly', async () => {
+    await withFlaggedStart('bin-flags', async (s, child) => {
       assert.match(readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0').join(' '), /--single-threaded-gc .*bin\/pmip6\.js start/);
       const pgid = (p: string): string => readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[2];
       assert.equal(pgid(child), child, 'its own process group: a terminal Ctrl-C reaches it once, through the parent');
       s.child.kill('SIGINT');
       assert.equal(await s.exited, 0, 'the child stopped cleanly (exit 0) and the command exited as it did');
       assert.match(s.stderr(), /SIGINT: stopping/);
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-      await pg.drop();
-    }
+    });
   });
 
   it('PMIP6_NODE_FLAGS with start: when the command is killed with SIGKILL (no signal to pass on), its child stops itself cleanly', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'pmip6-bin-orphan-'));
-    const pg = await createPgDatabase('pmip6_bin_orphan');
-    try {
-      const s = await startSuiteProcess({ ...(await lmaOnly(pg.url, dataDir)), PMIP6_NODE_FLAGS: '--single-threaded-gc' }, { bin: true });
+    await withFlaggedStart('bin-orphan', async (s, child) => {
       const pid = s.child.pid!;
-      const [child] = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-      assert.ok(child, 'the command runs again as a child');
       s.child.kill('SIGKILL');
       await s.exited;
       // The child shares the test's stderr pipe: it says why it stops, then stops as on SIGTERM.
       while (existsSync(`/proc/${child}`) && !/State:\s+Z/.test(readFileSync(`/proc/${child}/status`, 'utf8'))) await sleep(200);
       assert.match(s.stderr(), new RegExp(`launching process ${pid} is gone: stopping`));
       assert.match(s.stderr(), /SIGTERM: stopping/);
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-      await pg.drop();
-    }
+    });
   });
 
   it('--help lists the commands', async () => {

@@ -7,30 +7,14 @@ import { after, describe, it } from 'node:test';
 import dgram from 'node:dgram';
 import { execFileSync } from 'node:child_process';
 import { openUdpTransport, type UdpTransport } from '../../src/transport/udp.ts';
+import { collect, LoopbackUdp } from '../helpers/udp-loopback.ts';
 import { nativeUdp } from '../../src/transport/udp-native.ts';
-import type { ReceivedMh } from '../../src/transport/types.ts';
 
-const open: UdpTransport[] = [];
-async function udp(addresses: string[], batched: boolean): Promise<UdpTransport> {
-  const t = await openUdpTransport({ addresses, port: 0, batched });
-  open.push(t);
-  return t;
-}
-
-function collect(t: UdpTransport, n: number): Promise<ReceivedMh[]> {
-  const got: ReceivedMh[] = [];
-  return new Promise((resolve) =>
-    t.onReceive((m) => {
-      got.push({ ...m, data: Buffer.from(m.data) });
-      if (got.length === n) resolve(got);
-    }),
-  );
-}
+const lo = new LoopbackUdp();
+const udp = (addresses: string[], batched: boolean): Promise<UdpTransport> => lo.udp(addresses, batched);
 
 describe('RFC 5844 §4 UDP transport, batched native socket and node:dgram', () => {
-  after(async () => {
-    for (const t of open) await t.close();
-  });
+  after(() => lo.closeAll());
 
   it('the addon built here has the batched UDP socket', () => {
     assert.equal(typeof nativeUdp(), 'function');
@@ -71,7 +55,7 @@ describe('RFC 5844 §4 UDP transport, batched native socket and node:dgram', () 
   for (const gso of [true, false]) {
     it(`equal datagrams to one peer (UDP_SEGMENT ${gso ? 'runs' : 'off'}): 600 arrive as 600 datagrams, in order, with the sender's address and port`, async () => {
       const a = await openUdpTransport({ addresses: ['127.0.0.1'], port: 0, batched: true, gso });
-      open.push(a);
+      lo.open.push(a);
       const b = await udp(['127.0.0.2'], false); // node:dgram: one message event per datagram the kernel delivers
       const c = await udp(['127.0.0.3'], true);
       const N = 600;

@@ -7,25 +7,11 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { BaFlag, encodeMessage, encodeMessageInto, timestampFromMs } from '../../src/mh/index.ts';
 import type { BindingAck } from '../../src/mh/index.ts';
-import { openUdpTransport, type UdpTransport } from '../../src/transport/udp.ts';
-import type { ReceivedMh } from '../../src/transport/types.ts';
+import type { UdpTransport } from '../../src/transport/udp.ts';
+import { collect, LoopbackUdp } from '../helpers/udp-loopback.ts';
 
-const open: UdpTransport[] = [];
-async function udp(address: string, batched: boolean): Promise<UdpTransport> {
-  const t = await openUdpTransport({ addresses: [address], port: 0, batched });
-  open.push(t);
-  return t;
-}
-
-function collect(t: UdpTransport, n: number): Promise<ReceivedMh[]> {
-  const got: ReceivedMh[] = [];
-  return new Promise((resolve) =>
-    t.onReceive((m) => {
-      got.push({ ...m, data: Buffer.from(m.data) });
-      if (got.length === n) resolve(got);
-    }),
-  );
-}
+const lo = new LoopbackUdp();
+const udp = (address: string, batched: boolean): Promise<UdpTransport> => lo.udp([address], batched);
 
 /** A PBA as the LMA sends one (RFC 5213 §5.3.6), sequence number i. */
 function pba(i: number): BindingAck {
@@ -42,9 +28,7 @@ function pba(i: number): BindingAck {
 }
 
 describe('RFC 5844 §4 UDP transport: sendInto writes the MH in place', () => {
-  after(async () => {
-    for (const t of open) await t.close();
-  });
+  after(() => lo.closeAll());
 
   for (const batched of [true, false]) {
     it(`${batched ? 'batched socket' : 'node:dgram'}: 600 PBAs written in place, between datagrams sent with send(), arrive as encodeMessage's octets, in order`, async () => {
