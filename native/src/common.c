@@ -40,6 +40,25 @@ napi_value p6_throw_errno(napi_env env, int err, const char *syscall, const char
   return NULL;
 }
 
+napi_value p6_probe_result(napi_env env, int err, const char *what) {
+  napi_value o, v;
+  P6_CALL(env, napi_create_object(env, &o));
+  napi_get_boolean(env, err == 0, &v);
+  napi_set_named_property(env, o, "ok", v);
+  if (err != 0) {
+    const char *name = strerrorname_np(err);
+    napi_create_string_utf8(env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, o, "code", v);
+    napi_create_string_utf8(env, strerror(err), NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, o, "message", v);
+    if (what != NULL) {
+      napi_create_string_utf8(env, what, NAPI_AUTO_LENGTH, &v);
+      napi_set_named_property(env, o, "what", v);
+    }
+  }
+  return o;
+}
+
 napi_value p6_throw_type(napi_env env, const char *msg) {
   napi_throw_type_error(env, NULL, msg);
   return NULL;

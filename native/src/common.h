@@ -24,6 +24,9 @@ void p6_throw_napi(napi_env env, napi_status status, const char *what);
 // Throws an Error like Node's system errors: message "<what>: <strerror>", code "EPERM",
 // errno, syscall. Returns NULL so callers can `return p6_throw_errno(...)`.
 napi_value p6_throw_errno(napi_env env, int err, const char *syscall, const char *what);
+// The answer of a capability probe: { ok: true }, or { ok: false, code: "EPERM", message:
+// strerror, what } for errno `err` (what omitted when NULL). NULL after throwing.
+napi_value p6_probe_result(napi_env env, int err, const char *what);
 // Throws a TypeError with the message. Returns NULL.
 napi_value p6_throw_type(napi_env env, const char *msg);
 

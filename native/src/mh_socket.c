@@ -325,21 +325,10 @@ static napi_value ms_address(napi_env env, napi_callback_info info) {
 // protocol-135 socket (CAP_NET_RAW)?
 static napi_value probe_mh(napi_env env, napi_callback_info info) {
   (void)info;
-  napi_value o, v;
-  P6_CALL(env, napi_create_object(env, &o));
   int fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_MH);
   int e = fd < 0 ? errno : 0;
   if (fd >= 0) close(fd);
-  napi_get_boolean(env, e == 0, &v);
-  napi_set_named_property(env, o, "ok", v);
-  if (e != 0) {
-    const char *name = strerrorname_np(e);
-    napi_create_string_utf8(env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &v);
-    napi_set_named_property(env, o, "code", v);
-    napi_create_string_utf8(env, strerror(e), NAPI_AUTO_LENGTH, &v);
-    napi_set_named_property(env, o, "message", v);
-  }
-  return o;
+  return p6_probe_result(env, e, NULL);
 }
 
 napi_value p6_mh_socket_init(napi_env env, napi_value exports) {

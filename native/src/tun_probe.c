@@ -27,18 +27,5 @@ napi_value fwd_probe_tun(napi_env env, napi_callback_info info) {
     if (s < 0) e = errno, what = "raw IPv4 socket (protocol 41)";
     else close(s);
   }
-  napi_value o, v;
-  P6_CALL(env, napi_create_object(env, &o));
-  napi_get_boolean(env, e == 0, &v);
-  napi_set_named_property(env, o, "ok", v);
-  if (e != 0) {
-    const char *n = strerrorname_np(e);
-    napi_create_string_utf8(env, n ? n : "EUNKNOWN", NAPI_AUTO_LENGTH, &v);
-    napi_set_named_property(env, o, "code", v);
-    napi_create_string_utf8(env, strerror(e), NAPI_AUTO_LENGTH, &v);
-    napi_set_named_property(env, o, "message", v);
-    napi_create_string_utf8(env, what, NAPI_AUTO_LENGTH, &v);
-    napi_set_named_property(env, o, "what", v);
-  }
-  return o;
+  return p6_probe_result(env, e, what);
 }

@@ -47,9 +47,3 @@ export function shards<K, V>(): Map<K, V>[] {
   return Array.from({ length: SHARDS }, () => new Map<K, V>());
 }
 
-/** Entries over all shards. */
-export function shardedSize(m: readonly Map<unknown, unknown>[]): number {
-  let n = 0;
-  for (const s of m) n += s.size;
-  return n;
-}

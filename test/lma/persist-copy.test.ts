@@ -1,4 +1,4 @@
-// New BCEs go to the binding store encoded straight from the BCE (src/lma/persist.ts copyLine,
+// New BCEs go to the binding store encoded straight from the BCE (src/lma/persist.ts copyRow,
 // newRows; BindingRepo.insertNew: COPY on PostgreSQL, the INSERT on PGlite). What the store
 // then holds must be what toPersisted(b) would have written, whatever the text holds, and
 // restore (fromPersisted) must rebuild the same BCE.
